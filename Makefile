@@ -1,0 +1,81 @@
+# moat: the two commands of the quick start are `make demo` and `make test`.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+BENCH_BUILD ?= build-bench
+JOBS       ?= 2
+PREFIX     ?= /usr/local
+FUZZ_SECONDS ?= 10
+
+.PHONY: all build deps demo test test-unit test-asan fuzz fuzz-smoke bench \
+        bench-quick bench-instructions format format-check install clean
+
+all: build
+
+deps:
+	@sh tools/check-deps.sh
+
+$(BUILD)/CMakeCache.txt:
+	@sh tools/check-deps.sh
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+build: $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j$(JOBS)
+
+demo: build
+	./$(BUILD)/moat demo
+
+# Everything: unit, X.509 conformance, interop; then the same suite under
+# ASan + UBSan with leak checking; then each fuzz target briefly.
+test: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) test-asan
+	$(MAKE) fuzz-smoke
+
+test-unit: build
+	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
+
+test-asan:
+	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMOAT_SANITIZE=ON \
+	  -DCMAKE_C_COMPILER=$${CC:-cc}
+	cmake --build $(ASAN_BUILD) -j$(JOBS)
+	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  ctest --output-on-failure -j$(JOBS) -LE slow
+
+fuzz:
+	@command -v clang >/dev/null || { echo "fuzzing needs clang: apt-get install clang"; exit 1; }
+	cmake -S . -B $(FUZZ_BUILD) -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=Debug \
+	  -DMOAT_SANITIZE=ON -DMOAT_FUZZ=ON -DMOAT_TESTS=OFF
+	cmake --build $(FUZZ_BUILD) -j$(JOBS)
+
+# Runs each fuzz target for FUZZ_SECONDS over its seed corpus.
+fuzz-smoke: fuzz
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+bench:
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	./$(BENCH_BUILD)/bench/moat-bench --json $(BENCH_BUILD)/bench.json
+
+bench-quick:
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	./$(BENCH_BUILD)/bench/moat-bench --quick --json $(BENCH_BUILD)/bench.json
+
+bench-instructions:
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	sh bench/instructions.sh $(BENCH_BUILD)
+
+format:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+
+format-check:
+	clang-format --dry-run --Werror $$(git ls-files '*.c' '*.h')
+
+install: build
+	cmake --install $(BUILD) --prefix $(PREFIX)
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

@@ -1,0 +1,340 @@
+/* moat: TLS 1.2 / 1.3 in C, modelled on Python's ssl module.
+ *
+ * This is the whole public C API.  Types are opaque; every _free accepts
+ * NULL; functions return a moat_err status (MOAT_OK on success) or data,
+ * never both.  A connection never performs I/O itself unless a transport
+ * was attached (moat_conn_set_fd, moat_conn_set_transport): it consumes TLS
+ * bytes given to moat_conn_feed() and produces TLS bytes taken with
+ * moat_conn_take_output(). */
+#ifndef MOAT_H
+#define MOAT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define MOAT_API __attribute__((visibility("default")))
+#else
+#define MOAT_API
+#endif
+
+#define MOAT_VERSION_STRING "0.1.0"
+#define MOAT_VERSION_NUMBER 0x000100
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum moat_err {
+#define X(name, cls, msg) MOAT_ERR_##name,
+#include "moat/err_list.h"
+#undef X
+  MOAT_ERR__COUNT
+} moat_err;
+
+#define MOAT_OK MOAT_ERR_OK
+
+typedef enum moat_err_class {
+  MOAT_CLASS_NONE,
+  MOAT_CLASS_WANT_READ,
+  MOAT_CLASS_WANT_WRITE,
+  MOAT_CLASS_CLOSED,
+  MOAT_CLASS_ALERT_SENT,
+  MOAT_CLASS_ALERT_RECEIVED,
+  MOAT_CLASS_PROTOCOL,
+  MOAT_CLASS_VERIFY,
+  MOAT_CLASS_USAGE,
+  MOAT_CLASS_INTERNAL,
+} moat_err_class;
+
+/* Stable name ("DECODE_ERROR"), class and one-line message of an error. */
+MOAT_API const char *moat_err_name(moat_err err);
+MOAT_API const char *moat_err_message(moat_err err);
+MOAT_API moat_err_class moat_err_get_class(moat_err err);
+MOAT_API const char *moat_err_class_name(moat_err_class cls);
+
+/* TLS alert descriptions (RFC 8446 6). */
+MOAT_API const char *moat_alert_name(int alert);
+
+/* ---- versions and names --------------------------------------------------*/
+
+#define MOAT_TLS1_2 0x0303
+#define MOAT_TLS1_3 0x0304
+
+typedef enum moat_role { MOAT_ROLE_CLIENT, MOAT_ROLE_SERVER } moat_role;
+
+typedef enum moat_purpose {
+  MOAT_PURPOSE_SERVER_AUTH, /* a client context that authenticates servers */
+  MOAT_PURPOSE_CLIENT_AUTH, /* a server context that may check clients */
+} moat_purpose;
+
+typedef enum moat_verify_mode {
+  MOAT_VERIFY_NONE,     /* CERT_NONE */
+  MOAT_VERIFY_OPTIONAL, /* CERT_OPTIONAL */
+  MOAT_VERIFY_REQUIRED, /* CERT_REQUIRED */
+} moat_verify_mode;
+
+/* Verify flags (values match Python's ssl.VERIFY_* / OpenSSL's). */
+#define MOAT_VERIFY_CRL_CHECK_LEAF 0x4
+#define MOAT_VERIFY_CRL_CHECK_CHAIN 0x0c
+#define MOAT_VERIFY_X509_STRICT 0x20
+#define MOAT_VERIFY_X509_TRUSTED_FIRST 0x8000
+#define MOAT_VERIFY_X509_PARTIAL_CHAIN 0x80000
+
+/* ---- process-wide hooks ----------------------------------------------------*/
+
+/* Replace the allocator moat uses for its own memory.  Must be called before
+ * any other moat call; returns MOAT_ERR_BAD_STATE afterwards.  (libcrypto's
+ * allocations are not routed here.) */
+typedef struct moat_allocator {
+  void *(*malloc_fn)(size_t size, void *arg);
+  void *(*realloc_fn)(void *ptr, size_t size, void *arg);
+  void (*free_fn)(void *ptr, void *arg);
+  void *arg;
+} moat_allocator;
+MOAT_API moat_err moat_set_allocator(const moat_allocator *alloc);
+
+/* Time source: seconds since the Unix epoch. */
+typedef int64_t (*moat_clock_fn)(void *arg);
+/* Randomness source: fill out[0..len) or return false. */
+typedef bool (*moat_rng_fn)(void *arg, uint8_t *out, size_t len);
+
+/* ---- contexts -------------------------------------------------------------*/
+
+typedef struct moat_context moat_context;
+typedef struct moat_conn moat_conn;
+typedef struct moat_cert moat_cert;
+typedef struct moat_session moat_session;
+
+/* A bare context: no trust anchors, verify mode NONE for servers and
+ * REQUIRED + check_hostname for clients, TLS 1.2..1.3, default suites. */
+MOAT_API moat_context *moat_context_new(moat_role role);
+/* Like ssl.create_default_context(purpose): SERVER_AUTH makes a client
+ * context that loads the system trust store and verifies host names;
+ * CLIENT_AUTH makes a server context. */
+MOAT_API moat_context *moat_context_new_default(moat_purpose purpose);
+MOAT_API void moat_context_free(moat_context *ctx);
+MOAT_API moat_role moat_context_role(const moat_context *ctx);
+
+/* Password callback for encrypted keys: write at most cap bytes into buf,
+ * return the length, or -1 to abort. */
+typedef int (*moat_password_fn)(void *arg, char *buf, size_t cap);
+
+/* Load a certificate chain (PEM, leaf first) and its private key (PEM or
+ * DER: PKCS#1, SEC1, PKCS#8, encrypted PKCS#8, legacy encrypted PEM).
+ * keyfile may be NULL when the key is in certfile.  password may be NULL. */
+MOAT_API moat_err moat_context_load_cert_chain(moat_context *ctx,
+                                               const char *certfile,
+                                               const char *keyfile,
+                                               const char *password);
+MOAT_API moat_err moat_context_load_cert_chain_mem(
+    moat_context *ctx, const uint8_t *cert_pem, size_t cert_pem_len,
+    const uint8_t *key, size_t key_len, const char *password);
+MOAT_API void moat_context_set_password_cb(moat_context *ctx,
+                                           moat_password_fn cb, void *arg);
+
+/* Trust anchors: from a PEM file, an OpenSSL-style directory, and/or
+ * memory (PEM text or DER).  Any may be NULL. */
+MOAT_API moat_err moat_context_load_verify_locations(moat_context *ctx,
+                                                     const char *cafile,
+                                                     const char *capath,
+                                                     const uint8_t *cadata,
+                                                     size_t cadata_len);
+MOAT_API moat_err moat_context_load_default_verify_paths(moat_context *ctx);
+MOAT_API size_t moat_context_num_trusted(const moat_context *ctx);
+
+MOAT_API void moat_context_set_verify_mode(moat_context *ctx,
+                                           moat_verify_mode mode);
+MOAT_API moat_verify_mode moat_context_verify_mode(const moat_context *ctx);
+MOAT_API void moat_context_set_check_hostname(moat_context *ctx, bool on);
+MOAT_API bool moat_context_check_hostname(const moat_context *ctx);
+MOAT_API void moat_context_set_verify_flags(moat_context *ctx, uint32_t flags);
+MOAT_API uint32_t moat_context_verify_flags(const moat_context *ctx);
+
+/* Versions: MOAT_TLS1_2 or MOAT_TLS1_3 (0 = no bound).  Older versions are
+ * refused with MOAT_ERR_REFUSED_PROTOCOL. */
+MOAT_API moat_err moat_context_set_min_version(moat_context *ctx, int version);
+MOAT_API moat_err moat_context_set_max_version(moat_context *ctx, int version);
+
+/* Colon-separated lists, in preference order.  Suites take IANA or OpenSSL
+ * spellings ("TLS_AES_128_GCM_SHA256"); groups "X25519", "P-256"/"secp256r1",
+ * "P-384", "P-521", "X448"; schemes by IANA name ("ecdsa_secp256r1_sha256"). */
+MOAT_API moat_err moat_context_set_ciphersuites(moat_context *ctx,
+                                                const char *list);
+MOAT_API moat_err moat_context_set_groups(moat_context *ctx, const char *list);
+MOAT_API moat_err moat_context_set_sigalgs(moat_context *ctx,
+                                           const char *list);
+
+/* ALPN protocols in preference order.  A server picks the first of its own
+ * list that the client offered; with no overlap it fails the handshake
+ * with no_application_protocol. */
+MOAT_API moat_err moat_context_set_alpn_protocols(moat_context *ctx,
+                                                  const char *const *protos,
+                                                  size_t num_protos);
+
+/* Key logging in NSS SSLKEYLOGFILE format: line is one full line without
+ * the trailing newline. */
+typedef void (*moat_keylog_fn)(void *arg, const moat_conn *conn,
+                               const char *line);
+MOAT_API void moat_context_set_keylog_cb(moat_context *ctx, moat_keylog_fn cb,
+                                         void *arg);
+MOAT_API moat_err moat_context_set_keylog_file(moat_context *ctx,
+                                               const char *path);
+
+/* Server: called with the client's SNI (NULL when absent) before the
+ * server chooses its certificate; may switch the connection's context with
+ * moat_conn_set_context().  Return MOAT_OK to continue, anything else to
+ * fail with unrecognized_name. */
+typedef moat_err (*moat_sni_fn)(void *arg, moat_conn *conn,
+                                const char *server_name);
+MOAT_API void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb,
+                                      void *arg);
+
+/* Number of TLS 1.3 session tickets a server sends (default 2). */
+MOAT_API void moat_context_set_num_tickets(moat_context *ctx, size_t n);
+
+/* Injection for tests: clock and randomness. */
+MOAT_API void moat_context_set_clock(moat_context *ctx, moat_clock_fn fn,
+                                     void *arg);
+MOAT_API void moat_context_set_rng(moat_context *ctx, moat_rng_fn fn,
+                                   void *arg);
+
+/* ---- connections ----------------------------------------------------------*/
+
+/* The connection keeps a reference to ctx. */
+MOAT_API moat_conn *moat_conn_new(moat_context *ctx);
+MOAT_API void moat_conn_free(moat_conn *conn);
+MOAT_API moat_err moat_conn_set_context(moat_conn *conn, moat_context *ctx);
+MOAT_API moat_context *moat_conn_context(const moat_conn *conn);
+
+/* Client: the name sent as SNI and checked against the certificate (a
+ * DNS name or an IP address literal; IP literals are not sent as SNI). */
+MOAT_API moat_err moat_conn_set_hostname(moat_conn *conn, const char *name);
+MOAT_API void moat_conn_set_user_data(moat_conn *conn, void *data);
+MOAT_API void *moat_conn_user_data(const moat_conn *conn);
+
+/* TLS bytes in: consumes as much as it can buffer and reports how much.
+ * TLS bytes out: copies up to cap pending bytes. */
+MOAT_API moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data,
+                                 size_t len, size_t *out_consumed);
+MOAT_API moat_err moat_conn_feed_eof(moat_conn *conn);
+MOAT_API size_t moat_conn_pending_output(const moat_conn *conn);
+MOAT_API moat_err moat_conn_take_output(moat_conn *conn, uint8_t *out,
+                                        size_t cap, size_t *out_len);
+
+/* Drive the handshake.  MOAT_OK when complete; MOAT_ERR_WANT_READ /
+ * MOAT_ERR_WANT_WRITE to be called again after feeding / taking bytes. */
+MOAT_API moat_err moat_conn_handshake(moat_conn *conn);
+MOAT_API bool moat_conn_handshake_done(const moat_conn *conn);
+
+/* Application data.  read returns MOAT_ERR_CLOSED once the peer's
+ * close_notify arrived; write accepts all of len or fails. */
+MOAT_API moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
+                                 size_t *out_len);
+MOAT_API size_t moat_conn_pending(const moat_conn *conn);
+MOAT_API moat_err moat_conn_write(moat_conn *conn, const uint8_t *data,
+                                  size_t len, size_t *out_written);
+
+/* Send close_notify.  MOAT_OK once ours is sent and the peer's has been
+ * received; MOAT_ERR_WANT_READ while waiting for the peer's. */
+MOAT_API moat_err moat_conn_shutdown(moat_conn *conn);
+
+/* TLS 1.3 KeyUpdate (RFC 8446 4.6.3); request_peer asks the peer to update
+ * its sending keys too. */
+MOAT_API moat_err moat_conn_key_update(moat_conn *conn, bool request_peer);
+
+/* A transport the connection drives itself: handshake/read/write/shutdown
+ * then loop until done or until the transport would block.  Return bytes
+ * moved, 0 for end of stream (recv only), or -1 with *out_would_block set
+ * when it would block. */
+typedef struct moat_transport {
+  long (*send)(void *arg, const uint8_t *data, size_t len,
+               bool *out_would_block);
+  long (*recv)(void *arg, uint8_t *out, size_t cap, bool *out_would_block);
+} moat_transport;
+MOAT_API moat_err moat_conn_set_transport(moat_conn *conn,
+                                          const moat_transport *t, void *arg);
+/* src/io: a connected socket (blocking or non-blocking). */
+MOAT_API moat_err moat_conn_set_fd(moat_conn *conn, int fd);
+MOAT_API int moat_conn_fd(const moat_conn *conn);
+
+/* ---- connection state -----------------------------------------------------*/
+
+/* The last error (sticky once fatal), a human-readable detail, and for
+ * alerts which alert and who sent it. */
+MOAT_API moat_err moat_conn_error(const moat_conn *conn);
+MOAT_API const char *moat_conn_error_detail(const moat_conn *conn);
+/* Returns true when an alert was sent or received; *out_alert is its
+ * description, *out_sent_by_us whether we sent it. */
+MOAT_API bool moat_conn_alert(const moat_conn *conn, int *out_alert,
+                              bool *out_sent_by_us);
+
+MOAT_API int moat_conn_version(const moat_conn *conn);
+MOAT_API const char *moat_conn_version_name(const moat_conn *conn);
+MOAT_API const char *moat_conn_cipher_name(const moat_conn *conn);
+MOAT_API const char *moat_conn_cipher_openssl_name(const moat_conn *conn);
+MOAT_API int moat_conn_cipher_bits(const moat_conn *conn);
+MOAT_API const char *moat_conn_group_name(const moat_conn *conn);
+/* The signature scheme the peer signed its CertificateVerify with, and the
+ * one we used. */
+MOAT_API const char *moat_conn_peer_sigalg_name(const moat_conn *conn);
+MOAT_API const char *moat_conn_sigalg_name(const moat_conn *conn);
+MOAT_API const char *moat_conn_alpn(const moat_conn *conn);
+/* Server side: the SNI the client sent, or NULL. */
+MOAT_API const char *moat_conn_server_name(const moat_conn *conn);
+MOAT_API bool moat_conn_session_reused(const moat_conn *conn);
+MOAT_API bool moat_conn_hello_retry(const moat_conn *conn);
+
+/* The peer's chain as sent (index 0 is the leaf). */
+MOAT_API size_t moat_conn_peer_chain_len(const moat_conn *conn);
+MOAT_API moat_err moat_conn_peer_cert_der(const moat_conn *conn, size_t index,
+                                          const uint8_t **out_der,
+                                          size_t *out_len);
+/* The chain verification built (leaf to anchor); empty when unverified. */
+MOAT_API size_t moat_conn_verified_chain_len(const moat_conn *conn);
+MOAT_API moat_err moat_conn_verified_cert_der(const moat_conn *conn,
+                                              size_t index,
+                                              const uint8_t **out_der,
+                                              size_t *out_len);
+/* Verification result: X509_V_ERR-compatible code (0 = ok) and message. */
+MOAT_API long moat_conn_verify_code(const moat_conn *conn);
+MOAT_API const char *moat_conn_verify_message(const moat_conn *conn);
+
+/* ---- certificates ---------------------------------------------------------*/
+
+/* A parsed certificate (an immutable view over its DER). */
+MOAT_API moat_err moat_cert_from_der(const uint8_t *der, size_t len,
+                                     moat_cert **out);
+/* Parses the first certificate in PEM text. */
+MOAT_API moat_err moat_cert_from_pem(const uint8_t *pem, size_t len,
+                                     moat_cert **out);
+MOAT_API void moat_cert_free(moat_cert *cert);
+MOAT_API void moat_cert_der(const moat_cert *cert, const uint8_t **out_der,
+                            size_t *out_len);
+/* Text accessors write a NUL-terminated string (truncated to cap) and
+ * return the full length needed. */
+MOAT_API size_t moat_cert_subject(const moat_cert *cert, char *out, size_t cap);
+MOAT_API size_t moat_cert_issuer(const moat_cert *cert, char *out, size_t cap);
+MOAT_API size_t moat_cert_serial_hex(const moat_cert *cert, char *out,
+                                     size_t cap);
+MOAT_API int64_t moat_cert_not_before(const moat_cert *cert);
+MOAT_API int64_t moat_cert_not_after(const moat_cert *cert);
+MOAT_API size_t moat_cert_num_san(const moat_cert *cert);
+/* SAN i as "DNS:name", "IP:addr", "email:x", "URI:x", "DirName:..." */
+MOAT_API size_t moat_cert_san(const moat_cert *cert, size_t i, char *out,
+                              size_t cap);
+/* "RSA", "EC", "Ed25519", "Ed448", "RSA-PSS" and size in bits */
+MOAT_API const char *moat_cert_key_type(const moat_cert *cert);
+MOAT_API int moat_cert_key_bits(const moat_cert *cert);
+/* SHA-256 fingerprint of the DER (32 bytes). */
+MOAT_API moat_err moat_cert_fingerprint_sha256(const moat_cert *cert,
+                                               uint8_t out[32]);
+MOAT_API size_t moat_cert_to_pem(const moat_cert *cert, char *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

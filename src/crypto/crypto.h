@@ -1,0 +1,249 @@
+/* The libcrypto adapter: the only interface moat has to cryptography.
+ *
+ * Everything here is a descriptor (a constant struct naming an algorithm
+ * and its sizes) plus a few operations on opaque objects.  Only the files
+ * in src/crypto/ include <openssl/...>; a second backend plugs in by
+ * providing this header's functions and nothing else.
+ *
+ * Every EVP algorithm is fetched once per process (an immutable table built
+ * on first use under pthread_once) and contexts are kept and reused: no
+ * fetch by name and no context allocation per operation on the hot paths
+ * (hashing, HMAC/HKDF, AEAD records). */
+#ifndef MOAT_CRYPTO_H
+#define MOAT_CRYPTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "moat.h"
+
+/* ---- randomness ---------------------------------------------------------- */
+
+/* libcrypto's CSPRNG.  (Contexts may inject another source for tests.) */
+bool crypto_random(uint8_t *out, size_t len);
+
+/* ---- hashes --------------------------------------------------------------- */
+
+typedef enum hash_id {
+  HASH_NONE = 0,
+  HASH_SHA1, /* only to recognise and refuse it, and for fingerprints */
+  HASH_SHA256,
+  HASH_SHA384,
+  HASH_SHA512,
+} hash_id;
+
+#define HASH_MAX_LEN 64
+#define HASH_MAX_BLOCK 128
+
+typedef struct hash_alg {
+  hash_id id;
+  const char *name; /* "SHA256" */
+  size_t len;       /* digest length */
+  size_t block_len;
+} hash_alg;
+
+/* NULL for HASH_NONE or an unknown id. */
+const hash_alg *hash_get(hash_id id);
+
+typedef struct hash_ctx hash_ctx;
+
+hash_ctx *hash_new(const hash_alg *alg);
+void hash_free(hash_ctx *ctx);
+const hash_alg *hash_ctx_alg(const hash_ctx *ctx);
+/* (Re)start: the context may be reused any number of times. */
+bool hash_init(hash_ctx *ctx);
+bool hash_update(hash_ctx *ctx, const uint8_t *data, size_t len);
+/* Finish into out[0..alg->len); hash_init before reusing. */
+bool hash_final(hash_ctx *ctx, uint8_t *out);
+/* The digest of everything so far, leaving the context running
+ * (transcript hashes). */
+bool hash_peek(hash_ctx *ctx, uint8_t *out);
+/* dst continues from src's state; both must use the same algorithm. */
+bool hash_copy(hash_ctx *dst, const hash_ctx *src);
+bool hash_oneshot(const hash_alg *alg, const uint8_t *data, size_t len,
+                  uint8_t *out);
+
+/* ---- HMAC and HKDF (RFC 2104, RFC 5869), generic over hash_ctx ---------- */
+
+typedef struct hmac_ctx hmac_ctx;
+
+hmac_ctx *hmac_new(const hash_alg *alg);
+void hmac_free(hmac_ctx *ctx);
+bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len);
+bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len);
+/* Writes alg->len bytes. */
+bool hmac_final(hmac_ctx *ctx, uint8_t *out);
+bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
+                  const uint8_t *data, size_t len, uint8_t *out);
+
+/* RFC 5869 2.2: out has alg->len bytes.  A NULL/empty salt means
+ * alg->len zero bytes. */
+bool hkdf_extract(hmac_ctx *ctx, const uint8_t *salt, size_t salt_len,
+                  const uint8_t *ikm, size_t ikm_len, uint8_t *out);
+/* RFC 5869 2.3: out_len <= 255 * alg->len. */
+bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
+                 const uint8_t *info, size_t info_len, uint8_t *out,
+                 size_t out_len);
+
+/* ---- AEADs ----------------------------------------------------------------- */
+
+typedef enum aead_id {
+  AEAD_AES_128_GCM,
+  AEAD_AES_256_GCM,
+  AEAD_CHACHA20_POLY1305,
+} aead_id;
+
+#define AEAD_MAX_KEY 32
+#define AEAD_NONCE_LEN 12
+#define AEAD_TAG_LEN 16
+
+typedef struct aead_alg {
+  aead_id id;
+  const char *name; /* "AES-128-GCM" */
+  size_t key_len;
+  size_t nonce_len; /* 12 for all of them */
+  size_t tag_len;   /* 16 for all of them */
+} aead_alg;
+
+const aead_alg *aead_get(aead_id id);
+
+typedef struct aead_ctx aead_ctx;
+
+/* A keyed context for one direction.  The key is copied into libcrypto's
+ * state; the caller wipes its own copy. */
+aead_ctx *aead_new(const aead_alg *alg, const uint8_t *key, bool encrypt);
+void aead_free(aead_ctx *ctx);
+/* Replace the key (KeyUpdate) without reallocating. */
+bool aead_rekey(aead_ctx *ctx, const uint8_t *key);
+/* out receives in_len bytes of ciphertext then the tag; out may equal in. */
+bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+               const uint8_t *aad, size_t aad_len, const uint8_t *in,
+               size_t in_len, uint8_t *out);
+/* in is ciphertext || tag (in_len >= tag_len); out receives
+ * in_len - tag_len bytes; out may equal in.  false when authentication
+ * fails (out's contents are then unspecified and must not be used). */
+bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+               const uint8_t *aad, size_t aad_len, const uint8_t *in,
+               size_t in_len, uint8_t *out);
+
+/* ---- key exchange groups (RFC 8446 4.2.7) ------------------------------- */
+
+#define KEX_MAX_SHARE 1300 /* room for a hybrid ML-KEM share */
+#define KEX_MAX_SECRET 96
+
+typedef struct kex_alg {
+  uint16_t group; /* IANA NamedGroup */
+  const char *name;      /* "X25519", "secp256r1" */
+  const char *alt_name;  /* "P-256" or NULL */
+  size_t client_share_len;
+  size_t server_share_len;
+  size_t secret_len;
+} kex_alg;
+
+/* NULL when the group is unknown or unavailable in this libcrypto. */
+const kex_alg *kex_by_group(uint16_t group);
+/* Case-insensitive, accepts name or alt_name. */
+const kex_alg *kex_by_name(const char *name);
+/* All supported groups, in moat's default preference order. */
+const kex_alg *const *kex_all(size_t *out_num);
+
+typedef struct kex_key kex_key;
+
+/* Initiator (client): a fresh key pair; writes its share. */
+bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
+                  size_t *out_share_len);
+/* Initiator: the shared secret from the responder's share.  Fails on an
+ * invalid point / all-zero X25519 result. */
+bool kex_finish(const kex_key *key, const uint8_t *peer_share,
+                size_t peer_share_len, uint8_t *out_secret,
+                size_t *out_secret_len);
+/* Responder (server): from the initiator's share, make our share and the
+ * secret in one step (DH: fresh key pair + derive; KEM: encapsulate). */
+bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
+                 size_t peer_share_len, uint8_t *out_share,
+                 size_t *out_share_len, uint8_t *out_secret,
+                 size_t *out_secret_len);
+void kex_key_free(kex_key *key);
+
+/* ---- signatures ------------------------------------------------------------ */
+
+typedef enum key_type {
+  KEY_NONE = 0,
+  KEY_RSA,     /* rsaEncryption */
+  KEY_RSA_PSS, /* id-RSASSA-PSS */
+  KEY_EC_P256,
+  KEY_EC_P384,
+  KEY_EC_P521,
+  KEY_ED25519,
+  KEY_ED448,
+} key_type;
+
+const char *key_type_name(key_type t); /* "RSA", "EC", "Ed25519", ... */
+
+typedef enum sig_kind {
+  SIG_RSA_PKCS1,
+  SIG_RSA_PSS,
+  SIG_ECDSA,
+  SIG_EDDSA,
+} sig_kind;
+
+typedef struct sig_scheme {
+  uint16_t code;    /* IANA SignatureScheme */
+  const char *name; /* "ecdsa_secp256r1_sha256" */
+  sig_kind kind;
+  hash_id hash;     /* HASH_NONE for EdDSA */
+  key_type key;     /* the key type that signs with it */
+  bool tls13;       /* allowed in TLS 1.3 CertificateVerify */
+} sig_scheme;
+
+const sig_scheme *sig_scheme_by_code(uint16_t code);
+const sig_scheme *sig_scheme_by_name(const char *name);
+/* All schemes, in moat's default preference order. */
+const sig_scheme *const *sig_scheme_all(size_t *out_num);
+
+typedef struct pubkey pubkey;
+
+/* Parse a DER SubjectPublicKeyInfo with the cursor and build the key from
+ * its raw parameters (never through libcrypto's decoder framework).
+ * detail (may be NULL) receives a reason on failure. */
+moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len,
+                          pubkey **out, char *detail, size_t detail_cap);
+void pubkey_free(pubkey *key);
+key_type pubkey_type(const pubkey *key);
+int pubkey_bits(const pubkey *key);
+/* Verify sig over msg.  The scheme's key type must fit the key (an
+ * rsaEncryption key verifies rsa_pkcs1_* and rsa_pss_rsae_*, an
+ * id-RSASSA-PSS key only rsa_pss_pss_*).  PSS uses salt = hash length. */
+bool pubkey_verify(const pubkey *key, const sig_scheme *scheme,
+                   const uint8_t *msg, size_t msg_len, const uint8_t *sig,
+                   size_t sig_len);
+/* RSA-PSS with explicit parameters (X.509 RSASSA-PSS-params). */
+bool pubkey_verify_pss(const pubkey *key, hash_id hash, hash_id mgf1_hash,
+                       size_t salt_len, const uint8_t *msg, size_t msg_len,
+                       const uint8_t *sig, size_t sig_len);
+
+typedef struct privkey privkey;
+
+/* Decode a private key from PEM or DER (PKCS#1, SEC1, PKCS#8, encrypted
+ * PKCS#8, legacy encrypted PEM).  password, or else cb, supplies the
+ * passphrase for encrypted keys.  Errors: MOAT_ERR_BAD_KEY (not a key we
+ * can read), MOAT_ERR_BAD_PASSWORD (encrypted and the password is missing
+ * or wrong), MOAT_ERR_UNSUPPORTED_CERTIFICATE (a key type moat does not
+ * sign with); detail says which. */
+moat_err privkey_load(const uint8_t *data, size_t len, const char *password,
+                      moat_password_fn cb, void *cb_arg, privkey **out,
+                      char *detail, size_t detail_cap);
+void privkey_free(privkey *key);
+key_type privkey_type(const privkey *key);
+int privkey_bits(const privkey *key);
+/* True when key is the private half of pub. */
+bool privkey_matches(const privkey *key, const pubkey *pub);
+/* Upper bound of a signature's length. */
+size_t privkey_max_sig_len(const privkey *key);
+/* Sign msg; *io_sig_len is the capacity in and the length out. */
+bool privkey_sign(const privkey *key, const sig_scheme *scheme,
+                  const uint8_t *msg, size_t msg_len, uint8_t *out_sig,
+                  size_t *io_sig_len);
+
+#endif

@@ -1,0 +1,127 @@
+#include "base/builder.h"
+#include "base/cursor.h"
+#include "base/mem.h"
+#include "t.h"
+
+static void test_ints(void) {
+  static const uint8_t d[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10};
+  cursor c = cur_make(d, sizeof(d));
+  uint8_t a;
+  uint16_t b;
+  uint32_t x;
+  CHECK(cur_u8(&c, &a) && a == 1);
+  CHECK(cur_u16(&c, &b) && b == 0x0203);
+  CHECK(cur_u24(&c, &x) && x == 0x040506);
+  CHECK(cur_u32(&c, &x) && x == 0x0708090a);
+  CHECK(cur_done(&c));
+  CHECK(!cur_u8(&c, &a));
+}
+
+static void test_prefixed(void) {
+  static const uint8_t ok[] = {0x00, 0x02, 0xaa, 0xbb, 0xcc};
+  cursor c = cur_make(ok, sizeof(ok)), child;
+  CHECK(cur_prefixed16(&c, &child));
+  CHECK(cur_len(&child) == 2 && child.p[0] == 0xaa);
+  CHECK(cur_len(&c) == 1);
+  static const uint8_t bad[] = {0x00, 0x05, 0xaa};
+  c = cur_make(bad, sizeof(bad));
+  CHECK(!cur_prefixed16(&c, &child));
+  CHECK(cur_len(&c) == 3); /* failed reads do not move */
+  static const uint8_t bad24[] = {0xff, 0xff, 0xff, 0x01};
+  c = cur_make(bad24, sizeof(bad24));
+  CHECK(!cur_prefixed24(&c, &child));
+}
+
+static void test_der(void) {
+  /* SEQUENCE { INTEGER 5, BOOLEAN TRUE } */
+  static const uint8_t seq[] = {0x30, 0x06, 0x02, 0x01, 0x05,
+                                0x01, 0x01, 0xff};
+  cursor c = cur_make(seq, sizeof(seq)), in;
+  uint64_t v;
+  bool bv;
+  CHECK(cur_asn1(&c, &in, ASN1_SEQUENCE) && cur_done(&c));
+  CHECK(cur_asn1_u64(&in, &v) && v == 5);
+  CHECK(cur_asn1_bool(&in, &bv) && bv);
+  CHECK(cur_done(&in));
+  /* indefinite length */
+  static const uint8_t indef[] = {0x30, 0x80, 0x00, 0x00};
+  c = cur_make(indef, sizeof(indef));
+  CHECK(!cur_asn1(&c, &in, ASN1_SEQUENCE));
+  /* non-minimal length: 0x81 0x05 */
+  static const uint8_t nonmin[] = {0x04, 0x81, 0x01, 0xaa};
+  c = cur_make(nonmin, sizeof(nonmin));
+  CHECK(!cur_asn1(&c, &in, ASN1_OCTET_STRING));
+  /* non-minimal integer */
+  static const uint8_t badint[] = {0x02, 0x02, 0x00, 0x05};
+  c = cur_make(badint, sizeof(badint));
+  CHECK(!cur_asn1_u64(&c, &v));
+  /* DER boolean must be 0xff */
+  static const uint8_t badbool[] = {0x01, 0x01, 0x01};
+  c = cur_make(badbool, sizeof(badbool));
+  CHECK(!cur_asn1_bool(&c, &bv));
+  /* length past the end */
+  static const uint8_t over[] = {0x04, 0x05, 0x01};
+  c = cur_make(over, sizeof(over));
+  CHECK(!cur_asn1(&c, &in, ASN1_OCTET_STRING));
+  /* wrong tag leaves the cursor where it was */
+  c = cur_make(seq, sizeof(seq));
+  CHECK(!cur_asn1(&c, &in, ASN1_SET) && cur_len(&c) == sizeof(seq));
+}
+
+static void test_builder(void) {
+  uint8_t buf[16];
+  builder b;
+  bld_init_fixed(&b, buf, sizeof(buf));
+  CHECK(bld_u8(&b, 0x16));
+  CHECK(bld_open16(&b));
+  CHECK(bld_open8(&b));
+  CHECK(bld_bytes(&b, (const uint8_t *)"abc", 3));
+  CHECK(bld_close(&b));
+  CHECK(bld_close(&b));
+  CHECK(bld_finish(&b));
+  static const uint8_t want[] = {0x16, 0x00, 0x04, 0x03, 'a', 'b', 'c'};
+  CHECK(bld_len(&b) == sizeof(want) && memcmp(buf, want, sizeof(want)) == 0);
+  /* overflow of a fixed buffer is sticky */
+  bld_init_fixed(&b, buf, 2);
+  CHECK(!bld_u24(&b, 1));
+  CHECK(!bld_u8(&b, 1));
+  CHECK(!bld_finish(&b));
+  /* an unclosed prefix is not finished */
+  bld_init_fixed(&b, buf, sizeof(buf));
+  CHECK(bld_open8(&b));
+  CHECK(!bld_finish(&b));
+  /* a child longer than its prefix can say fails */
+  builder g;
+  CHECK(bld_init_alloc(&g, 4));
+  CHECK(bld_open8(&g));
+  CHECK(bld_zeros(&g, 300));
+  CHECK(!bld_close(&g));
+  bld_cleanup(&g);
+  /* DER long length */
+  CHECK(bld_init_alloc(&g, 4));
+  CHECK(bld_open_asn1(&g, ASN1_OCTET_STRING));
+  CHECK(bld_zeros(&g, 200));
+  CHECK(bld_close_asn1(&g));
+  CHECK(bld_finish(&g));
+  cursor c = cur_make(bld_data(&g), bld_len(&g)), in;
+  CHECK(cur_asn1(&c, &in, ASN1_OCTET_STRING) && cur_len(&in) == 200);
+  bld_cleanup(&g);
+}
+
+static void test_ct(void) {
+  uint8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
+  CHECK(ct_eq(a, b, 4));
+  b[3] = 5;
+  CHECK(!ct_eq(a, b, 4));
+  moat_wipe(a, 4);
+  CHECK(a[0] == 0 && a[3] == 0);
+}
+
+int main(void) {
+  test_ints();
+  test_prefixed();
+  test_der();
+  test_builder();
+  test_ct();
+  return t_done("cursor");
+}

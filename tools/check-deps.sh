@@ -1,0 +1,15 @@
+#!/bin/sh
+# Checks that the packages the build needs are present and says which
+# Debian package to install when one is missing.
+missing=""
+command -v cmake >/dev/null 2>&1 || missing="$missing cmake"
+command -v cc >/dev/null 2>&1 || missing="$missing build-essential"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+[ -f /usr/include/openssl/evp.h ] || [ -f /usr/local/include/openssl/evp.h ] || missing="$missing libssl-dev"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+if [ -n "$missing" ]; then
+  echo "moat needs these Debian packages:$missing"
+  echo "install them with: apt-get install -y$missing"
+  exit 1
+fi
+exit 0

@@ -1,0 +1,9 @@
+/* placeholder until the subcommand lands */
+#include <stdio.h>
+#include "tools.h"
+int cmd_demo(int argc, char **argv) {
+  (void)argc;
+  (void)argv;
+  fprintf(stderr, "moat demo: not available in this build\n");
+  return 2;
+}
