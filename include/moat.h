@@ -257,6 +257,9 @@ typedef struct moat_transport {
 } moat_transport;
 MOAT_API moat_err moat_conn_set_transport(moat_conn *conn,
                                           const moat_transport *t, void *arg);
+/* The attached transport (NULL when none) and its argument. */
+MOAT_API const moat_transport *moat_conn_get_transport(const moat_conn *conn,
+                                                       void **out_arg);
 /* src/io: a connected socket (blocking or non-blocking). */
 MOAT_API moat_err moat_conn_set_fd(moat_conn *conn, int fd);
 MOAT_API int moat_conn_fd(const moat_conn *conn);
