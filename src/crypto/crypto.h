@@ -76,6 +76,10 @@ bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len);
 bool hmac_final(hmac_ctx *ctx, uint8_t *out);
 bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
                   const uint8_t *data, size_t len, uint8_t *out);
+/* Start a new MAC with the key last given to hmac_init (no re-keying
+ * cost: the keyed inner/outer states are kept). */
+bool hmac_reset(hmac_ctx *ctx);
+const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx);
 
 /* RFC 5869 2.2: out has alg->len bytes.  A NULL/empty salt means
  * alg->len zero bytes. */

@@ -1,0 +1,174 @@
+/* HMAC (RFC 2104) and HKDF (RFC 5869), generic over hash_ctx.
+ *
+ * No libcrypto here: EVP_MAC and EVP_KDF fetch and allocate on every call.
+ * An hmac_ctx instead keeps the two keyed states (hash of K ^ ipad and of
+ * K ^ opad) computed once per key; each MAC with that key starts from
+ * copies of them, so HKDF-Expand hashes the key blocks only once. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "crypto/crypto.h"
+
+struct hmac_ctx {
+  const hash_alg *alg;
+  hash_ctx *inner_keyed; /* state after K ^ ipad */
+  hash_ctx *outer_keyed; /* state after K ^ opad */
+  hash_ctx *inner;       /* running MAC */
+  hash_ctx *outer;
+  bool keyed;
+};
+
+hmac_ctx *hmac_new(const hash_alg *alg) {
+  if (alg == NULL || alg->len > HASH_MAX_LEN ||
+      alg->block_len > HASH_MAX_BLOCK) {
+    return NULL;
+  }
+  hmac_ctx *ctx = moat_calloc(1, sizeof(*ctx));
+  if (ctx == NULL) {
+    return NULL;
+  }
+  ctx->alg = alg;
+  ctx->inner_keyed = hash_new(alg);
+  ctx->outer_keyed = hash_new(alg);
+  ctx->inner = hash_new(alg);
+  ctx->outer = hash_new(alg);
+  if (ctx->inner_keyed == NULL || ctx->outer_keyed == NULL ||
+      ctx->inner == NULL || ctx->outer == NULL) {
+    hmac_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+void hmac_free(hmac_ctx *ctx) {
+  if (ctx == NULL) {
+    return;
+  }
+  hash_free(ctx->inner_keyed);
+  hash_free(ctx->outer_keyed);
+  hash_free(ctx->inner);
+  hash_free(ctx->outer);
+  moat_free(ctx);
+}
+
+const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx) {
+  return ctx->alg;
+}
+
+bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
+  const hash_alg *alg = ctx->alg;
+  uint8_t k[HASH_MAX_BLOCK];
+  uint8_t pad[HASH_MAX_BLOCK];
+  bool ok = false;
+
+  ctx->keyed = false;
+  memset(k, 0, sizeof(k));
+  /* RFC 2104 2: a key longer than the block is hashed first; a shorter
+   * one is padded with zeros to the block length. */
+  if (key_len > alg->block_len) {
+    if (!hash_oneshot(alg, key, key_len, k)) {
+      goto cleanup;
+    }
+  } else if (key_len > 0) {
+    memcpy(k, key, key_len);
+  }
+  for (size_t i = 0; i < alg->block_len; i++) {
+    pad[i] = (uint8_t)(k[i] ^ 0x36);
+  }
+  if (!hash_init(ctx->inner_keyed) ||
+      !hash_update(ctx->inner_keyed, pad, alg->block_len)) {
+    goto cleanup;
+  }
+  for (size_t i = 0; i < alg->block_len; i++) {
+    pad[i] = (uint8_t)(k[i] ^ 0x5c);
+  }
+  if (!hash_init(ctx->outer_keyed) ||
+      !hash_update(ctx->outer_keyed, pad, alg->block_len)) {
+    goto cleanup;
+  }
+  ctx->keyed = true;
+  ok = hmac_reset(ctx);
+
+cleanup:
+  moat_wipe(k, sizeof(k));
+  moat_wipe(pad, sizeof(pad));
+  return ok;
+}
+
+bool hmac_reset(hmac_ctx *ctx) {
+  if (!ctx->keyed) {
+    return false;
+  }
+  return hash_copy(ctx->inner, ctx->inner_keyed);
+}
+
+bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len) {
+  if (!ctx->keyed) {
+    return false;
+  }
+  return hash_update(ctx->inner, data, len);
+}
+
+bool hmac_final(hmac_ctx *ctx, uint8_t *out) {
+  uint8_t ih[HASH_MAX_LEN];
+  bool ok = ctx->keyed && hash_final(ctx->inner, ih) &&
+            hash_copy(ctx->outer, ctx->outer_keyed) &&
+            hash_update(ctx->outer, ih, ctx->alg->len) &&
+            hash_final(ctx->outer, out);
+  moat_wipe(ih, sizeof(ih));
+  return ok;
+}
+
+bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
+                  const uint8_t *data, size_t len, uint8_t *out) {
+  return hmac_init(ctx, key, key_len) && hmac_update(ctx, data, len) &&
+         hmac_final(ctx, out);
+}
+
+bool hkdf_extract(hmac_ctx *ctx, const uint8_t *salt, size_t salt_len,
+                  const uint8_t *ikm, size_t ikm_len, uint8_t *out) {
+  static const uint8_t zeros[HASH_MAX_LEN];
+  /* RFC 5869 2.2: salt defaults to HashLen zero octets. */
+  if (salt == NULL || salt_len == 0) {
+    salt = zeros;
+    salt_len = ctx->alg->len;
+  }
+  return hmac_oneshot(ctx, salt, salt_len, ikm, ikm_len, out);
+}
+
+bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
+                 const uint8_t *info, size_t info_len, uint8_t *out,
+                 size_t out_len) {
+  const size_t hlen = ctx->alg->len;
+  uint8_t t[HASH_MAX_LEN];
+  size_t done = 0;
+  bool ok = false;
+
+  /* RFC 5869 2.3: L <= 255 * HashLen. */
+  if (out_len > 255 * hlen) {
+    return false;
+  }
+  /* The key is absorbed here, so out may overlap prk. */
+  if (!hmac_init(ctx, prk, prk_len)) {
+    return false;
+  }
+  /* T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty. */
+  for (unsigned i = 1; done < out_len; i++) {
+    uint8_t counter = (uint8_t)i;
+    if (i > 1 && (!hmac_reset(ctx) || !hmac_update(ctx, t, hlen))) {
+      goto cleanup;
+    }
+    if (!hmac_update(ctx, info, info_len) || !hmac_update(ctx, &counter, 1) ||
+        !hmac_final(ctx, t)) {
+      goto cleanup;
+    }
+    size_t n = out_len - done < hlen ? out_len - done : hlen;
+    memcpy(out + done, t, n);
+    done += n;
+  }
+  ok = true;
+
+cleanup:
+  moat_wipe(t, sizeof(t));
+  return ok;
+}

@@ -1,0 +1,265 @@
+/* Key exchange groups (RFC 8446 4.2.7): X25519, X448 (RFC 7748) and the
+ * NIST curves with uncompressed X9.62 points (RFC 8446 4.2.8.2). */
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <strings.h>
+
+#include "base/mem.h"
+#include "crypto/crypto.h"
+#include "crypto/ossl_common.h"
+
+enum {
+  GROUP_SECP256R1 = 0x0017,
+  GROUP_SECP384R1 = 0x0018,
+  GROUP_SECP521R1 = 0x0019,
+  GROUP_X25519 = 0x001d,
+  GROUP_X448 = 0x001e,
+};
+
+static const kex_alg k_x25519 = {GROUP_X25519, "X25519", NULL, 32, 32, 32};
+static const kex_alg k_x448 = {GROUP_X448, "X448", NULL, 56, 56, 56};
+static const kex_alg k_p256 = {
+    GROUP_SECP256R1, "secp256r1", "P-256", 65, 65, 32};
+static const kex_alg k_p384 = {
+    GROUP_SECP384R1, "secp384r1", "P-384", 97, 97, 48};
+static const kex_alg k_p521 = {
+    GROUP_SECP521R1, "secp521r1", "P-521", 133, 133, 66};
+
+/* moat's default preference order. */
+static const kex_alg *const k_all[] = {&k_x25519, &k_p256, &k_p384, &k_x448,
+                                       &k_p521};
+#define NUM_KEX (sizeof(k_all) / sizeof(k_all[0]))
+
+struct kex_key {
+  const kex_alg *alg;
+  EVP_PKEY *pkey;
+};
+
+const kex_alg *kex_by_group(uint16_t group) {
+  for (size_t i = 0; i < NUM_KEX; i++) {
+    if (k_all[i]->group == group) {
+      return k_all[i];
+    }
+  }
+  return NULL;
+}
+
+const kex_alg *kex_by_name(const char *name) {
+  if (name == NULL) {
+    return NULL;
+  }
+  /* OpenSSL's name for P-256. */
+  if (strcasecmp(name, "prime256v1") == 0) {
+    return &k_p256;
+  }
+  for (size_t i = 0; i < NUM_KEX; i++) {
+    if (strcasecmp(name, k_all[i]->name) == 0 ||
+        (k_all[i]->alt_name != NULL &&
+         strcasecmp(name, k_all[i]->alt_name) == 0)) {
+      return k_all[i];
+    }
+  }
+  return NULL;
+}
+
+const kex_alg *const *kex_all(size_t *out_num) {
+  *out_num = NUM_KEX;
+  return k_all;
+}
+
+static bool is_ecx(const kex_alg *alg) {
+  return alg->group == GROUP_X25519 || alg->group == GROUP_X448;
+}
+
+/* libcrypto's key type / group name for a group. */
+static const char *ossl_name(const kex_alg *alg) {
+  switch (alg->group) {
+  case GROUP_X25519:
+    return "X25519";
+  case GROUP_X448:
+    return "X448";
+  case GROUP_SECP256R1:
+    return "P-256";
+  case GROUP_SECP384R1:
+    return "P-384";
+  case GROUP_SECP521R1:
+    return "P-521";
+  default:
+    return NULL;
+  }
+}
+
+/* A fresh key pair for alg, or NULL. */
+static EVP_PKEY *keygen(const kex_alg *alg) {
+  if (is_ecx(alg)) {
+    /* RFC 7748 5: any 32/56 random bytes are a private key; the clamping
+     * happens inside the scalar multiplication. */
+    uint8_t priv[56];
+    EVP_PKEY *pkey = NULL;
+    if (crypto_random(priv, alg->secret_len)) {
+      pkey = EVP_PKEY_new_raw_private_key_ex(NULL, ossl_name(alg), NULL, priv,
+                                             alg->secret_len);
+    }
+    moat_wipe(priv, sizeof(priv));
+    return pkey;
+  }
+  return EVP_PKEY_Q_keygen(NULL, NULL, "EC", ossl_name(alg));
+}
+
+/* Our public share. */
+static bool write_share(const kex_alg *alg, EVP_PKEY *pkey, uint8_t *out,
+                        size_t *out_len) {
+  size_t n = alg->client_share_len;
+  if (is_ecx(alg)) {
+    if (EVP_PKEY_get_raw_public_key(pkey, out, &n) != 1) {
+      return false;
+    }
+  } else if (EVP_PKEY_get_octet_string_param(
+                 pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, out,
+                 alg->client_share_len, &n) != 1) {
+    return false;
+  }
+  if (n != alg->client_share_len) {
+    return false;
+  }
+  *out_len = n;
+  return true;
+}
+
+/* The peer's public key from its share, or NULL when the share is
+ * malformed or not a valid point. */
+static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
+                          size_t share_len) {
+  if (share_len != alg->client_share_len) {
+    return NULL;
+  }
+  if (is_ecx(alg)) {
+    return EVP_PKEY_new_raw_public_key_ex(NULL, ossl_name(alg), NULL, share,
+                                          share_len);
+  }
+  /* RFC 8446 4.2.8.2: only the uncompressed form (0x04 || X || Y); this
+   * also refuses the one-byte point at infinity and compressed points. */
+  if (share[0] != 0x04) {
+    return NULL;
+  }
+  EVP_PKEY *pkey = NULL;
+  EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  OSSL_PARAM params[3];
+  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME,
+                                               (char *)ossl_name(alg), 0);
+  params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
+                                                (void *)share, share_len);
+  params[2] = OSSL_PARAM_construct_end();
+  /* The import decodes the point and refuses one that is not on the
+   * curve (all three curves have cofactor 1, so on-curve suffices). */
+  if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
+      EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
+    EVP_PKEY_free(pkey);
+    pkey = NULL;
+  }
+  EVP_PKEY_CTX_free(pctx);
+  return pkey;
+}
+
+static bool derive(const kex_alg *alg, EVP_PKEY *ours, EVP_PKEY *peer,
+                   uint8_t *out, size_t *out_len) {
+  EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, ours, NULL);
+  size_t n = alg->secret_len;
+  bool ok = false;
+  if (pctx == NULL || EVP_PKEY_derive_init(pctx) != 1 ||
+      EVP_PKEY_derive_set_peer_ex(pctx, peer, 0) != 1 ||
+      EVP_PKEY_derive(pctx, out, &n) != 1 || n != alg->secret_len) {
+    goto cleanup;
+  }
+  if (alg->group == GROUP_X25519 || alg->group == GROUP_X448) {
+    /* RFC 8446 7.4.2 / RFC 7748 6: refuse an all-zero shared secret
+     * (a small-order peer point); checked without branching on the
+     * secret's bytes. */
+    static const uint8_t zeros[56];
+    if (ct_eq(out, zeros, n)) {
+      goto cleanup;
+    }
+  }
+  /* For the NIST curves the result is the x-coordinate, left-padded to
+   * the field size (RFC 8446 7.4.2). */
+  *out_len = n;
+  ok = true;
+
+cleanup:
+  if (!ok) {
+    moat_wipe(out, alg->secret_len);
+  }
+  EVP_PKEY_CTX_free(pctx);
+  return ok;
+}
+
+bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
+                  size_t *out_share_len) {
+  kex_key *key = NULL;
+  *out_key = NULL;
+  if (alg == NULL || ossl_name(alg) == NULL) {
+    return false;
+  }
+  key = moat_calloc(1, sizeof(*key));
+  if (key == NULL) {
+    return false;
+  }
+  key->alg = alg;
+  key->pkey = keygen(alg);
+  if (key->pkey == NULL ||
+      !write_share(alg, key->pkey, out_share, out_share_len)) {
+    ERR_clear_error();
+    kex_key_free(key);
+    return false;
+  }
+  *out_key = key;
+  return true;
+}
+
+bool kex_finish(const kex_key *key, const uint8_t *peer_share,
+                size_t peer_share_len, uint8_t *out_secret,
+                size_t *out_secret_len) {
+  EVP_PKEY *peer = peer_key(key->alg, peer_share, peer_share_len);
+  bool ok = peer != NULL &&
+            derive(key->alg, key->pkey, peer, out_secret, out_secret_len);
+  EVP_PKEY_free(peer);
+  if (!ok) {
+    ERR_clear_error();
+  }
+  return ok;
+}
+
+bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
+                 size_t peer_share_len, uint8_t *out_share,
+                 size_t *out_share_len, uint8_t *out_secret,
+                 size_t *out_secret_len) {
+  kex_key *key = NULL;
+  bool ok = false;
+  /* Check the peer's share before spending a key generation on it. */
+  EVP_PKEY *peer = alg != NULL && ossl_name(alg) != NULL
+                       ? peer_key(alg, peer_share, peer_share_len)
+                       : NULL;
+  if (peer == NULL || !kex_generate(alg, &key, out_share, out_share_len) ||
+      !derive(alg, key->pkey, peer, out_secret, out_secret_len)) {
+    goto cleanup;
+  }
+  ok = true;
+
+cleanup:
+  EVP_PKEY_free(peer);
+  kex_key_free(key);
+  if (!ok) {
+    ERR_clear_error();
+  }
+  return ok;
+}
+
+void kex_key_free(kex_key *key) {
+  if (key == NULL) {
+    return;
+  }
+  EVP_PKEY_free(key->pkey); /* libcrypto cleanses the private scalar */
+  moat_free(key);
+}
