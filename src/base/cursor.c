@@ -213,7 +213,7 @@ bool cur_asn1_optional(cursor *c, cursor *child, bool *out_present,
 
 bool cur_asn1_integer(cursor *c, cursor *out_contents) {
   cursor save = *c;
-  cursor v;
+  cursor v = {0};
   if (!cur_asn1(c, &v, ASN1_INTEGER) || v.n == 0) {
     *c = save;
     return false;
@@ -250,7 +250,7 @@ bool cur_asn1_u64(cursor *c, uint64_t *out) {
 
 bool cur_asn1_bool(cursor *c, bool *out) {
   cursor save = *c;
-  cursor v;
+  cursor v = {0};
   uint8_t b;
   if (!cur_asn1(c, &v, ASN1_BOOLEAN) || v.n != 1 || !cur_u8(&v, &b) ||
       (b != 0x00 && b != 0xff)) {
