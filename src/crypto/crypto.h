@@ -169,6 +169,14 @@ bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
                  size_t *out_share_len, uint8_t *out_secret,
                  size_t *out_secret_len);
 void kex_key_free(kex_key *key);
+/* A key pair from a known private key (known-answer tests, RFC 8448
+ * traces): X25519/X448 take the raw 32/56 bytes (RFC 7748 5), the NIST
+ * curves a big-endian scalar in [1, n-1].  Not for production keys. */
+bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
+                          size_t priv_len, kex_key **out_key);
+/* The key's public share (the same bytes kex_generate wrote). */
+bool kex_key_share(const kex_key *key, uint8_t *out_share,
+                   size_t *out_share_len);
 
 /* ---- signatures ------------------------------------------------------------ */
 

@@ -1,8 +1,11 @@
 /* Key exchange groups (RFC 8446 4.2.7): X25519, X448 (RFC 7748) and the
  * NIST curves with uncompressed X9.62 points (RFC 8446 4.2.8.2). */
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <openssl/params.h>
 #include <strings.h>
 
@@ -262,4 +265,99 @@ void kex_key_free(kex_key *key) {
   }
   EVP_PKEY_free(key->pkey); /* libcrypto cleanses the private scalar */
   moat_free(key);
+}
+
+/* An EC key pair from a big-endian private scalar: the public point is
+ * computed here so the key can also produce its share. */
+static EVP_PKEY *ec_from_private(const kex_alg *alg, const uint8_t *priv,
+                                 size_t priv_len) {
+  EVP_PKEY *pkey = NULL;
+  EC_GROUP *group = NULL;
+  EC_POINT *point = NULL;
+  BIGNUM *d = NULL;
+  OSSL_PARAM_BLD *bld = NULL;
+  OSSL_PARAM *params = NULL;
+  EVP_PKEY_CTX *pctx = NULL;
+  uint8_t pub[KEX_MAX_SHARE];
+  size_t pub_len;
+  int nid = alg->group == GROUP_SECP256R1   ? NID_X9_62_prime256v1
+            : alg->group == GROUP_SECP384R1 ? NID_secp384r1
+                                            : NID_secp521r1;
+
+  group = EC_GROUP_new_by_curve_name(nid);
+  d = BN_bin2bn(priv, (int)priv_len, NULL);
+  if (group == NULL || d == NULL || BN_is_zero(d) ||
+      BN_cmp(d, EC_GROUP_get0_order(group)) >= 0) {
+    goto cleanup;
+  }
+  point = EC_POINT_new(group);
+  if (point == NULL || EC_POINT_mul(group, point, d, NULL, NULL, NULL) != 1) {
+    goto cleanup;
+  }
+  pub_len = EC_POINT_point2oct(group, point, POINT_CONVERSION_UNCOMPRESSED, pub,
+                               sizeof(pub), NULL);
+  if (pub_len != alg->client_share_len) {
+    goto cleanup;
+  }
+  bld = OSSL_PARAM_BLD_new();
+  if (bld == NULL ||
+      OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+                                      ossl_name(alg), 0) != 1 ||
+      OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub,
+                                       pub_len) != 1 ||
+      OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d) != 1) {
+    goto cleanup;
+  }
+  params = OSSL_PARAM_BLD_to_param(bld);
+  pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
+  if (params == NULL || pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
+      EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_KEYPAIR, params) != 1) {
+    EVP_PKEY_free(pkey);
+    pkey = NULL;
+  }
+
+cleanup:
+  EVP_PKEY_CTX_free(pctx);
+  OSSL_PARAM_free(params); /* OSSL_PARAM_clear_free is 3.1+ */
+  OSSL_PARAM_BLD_free(bld);
+  EC_POINT_free(point);
+  BN_clear_free(d);
+  EC_GROUP_free(group);
+  return pkey;
+}
+
+bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
+                          size_t priv_len, kex_key **out_key) {
+  *out_key = NULL;
+  if (alg == NULL || ossl_name(alg) == NULL || priv == NULL) {
+    return false;
+  }
+  EVP_PKEY *pkey = NULL;
+  if (is_ecx(alg)) {
+    if (priv_len == alg->secret_len) {
+      pkey = EVP_PKEY_new_raw_private_key_ex(NULL, ossl_name(alg), NULL, priv,
+                                             priv_len);
+    }
+  } else if (priv_len > 0 && priv_len <= alg->secret_len + 1) {
+    pkey = ec_from_private(alg, priv, priv_len);
+  }
+  kex_key *key = pkey != NULL ? moat_calloc(1, sizeof(*key)) : NULL;
+  if (key == NULL) {
+    EVP_PKEY_free(pkey);
+    ERR_clear_error();
+    return false;
+  }
+  key->alg = alg;
+  key->pkey = pkey;
+  *out_key = key;
+  return true;
+}
+
+bool kex_key_share(const kex_key *key, uint8_t *out_share,
+                   size_t *out_share_len) {
+  if (!write_share(key->alg, key->pkey, out_share, out_share_len)) {
+    ERR_clear_error();
+    return false;
+  }
+  return true;
 }
