@@ -118,6 +118,13 @@ MOAT_API moat_context *moat_context_new(moat_role role);
 MOAT_API moat_context *moat_context_new_default(moat_purpose purpose);
 MOAT_API void moat_context_free(moat_context *ctx);
 MOAT_API moat_role moat_context_role(const moat_context *ctx);
+/* What went wrong in the last failed configuration call on ctx (file,
+ * line, reason), or "" when nothing failed. */
+MOAT_API const char *moat_context_error_detail(const moat_context *ctx);
+/* Accept a certificate's common name when it has no DNS names
+ * (Python's hostname_checks_common_name; off by default). */
+MOAT_API void moat_context_set_hostname_checks_common_name(moat_context *ctx,
+                                                           bool on);
 
 /* Password callback for encrypted keys: write at most cap bytes into buf,
  * return the length, or -1 to abort. */
@@ -237,6 +244,11 @@ MOAT_API moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
 MOAT_API size_t moat_conn_pending(const moat_conn *conn);
 MOAT_API moat_err moat_conn_write(moat_conn *conn, const uint8_t *data,
                                   size_t len, size_t *out_written);
+
+/* Transport mode: push buffered output; MOAT_ERR_WANT_WRITE while the
+ * transport would block.  Without a transport: WANT_WRITE while output is
+ * waiting to be taken. */
+MOAT_API moat_err moat_conn_flush(moat_conn *conn);
 
 /* Send close_notify.  MOAT_OK once ours is sent and the peer's has been
  * received; MOAT_ERR_WANT_READ while waiting for the peer's. */

@@ -1,0 +1,678 @@
+/* moat_conn: the public connection API, the buffers behind its four ports,
+ * the sticky error state, and the loop that drives a transport. */
+#include <stdarg.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/tls.h"
+
+moat_conn *moat_conn_new(moat_context *ctx) {
+  if (ctx == NULL) {
+    return NULL;
+  }
+  moat_conn *conn = moat_calloc(1, sizeof(*conn));
+  if (conn == NULL) {
+    return NULL;
+  }
+  conn->ctx = context_ref(ctx);
+  conn->is_server = ctx->role == MOAT_ROLE_SERVER;
+  conn->state = conn->is_server ? ST_S_WAIT_CH : ST_C_START;
+  return conn;
+}
+
+static void free_chain(uint8_t **ders, size_t *lens, size_t *num) {
+  for (size_t i = 0; i < *num; i++) {
+    moat_free(ders[i]);
+    ders[i] = NULL;
+    lens[i] = 0;
+  }
+  *num = 0;
+}
+
+void hs_free(handshake *hs) {
+  if (hs == NULL) {
+    return;
+  }
+  hash_free(hs->transcript);
+  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
+  moat_free_wipe(hs->msg, hs->msg_cap);
+  for (size_t i = 0; i < hs->num_shares; i++) {
+    kex_key_free(hs->share_key[i]);
+  }
+  moat_free(hs->cookie);
+  pubkey_free(hs->peer_key);
+  ks_clear(&hs->ks);
+  moat_free_wipe(hs, sizeof(*hs));
+}
+
+void moat_conn_free(moat_conn *conn) {
+  if (conn == NULL) {
+    return;
+  }
+  hs_free(conn->hs);
+  rec_dir_clear(&conn->rd);
+  rec_dir_clear(&conn->wr);
+  moat_free_wipe(conn->in, conn->in_cap);
+  moat_free_wipe(conn->out, conn->out_cap);
+  moat_free_wipe(conn->post_msg, conn->post_len);
+  moat_free(conn->alpn);
+  moat_free(conn->hostname);
+  hmac_free(conn->hmac);
+  free_chain(conn->peer_chain, conn->peer_chain_len, &conn->peer_chain_num);
+  free_chain(conn->verified_chain, conn->verified_chain_len,
+             &conn->verified_chain_num);
+  moat_free(conn->verify_message);
+  moat_context_free(conn->ctx);
+  moat_free_wipe(conn, sizeof(*conn));
+}
+
+moat_err moat_conn_set_context(moat_conn *conn, moat_context *ctx) {
+  if (conn == NULL || ctx == NULL || ctx->role != conn->ctx->role) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  if (conn->handshake_done) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  moat_context *old = conn->ctx;
+  conn->ctx = context_ref(ctx);
+  moat_context_free(old);
+  return MOAT_OK;
+}
+
+moat_context *moat_conn_context(const moat_conn *conn) { return conn->ctx; }
+
+moat_err moat_conn_set_hostname(moat_conn *conn, const char *name) {
+  if (conn == NULL || conn->is_server || conn->state != ST_C_START) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  if (name != NULL && (name[0] == '\0' || strlen(name) > 253)) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  char *copy = NULL;
+  if (name != NULL && (copy = moat_strdup(name)) == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  moat_free(conn->hostname);
+  conn->hostname = copy;
+  return MOAT_OK;
+}
+
+void moat_conn_set_user_data(moat_conn *conn, void *data) {
+  conn->user_data = data;
+}
+void *moat_conn_user_data(const moat_conn *conn) { return conn->user_data; }
+
+/* ---- errors ----------------------------------------------------------------*/
+
+static moat_err conn_fail_v(moat_conn *conn, moat_err err, int alert,
+                            const char *fmt, va_list ap) {
+  if (conn->failed) {
+    return conn->err;
+  }
+  conn->failed = true;
+  conn->err = err;
+  vsnprintf(conn->detail, sizeof(conn->detail), fmt, ap);
+  if (alert >= 0 && !conn->close_sent) {
+    uint8_t a[2] = {2, (uint8_t)alert}; /* fatal */
+    conn->close_sent = true;
+    conn->have_alert = true;
+    conn->alert_sent = true;
+    conn->alert = alert;
+    (void)rec_write(conn, CT_ALERT, a, sizeof(a));
+  }
+  return err;
+}
+
+moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  moat_err r = conn_fail_v(conn, err, alert_for_error(err), fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
+                         const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  moat_err r = conn_fail_v(conn, err, alert, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+moat_err moat_conn_error(const moat_conn *conn) { return conn->err; }
+
+const char *moat_conn_error_detail(const moat_conn *conn) {
+  if (conn->detail[0] == '\0') {
+    return moat_err_message(conn->err);
+  }
+  return conn->detail;
+}
+
+bool moat_conn_alert(const moat_conn *conn, int *out_alert,
+                     bool *out_sent_by_us) {
+  if (!conn->have_alert) {
+    return false;
+  }
+  if (out_alert != NULL) {
+    *out_alert = conn->alert;
+  }
+  if (out_sent_by_us != NULL) {
+    *out_sent_by_us = conn->alert_sent;
+  }
+  return true;
+}
+
+/* ---- the four ports ---------------------------------------------------------*/
+
+moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
+                        size_t *out_consumed) {
+  *out_consumed = 0;
+  if (conn->failed) {
+    return conn->err;
+  }
+  if (conn->in == NULL) {
+    conn->in = moat_malloc(TLS_MAX_RECORD);
+    if (conn->in == NULL) {
+      return MOAT_ERR_NO_MEMORY;
+    }
+    conn->in_cap = TLS_MAX_RECORD;
+    conn->in_len = conn->in_off = conn->app_off = conn->app_len = 0;
+  }
+  /* Compact: keep undelivered application data and unprocessed bytes. */
+  size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
+  if (base > 0) {
+    memmove(conn->in, conn->in + base, conn->in_len - base);
+    conn->in_len -= base;
+    conn->in_off -= base;
+    if (conn->app_len > 0) {
+      conn->app_off -= base;
+    }
+  }
+  size_t space = conn->in_cap - conn->in_len;
+  size_t n = len < space ? len : space;
+  if (n > 0) {
+    memcpy(conn->in + conn->in_len, data, n);
+  }
+  conn->in_len += n;
+  *out_consumed = n;
+  return MOAT_OK;
+}
+
+moat_err moat_conn_feed_eof(moat_conn *conn) {
+  conn->got_eof = true;
+  return MOAT_OK;
+}
+
+size_t moat_conn_pending_output(const moat_conn *conn) {
+  return conn->out_len - conn->out_off;
+}
+
+moat_err moat_conn_take_output(moat_conn *conn, uint8_t *out, size_t cap,
+                               size_t *out_len) {
+  size_t avail = conn->out_len - conn->out_off;
+  size_t n = avail < cap ? avail : cap;
+  if (n > 0) {
+    memcpy(out, conn->out + conn->out_off, n);
+  }
+  conn->out_off += n;
+  *out_len = n;
+  if (conn->out_off == conn->out_len) {
+    conn->out_off = conn->out_len = 0;
+  }
+  return MOAT_OK;
+}
+
+/* ---- transport ----------------------------------------------------------------*/
+
+moat_err moat_conn_set_transport(moat_conn *conn, const moat_transport *t,
+                                 void *arg) {
+  if (t != NULL && (t->send == NULL || t->recv == NULL)) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  conn->transport = t;
+  conn->transport_arg = arg;
+  return MOAT_OK;
+}
+
+const moat_transport *moat_conn_get_transport(const moat_conn *conn,
+                                              void **out_arg) {
+  if (out_arg != NULL) {
+    *out_arg = conn->transport_arg;
+  }
+  return conn->transport;
+}
+
+/* Push pending output through the transport. */
+static moat_err conn_flush(moat_conn *conn) {
+  while (conn->out_off < conn->out_len) {
+    bool wb = false;
+    long n = conn->transport->send(conn->transport_arg,
+                                   conn->out + conn->out_off,
+                                   conn->out_len - conn->out_off, &wb);
+    if (n < 0) {
+      if (wb) {
+        return MOAT_ERR_WANT_WRITE;
+      }
+      if (!conn->failed) {
+        conn->failed = true;
+        conn->err = MOAT_ERR_SYSCALL;
+        snprintf(conn->detail, sizeof(conn->detail),
+                 "sending on the transport failed");
+      }
+      return MOAT_ERR_SYSCALL;
+    }
+    conn->out_off += (size_t)n;
+  }
+  conn->out_off = conn->out_len = 0;
+  return MOAT_OK;
+}
+
+moat_err moat_conn_flush(moat_conn *conn) {
+  if (conn->transport == NULL) {
+    return moat_conn_pending_output(conn) ? MOAT_ERR_WANT_WRITE : MOAT_OK;
+  }
+  return conn_flush(conn);
+}
+
+/* After a want-read: flush, then read more from the transport.  Returns
+ * MOAT_OK when new bytes arrived. */
+static moat_err conn_pump(moat_conn *conn, moat_err want) {
+  if (conn->transport == NULL) {
+    return want;
+  }
+  moat_err e = conn_flush(conn);
+  if (e != MOAT_OK) {
+    return e;
+  }
+  if (want == MOAT_ERR_WANT_WRITE) {
+    return MOAT_OK;
+  }
+  uint8_t buf[TLS_MAX_RECORD];
+  if (conn->in != NULL) {
+    size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
+    if (conn->in_cap - conn->in_len + base == 0) {
+      return MOAT_ERR_WANT_READ;
+    }
+  }
+  size_t room = TLS_MAX_RECORD;
+  if (conn->in != NULL) {
+    size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
+    room = conn->in_cap - conn->in_len + base;
+  }
+  bool wb = false;
+  long n = conn->transport->recv(conn->transport_arg, buf, room, &wb);
+  if (n < 0) {
+    if (wb) {
+      if (conn->handshake_done) {
+        conn_release_buffers(conn);
+      }
+      return MOAT_ERR_WANT_READ;
+    }
+    if (!conn->failed) {
+      conn->failed = true;
+      conn->err = MOAT_ERR_SYSCALL;
+      snprintf(conn->detail, sizeof(conn->detail),
+               "receiving on the transport failed");
+    }
+    return MOAT_ERR_SYSCALL;
+  }
+  if (n == 0) {
+    conn->got_eof = true;
+    return MOAT_OK;
+  }
+  size_t used;
+  TRY(moat_conn_feed(conn, buf, (size_t)n, &used));
+  return MOAT_OK;
+}
+
+static moat_err conn_eof_error(moat_conn *conn) {
+  if (!conn->failed) {
+    conn->failed = true;
+    conn->err = MOAT_ERR_EOF;
+    snprintf(conn->detail, sizeof(conn->detail),
+             "the transport ended without close_notify%s",
+             conn->handshake_done ? "" : " during the handshake");
+  }
+  return conn->err;
+}
+
+/* ---- handshake -------------------------------------------------------------*/
+
+moat_err moat_conn_handshake(moat_conn *conn) {
+  for (;;) {
+    if (conn->failed) {
+      if (conn->transport != NULL) {
+        (void)conn_flush(conn); /* deliver our alert */
+      }
+      return conn->err;
+    }
+    if (conn->handshake_done) {
+      if (conn->transport != NULL) {
+        TRY(conn_flush(conn));
+      }
+      return MOAT_OK;
+    }
+    moat_err e = conn->is_server ? tls13_server_step(conn)
+                                 : tls13_client_step(conn);
+    if (e == MOAT_OK) {
+      continue;
+    }
+    if (e != MOAT_ERR_WANT_READ) {
+      if (conn->transport != NULL) {
+        (void)conn_flush(conn);
+      }
+      return e;
+    }
+    if (conn->got_eof) {
+      return conn_eof_error(conn);
+    }
+    e = conn_pump(conn, MOAT_ERR_WANT_READ);
+    if (e != MOAT_OK) {
+      return e;
+    }
+  }
+}
+
+bool moat_conn_handshake_done(const moat_conn *conn) {
+  return conn->handshake_done;
+}
+
+/* ---- handshake message reassembly and transcript --------------------------*/
+
+moat_err hs_next_message(moat_conn *conn, uint8_t *out_type, cursor *out_body,
+                         cursor *out_whole, bool *out_ok) {
+  *out_ok = false;
+  for (;;) {
+    const uint8_t *buf = conn->hs ? conn->hs->msg : conn->post_msg;
+    size_t len = conn->hs ? conn->hs->msg_len : conn->post_len;
+    cursor c = cur_make(buf, len);
+    uint8_t type;
+    uint32_t mlen;
+    if (cur_u8(&c, &type) && cur_u24(&c, &mlen)) {
+      if (mlen > TLS_MAX_HANDSHAKE_MSG) {
+        return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                         "handshake message of %u bytes is too large", mlen);
+      }
+      if (cur_sub(&c, mlen, out_body)) {
+        *out_type = type;
+        *out_whole = cur_make(buf, 4 + (size_t)mlen);
+        *out_ok = true;
+        return MOAT_OK;
+      }
+    }
+    bool progress;
+    TRY(rec_read_one(conn, &progress));
+    if (!progress || conn->app_len > 0) {
+      return MOAT_OK;
+    }
+  }
+}
+
+void hs_consume_message(moat_conn *conn, size_t whole_len) {
+  uint8_t *buf = conn->hs ? conn->hs->msg : conn->post_msg;
+  size_t *len = conn->hs ? &conn->hs->msg_len : &conn->post_len;
+  memmove(buf, buf + whole_len, *len - whole_len);
+  *len -= whole_len;
+}
+
+moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len) {
+  if (conn->hs->transcript == NULL || !hash_update(conn->hs->transcript, msg, len)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "transcript hash");
+  }
+  return MOAT_OK;
+}
+
+bool hs_transcript_hash(moat_conn *conn, uint8_t *out) {
+  return hash_peek(conn->hs->transcript, out);
+}
+
+moat_err hs_send(moat_conn *conn, builder *b) {
+  if (!bld_finish(b)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building a handshake message");
+  }
+  if (conn->hs->transcript != NULL) {
+    TRY(hs_transcript_add(conn, bld_data(b), bld_len(b)));
+  }
+  return rec_write(conn, CT_HANDSHAKE, bld_data(b), bld_len(b));
+}
+
+/* ---- application data ---------------------------------------------------------*/
+
+/* Handle complete post-handshake messages (RFC 8446 4.6). */
+static moat_err conn_post_handshake(moat_conn *conn) {
+  for (;;) {
+    uint8_t type;
+    cursor body, whole;
+    cursor c = cur_make(conn->post_msg, conn->post_len);
+    uint32_t mlen;
+    if (!cur_u8(&c, &type) || !cur_u24(&c, &mlen)) {
+      return MOAT_OK;
+    }
+    if (mlen > TLS_MAX_HANDSHAKE_MSG) {
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "post-handshake message of %u bytes is too large",
+                       mlen);
+    }
+    if (!cur_sub(&c, mlen, &body)) {
+      return MOAT_OK;
+    }
+    whole = cur_make(conn->post_msg, 4 + (size_t)mlen);
+    TRY(tls13_post_handshake(conn, type, &body));
+    hs_consume_message(conn, cur_len(&whole));
+    if (conn->post_len == 0) {
+      moat_free(conn->post_msg);
+      conn->post_msg = NULL;
+    }
+  }
+}
+
+moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
+                        size_t *out_len) {
+  *out_len = 0;
+  if (!conn->handshake_done) {
+    TRY(moat_conn_handshake(conn));
+  }
+  for (;;) {
+    if (conn->failed) {
+      return conn->err;
+    }
+    if (conn->app_len > 0) {
+      size_t n = conn->app_len < cap ? conn->app_len : cap;
+      memcpy(out, conn->in + conn->app_off, n);
+      conn->app_off += n;
+      conn->app_len -= n;
+      *out_len = n;
+      return MOAT_OK;
+    }
+    if (conn->close_received) {
+      return MOAT_ERR_CLOSED;
+    }
+    bool progress = false;
+    if (conn->in != NULL) {
+      TRY(rec_read_one(conn, &progress));
+    }
+    if (progress) {
+      TRY(conn_post_handshake(conn));
+      continue;
+    }
+    if (conn->got_eof) {
+      return conn_eof_error(conn);
+    }
+    TRY(conn_pump(conn, MOAT_ERR_WANT_READ));
+  }
+}
+
+size_t moat_conn_pending(const moat_conn *conn) { return conn->app_len; }
+
+moat_err moat_conn_write(moat_conn *conn, const uint8_t *data, size_t len,
+                         size_t *out_written) {
+  *out_written = 0;
+  if (!conn->handshake_done) {
+    TRY(moat_conn_handshake(conn));
+  }
+  if (conn->failed) {
+    return conn->err;
+  }
+  if (conn->close_sent) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  if (conn->key_update_pending) {
+    conn->key_update_pending = false;
+    TRY(tls13_send_key_update(conn, false));
+  }
+  if (len > 0) {
+    TRY(rec_write(conn, CT_APPLICATION_DATA, data, len));
+  }
+  *out_written = len;
+  if (conn->transport != NULL) {
+    moat_err e = conn_flush(conn);
+    if (e != MOAT_OK && e != MOAT_ERR_WANT_WRITE) {
+      return e;
+    }
+  }
+  return MOAT_OK;
+}
+
+moat_err moat_conn_shutdown(moat_conn *conn) {
+  if (conn->failed && conn->err != MOAT_ERR_CLOSED) {
+    return conn->err;
+  }
+  if (!conn->close_sent) {
+    static const uint8_t a[2] = {1, ALERT_CLOSE_NOTIFY};
+    conn->close_sent = true;
+    TRY(rec_write(conn, CT_ALERT, a, sizeof(a)));
+  }
+  if (conn->transport != NULL) {
+    TRY(conn_flush(conn));
+  }
+  while (!conn->close_received) {
+    bool progress = false;
+    /* Discard application data that was still in flight. */
+    conn->app_len = 0;
+    if (conn->in != NULL) {
+      TRY(rec_read_one(conn, &progress));
+    }
+    if (progress) {
+      continue;
+    }
+    if (conn->got_eof) {
+      return conn_eof_error(conn);
+    }
+    TRY(conn_pump(conn, MOAT_ERR_WANT_READ));
+  }
+  return MOAT_OK;
+}
+
+moat_err moat_conn_key_update(moat_conn *conn, bool request_peer) {
+  if (!conn->handshake_done || conn->close_sent) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  if (conn->failed) {
+    return conn->err;
+  }
+  TRY(tls13_send_key_update(conn, request_peer));
+  if (conn->transport != NULL) {
+    moat_err e = conn_flush(conn);
+    if (e != MOAT_OK && e != MOAT_ERR_WANT_WRITE) {
+      return e;
+    }
+  }
+  return MOAT_OK;
+}
+
+/* ---- key logging (NSS SSLKEYLOGFILE format) -------------------------------*/
+
+void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
+            size_t len) {
+  moat_context *ctx = conn->ctx;
+  if (ctx->keylog_cb == NULL && ctx->keylog_file == NULL) {
+    return;
+  }
+  static const char hex[] = "0123456789abcdef";
+  char line[64 + 1 + 2 * TLS_RANDOM_LEN + 1 + 2 * HASH_MAX_LEN + 1];
+  size_t n = (size_t)snprintf(line, sizeof(line), "%s ", label);
+  for (size_t i = 0; i < TLS_RANDOM_LEN; i++) {
+    line[n++] = hex[conn->hs->client_random[i] >> 4];
+    line[n++] = hex[conn->hs->client_random[i] & 15];
+  }
+  line[n++] = ' ';
+  for (size_t i = 0; i < len; i++) {
+    line[n++] = hex[secret[i] >> 4];
+    line[n++] = hex[secret[i] & 15];
+  }
+  line[n] = '\0';
+  if (ctx->keylog_cb != NULL) {
+    ctx->keylog_cb(ctx->keylog_arg, conn, line);
+  }
+  if (ctx->keylog_file != NULL) {
+    pthread_mutex_lock(&ctx->keylog_lock);
+    fprintf(ctx->keylog_file, "%s\n", line);
+    fflush(ctx->keylog_file);
+    pthread_mutex_unlock(&ctx->keylog_lock);
+  }
+  moat_wipe(line, sizeof(line));
+}
+
+/* ---- accessors -----------------------------------------------------------------*/
+
+int moat_conn_version(const moat_conn *conn) {
+  return conn->handshake_done ? MOAT_TLS1_3 : 0;
+}
+const char *moat_conn_version_name(const moat_conn *conn) {
+  return conn->handshake_done ? "TLSv1.3" : NULL;
+}
+const char *moat_conn_cipher_name(const moat_conn *conn) {
+  return conn->suite ? conn->suite->name : NULL;
+}
+const char *moat_conn_cipher_openssl_name(const moat_conn *conn) {
+  return conn->suite ? conn->suite->openssl_name : NULL;
+}
+int moat_conn_cipher_bits(const moat_conn *conn) {
+  return conn->suite ? conn->suite->bits : 0;
+}
+const char *moat_conn_group_name(const moat_conn *conn) {
+  return conn->group ? conn->group->name : NULL;
+}
+const char *moat_conn_peer_sigalg_name(const moat_conn *conn) {
+  return conn->peer_sig ? conn->peer_sig->name : NULL;
+}
+const char *moat_conn_sigalg_name(const moat_conn *conn) {
+  return conn->our_sig ? conn->our_sig->name : NULL;
+}
+const char *moat_conn_alpn(const moat_conn *conn) { return conn->alpn; }
+const char *moat_conn_server_name(const moat_conn *conn) {
+  return conn->is_server ? conn->hostname : NULL;
+}
+bool moat_conn_session_reused(const moat_conn *conn) { return conn->resumed; }
+bool moat_conn_hello_retry(const moat_conn *conn) { return conn->hello_retry; }
+
+size_t moat_conn_peer_chain_len(const moat_conn *conn) {
+  return conn->peer_chain_num;
+}
+moat_err moat_conn_peer_cert_der(const moat_conn *conn, size_t index,
+                                 const uint8_t **out_der, size_t *out_len) {
+  if (index >= conn->peer_chain_num) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  *out_der = conn->peer_chain[index];
+  *out_len = conn->peer_chain_len[index];
+  return MOAT_OK;
+}
+size_t moat_conn_verified_chain_len(const moat_conn *conn) {
+  return conn->verified_chain_num;
+}
+moat_err moat_conn_verified_cert_der(const moat_conn *conn, size_t index,
+                                     const uint8_t **out_der,
+                                     size_t *out_len) {
+  if (index >= conn->verified_chain_num) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  *out_der = conn->verified_chain[index];
+  *out_len = conn->verified_chain_len[index];
+  return MOAT_OK;
+}
+long moat_conn_verify_code(const moat_conn *conn) { return conn->verify_code; }
+const char *moat_conn_verify_message(const moat_conn *conn) {
+  return conn->verify_message ? conn->verify_message : "ok";
+}

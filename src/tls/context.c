@@ -1,0 +1,574 @@
+/* moat_context: policy shared by connections (Python's SSLContext). */
+#include <errno.h>
+#include <stdarg.h>
+#include <string.h>
+#include <strings.h>
+
+#include "base/clock.h"
+#include "base/mem.h"
+#include "tls/tls.h"
+#include "x509/x509.h"
+
+static bool default_rng(void *arg, uint8_t *out, size_t len) {
+  (void)arg;
+  return crypto_random(out, len);
+}
+
+moat_context *moat_context_new(moat_role role) {
+  if (role != MOAT_ROLE_CLIENT && role != MOAT_ROLE_SERVER) {
+    return NULL;
+  }
+  moat_context *ctx = moat_calloc(1, sizeof(*ctx));
+  if (ctx == NULL) {
+    return NULL;
+  }
+  atomic_init(&ctx->refs, 1);
+  ctx->role = role;
+  ctx->min_version = MOAT_TLS1_3;
+  ctx->max_version = MOAT_TLS1_3;
+  size_t n;
+  const tls_suite *const *suites = suite_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_SUITES; i++) {
+    ctx->suites[ctx->num_suites++] = suites[i];
+  }
+  const kex_alg *const *groups = kex_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_GROUPS; i++) {
+    ctx->groups[ctx->num_groups++] = groups[i];
+  }
+  const sig_scheme *const *schemes = sig_scheme_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_SIGALGS; i++) {
+    ctx->sigalgs[ctx->num_sigalgs++] = schemes[i];
+  }
+  if (role == MOAT_ROLE_CLIENT) {
+    ctx->verify_mode = MOAT_VERIFY_REQUIRED;
+    ctx->check_hostname = true;
+  } else {
+    ctx->verify_mode = MOAT_VERIFY_NONE;
+  }
+  ctx->verify_flags = MOAT_VERIFY_X509_TRUSTED_FIRST;
+  ctx->num_tickets = 2;
+  ctx->clock = moat_default_clock;
+  ctx->rng = default_rng;
+  pthread_mutex_init(&ctx->keylog_lock, NULL);
+  ctx->store = x509_store_new();
+  if (ctx->store == NULL) {
+    moat_context_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+moat_context *moat_context_new_default(moat_purpose purpose) {
+  moat_role role = purpose == MOAT_PURPOSE_SERVER_AUTH ? MOAT_ROLE_CLIENT
+                                                       : MOAT_ROLE_SERVER;
+  moat_context *ctx = moat_context_new(role);
+  if (ctx != NULL && role == MOAT_ROLE_CLIENT) {
+    /* A missing system store leaves the context empty: verification then
+     * fails with a clear "unable to get local issuer" rather than here. */
+    (void)moat_context_load_default_verify_paths(ctx);
+  }
+  return ctx;
+}
+
+moat_context *context_ref(moat_context *ctx) {
+  atomic_fetch_add(&ctx->refs, 1);
+  return ctx;
+}
+
+void moat_context_free(moat_context *ctx) {
+  if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) != 1) {
+    return;
+  }
+  for (size_t i = 0; i < ctx->chain_num; i++) {
+    moat_free(ctx->chain_der[i]);
+  }
+  privkey_free(ctx->key);
+  x509_store_free(ctx->store);
+  if (ctx->keylog_file != NULL) {
+    fclose(ctx->keylog_file);
+  }
+  pthread_mutex_destroy(&ctx->keylog_lock);
+  moat_free_wipe(ctx, sizeof(*ctx));
+}
+
+moat_role moat_context_role(const moat_context *ctx) { return ctx->role; }
+
+const char *moat_context_error_detail(const moat_context *ctx) {
+  return ctx->detail;
+}
+
+static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
+                         ...) __attribute__((format(printf, 3, 4)));
+static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
+                         ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ctx->detail, sizeof(ctx->detail), fmt, ap);
+  va_end(ap);
+  return err;
+}
+
+bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len) {
+  return ctx->rng(ctx->rng_arg, out, len);
+}
+
+int64_t ctx_now(const moat_context *ctx) { return ctx->clock(ctx->clock_arg); }
+
+/* Reads a whole file (at most 16 MiB). */
+static moat_err read_file(moat_context *ctx, const char *what,
+                          const char *path, uint8_t **out, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open %s file %s: %s",
+                    what, path, strerror(errno));
+  }
+  size_t cap = 4096, len = 0;
+  uint8_t *buf = moat_malloc(cap);
+  moat_err err = MOAT_OK;
+  while (buf != NULL) {
+    if (len == cap) {
+      if (cap >= 16u << 20) {
+        err = ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "%s file %s is too large",
+                       what, path);
+        break;
+      }
+      uint8_t *n = moat_realloc(buf, cap * 2);
+      if (n == NULL) {
+        break;
+      }
+      buf = n;
+      cap *= 2;
+    }
+    size_t got = fread(buf + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) {
+      if (ferror(f)) {
+        err = ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot read %s file %s: %s",
+                       what, path, strerror(errno));
+      }
+      break;
+    }
+  }
+  fclose(f);
+  if (buf == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  if (err != MOAT_OK) {
+    moat_free_wipe(buf, cap);
+    return err;
+  }
+  *out = buf;
+  *out_len = len;
+  return MOAT_OK;
+}
+
+static void clear_chain(moat_context *ctx) {
+  for (size_t i = 0; i < ctx->chain_num; i++) {
+    moat_free(ctx->chain_der[i]);
+    ctx->chain_der[i] = NULL;
+  }
+  ctx->chain_num = 0;
+}
+
+/* Collects CERTIFICATE blocks from PEM text into the context's chain. */
+static moat_err parse_chain(moat_context *ctx, const uint8_t *pem, size_t len,
+                            const char *where) {
+  cursor text = cur_make(pem, len);
+  clear_chain(ctx);
+  for (;;) {
+    char label[64];
+    uint8_t *der;
+    size_t der_len;
+    char detail[160];
+    moat_err err = pem_next(&text, label, sizeof(label), &der, &der_len,
+                            detail, sizeof(detail));
+    if (err != MOAT_OK) {
+      clear_chain(ctx);
+      return ctx_fail(ctx, err, "%s: %s", where, detail);
+    }
+    if (der == NULL) {
+      break;
+    }
+    if (strcmp(label, "CERTIFICATE") != 0 &&
+        strcmp(label, "TRUSTED CERTIFICATE") != 0) {
+      moat_free_wipe(der, der_len);
+      continue;
+    }
+    if (ctx->chain_num == TLS_MAX_CHAIN) {
+      moat_free(der);
+      clear_chain(ctx);
+      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                      "%s: more than %d certificates in the chain", where,
+                      TLS_MAX_CHAIN);
+    }
+    ctx->chain_der[ctx->chain_num] = der;
+    ctx->chain_len[ctx->chain_num] = der_len;
+    ctx->chain_num++;
+  }
+  if (ctx->chain_num == 0) {
+    return ctx_fail(ctx, MOAT_ERR_NO_CERTIFICATE,
+                    "%s: no CERTIFICATE block found", where);
+  }
+  return MOAT_OK;
+}
+
+static moat_err install_key(moat_context *ctx, const uint8_t *key,
+                            size_t key_len, const char *password,
+                            const char *where) {
+  char detail[160] = "";
+  privkey *pk = NULL;
+  moat_err err = privkey_load(key, key_len, password, ctx->password_cb,
+                              ctx->password_arg, &pk, detail, sizeof(detail));
+  if (err != MOAT_OK) {
+    return ctx_fail(ctx, err, "%s: %s", where, detail);
+  }
+  cursor spki;
+  pubkey *pub = NULL;
+  if (!x509_cert_spki(ctx->chain_der[0], ctx->chain_len[0], &spki) ||
+      pubkey_from_spki(cur_data(&spki), cur_len(&spki), &pub, detail,
+                       sizeof(detail)) != MOAT_OK) {
+    privkey_free(pk);
+    return ctx_fail(ctx, MOAT_ERR_BAD_CERTIFICATE,
+                    "the certificate's public key cannot be used: %s", detail);
+  }
+  bool match = privkey_matches(pk, pub);
+  pubkey_free(pub);
+  if (!match) {
+    privkey_free(pk);
+    return ctx_fail(ctx, MOAT_ERR_KEY_MISMATCH,
+                    "%s: the private key does not match the certificate",
+                    where);
+  }
+  privkey_free(ctx->key);
+  ctx->key = pk;
+  ctx->detail[0] = '\0';
+  return MOAT_OK;
+}
+
+moat_err moat_context_load_cert_chain(moat_context *ctx, const char *certfile,
+                                      const char *keyfile,
+                                      const char *password) {
+  if (ctx == NULL || certfile == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  uint8_t *cert = NULL, *key = NULL;
+  size_t cert_len = 0, key_len = 0;
+  TRY(read_file(ctx, "certificate", certfile, &cert, &cert_len));
+  moat_err err = parse_chain(ctx, cert, cert_len, certfile);
+  if (err == MOAT_OK) {
+    if (keyfile != NULL) {
+      err = read_file(ctx, "key", keyfile, &key, &key_len);
+      if (err == MOAT_OK) {
+        err = install_key(ctx, key, key_len, password, keyfile);
+      }
+    } else {
+      err = install_key(ctx, cert, cert_len, password, certfile);
+    }
+  }
+  if (err != MOAT_OK) {
+    clear_chain(ctx);
+  }
+  moat_free_wipe(cert, cert_len);
+  if (key != NULL) {
+    moat_free_wipe(key, key_len);
+  }
+  return err;
+}
+
+moat_err moat_context_load_cert_chain_mem(moat_context *ctx,
+                                          const uint8_t *cert_pem,
+                                          size_t cert_pem_len,
+                                          const uint8_t *key, size_t key_len,
+                                          const char *password) {
+  if (ctx == NULL || cert_pem == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  TRY(parse_chain(ctx, cert_pem, cert_pem_len, "certificate data"));
+  moat_err err =
+      key != NULL ? install_key(ctx, key, key_len, password, "key data")
+                  : install_key(ctx, cert_pem, cert_pem_len, password,
+                                "certificate data");
+  if (err != MOAT_OK) {
+    clear_chain(ctx);
+  }
+  return err;
+}
+
+void moat_context_set_password_cb(moat_context *ctx, moat_password_fn cb,
+                                  void *arg) {
+  ctx->password_cb = cb;
+  ctx->password_arg = arg;
+}
+
+moat_err moat_context_load_verify_locations(moat_context *ctx,
+                                            const char *cafile,
+                                            const char *capath,
+                                            const uint8_t *cadata,
+                                            size_t cadata_len) {
+  if (cafile == NULL && capath == NULL && cadata == NULL) {
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                    "cafile, capath and cadata are all missing");
+  }
+  char detail[200] = "";
+  moat_err err = MOAT_OK;
+  if (cafile != NULL) {
+    err = x509_store_add_file(ctx->store, cafile, detail, sizeof(detail));
+  }
+  if (err == MOAT_OK && capath != NULL) {
+    err = x509_store_add_dir(ctx->store, capath, detail, sizeof(detail));
+  }
+  if (err == MOAT_OK && cadata != NULL) {
+    err = x509_store_add_mem(ctx->store, cadata, cadata_len, detail,
+                             sizeof(detail));
+  }
+  if (err != MOAT_OK) {
+    return ctx_fail(ctx, err, "%s", detail);
+  }
+  return MOAT_OK;
+}
+
+moat_err moat_context_load_default_verify_paths(moat_context *ctx) {
+  char detail[200] = "";
+  moat_err err = x509_store_add_default(ctx->store, detail, sizeof(detail));
+  if (err != MOAT_OK) {
+    return ctx_fail(ctx, err, "%s", detail);
+  }
+  return MOAT_OK;
+}
+
+size_t moat_context_num_trusted(const moat_context *ctx) {
+  return x509_store_num_certs(ctx->store);
+}
+
+void moat_context_set_verify_mode(moat_context *ctx, moat_verify_mode mode) {
+  ctx->verify_mode = mode;
+}
+moat_verify_mode moat_context_verify_mode(const moat_context *ctx) {
+  return ctx->verify_mode;
+}
+void moat_context_set_check_hostname(moat_context *ctx, bool on) {
+  ctx->check_hostname = on;
+}
+bool moat_context_check_hostname(const moat_context *ctx) {
+  return ctx->check_hostname;
+}
+void moat_context_set_hostname_checks_common_name(moat_context *ctx, bool on) {
+  ctx->hostname_checks_common_name = on;
+}
+void moat_context_set_verify_flags(moat_context *ctx, uint32_t flags) {
+  ctx->verify_flags = flags;
+}
+uint32_t moat_context_verify_flags(const moat_context *ctx) {
+  return ctx->verify_flags;
+}
+
+static moat_err check_version(moat_context *ctx, int version) {
+  if (version == 0 || version == MOAT_TLS1_3) {
+    return MOAT_OK;
+  }
+  if (version == MOAT_TLS1_2) {
+    return ctx_fail(ctx, MOAT_ERR_UNSUPPORTED,
+                    "TLS 1.2 is not implemented in this version of moat");
+  }
+  return ctx_fail(ctx, MOAT_ERR_REFUSED_PROTOCOL,
+                  "protocol version 0x%04x is refused: moat speaks TLS 1.3 "
+                  "(SSL 3.0, TLS 1.0 and TLS 1.1 are refused on purpose)",
+                  (unsigned)version);
+}
+
+moat_err moat_context_set_min_version(moat_context *ctx, int version) {
+  TRY(check_version(ctx, version));
+  ctx->min_version = version ? version : MOAT_TLS1_3;
+  return MOAT_OK;
+}
+
+moat_err moat_context_set_max_version(moat_context *ctx, int version) {
+  TRY(check_version(ctx, version));
+  ctx->max_version = version ? version : MOAT_TLS1_3;
+  return MOAT_OK;
+}
+
+/* Splits a colon- or comma-separated list; calls add for each item. */
+static moat_err each_item(moat_context *ctx, const char *list,
+                          const char *what,
+                          bool (*add)(moat_context *, const char *)) {
+  if (list == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  char item[64];
+  const char *p = list;
+  while (*p != '\0') {
+    size_t n = strcspn(p, ":,");
+    if (n == 0 || n >= sizeof(item)) {
+      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                      "empty or overlong %s name in \"%s\"", what, list);
+    }
+    memcpy(item, p, n);
+    item[n] = '\0';
+    if (!add(ctx, item)) {
+      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                      "unknown or unsupported %s \"%s\"", what, item);
+    }
+    p += n;
+    if (*p != '\0') {
+      p++;
+    }
+  }
+  return MOAT_OK;
+}
+
+static bool add_suite(moat_context *ctx, const char *name) {
+  const tls_suite *s = suite_by_name(name);
+  if (s == NULL || ctx->num_suites == TLS_MAX_SUITES) {
+    return false;
+  }
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    if (ctx->suites[i] == s) {
+      return true;
+    }
+  }
+  ctx->suites[ctx->num_suites++] = s;
+  return true;
+}
+
+static bool add_group(moat_context *ctx, const char *name) {
+  const kex_alg *g = kex_by_name(name);
+  if (g == NULL || ctx->num_groups == TLS_MAX_GROUPS) {
+    return false;
+  }
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if (ctx->groups[i] == g) {
+      return true;
+    }
+  }
+  ctx->groups[ctx->num_groups++] = g;
+  return true;
+}
+
+static bool add_sigalg(moat_context *ctx, const char *name) {
+  const sig_scheme *s = sig_scheme_by_name(name);
+  if (s == NULL || ctx->num_sigalgs == TLS_MAX_SIGALGS) {
+    return false;
+  }
+  for (size_t i = 0; i < ctx->num_sigalgs; i++) {
+    if (ctx->sigalgs[i] == s) {
+      return true;
+    }
+  }
+  ctx->sigalgs[ctx->num_sigalgs++] = s;
+  return true;
+}
+
+moat_err moat_context_set_ciphersuites(moat_context *ctx, const char *list) {
+  const tls_suite *save[TLS_MAX_SUITES];
+  size_t save_n = ctx->num_suites;
+  memcpy(save, ctx->suites, sizeof(save));
+  ctx->num_suites = 0;
+  moat_err err = each_item(ctx, list, "cipher suite", add_suite);
+  if (err == MOAT_OK && ctx->num_suites == 0) {
+    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no cipher suite given");
+  }
+  if (err != MOAT_OK) {
+    memcpy(ctx->suites, save, sizeof(save));
+    ctx->num_suites = save_n;
+  }
+  return err;
+}
+
+moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
+  const kex_alg *save[TLS_MAX_GROUPS];
+  size_t save_n = ctx->num_groups;
+  memcpy(save, ctx->groups, sizeof(save));
+  ctx->num_groups = 0;
+  moat_err err = each_item(ctx, list, "group", add_group);
+  if (err == MOAT_OK && ctx->num_groups == 0) {
+    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no group given");
+  }
+  if (err != MOAT_OK) {
+    memcpy(ctx->groups, save, sizeof(save));
+    ctx->num_groups = save_n;
+  }
+  return err;
+}
+
+moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
+  const sig_scheme *save[TLS_MAX_SIGALGS];
+  size_t save_n = ctx->num_sigalgs;
+  memcpy(save, ctx->sigalgs, sizeof(save));
+  ctx->num_sigalgs = 0;
+  moat_err err = each_item(ctx, list, "signature scheme", add_sigalg);
+  if (err == MOAT_OK && ctx->num_sigalgs == 0) {
+    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no signature scheme given");
+  }
+  if (err != MOAT_OK) {
+    memcpy(ctx->sigalgs, save, sizeof(save));
+    ctx->num_sigalgs = save_n;
+  }
+  return err;
+}
+
+moat_err moat_context_set_alpn_protocols(moat_context *ctx,
+                                         const char *const *protos,
+                                         size_t num_protos) {
+  uint8_t wire[TLS_MAX_ALPN_WIRE];
+  builder b;
+  bld_init_fixed(&b, wire, sizeof(wire));
+  for (size_t i = 0; i < num_protos; i++) {
+    size_t n = protos[i] ? strlen(protos[i]) : 0;
+    /* RFC 7301 3.1: each name is 1..255 bytes. */
+    if (n == 0 || n > 255) {
+      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                      "ALPN protocol %zu must be 1 to 255 bytes long", i);
+    }
+    bld_u8(&b, (uint8_t)n);
+    bld_bytes(&b, (const uint8_t *)protos[i], n);
+  }
+  if (!bld_finish(&b)) {
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                    "the ALPN list is longer than %d bytes", TLS_MAX_ALPN_WIRE);
+  }
+  memcpy(ctx->alpn_wire, wire, bld_len(&b));
+  ctx->alpn_wire_len = bld_len(&b);
+  return MOAT_OK;
+}
+
+void moat_context_set_keylog_cb(moat_context *ctx, moat_keylog_fn cb,
+                                void *arg) {
+  ctx->keylog_cb = cb;
+  ctx->keylog_arg = arg;
+}
+
+moat_err moat_context_set_keylog_file(moat_context *ctx, const char *path) {
+  if (ctx->keylog_file != NULL) {
+    fclose(ctx->keylog_file);
+    ctx->keylog_file = NULL;
+  }
+  if (path == NULL) {
+    return MOAT_OK;
+  }
+  ctx->keylog_file = fopen(path, "a");
+  if (ctx->keylog_file == NULL) {
+    return ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open key log %s: %s",
+                    path, strerror(errno));
+  }
+  return MOAT_OK;
+}
+
+void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb, void *arg) {
+  ctx->sni_cb = cb;
+  ctx->sni_arg = arg;
+}
+
+void moat_context_set_num_tickets(moat_context *ctx, size_t n) {
+  ctx->num_tickets = n;
+}
+
+void moat_context_set_clock(moat_context *ctx, moat_clock_fn fn, void *arg) {
+  ctx->clock = fn ? fn : moat_default_clock;
+  ctx->clock_arg = arg;
+}
+
+void moat_context_set_rng(moat_context *ctx, moat_rng_fn fn, void *arg) {
+  ctx->rng = fn ? fn : default_rng;
+  ctx->rng_arg = arg;
+}

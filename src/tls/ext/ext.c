@@ -1,0 +1,104 @@
+/* The extension block parser: duplicates, placement and unsolicited
+ * responses are checked here once for every message (RFC 8446 4.2). */
+#include <string.h>
+
+#include "tls/ext/ext.h"
+
+typedef struct ext_info {
+  uint16_t type;
+  ext_idx idx;
+  unsigned allowed; /* M_* bits */
+} ext_info;
+
+static const ext_info k_exts[] = {
+    {EXT_SERVER_NAME, X_SERVER_NAME, M_CH | M_EE},
+    {EXT_MAX_FRAGMENT_LENGTH, X_MAX_FRAGMENT_LENGTH, M_CH | M_EE},
+    {EXT_STATUS_REQUEST, X_STATUS_REQUEST, M_CH | M_CR | M_CT},
+    {EXT_SUPPORTED_GROUPS, X_SUPPORTED_GROUPS, M_CH | M_EE},
+    {EXT_SIGNATURE_ALGORITHMS, X_SIGNATURE_ALGORITHMS, M_CH | M_CR},
+    {EXT_USE_SRTP, X_USE_SRTP, M_CH | M_EE},
+    {EXT_HEARTBEAT, X_HEARTBEAT, M_CH | M_EE},
+    {EXT_ALPN, X_ALPN, M_CH | M_EE},
+    {EXT_SCT, X_SCT, M_CH | M_CR | M_CT},
+    {EXT_CLIENT_CERT_TYPE, X_CLIENT_CERT_TYPE, M_CH | M_EE},
+    {EXT_SERVER_CERT_TYPE, X_SERVER_CERT_TYPE, M_CH | M_EE},
+    {EXT_PADDING, X_PADDING, M_CH},
+    {EXT_RECORD_SIZE_LIMIT, X_RECORD_SIZE_LIMIT, M_CH | M_EE},
+    {EXT_PRE_SHARED_KEY, X_PRE_SHARED_KEY, M_CH | M_SH},
+    {EXT_EARLY_DATA, X_EARLY_DATA, M_CH | M_EE | M_NST},
+    {EXT_SUPPORTED_VERSIONS, X_SUPPORTED_VERSIONS, M_CH | M_SH | M_HRR},
+    {EXT_COOKIE, X_COOKIE, M_CH | M_HRR},
+    {EXT_PSK_KEY_EXCHANGE_MODES, X_PSK_KEY_EXCHANGE_MODES, M_CH},
+    {EXT_CERTIFICATE_AUTHORITIES, X_CERTIFICATE_AUTHORITIES, M_CH | M_CR},
+    {EXT_OID_FILTERS, X_OID_FILTERS, M_CR},
+    {EXT_POST_HANDSHAKE_AUTH, X_POST_HANDSHAKE_AUTH, M_CH},
+    {EXT_SIGNATURE_ALGORITHMS_CERT, X_SIGNATURE_ALGORITHMS_CERT, M_CH | M_CR},
+    {EXT_KEY_SHARE, X_KEY_SHARE, M_CH | M_SH | M_HRR},
+    /* RFC 5746: a TLS 1.2 extension; tolerated in a ClientHello. */
+    {EXT_RENEGOTIATION_INFO, X_RENEGOTIATION_INFO, M_CH},
+};
+
+static const ext_info *ext_lookup(uint16_t type) {
+  for (size_t i = 0; i < sizeof(k_exts) / sizeof(k_exts[0]); i++) {
+    if (k_exts[i].type == type) {
+      return &k_exts[i];
+    }
+  }
+  return NULL;
+}
+
+#define EXT_MAX_PER_BLOCK 128
+
+moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
+                         uint32_t offered, ext_set *out) {
+  uint16_t seen[EXT_MAX_PER_BLOCK];
+  size_t num_seen = 0;
+  memset(out, 0, sizeof(*out));
+  /* Messages from the peer that answer ours may only carry what we asked
+   * for (RFC 8446 4.2); the client's messages may carry anything. */
+  bool responses = (msg & (M_SH | M_HRR | M_EE)) != 0;
+  while (!cur_done(&block)) {
+    uint16_t type;
+    cursor data;
+    if (!cur_u16(&block, &type) || !cur_prefixed16(&block, &data)) {
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed extension list");
+    }
+    if (num_seen == EXT_MAX_PER_BLOCK) {
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "more than %d extensions in one message",
+                       EXT_MAX_PER_BLOCK);
+    }
+    for (size_t i = 0; i < num_seen; i++) {
+      if (seen[i] == type) {
+        return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                         "extension %u appears twice", type);
+      }
+    }
+    seen[num_seen++] = type;
+    if (ext_has(out, X_PRE_SHARED_KEY)) {
+      out->psk_not_last = true;
+    }
+    const ext_info *info = ext_lookup(type);
+    if (info == NULL) {
+      if (responses) {
+        return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
+                         "the peer sent extension %u, which was not offered",
+                         type);
+      }
+      continue; /* RFC 8446 4.2: ignore unknown extensions */
+    }
+    if ((info->allowed & msg) == 0) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "extension %u is not allowed in this message", type);
+    }
+    if (responses && ((offered >> info->idx) & 1) == 0) {
+      return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
+                       "the peer sent extension %u, which was not offered",
+                       type);
+    }
+    out->present |= 1u << info->idx;
+    out->data[info->idx] = data;
+  }
+  return MOAT_OK;
+}

@@ -1,0 +1,105 @@
+/* Extensions (RFC 8446 4.2): the block parser and one file per extension. */
+#ifndef MOAT_TLS_EXT_H
+#define MOAT_TLS_EXT_H
+
+#include "tls/tls.h"
+
+/* The messages an extension may appear in (RFC 8446 4.2 table). */
+#define M_CH 0x01
+#define M_SH 0x02
+#define M_HRR 0x04
+#define M_EE 0x08
+#define M_CT 0x10
+#define M_CR 0x20
+#define M_NST 0x40
+
+typedef enum ext_idx {
+  X_SERVER_NAME,
+  X_MAX_FRAGMENT_LENGTH,
+  X_STATUS_REQUEST,
+  X_SUPPORTED_GROUPS,
+  X_SIGNATURE_ALGORITHMS,
+  X_USE_SRTP,
+  X_HEARTBEAT,
+  X_ALPN,
+  X_SCT,
+  X_CLIENT_CERT_TYPE,
+  X_SERVER_CERT_TYPE,
+  X_PADDING,
+  X_RECORD_SIZE_LIMIT,
+  X_PRE_SHARED_KEY,
+  X_EARLY_DATA,
+  X_SUPPORTED_VERSIONS,
+  X_COOKIE,
+  X_PSK_KEY_EXCHANGE_MODES,
+  X_CERTIFICATE_AUTHORITIES,
+  X_OID_FILTERS,
+  X_POST_HANDSHAKE_AUTH,
+  X_SIGNATURE_ALGORITHMS_CERT,
+  X_KEY_SHARE,
+  X_RENEGOTIATION_INFO,
+  X__COUNT
+} ext_idx;
+
+typedef struct ext_set {
+  uint32_t present; /* bit per ext_idx */
+  cursor data[X__COUNT];
+  bool psk_not_last; /* pre_shared_key was not the last extension */
+} ext_set;
+
+static inline bool ext_has(const ext_set *s, ext_idx i) {
+  return (s->present >> i) & 1;
+}
+
+/* Parses an extensions block for message kind `msg` (one M_* bit).
+ * offered: for server messages, the extensions the client sent (bit per
+ * ext_idx); anything else is unsupported_extension.  Duplicates are
+ * illegal_parameter... decode_error per RFC 8446 4.2. */
+moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
+                         uint32_t offered, ext_set *out);
+
+/* ---- per-extension builders and parsers ---------------------------------*/
+
+/* server_name (RFC 6066 3) */
+bool ext_sni_build(builder *b, const char *host);
+moat_err ext_sni_parse(moat_conn *conn, cursor data, char *out, size_t cap);
+
+/* supported_groups (RFC 8446 4.2.7) */
+bool ext_groups_build(builder *b, const moat_context *ctx);
+moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
+                          size_t cap, size_t *out_num);
+
+/* signature_algorithms (RFC 8446 4.2.3) */
+bool ext_sigalgs_build(builder *b, const moat_context *ctx, uint16_t type);
+moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
+                           size_t cap, size_t *out_num);
+
+/* supported_versions (RFC 8446 4.2.1) */
+bool ext_versions_build_ch(builder *b, const moat_context *ctx);
+/* Whether the client's list holds TLS 1.3 and TLS 1.2. */
+moat_err ext_versions_parse_ch(moat_conn *conn, cursor data, bool *out_tls13,
+                               bool *out_tls12);
+moat_err ext_versions_parse_sh(moat_conn *conn, cursor data,
+                               uint16_t *out_version);
+
+/* application_layer_protocol_negotiation (RFC 7301) */
+bool ext_alpn_build(builder *b, const uint8_t *wire, size_t wire_len);
+/* Server: choose from the client's list; *out_chosen empty when no ALPN. */
+moat_err ext_alpn_select(moat_conn *conn, cursor data, cursor *out_chosen);
+/* Client: the server's single choice, which must be one we offered. */
+moat_err ext_alpn_parse_ee(moat_conn *conn, cursor data, cursor *out_chosen);
+
+/* key_share (RFC 8446 4.2.8) */
+moat_err ext_key_share_build_ch(moat_conn *conn, builder *b);
+/* Server: finds the client's share for group; *out_found false if none. */
+moat_err ext_key_share_find(moat_conn *conn, cursor data, uint16_t group,
+                            cursor *out_share, bool *out_found);
+/* Server: the groups the client sent shares for (to check HRR rules). */
+moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
+                              size_t cap, size_t *out_num);
+
+/* cookie (RFC 8446 4.2.2) */
+bool ext_cookie_build(builder *b, const uint8_t *cookie, size_t len);
+moat_err ext_cookie_parse(moat_conn *conn, cursor data, cursor *out_cookie);
+
+#endif

@@ -1,0 +1,30 @@
+/* signature_algorithms and signature_algorithms_cert (RFC 8446 4.2.3). */
+#include "tls/ext/ext.h"
+
+bool ext_sigalgs_build(builder *b, const moat_context *ctx, uint16_t type) {
+  (void)type;
+  bld_open16(b);
+  for (size_t i = 0; i < ctx->num_sigalgs; i++) {
+    bld_u16(b, ctx->sigalgs[i]->code);
+  }
+  return bld_close(b);
+}
+
+moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
+                           size_t cap, size_t *out_num) {
+  cursor list;
+  *out_num = 0;
+  if (!cur_prefixed16(&data, &list) || !cur_done(&data) ||
+      cur_len(&list) == 0 || cur_len(&list) % 2 != 0) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed signature_algorithms");
+  }
+  while (!cur_done(&list)) {
+    uint16_t s;
+    (void)cur_u16(&list, &s);
+    if (*out_num < cap) {
+      out[(*out_num)++] = s;
+    }
+  }
+  return MOAT_OK;
+}

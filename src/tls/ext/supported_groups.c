@@ -1,0 +1,28 @@
+/* supported_groups (RFC 8446 4.2.7). */
+#include "tls/ext/ext.h"
+
+bool ext_groups_build(builder *b, const moat_context *ctx) {
+  bld_open16(b);
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    bld_u16(b, ctx->groups[i]->group);
+  }
+  return bld_close(b);
+}
+
+moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
+                          size_t cap, size_t *out_num) {
+  cursor list;
+  *out_num = 0;
+  if (!cur_prefixed16(&data, &list) || !cur_done(&data) ||
+      cur_len(&list) == 0 || cur_len(&list) % 2 != 0) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed supported_groups");
+  }
+  while (!cur_done(&list)) {
+    uint16_t g;
+    (void)cur_u16(&list, &g);
+    if (*out_num < cap) {
+      out[(*out_num)++] = g;
+    }
+  }
+  return MOAT_OK;
+}

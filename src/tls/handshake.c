@@ -1,0 +1,227 @@
+/* What the two TLS 1.3 flows share: the legal-message table (STYLE 4),
+ * the proof check before traffic (STYLE 8), post-handshake messages and
+ * KeyUpdate. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+#include "x509/x509.h"
+
+#define BIT(t) (1ull << (t))
+
+/* Which handshake messages each state accepts; the dispatcher enforces
+ * it and tests/unit/test_tls13.c walks it. */
+static const uint64_t k_legal[ST__COUNT] = {
+    [ST_C_WAIT_SH] = BIT(HT_SERVER_HELLO),
+    [ST_C_WAIT_EE] = BIT(HT_ENCRYPTED_EXTENSIONS),
+    [ST_C_WAIT_CERT_CR] = BIT(HT_CERTIFICATE) | BIT(HT_CERTIFICATE_REQUEST),
+    [ST_C_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    [ST_C_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
+    [ST_C_WAIT_FINISHED] = BIT(HT_FINISHED),
+    [ST_S_WAIT_CH] = BIT(HT_CLIENT_HELLO),
+    [ST_S_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    [ST_S_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
+    [ST_S_WAIT_FINISHED] = BIT(HT_FINISHED),
+    [ST_CONNECTED] = BIT(HT_NEW_SESSION_TICKET) | BIT(HT_KEY_UPDATE),
+};
+
+bool hs_message_legal(hs_state state, uint8_t type) {
+  if ((unsigned)state >= ST__COUNT || type >= 64) {
+    return false;
+  }
+  return (k_legal[state] & BIT(type)) != 0;
+}
+
+const char *hs_state_name(hs_state state) {
+  switch (state) {
+  case ST_C_START:
+    return "client start";
+  case ST_C_WAIT_SH:
+    return "waiting for ServerHello";
+  case ST_C_WAIT_EE:
+    return "waiting for EncryptedExtensions";
+  case ST_C_WAIT_CERT_CR:
+    return "waiting for Certificate or CertificateRequest";
+  case ST_C_WAIT_CERT:
+  case ST_S_WAIT_CERT:
+    return "waiting for Certificate";
+  case ST_C_WAIT_CV:
+  case ST_S_WAIT_CV:
+    return "waiting for CertificateVerify";
+  case ST_C_WAIT_FINISHED:
+  case ST_S_WAIT_FINISHED:
+    return "waiting for Finished";
+  case ST_C_SEND_FLIGHT:
+  case ST_S_SEND_FLIGHT:
+    return "sending a flight";
+  case ST_S_WAIT_CH:
+    return "waiting for ClientHello";
+  case ST_S_SEND_TICKETS:
+    return "sending tickets";
+  case ST_CONNECTED:
+    return "connected";
+  default:
+    return "unknown state";
+  }
+}
+
+const char *hs_type_name(uint8_t type) {
+  switch (type) {
+  case HT_CLIENT_HELLO:
+    return "ClientHello";
+  case HT_SERVER_HELLO:
+    return "ServerHello";
+  case HT_NEW_SESSION_TICKET:
+    return "NewSessionTicket";
+  case HT_END_OF_EARLY_DATA:
+    return "EndOfEarlyData";
+  case HT_ENCRYPTED_EXTENSIONS:
+    return "EncryptedExtensions";
+  case HT_CERTIFICATE:
+    return "Certificate";
+  case HT_CERTIFICATE_REQUEST:
+    return "CertificateRequest";
+  case HT_CERTIFICATE_VERIFY:
+    return "CertificateVerify";
+  case HT_FINISHED:
+    return "Finished";
+  case HT_KEY_UPDATE:
+    return "KeyUpdate";
+  default:
+    return "an unknown handshake message";
+  }
+}
+
+/* The next message for this state, or WANT_READ. */
+moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
+                   cursor *out_whole) {
+  bool ok;
+  TRY(hs_next_message(conn, out_type, out_body, out_whole, &ok));
+  if (!ok) {
+    return MOAT_ERR_WANT_READ;
+  }
+  if (!hs_message_legal(conn->state, *out_type)) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "received %s (type %u) while %s",
+                     hs_type_name(*out_type), *out_type,
+                     hs_state_name(conn->state));
+  }
+  return MOAT_OK;
+}
+
+/* RFC 8446 5.1: handshake messages must not span a key change. */
+moat_err hs_key_change_boundary(moat_conn *conn) {
+  if (conn->hs->msg_len != 0) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "handshake data continues across a key change");
+  }
+  return MOAT_OK;
+}
+
+moat_err cert_leaf_pubkey(moat_conn *conn, const uint8_t *der, size_t len,
+                          pubkey **out) {
+  cursor spki;
+  char detail[128] = "";
+  if (!x509_cert_spki(der, len, &spki)) {
+    return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
+                     "the peer's certificate could not be parsed");
+  }
+  moat_err err =
+      pubkey_from_spki(cur_data(&spki), cur_len(&spki), out, detail,
+                       sizeof(detail));
+  if (err != MOAT_OK) {
+    return conn_fail(conn,
+                     err == MOAT_ERR_UNSUPPORTED_CERTIFICATE
+                         ? MOAT_ERR_UNSUPPORTED_CERTIFICATE
+                         : MOAT_ERR_BAD_CERTIFICATE,
+                     "the peer's certificate key cannot be used: %s", detail);
+  }
+  return MOAT_OK;
+}
+
+/* Enter the traffic state: only with all three proofs (STYLE 8). */
+moat_err tls13_enter_traffic(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  if (!hs->proof_peer_cert || !hs->proof_cert_verify || !hs->proof_finished) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL,
+                     "refusing traffic without proof (certificate %d, "
+                     "CertificateVerify %d, Finished %d)",
+                     hs->proof_peer_cert, hs->proof_cert_verify,
+                     hs->proof_finished);
+  }
+  memcpy(conn->c_ap, hs->ks.c_ap, sizeof(conn->c_ap));
+  memcpy(conn->s_ap, hs->ks.s_ap, sizeof(conn->s_ap));
+  conn->hmac = hs->ks.hmac;
+  hs->ks.hmac = NULL;
+  /* Handshake bytes that arrived after the last message (tickets,
+   * KeyUpdate) move to the post-handshake buffer. */
+  if (hs->msg_len > 0) {
+    conn->post_msg = moat_memdup(hs->msg, hs->msg_len);
+    if (conn->post_msg == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "post-handshake buffer");
+    }
+    conn->post_len = hs->msg_len;
+  }
+  hs_free(hs);
+  conn->hs = NULL;
+  conn->state = ST_CONNECTED;
+  conn->handshake_done = true;
+  return MOAT_OK;
+}
+
+/* RFC 8446 7.2: application_traffic_secret_N+1. */
+static moat_err next_secret(moat_conn *conn, uint8_t *secret) {
+  const hash_alg *h = hash_get(conn->suite->hash);
+  uint8_t next[HASH_MAX_LEN];
+  if (!hkdf_expand_label(conn->hmac, secret, h->len, "traffic upd", NULL, 0,
+                         next, h->len)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "KeyUpdate derivation failed");
+  }
+  memcpy(secret, next, h->len);
+  moat_wipe(next, sizeof(next));
+  return MOAT_OK;
+}
+
+moat_err tls13_send_key_update(moat_conn *conn, bool request_peer) {
+  uint8_t msg[8];
+  builder b;
+  bld_init_fixed(&b, msg, sizeof(msg));
+  if (!ku_build(&b, request_peer)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building KeyUpdate");
+  }
+  TRY(rec_write(conn, CT_HANDSHAKE, msg, bld_len(&b)));
+  uint8_t *secret = conn->is_server ? conn->s_ap : conn->c_ap;
+  TRY(next_secret(conn, secret));
+  const hash_alg *h = hash_get(conn->suite->hash);
+  return rec_set_key(conn, &conn->wr, conn->suite, h, conn->hmac, secret,
+                     true);
+}
+
+moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
+  if (!hs_message_legal(ST_CONNECTED, type) ||
+      (type == HT_NEW_SESSION_TICKET && conn->is_server)) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "received %s (type %u) after the handshake",
+                     hs_type_name(type), type);
+  }
+  if (type == HT_NEW_SESSION_TICKET) {
+    return nst_parse(conn, *body);
+  }
+  bool request;
+  TRY(ku_parse(conn, *body, &request));
+  /* RFC 8446 5.1: KeyUpdate ends its record. */
+  if (conn->post_len != 4 + 1) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "handshake data follows a KeyUpdate in its record");
+  }
+  uint8_t *secret = conn->is_server ? conn->c_ap : conn->s_ap;
+  TRY(next_secret(conn, secret));
+  const hash_alg *h = hash_get(conn->suite->hash);
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, conn->hmac, secret, false));
+  if (request && !conn->close_sent) {
+    /* RFC 8446 4.6.3: answer with update_not_requested before sending
+     * more data. */
+    TRY(tls13_send_key_update(conn, false));
+  }
+  return MOAT_OK;
+}

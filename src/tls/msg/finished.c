@@ -1,0 +1,42 @@
+/* Finished (RFC 8446 4.4.4). */
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *base_key) {
+  handshake *hs = conn->hs;
+  uint8_t hash[HASH_MAX_LEN], verify[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, hash) ||
+      !ks_finished(&hs->ks, base_key, hash, verify)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
+  }
+  msg_open(b, HT_FINISHED);
+  bld_bytes(b, verify, hs->ks.hash->len);
+  msg_close(b);
+  moat_wipe(verify, sizeof(verify));
+  if (!bld_finish(b)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building Finished");
+  }
+  return MOAT_OK;
+}
+
+moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *base_key) {
+  handshake *hs = conn->hs;
+  uint8_t hash[HASH_MAX_LEN], verify[HASH_MAX_LEN];
+  if (cur_len(&body) != hs->ks.hash->len) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "Finished has %zu bytes, expected %zu", cur_len(&body),
+                     hs->ks.hash->len);
+  }
+  if (!hs_transcript_hash(conn, hash) ||
+      !ks_finished(&hs->ks, base_key, hash, verify)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
+  }
+  bool ok = ct_eq(verify, cur_data(&body), hs->ks.hash->len);
+  moat_wipe(verify, sizeof(verify));
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
+                     "the peer's Finished does not match the handshake");
+  }
+  hs->proof_finished = true;
+  return MOAT_OK;
+}

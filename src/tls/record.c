@@ -1,0 +1,352 @@
+/* The TLS 1.3 record layer (RFC 8446 5): framing, AEAD protection with
+ * per-record nonces, content-type hiding, and the size limits. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/tls.h"
+
+void rec_dir_clear(rec_dir *dir) {
+  aead_free(dir->aead);
+  moat_wipe(dir, sizeof(*dir));
+}
+
+moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
+                     const hash_alg *hash, hmac_ctx *hmac,
+                     const uint8_t *secret, bool encrypt) {
+  const aead_alg *alg = aead_get(suite->aead);
+  uint8_t key[AEAD_MAX_KEY];
+  if (alg == NULL ||
+      !traffic_key_iv(hmac, hash, secret, alg->key_len, key, dir->iv)) {
+    moat_wipe(key, sizeof(key));
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "deriving traffic keys failed");
+  }
+  bool ok;
+  if (dir->aead != NULL && dir->alg == alg) {
+    ok = aead_rekey(dir->aead, key);
+  } else {
+    aead_free(dir->aead);
+    dir->aead = aead_new(alg, key, encrypt);
+    ok = dir->aead != NULL;
+  }
+  moat_wipe(key, sizeof(key));
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "setting up %s failed", alg->name);
+  }
+  dir->alg = alg;
+  dir->seq = 0;
+  dir->active = true;
+  return MOAT_OK;
+}
+
+/* RFC 8446 5.3: the nonce is the IV XORed with the 64-bit sequence number,
+ * left-padded to the IV length. */
+static void rec_nonce(const rec_dir *dir, uint8_t nonce[AEAD_NONCE_LEN]) {
+  memcpy(nonce, dir->iv, AEAD_NONCE_LEN);
+  for (size_t i = 0; i < 8; i++) {
+    nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(dir->seq >> (8 * i));
+  }
+}
+
+static moat_err out_reserve(moat_conn *conn, size_t need) {
+  if (conn->out_off == conn->out_len) {
+    conn->out_off = conn->out_len = 0;
+  }
+  if (conn->out_cap - conn->out_len >= need) {
+    return MOAT_OK;
+  }
+  if (conn->out_off > 0) {
+    memmove(conn->out, conn->out + conn->out_off,
+            conn->out_len - conn->out_off);
+    conn->out_len -= conn->out_off;
+    conn->out_off = 0;
+    if (conn->out_cap - conn->out_len >= need) {
+      return MOAT_OK;
+    }
+  }
+  size_t ncap = conn->out_cap ? conn->out_cap : 1024;
+  while (ncap - conn->out_len < need) {
+    ncap *= 2;
+  }
+  uint8_t *n = moat_realloc(conn->out, ncap);
+  if (n == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "output buffer");
+  }
+  conn->out = n;
+  conn->out_cap = ncap;
+  return MOAT_OK;
+}
+
+static moat_err rec_write_one(moat_conn *conn, uint8_t type,
+                              const uint8_t *data, size_t len) {
+  rec_dir *wr = &conn->wr;
+  size_t body = wr->active ? len + 1 + wr->alg->tag_len : len;
+  TRY(out_reserve(conn, TLS_RECORD_HEADER + body));
+  builder b;
+  bld_init_fixed(&b, conn->out + conn->out_len,
+                 conn->out_cap - conn->out_len);
+  /* RFC 8446 5.1/5.2: protected records travel as application_data. */
+  bld_u8(&b, wr->active ? CT_APPLICATION_DATA : type);
+  bld_u16(&b, 0x0303);
+  bld_u16(&b, (uint16_t)body);
+  uint8_t *p;
+  if (!bld_space(&b, body, &p) || !bld_finish(&b)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "record framing");
+  }
+  if (len > 0) {
+    memcpy(p, data, len);
+  }
+  if (wr->active) {
+    if (wr->seq == UINT64_MAX) {
+      return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
+                       "write sequence number exhausted");
+    }
+    p[len] = type; /* TLSInnerPlaintext.type, no padding */
+    uint8_t nonce[AEAD_NONCE_LEN];
+    rec_nonce(wr, nonce);
+    if (!aead_seal(wr->aead, nonce, conn->out + conn->out_len,
+                   TLS_RECORD_HEADER, p, len + 1, p)) {
+      return conn_fail(conn, MOAT_ERR_CRYPTO, "record encryption failed");
+    }
+    wr->seq++;
+  }
+  conn->out_len += bld_len(&b);
+  return MOAT_OK;
+}
+
+moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
+                   size_t len) {
+  /* RFC 8446 5.1: fragments of at most 2^14 bytes. */
+  do {
+    size_t n = len > TLS_MAX_PLAINTEXT ? TLS_MAX_PLAINTEXT : len;
+    TRY(rec_write_one(conn, type, data, n));
+    data += n;
+    len -= n;
+  } while (len > 0);
+  return MOAT_OK;
+}
+
+void conn_release_buffers(moat_conn *conn) {
+  if (conn->in != NULL && conn->in_off == conn->in_len && conn->app_len == 0) {
+    moat_free_wipe(conn->in, conn->in_cap);
+    conn->in = NULL;
+    conn->in_cap = conn->in_len = conn->in_off = conn->app_off = 0;
+  }
+  if (conn->out != NULL && conn->out_off == conn->out_len) {
+    moat_free(conn->out);
+    conn->out = NULL;
+    conn->out_cap = conn->out_len = conn->out_off = 0;
+  }
+}
+
+/* Appends handshake bytes to the reassembly buffer. */
+static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
+  uint8_t **buf;
+  size_t *blen;
+  size_t cap_now;
+  if (conn->hs != NULL) {
+    buf = &conn->hs->msg;
+    blen = &conn->hs->msg_len;
+    cap_now = conn->hs->msg_cap;
+  } else {
+    buf = &conn->post_msg;
+    blen = &conn->post_len;
+    cap_now = *buf ? *blen : 0;
+  }
+  if (len > TLS_MAX_HANDSHAKE_MSG + 4 - *blen) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "handshake data exceeds %d bytes",
+                     TLS_MAX_HANDSHAKE_MSG);
+  }
+  size_t need = *blen + len;
+  if (need > cap_now || conn->hs == NULL) {
+    size_t ncap = conn->hs != NULL ? (cap_now ? cap_now : 1024) : need;
+    while (ncap < need) {
+      ncap *= 2;
+    }
+    uint8_t *n = moat_realloc(*buf, ncap);
+    if (n == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake buffer");
+    }
+    *buf = n;
+    if (conn->hs != NULL) {
+      conn->hs->msg_cap = ncap;
+    }
+  }
+  memcpy(*buf + *blen, data, len);
+  *blen += len;
+  return MOAT_OK;
+}
+
+static moat_err rec_alert(moat_conn *conn, cursor *body) {
+  uint8_t level, desc;
+  if (!cur_u8(body, &level) || !cur_u8(body, &desc) || !cur_done(body)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "an alert record must be exactly two bytes");
+  }
+  if (desc == ALERT_CLOSE_NOTIFY) {
+    conn->close_received = true;
+    return MOAT_OK;
+  }
+  if (desc == ALERT_USER_CANCELED) {
+    return MOAT_OK; /* RFC 8446 6.1: followed by close_notify */
+  }
+  /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
+  conn->have_alert = true;
+  conn->alert_sent = false;
+  conn->alert = desc;
+  conn->failed = true;
+  conn->err = MOAT_ERR_ALERT_RECEIVED;
+  snprintf(conn->detail, sizeof(conn->detail),
+           "the peer sent a fatal alert: %s (%u)", moat_alert_name(desc), desc);
+  return MOAT_ERR_ALERT_RECEIVED;
+}
+
+/* RFC 8446 4.2.10: a server that rejected early data skips records it
+ * cannot decrypt, up to a limit. */
+#define EARLY_DATA_SKIP_LIMIT (16 * TLS_MAX_CIPHERTEXT)
+
+static bool skipping_early_data(const moat_conn *conn) {
+  return conn->is_server && conn->hs != NULL &&
+         conn->hs->client_sent_early_data &&
+         (conn->state == ST_S_WAIT_CERT || conn->state == ST_S_WAIT_FINISHED ||
+          conn->state == ST_S_WAIT_CV || conn->state == ST_S_WAIT_CH);
+}
+
+moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
+  *out_progress = false;
+  if (conn->app_len > 0 || conn->close_received) {
+    return MOAT_OK;
+  }
+  cursor in = cur_make(conn->in + conn->in_off, conn->in_len - conn->in_off);
+  uint8_t type;
+  uint16_t version, len;
+  if (!cur_u8(&in, &type) || !cur_u16(&in, &version) || !cur_u16(&in, &len)) {
+    return MOAT_OK; /* header incomplete */
+  }
+  if (type < CT_CHANGE_CIPHER_SPEC || type > CT_APPLICATION_DATA) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "record of unknown content type %u", type);
+  }
+  if ((version >> 8) != 0x03) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "record with version 0x%04x is not TLS", version);
+  }
+  bool protect = conn->rd.active && type != CT_CHANGE_CIPHER_SPEC;
+  if (len > (protect ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT)) {
+    return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                     "record of %u bytes exceeds the limit of %d", len,
+                     protect ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT);
+  }
+  uint8_t *hdr = conn->in + conn->in_off;
+  cursor body;
+  if (!cur_sub(&in, len, &body)) {
+    return MOAT_OK; /* body incomplete */
+  }
+  size_t body_off = conn->in_off + TLS_RECORD_HEADER;
+  conn->in_off += TLS_RECORD_HEADER + len;
+  *out_progress = true;
+
+  if (type == CT_CHANGE_CIPHER_SPEC) {
+    /* RFC 8446 5: one byte 0x01, only while the handshake runs, ignored. */
+    uint8_t v;
+    if (conn->handshake_done || conn->hs == NULL || !cur_u8(&body, &v) ||
+        v != 0x01 || !cur_done(&body)) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "change_cipher_spec is only allowed as one byte 0x01 "
+                       "during the handshake");
+    }
+    return MOAT_OK;
+  }
+
+  if (protect) {
+    if (type != CT_APPLICATION_DATA) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "unprotected record of type %u after keys were set",
+                       type);
+    }
+    if (len < conn->rd.alg->tag_len + 1) {
+      return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                       "protected record too short (%u bytes)", len);
+    }
+    uint8_t nonce[AEAD_NONCE_LEN];
+    rec_nonce(&conn->rd, nonce);
+    uint8_t *p = conn->in + body_off;
+    if (!aead_open(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len, p)) {
+      if (skipping_early_data(conn) &&
+          conn->hs->early_data_skipped + len <= EARLY_DATA_SKIP_LIMIT) {
+        conn->hs->early_data_skipped += len;
+        return MOAT_OK;
+      }
+      return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                       "record authentication failed (sequence %llu)",
+                       (unsigned long long)conn->rd.seq);
+    }
+    if (conn->rd.seq == UINT64_MAX) {
+      return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
+                       "read sequence number exhausted");
+    }
+    conn->rd.seq++;
+    if (conn->hs != NULL) {
+      conn->hs->client_sent_early_data = false; /* decryptable: done */
+    }
+    /* RFC 8446 5.4: strip zero padding; the last non-zero byte is the
+     * content type. */
+    size_t n = len - conn->rd.alg->tag_len;
+    while (n > 0 && p[n - 1] == 0) {
+      n--;
+    }
+    if (n == 0) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "protected record holds no content type");
+    }
+    type = p[n - 1];
+    n--;
+    if (n > TLS_MAX_PLAINTEXT) {
+      return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                       "decrypted record of %zu bytes exceeds 2^14", n);
+    }
+    body = cur_make(p, n);
+  } else if (type == CT_APPLICATION_DATA) {
+    /* After a HelloRetryRequest, a client's 0-RTT records arrive before the
+     * second ClientHello (RFC 8446 4.2.10). */
+    if (conn->is_server && conn->hs != NULL && conn->hs->hrr_sent_or_seen &&
+        conn->hs->client_sent_early_data && conn->state == ST_S_WAIT_CH &&
+        conn->hs->early_data_skipped + len <= EARLY_DATA_SKIP_LIMIT) {
+      conn->hs->early_data_skipped += len;
+      return MOAT_OK;
+    }
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "application data before the handshake finished");
+  }
+
+  switch (type) {
+  case CT_HANDSHAKE:
+    if (cur_len(&body) == 0) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "empty handshake record");
+    }
+    return hs_append(conn, cur_data(&body), cur_len(&body));
+  case CT_ALERT:
+    return rec_alert(conn, &body);
+  case CT_APPLICATION_DATA:
+    if (!conn->handshake_done) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "application data before the handshake finished");
+    }
+    if (conn->post_len > 0) {
+      /* RFC 8446 5.1: handshake messages must not interleave. */
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "application data inside a fragmented handshake "
+                       "message");
+    }
+    conn->app_off = (size_t)(cur_data(&body) - conn->in);
+    conn->app_len = cur_len(&body);
+    return MOAT_OK;
+  case CT_CHANGE_CIPHER_SPEC:
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "protected change_cipher_spec");
+  default:
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "inner content type %u unknown", type);
+  }
+}

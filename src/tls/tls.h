@@ -1,0 +1,427 @@
+/* The TLS engine's private types: context, connection, handshake state. */
+#ifndef MOAT_TLS_H
+#define MOAT_TLS_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "base/builder.h"
+#include "base/cursor.h"
+#include "base/err.h"
+#include "crypto/crypto.h"
+#include "moat.h"
+
+/* RFC 8446 5.1 content types */
+#define CT_CHANGE_CIPHER_SPEC 20
+#define CT_ALERT 21
+#define CT_HANDSHAKE 22
+#define CT_APPLICATION_DATA 23
+
+/* RFC 8446 4 handshake types */
+#define HT_CLIENT_HELLO 1
+#define HT_SERVER_HELLO 2
+#define HT_NEW_SESSION_TICKET 4
+#define HT_END_OF_EARLY_DATA 5
+#define HT_ENCRYPTED_EXTENSIONS 8
+#define HT_CERTIFICATE 11
+#define HT_CERTIFICATE_REQUEST 13
+#define HT_CERTIFICATE_VERIFY 15
+#define HT_FINISHED 20
+#define HT_KEY_UPDATE 24
+#define HT_MESSAGE_HASH 254
+
+/* RFC 8446 4.2 extension types */
+#define EXT_SERVER_NAME 0
+#define EXT_MAX_FRAGMENT_LENGTH 1
+#define EXT_STATUS_REQUEST 5
+#define EXT_SUPPORTED_GROUPS 10
+#define EXT_SIGNATURE_ALGORITHMS 13
+#define EXT_USE_SRTP 14
+#define EXT_HEARTBEAT 15
+#define EXT_ALPN 16
+#define EXT_SCT 18
+#define EXT_CLIENT_CERT_TYPE 19
+#define EXT_SERVER_CERT_TYPE 20
+#define EXT_PADDING 21
+#define EXT_RECORD_SIZE_LIMIT 28
+#define EXT_PRE_SHARED_KEY 41
+#define EXT_EARLY_DATA 42
+#define EXT_SUPPORTED_VERSIONS 43
+#define EXT_COOKIE 44
+#define EXT_PSK_KEY_EXCHANGE_MODES 45
+#define EXT_CERTIFICATE_AUTHORITIES 47
+#define EXT_OID_FILTERS 48
+#define EXT_POST_HANDSHAKE_AUTH 49
+#define EXT_SIGNATURE_ALGORITHMS_CERT 50
+#define EXT_KEY_SHARE 51
+#define EXT_RENEGOTIATION_INFO 0xff01
+
+/* RFC 8446 6 alert descriptions */
+#define ALERT_CLOSE_NOTIFY 0
+#define ALERT_UNEXPECTED_MESSAGE 10
+#define ALERT_BAD_RECORD_MAC 20
+#define ALERT_RECORD_OVERFLOW 22
+#define ALERT_HANDSHAKE_FAILURE 40
+#define ALERT_BAD_CERTIFICATE 42
+#define ALERT_UNSUPPORTED_CERTIFICATE 43
+#define ALERT_CERTIFICATE_REVOKED 44
+#define ALERT_CERTIFICATE_EXPIRED 45
+#define ALERT_CERTIFICATE_UNKNOWN 46
+#define ALERT_ILLEGAL_PARAMETER 47
+#define ALERT_UNKNOWN_CA 48
+#define ALERT_ACCESS_DENIED 49
+#define ALERT_DECODE_ERROR 50
+#define ALERT_DECRYPT_ERROR 51
+#define ALERT_PROTOCOL_VERSION 70
+#define ALERT_INSUFFICIENT_SECURITY 71
+#define ALERT_INTERNAL_ERROR 80
+#define ALERT_INAPPROPRIATE_FALLBACK 86
+#define ALERT_USER_CANCELED 90
+#define ALERT_NO_RENEGOTIATION 100
+#define ALERT_MISSING_EXTENSION 109
+#define ALERT_UNSUPPORTED_EXTENSION 110
+#define ALERT_UNRECOGNIZED_NAME 112
+#define ALERT_BAD_CERTIFICATE_STATUS_RESPONSE 113
+#define ALERT_UNKNOWN_PSK_IDENTITY 115
+#define ALERT_CERTIFICATE_REQUIRED 116
+#define ALERT_NO_APPLICATION_PROTOCOL 120
+
+#define TLS_MAX_PLAINTEXT 16384                     /* RFC 8446 5.1 */
+#define TLS_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 256) /* RFC 8446 5.2 */
+#define TLS_RECORD_HEADER 5
+#define TLS_MAX_RECORD (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT)
+/* The largest handshake message we accept (certificate chains). */
+#define TLS_MAX_HANDSHAKE_MSG (256 * 1024)
+#define TLS_RANDOM_LEN 32
+#define TLS_MAX_SUITES 8
+#define TLS_MAX_GROUPS 8
+#define TLS_MAX_SIGALGS 16
+#define TLS_MAX_ALPN_WIRE 1024
+#define TLS_MAX_CHAIN 16
+
+/* A TLS 1.3 cipher suite (RFC 8446 B.4). */
+typedef struct tls_suite {
+  uint16_t code;
+  const char *name;         /* IANA */
+  const char *openssl_name; /* OpenSSL spelling */
+  aead_id aead;
+  hash_id hash;
+  int bits;
+} tls_suite;
+
+const tls_suite *suite_by_code(uint16_t code);
+const tls_suite *suite_by_name(const char *name);
+const tls_suite *const *suite_all(size_t *out_num);
+
+/* ---- context -------------------------------------------------------------- */
+
+struct moat_context {
+  atomic_int refs;
+  moat_role role;
+  int min_version;
+  int max_version;
+  const tls_suite *suites[TLS_MAX_SUITES];
+  size_t num_suites;
+  const kex_alg *groups[TLS_MAX_GROUPS];
+  size_t num_groups;
+  const sig_scheme *sigalgs[TLS_MAX_SIGALGS];
+  size_t num_sigalgs;
+  uint8_t alpn_wire[TLS_MAX_ALPN_WIRE]; /* ProtocolNameList contents */
+  size_t alpn_wire_len;
+
+  moat_verify_mode verify_mode;
+  bool check_hostname;
+  bool hostname_checks_common_name;
+  uint32_t verify_flags;
+  struct x509_store *store;
+
+  /* our certificate chain (DER, leaf first) and key */
+  uint8_t *chain_der[TLS_MAX_CHAIN];
+  size_t chain_len[TLS_MAX_CHAIN];
+  size_t chain_num;
+  privkey *key;
+  moat_password_fn password_cb;
+  void *password_arg;
+
+  moat_keylog_fn keylog_cb;
+  void *keylog_arg;
+  FILE *keylog_file;
+  pthread_mutex_t keylog_lock;
+
+  moat_sni_fn sni_cb;
+  void *sni_arg;
+  size_t num_tickets;
+
+  moat_clock_fn clock;
+  void *clock_arg;
+  char detail[MOAT_DETAIL_MAX];
+  moat_rng_fn rng;
+  void *rng_arg;
+};
+
+moat_context *context_ref(moat_context *ctx);
+bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len);
+int64_t ctx_now(const moat_context *ctx);
+
+/* ---- record layer ---------------------------------------------------------*/
+
+typedef struct rec_dir {
+  aead_ctx *aead;
+  const aead_alg *alg;
+  uint8_t iv[AEAD_NONCE_LEN];
+  uint64_t seq;
+  bool active;
+} rec_dir;
+
+/* ---- handshake state (its own allocation, freed when it ends) ------------ */
+
+typedef enum hs_state {
+  ST_NONE = 0,
+  /* client */
+  ST_C_START,
+  ST_C_WAIT_SH,
+  ST_C_WAIT_EE,
+  ST_C_WAIT_CERT_CR,
+  ST_C_WAIT_CERT,
+  ST_C_WAIT_CV,
+  ST_C_WAIT_FINISHED,
+  ST_C_SEND_FLIGHT,
+  /* server */
+  ST_S_WAIT_CH,
+  ST_S_SEND_FLIGHT,
+  ST_S_WAIT_CERT,
+  ST_S_WAIT_CV,
+  ST_S_WAIT_FINISHED,
+  ST_S_SEND_TICKETS,
+  /* both */
+  ST_CONNECTED,
+  ST__COUNT
+} hs_state;
+
+typedef struct key_schedule {
+  const hash_alg *hash;
+  hmac_ctx *hmac;
+  uint8_t secret[HASH_MAX_LEN]; /* the current stage's secret */
+  uint8_t c_hs[HASH_MAX_LEN];
+  uint8_t s_hs[HASH_MAX_LEN];
+  uint8_t c_ap[HASH_MAX_LEN];
+  uint8_t s_ap[HASH_MAX_LEN];
+  uint8_t exporter[HASH_MAX_LEN];
+  uint8_t resumption[HASH_MAX_LEN];
+} key_schedule;
+
+typedef struct handshake {
+  hash_ctx *transcript;
+  /* Client: ClientHello bytes kept until the hash is known. */
+  uint8_t *ch_copy;
+  size_t ch_copy_len;
+
+  /* reassembly of handshake messages from records */
+  uint8_t *msg;
+  size_t msg_len;
+  size_t msg_cap;
+
+  uint8_t client_random[TLS_RANDOM_LEN];
+  uint8_t server_random[TLS_RANDOM_LEN];
+  uint8_t session_id[32];
+  size_t session_id_len;
+
+  /* client: our key shares (at most two) */
+  const kex_alg *share_alg[2];
+  kex_key *share_key[2];
+  size_t num_shares;
+
+  /* HelloRetryRequest */
+  bool hrr_sent_or_seen;
+  uint16_t hrr_group;
+  uint8_t *cookie;
+  size_t cookie_len;
+
+  /* server: what the client offered */
+  uint16_t peer_groups[32];
+  size_t num_peer_groups;
+  uint16_t peer_sigalgs[64];
+  size_t num_peer_sigalgs;
+  bool client_sent_early_data;
+  size_t early_data_skipped;
+
+  /* certificate request (RFC 8446 4.3.2) */
+  bool cert_requested;
+  uint8_t cr_context[255];
+  size_t cr_context_len;
+  uint16_t cr_sigalgs[64];
+  size_t num_cr_sigalgs;
+  bool peer_sent_empty_cert;
+
+  pubkey *peer_key;
+  uint8_t transcript_at_cv[HASH_MAX_LEN];
+
+  /* proof flags (STYLE 8): each set only by the code that checked it */
+  bool proof_peer_cert;
+  bool proof_cert_verify;
+  bool proof_finished;
+
+  key_schedule ks;
+  bool tickets_sent;
+} handshake;
+
+/* ---- connection ------------------------------------------------------------*/
+
+struct moat_conn {
+  moat_context *ctx;
+  bool is_server;
+  hs_state state;
+  handshake *hs;
+
+  /* error state: sticky once fatal */
+  moat_err err;
+  bool failed;
+  char detail[MOAT_DETAIL_MAX];
+  bool have_alert;
+  bool alert_sent;
+  int alert;
+
+  /* record layer */
+  rec_dir rd;
+  rec_dir wr;
+  uint8_t *in;      /* raw TLS bytes not yet processed */
+  size_t in_len;
+  size_t in_cap;
+  size_t in_off;    /* start of unprocessed bytes */
+  uint8_t *out;     /* TLS bytes waiting to be taken */
+  size_t out_len;
+  size_t out_off;
+  size_t out_cap;
+  /* decrypted application data (a slice of `in`) */
+  size_t app_off;
+  size_t app_len;
+  bool got_eof;
+  bool close_received;
+  bool close_sent;
+
+  /* post-handshake message reassembly */
+  uint8_t *post_msg;
+  size_t post_len;
+
+  /* negotiated */
+  const tls_suite *suite;
+  const kex_alg *group;
+  const sig_scheme *peer_sig;
+  const sig_scheme *our_sig;
+  char *alpn;
+  char *hostname; /* client: what we asked for; server: SNI received */
+  bool hello_retry;
+  bool resumed;
+  bool handshake_done;
+  uint8_t c_ap[HASH_MAX_LEN]; /* current traffic secrets (KeyUpdate) */
+  uint8_t s_ap[HASH_MAX_LEN];
+  hmac_ctx *hmac; /* kept for KeyUpdate */
+  bool key_update_pending;
+
+  /* peer chain as sent, and the verified chain */
+  uint8_t *peer_chain[TLS_MAX_CHAIN];
+  size_t peer_chain_len[TLS_MAX_CHAIN];
+  size_t peer_chain_num;
+  uint8_t *verified_chain[TLS_MAX_CHAIN];
+  size_t verified_chain_len[TLS_MAX_CHAIN];
+  size_t verified_chain_num;
+  long verify_code;
+  char *verify_message;
+
+  const moat_transport *transport;
+  void *transport_arg;
+  void *user_data;
+};
+
+/* ---- engine internals shared between files -------------------------------*/
+
+/* Fail the connection: records err and detail, picks the alert (alert.c)
+ * and queues it.  Returns err so callers can `return conn_fail(...)`. */
+moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The same with an explicit alert (certificate failures). */
+moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
+                         const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* The alert that reports a cause (RFC 8446 6.2). */
+int alert_for_error(moat_err err);
+moat_err error_for_alert(int alert);
+
+/* record.c */
+moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
+                   size_t len);
+moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
+                     const hash_alg *hash, hmac_ctx *hmac,
+                     const uint8_t *secret, bool encrypt);
+void rec_dir_clear(rec_dir *dir);
+/* Process at most one record from the input; sets *out_progress. */
+moat_err rec_read_one(moat_conn *conn, bool *out_progress);
+void conn_release_buffers(moat_conn *conn);
+
+/* keysched.c (RFC 8446 7.1) */
+bool hkdf_expand_label(hmac_ctx *hmac, const uint8_t *secret, size_t secret_len,
+                       const char *label, const uint8_t *context,
+                       size_t context_len, uint8_t *out, size_t out_len);
+bool derive_secret(const hash_alg *hash, hmac_ctx *hmac, const uint8_t *secret,
+                   const char *label, const uint8_t *transcript_hash,
+                   uint8_t *out);
+bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
+             size_t psk_len);
+bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,
+                  const uint8_t *transcript_hash);
+bool ks_master(key_schedule *ks, const uint8_t *transcript_hash);
+bool ks_resumption(key_schedule *ks, const uint8_t *transcript_hash);
+bool ks_finished(key_schedule *ks, const uint8_t *base_key,
+                 const uint8_t *transcript_hash, uint8_t *out);
+void ks_clear(key_schedule *ks);
+bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash,
+                    const uint8_t *secret, size_t key_len, uint8_t *key,
+                    uint8_t *iv);
+
+/* transcript */
+moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);
+bool hs_transcript_hash(moat_conn *conn, uint8_t *out);
+
+void hs_free(handshake *hs);
+/* handshake messages: send one built in b (type + body) */
+moat_err hs_send(moat_conn *conn, builder *b);
+/* next complete handshake message; *out_ok false when more input needed */
+moat_err hs_next_message(moat_conn *conn, uint8_t *out_type, cursor *out_body,
+                         cursor *out_whole, bool *out_ok);
+void hs_consume_message(moat_conn *conn, size_t whole_len);
+/* The next message for the current state (legal table enforced), or
+ * MOAT_ERR_WANT_READ. */
+moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
+                   cursor *out_whole);
+moat_err hs_key_change_boundary(moat_conn *conn);
+
+void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
+            size_t len);
+
+/* flows */
+moat_err tls13_client_step(moat_conn *conn);
+moat_err tls13_server_step(moat_conn *conn);
+moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body);
+moat_err tls13_send_key_update(moat_conn *conn, bool request_peer);
+moat_err tls13_enter_traffic(moat_conn *conn);
+
+/* the legal-message table (STYLE 4) */
+bool hs_message_legal(hs_state state, uint8_t type);
+const char *hs_state_name(hs_state state);
+const char *hs_type_name(uint8_t type);
+
+/* peer key from a certificate */
+moat_err cert_leaf_pubkey(moat_conn *conn, const uint8_t *der, size_t len,
+                          pubkey **out);
+/* chain verification after the peer's Certificate */
+moat_err conn_verify_peer(moat_conn *conn);
+
+/* signature content for CertificateVerify (RFC 8446 4.4.3) */
+size_t cv_content(bool server, const uint8_t *hash, size_t hash_len,
+                  uint8_t *out);
+
+#endif

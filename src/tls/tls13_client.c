@@ -1,0 +1,434 @@
+/* The client's TLS 1.3 flow (RFC 8446 2, A.1): one function per state. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+static const uint8_t k_ccs[1] = {1};
+
+static moat_err send_msg(moat_conn *conn, builder *b) {
+  moat_err err = hs_send(conn, b);
+  bld_cleanup(b);
+  return err;
+}
+
+/* C_START: build and send the ClientHello. */
+static moat_err c_start(moat_conn *conn) {
+  const moat_context *ctx = conn->ctx;
+  if (ctx->num_groups == 0 || ctx->num_suites == 0) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "no groups or cipher suites configured");
+  }
+  handshake *hs = moat_calloc(1, sizeof(*hs));
+  if (hs == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake state");
+  }
+  conn->hs = hs;
+  hs->session_id_len = 32; /* RFC 8446 D.4: middlebox compatibility */
+  if (!ctx_random(ctx, hs->client_random, TLS_RANDOM_LEN) ||
+      !ctx_random(ctx, hs->session_id, hs->session_id_len)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+  }
+  hs->share_alg[0] = ctx->groups[0];
+  hs->num_shares = 1;
+  builder b;
+  if (!bld_init_alloc(&b, 512)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
+  }
+  moat_err err = ch_build(conn, &b);
+  if (err == MOAT_OK) {
+    hs->ch_copy = moat_memdup(bld_data(&b), bld_len(&b));
+    hs->ch_copy_len = bld_len(&b);
+    err = hs->ch_copy ? rec_write(conn, CT_HANDSHAKE, bld_data(&b), bld_len(&b))
+                      : conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
+  }
+  bld_cleanup(&b);
+  TRY(err);
+  conn->state = ST_C_WAIT_SH;
+  return MOAT_OK;
+}
+
+static bool offered_suite(const moat_context *ctx, uint16_t code) {
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    if (ctx->suites[i]->code == code) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static bool offered_group(const moat_context *ctx, uint16_t group) {
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if (ctx->groups[i]->group == group) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Starts the transcript: the hash is known once the server picked the
+ * suite.  After a HelloRetryRequest ClientHello1 is replaced by
+ * message_hash (RFC 8446 4.4.1). */
+static moat_err start_transcript(moat_conn *conn, bool hrr) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hash_get(conn->suite->hash);
+  hs->transcript = hash_new(h);
+  if (hs->transcript == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  }
+  if (!hrr) {
+    return hs_transcript_add(conn, hs->ch_copy, hs->ch_copy_len);
+  }
+  uint8_t mh[4 + HASH_MAX_LEN] = {HT_MESSAGE_HASH, 0, 0, (uint8_t)h->len};
+  if (!hash_oneshot(h, hs->ch_copy, hs->ch_copy_len, mh + 4)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "hashing ClientHello1");
+  }
+  return hs_transcript_add(conn, mh, 4 + h->len);
+}
+
+static moat_err check_server_hello(moat_conn *conn, const server_hello *sh) {
+  handshake *hs = conn->hs;
+  uint16_t version = sh->legacy_version;
+  if (ext_has(&sh->ext, X_SUPPORTED_VERSIONS)) {
+    TRY(ext_versions_parse_sh(conn, sh->ext.data[X_SUPPORTED_VERSIONS],
+                              &version));
+    if (version != 0x0304) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "the server selected version 0x%04x, which was not "
+                       "offered",
+                       version);
+    }
+  } else {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "the server chose %s; moat speaks TLS 1.3 only",
+                     version == 0x0303   ? "TLS 1.2"
+                     : version == 0x0302 ? "TLS 1.1"
+                     : version == 0x0301 ? "TLS 1.0"
+                                         : "an old protocol version");
+  }
+  if (sh->legacy_version != 0x0303) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "ServerHello legacy_version 0x%04x is not 0x0303",
+                     sh->legacy_version);
+  }
+  if (!cur_equal(&sh->session_id, hs->session_id, hs->session_id_len)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server did not echo our legacy_session_id");
+  }
+  if (!offered_suite(conn->ctx, sh->suite)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server selected cipher suite 0x%04x, which was not "
+                     "offered",
+                     sh->suite);
+  }
+  if (sh->compression != 0) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server selected compression method %u",
+                     sh->compression);
+  }
+  if (hs->hrr_sent_or_seen && conn->suite->code != sh->suite) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the ServerHello suite differs from the "
+                     "HelloRetryRequest's");
+  }
+  conn->suite = suite_by_code(sh->suite);
+  return MOAT_OK;
+}
+
+static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
+                               cursor whole) {
+  handshake *hs = conn->hs;
+  if (hs->hrr_sent_or_seen) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "a second HelloRetryRequest");
+  }
+  hs->hrr_sent_or_seen = true;
+  conn->hello_retry = true;
+  bool changed = false;
+  if (ext_has(&sh->ext, X_KEY_SHARE)) {
+    cursor ks = sh->ext.data[X_KEY_SHARE];
+    uint16_t group;
+    if (!cur_u16(&ks, &group) || !cur_done(&ks)) {
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed key_share in HelloRetryRequest");
+    }
+    /* RFC 8446 4.2.8: a group we support and did not already share. */
+    const kex_alg *alg = kex_by_group(group);
+    if (alg == NULL || !offered_group(conn->ctx, group) ||
+        group == hs->share_alg[0]->group) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "HelloRetryRequest asks for group 0x%04x, which is "
+                       "unsupported or already offered",
+                       group);
+    }
+    kex_key_free(hs->share_key[0]);
+    hs->share_key[0] = NULL;
+    hs->share_alg[0] = alg;
+    changed = true;
+  }
+  if (ext_has(&sh->ext, X_COOKIE)) {
+    cursor cookie;
+    TRY(ext_cookie_parse(conn, sh->ext.data[X_COOKIE], &cookie));
+    hs->cookie = moat_memdup(cur_data(&cookie), cur_len(&cookie));
+    hs->cookie_len = cur_len(&cookie);
+    if (hs->cookie == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "cookie");
+    }
+    changed = true;
+  }
+  if (!changed) {
+    /* RFC 8446 4.1.4: a retry that would change nothing. */
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "HelloRetryRequest changes nothing in the ClientHello");
+  }
+  TRY(start_transcript(conn, true));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_key_change_boundary(conn));
+  /* RFC 8446 D.4: change_cipher_spec before the second flight. */
+  TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  builder b;
+  if (!bld_init_alloc(&b, 512)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
+  }
+  moat_err err = ch_build(conn, &b);
+  if (err == MOAT_OK) {
+    err = send_msg(conn, &b);
+  } else {
+    bld_cleanup(&b);
+  }
+  return err;
+}
+
+/* C_WAIT_SH: ServerHello or HelloRetryRequest. */
+static moat_err c_wait_sh(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  server_hello sh;
+  TRY(sh_parse(conn, body, &sh));
+  TRY(check_server_hello(conn, &sh));
+  if (sh.is_hrr) {
+    return on_hello_retry(conn, &sh, whole);
+  }
+  if (!ext_has(&sh.ext, X_KEY_SHARE)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "ServerHello without key_share (PSK-only is not "
+                     "offered)");
+  }
+  cursor ks = sh.ext.data[X_KEY_SHARE], share;
+  uint16_t group;
+  if (!cur_u16(&ks, &group) || !cur_prefixed16(&ks, &share) ||
+      !cur_done(&ks)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed key_share in ServerHello");
+  }
+  size_t idx = hs->num_shares;
+  for (size_t i = 0; i < hs->num_shares; i++) {
+    if (hs->share_alg[i]->group == group) {
+      idx = i;
+    }
+  }
+  if (idx == hs->num_shares) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server's key share is for group 0x%04x, which we "
+                     "did not send",
+                     group);
+  }
+  uint8_t shared[KEX_MAX_SECRET];
+  size_t shared_len;
+  if (!kex_finish(hs->share_key[idx], cur_data(&share), cur_len(&share),
+                  shared, &shared_len)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server's %s key share is invalid",
+                     hs->share_alg[idx]->name);
+  }
+  conn->group = hs->share_alg[idx];
+  memcpy(hs->server_random, sh.random, TLS_RANDOM_LEN);
+  if (!hs->hrr_sent_or_seen) {
+    TRY(start_transcript(conn, false));
+  }
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
+  hs->ch_copy = NULL;
+  hs->ch_copy_len = 0;
+
+  const hash_alg *h = hash_get(conn->suite->hash);
+  uint8_t th[HASH_MAX_LEN];
+  bool ok = hs_transcript_hash(conn, th) && ks_init(&hs->ks, h, NULL, 0) &&
+            ks_handshake(&hs->ks, shared, shared_len, th);
+  moat_wipe(shared, sizeof(shared));
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "handshake key derivation");
+  }
+  keylog(conn, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, h->len);
+  keylog(conn, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, h->len);
+  TRY(hs_key_change_boundary(conn));
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_hs,
+                  false));
+  conn->state = ST_C_WAIT_EE;
+  return MOAT_OK;
+}
+
+/* C_WAIT_EE */
+static moat_err c_wait_ee(moat_conn *conn) {
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  uint32_t offered = (1u << X_SUPPORTED_GROUPS) |
+                     (conn->hostname ? 1u << X_SERVER_NAME : 0) |
+                     (conn->ctx->alpn_wire_len ? 1u << X_ALPN : 0);
+  TRY(ee_parse(conn, body, offered));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  conn->state = ST_C_WAIT_CERT_CR;
+  return MOAT_OK;
+}
+
+static moat_err on_server_cert(moat_conn *conn, cursor body) {
+  handshake *hs = conn->hs;
+  bool empty;
+  TRY(cert_parse(conn, body, NULL, 0, &empty));
+  if (empty) {
+    /* RFC 8446 4.4.2.4 */
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "the server sent an empty Certificate");
+  }
+  TRY(cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
+                       &hs->peer_key));
+  return conn_verify_peer(conn);
+}
+
+/* C_WAIT_CERT_CR and C_WAIT_CERT */
+static moat_err c_wait_cert(moat_conn *conn) {
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  if (type == HT_CERTIFICATE_REQUEST) {
+    TRY(cr_parse(conn, body));
+    conn->state = ST_C_WAIT_CERT;
+  } else {
+    TRY(on_server_cert(conn, body));
+    conn->state = ST_C_WAIT_CV;
+  }
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  return MOAT_OK;
+}
+
+/* C_WAIT_CV */
+static moat_err c_wait_cv(moat_conn *conn) {
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(cv_check(conn, body));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  conn->state = ST_C_WAIT_FINISHED;
+  return MOAT_OK;
+}
+
+/* C_WAIT_FINISHED */
+static moat_err c_wait_finished(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(fin_check(conn, body, hs->ks.s_hs));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");
+  }
+  const hash_alg *h = hs->ks.hash;
+  keylog(conn, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, h->len);
+  keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
+  keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
+  TRY(hs_key_change_boundary(conn));
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
+                  false));
+  conn->state = ST_C_SEND_FLIGHT;
+  return MOAT_OK;
+}
+
+/* C_SEND_FLIGHT: [CCS] [Certificate CertificateVerify] Finished */
+static moat_err c_send_flight(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  const moat_context *ctx = conn->ctx;
+  const hash_alg *h = hs->ks.hash;
+  if (!hs->hrr_sent_or_seen) {
+    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  }
+  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_hs,
+                  true));
+  builder b;
+  if (hs->cert_requested) {
+    const sig_scheme *scheme =
+        ctx->chain_num > 0
+            ? cv_choose_scheme(conn, hs->cr_sigalgs, hs->num_cr_sigalgs)
+            : NULL;
+    if (!bld_init_alloc(&b, 2048)) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
+    }
+    /* RFC 8446 4.4.2: an empty Certificate when we have none to offer. */
+    moat_err err =
+        scheme ? cert_build(conn, &b, hs->cr_context, hs->cr_context_len,
+                            ctx->chain_der, ctx->chain_len, ctx->chain_num)
+               : cert_build(conn, &b, hs->cr_context, hs->cr_context_len,
+                            NULL, NULL, 0);
+    if (err != MOAT_OK) {
+      bld_cleanup(&b);
+      return err;
+    }
+    TRY(send_msg(conn, &b));
+    if (scheme != NULL) {
+      if (!bld_init_alloc(&b, 600)) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
+      }
+      err = cv_build(conn, &b, scheme);
+      if (err != MOAT_OK) {
+        bld_cleanup(&b);
+        return err;
+      }
+      TRY(send_msg(conn, &b));
+    }
+  }
+  uint8_t fin[4 + HASH_MAX_LEN];
+  bld_init_fixed(&b, fin, sizeof(fin));
+  TRY(fin_build(conn, &b, hs->ks.c_hs));
+  TRY(hs_send(conn, &b));
+  moat_wipe(fin, sizeof(fin));
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
+  }
+  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_ap,
+                  true));
+  return tls13_enter_traffic(conn);
+}
+
+moat_err tls13_client_step(moat_conn *conn) {
+  switch (conn->state) {
+  case ST_C_START:
+    return c_start(conn);
+  case ST_C_WAIT_SH:
+    return c_wait_sh(conn);
+  case ST_C_WAIT_EE:
+    return c_wait_ee(conn);
+  case ST_C_WAIT_CERT_CR:
+  case ST_C_WAIT_CERT:
+    return c_wait_cert(conn);
+  case ST_C_WAIT_CV:
+    return c_wait_cv(conn);
+  case ST_C_WAIT_FINISHED:
+    return c_wait_finished(conn);
+  case ST_C_SEND_FLIGHT:
+    return c_send_flight(conn);
+  default:
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "client in state %s",
+                     hs_state_name(conn->state));
+  }
+}

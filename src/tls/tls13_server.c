@@ -1,0 +1,463 @@
+/* The server's TLS 1.3 flow (RFC 8446 2, A.2): one function per state. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+static const uint8_t k_ccs[1] = {1};
+
+static moat_err send_built(moat_conn *conn, builder *b, moat_err built) {
+  moat_err err = built == MOAT_OK ? hs_send(conn, b) : built;
+  bld_cleanup(b);
+  return err;
+}
+
+/* Server preference: our first suite the client offers. */
+static const tls_suite *choose_suite(const moat_context *ctx, cursor suites) {
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    cursor c = suites;
+    uint16_t code;
+    while (cur_u16(&c, &code)) {
+      if (code == ctx->suites[i]->code) {
+        return ctx->suites[i];
+      }
+    }
+  }
+  return NULL;
+}
+
+static bool in_list(const uint16_t *list, size_t n, uint16_t v) {
+  for (size_t i = 0; i < n; i++) {
+    if (list[i] == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Checks the ClientHello's versions and mandatory extensions. */
+static moat_err check_client_hello(moat_conn *conn, const client_hello *ch) {
+  bool tls13 = false, tls12 = false;
+  if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
+    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS],
+                              &tls13, &tls12));
+  }
+  if (!tls13) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "the client offers only %s; moat speaks TLS 1.3 only",
+                     tls12 || ch->legacy_version == 0x0303 ? "TLS 1.2"
+                                                           : "old versions");
+  }
+  /* RFC 8446 4.1.2: exactly one compression method, null. */
+  if (cur_len(&ch->compression) != 1 || cur_data(&ch->compression)[0] != 0) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "TLS 1.3 ClientHello must offer only null compression");
+  }
+  if (ext_has(&ch->ext, X_PRE_SHARED_KEY) && ch->ext.psk_not_last) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "pre_shared_key is not the last extension");
+  }
+  /* RFC 8446 9.2: certificate-based key exchange needs these. */
+  if (!ext_has(&ch->ext, X_SIGNATURE_ALGORITHMS)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "ClientHello without signature_algorithms");
+  }
+  if (!ext_has(&ch->ext, X_SUPPORTED_GROUPS) ||
+      !ext_has(&ch->ext, X_KEY_SHARE)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "ClientHello without supported_groups and key_share");
+  }
+  return MOAT_OK;
+}
+
+/* Reads what the first ClientHello offers into the handshake state. */
+static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
+  handshake *hs = conn->hs;
+  TRY(ext_groups_parse(conn, ch->ext.data[X_SUPPORTED_GROUPS], hs->peer_groups,
+                       32, &hs->num_peer_groups));
+  TRY(ext_sigalgs_parse(conn, ch->ext.data[X_SIGNATURE_ALGORITHMS],
+                        hs->peer_sigalgs, 64, &hs->num_peer_sigalgs));
+  hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
+  if (ext_has(&ch->ext, X_SERVER_NAME)) {
+    char name[256];
+    TRY(ext_sni_parse(conn, ch->ext.data[X_SERVER_NAME], name, sizeof(name)));
+    if (name[0] != '\0') {
+      moat_free(conn->hostname);
+      conn->hostname = moat_strdup(name);
+      if (conn->hostname == NULL) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
+      }
+    }
+  }
+  if (conn->ctx->sni_cb != NULL) {
+    moat_context *ctx = conn->ctx;
+    if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
+      return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                             ALERT_UNRECOGNIZED_NAME,
+                             "the server name callback refused \"%s\"",
+                             conn->hostname ? conn->hostname : "(none)");
+    }
+  }
+  if (ext_has(&ch->ext, X_ALPN)) {
+    cursor chosen;
+    TRY(ext_alpn_select(conn, ch->ext.data[X_ALPN], &chosen));
+    if (cur_len(&chosen) > 0) {
+      conn->alpn = moat_malloc(cur_len(&chosen) + 1);
+      if (conn->alpn == NULL) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
+      }
+      memcpy(conn->alpn, cur_data(&chosen), cur_len(&chosen));
+      conn->alpn[cur_len(&chosen)] = '\0';
+    }
+  }
+  return MOAT_OK;
+}
+
+/* Picks the group: the most preferred one the client sent a share for;
+ * failing that, the most preferred one it supports (asking for a retry). */
+static moat_err choose_group(moat_conn *conn, const client_hello *ch,
+                             const kex_alg **out, bool *out_have_share) {
+  handshake *hs = conn->hs;
+  const moat_context *ctx = conn->ctx;
+  uint16_t shared[16];
+  size_t num_shared;
+  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], shared, 16,
+                           &num_shared));
+  for (size_t i = 0; i < num_shared; i++) {
+    /* RFC 8446 4.2.8: every share must be for a group the client lists. */
+    if (!in_list(hs->peer_groups, hs->num_peer_groups, shared[i])) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "key share for group 0x%04x not in supported_groups",
+                       shared[i]);
+    }
+  }
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if (in_list(shared, num_shared, ctx->groups[i]->group)) {
+      *out = ctx->groups[i];
+      *out_have_share = true;
+      return MOAT_OK;
+    }
+  }
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if (in_list(hs->peer_groups, hs->num_peer_groups, ctx->groups[i]->group)) {
+      *out = ctx->groups[i];
+      *out_have_share = false;
+      return MOAT_OK;
+    }
+  }
+  return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                   "no key exchange group in common with the client");
+}
+
+static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
+                                 cursor ch_whole) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hash_get(conn->suite->hash);
+  hs->transcript = hash_new(h);
+  if (hs->transcript == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  }
+  /* RFC 8446 4.4.1: ClientHello1 becomes message_hash. */
+  uint8_t mh[4 + HASH_MAX_LEN] = {HT_MESSAGE_HASH, 0, 0, (uint8_t)h->len};
+  if (!hash_oneshot(h, cur_data(&ch_whole), cur_len(&ch_whole), mh + 4)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "hashing ClientHello1");
+  }
+  TRY(hs_transcript_add(conn, mh, 4 + h->len));
+  hs->hrr_sent_or_seen = true;
+  hs->hrr_group = group->group;
+  conn->hello_retry = true;
+  hs->cookie_len = 32;
+  hs->cookie = moat_malloc(hs->cookie_len);
+  if (hs->cookie == NULL || !ctx_random(conn->ctx, hs->cookie, 32)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "cookie");
+  }
+  builder b;
+  if (!bld_init_alloc(&b, 256)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "HelloRetryRequest");
+  }
+  TRY(send_built(conn, &b,
+                 sh_build(conn, &b, true, group->group, NULL, 0, hs->cookie,
+                          hs->cookie_len)));
+  if (hs->session_id_len > 0) {
+    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  }
+  return MOAT_OK;
+}
+
+/* The second ClientHello must answer the retry (RFC 8446 4.1.2). */
+static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
+  handshake *hs = conn->hs;
+  if (!cur_equal(&ch->session_id, hs->session_id, hs->session_id_len)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello changed legacy_session_id");
+  }
+  cursor cookie;
+  if (!ext_has(&ch->ext, X_COOKIE)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "the second ClientHello lacks our cookie");
+  }
+  TRY(ext_cookie_parse(conn, ch->ext.data[X_COOKIE], &cookie));
+  if (!cur_equal(&cookie, hs->cookie, hs->cookie_len)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello returned a different cookie");
+  }
+  if (ext_has(&ch->ext, X_EARLY_DATA)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "early_data in the second ClientHello");
+  }
+  uint16_t groups[16];
+  size_t n;
+  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], groups, 16, &n));
+  if (n != 1 || groups[0] != hs->hrr_group) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello must hold one key share, for "
+                     "group 0x%04x",
+                     hs->hrr_group);
+  }
+  return MOAT_OK;
+}
+
+/* S_WAIT_CH: the first or (after a retry) the second ClientHello. */
+static moat_err s_wait_ch(moat_conn *conn) {
+  if (conn->hs == NULL) {
+    conn->hs = moat_calloc(1, sizeof(*conn->hs));
+    if (conn->hs == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake state");
+    }
+  }
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  client_hello ch;
+  TRY(ch_parse(conn, body, &ch));
+  TRY(check_client_hello(conn, &ch));
+  bool second = hs->hrr_sent_or_seen;
+  if (second) {
+    TRY(check_second_hello(conn, &ch));
+  } else {
+    memcpy(hs->session_id, cur_data(&ch.session_id), cur_len(&ch.session_id));
+    hs->session_id_len = cur_len(&ch.session_id);
+    memcpy(hs->client_random, ch.random, TLS_RANDOM_LEN);
+    TRY(take_offers(conn, &ch));
+  }
+  const tls_suite *suite = choose_suite(conn->ctx, ch.suites);
+  if (suite == NULL) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "no TLS 1.3 cipher suite in common with the client");
+  }
+  if (second && suite != conn->suite) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello changed the cipher suites");
+  }
+  conn->suite = suite;
+  const kex_alg *group;
+  bool have_share;
+  TRY(choose_group(conn, &ch, &group, &have_share));
+  if (!have_share) {
+    if (second) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "no usable key share after HelloRetryRequest");
+    }
+    TRY(send_hello_retry(conn, group, whole));
+    hs_consume_message(conn, cur_len(&whole));
+    return hs_key_change_boundary(conn);
+  }
+  if (conn->ctx->chain_num == 0 || conn->ctx->key == NULL) {
+    return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
+                           ALERT_HANDSHAKE_FAILURE,
+                           "the server has no certificate and key loaded");
+  }
+  conn->our_sig = cv_choose_scheme(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
+  if (conn->our_sig == NULL) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "no signature scheme the client accepts fits our %s key",
+                     key_type_name(privkey_type(conn->ctx->key)));
+  }
+  cursor share;
+  bool found;
+  TRY(ext_key_share_find(conn, ch.ext.data[X_KEY_SHARE], group->group, &share,
+                         &found));
+  uint8_t our_share[KEX_MAX_SHARE];
+  size_t our_share_len;
+  uint8_t shared[KEX_MAX_SECRET];
+  size_t shared_len;
+  if (!kex_respond(group, cur_data(&share), cur_len(&share), our_share,
+                   &our_share_len, shared, &shared_len)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the client's %s key share is invalid", group->name);
+  }
+  conn->group = group;
+  const hash_alg *h = hash_get(suite->hash);
+  if (hs->transcript == NULL) {
+    hs->transcript = hash_new(h);
+    if (hs->transcript == NULL) {
+      moat_wipe(shared, sizeof(shared));
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+    }
+  }
+  moat_err err = hs_transcript_add(conn, cur_data(&whole), cur_len(&whole));
+  hs_consume_message(conn, cur_len(&whole));
+  if (err == MOAT_OK && hs->msg_len != 0) {
+    err = hs_key_change_boundary(conn);
+  }
+  if (err == MOAT_OK && !ctx_random(conn->ctx, hs->server_random,
+                                    TLS_RANDOM_LEN)) {
+    err = conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+  }
+  builder b;
+  if (err == MOAT_OK && !bld_init_alloc(&b, 256)) {
+    err = conn_fail(conn, MOAT_ERR_NO_MEMORY, "ServerHello");
+  }
+  if (err == MOAT_OK) {
+    err = send_built(conn, &b,
+                     sh_build(conn, &b, false, group->group, our_share,
+                              our_share_len, NULL, 0));
+  }
+  uint8_t th[HASH_MAX_LEN];
+  if (err == MOAT_OK &&
+      !(hs_transcript_hash(conn, th) && ks_init(&hs->ks, h, NULL, 0) &&
+        ks_handshake(&hs->ks, shared, shared_len, th))) {
+    err = conn_fail(conn, MOAT_ERR_CRYPTO, "handshake key derivation");
+  }
+  moat_wipe(shared, sizeof(shared));
+  TRY(err);
+  keylog(conn, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, h->len);
+  keylog(conn, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, h->len);
+  /* RFC 8446 D.4: middlebox compatibility when the client asked for it. */
+  if (hs->session_id_len > 0 && !second) {
+    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  }
+  TRY(rec_set_key(conn, &conn->wr, suite, h, hs->ks.hmac, hs->ks.s_hs, true));
+  TRY(rec_set_key(conn, &conn->rd, suite, h, hs->ks.hmac, hs->ks.c_hs, false));
+  conn->state = ST_S_SEND_FLIGHT;
+  return MOAT_OK;
+}
+
+/* S_SEND_FLIGHT: EncryptedExtensions [CertificateRequest] Certificate
+ * CertificateVerify Finished. */
+static moat_err s_send_flight(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  const moat_context *ctx = conn->ctx;
+  builder b;
+  if (!bld_init_alloc(&b, 256)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "EncryptedExtensions");
+  }
+  TRY(send_built(conn, &b, ee_build(conn, &b, conn->hostname != NULL)));
+  if (ctx->verify_mode != MOAT_VERIFY_NONE) {
+    if (!bld_init_alloc(&b, 256)) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateRequest");
+    }
+    TRY(send_built(conn, &b, cr_build(conn, &b)));
+    hs->cert_requested = true;
+  }
+  if (!bld_init_alloc(&b, 2048)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
+  }
+  TRY(send_built(conn, &b,
+                 cert_build(conn, &b, NULL, 0, ctx->chain_der, ctx->chain_len,
+                            ctx->chain_num)));
+  if (!bld_init_alloc(&b, 600)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
+  }
+  TRY(send_built(conn, &b, cv_build(conn, &b, conn->our_sig)));
+  uint8_t fin[4 + HASH_MAX_LEN];
+  bld_init_fixed(&b, fin, sizeof(fin));
+  TRY(fin_build(conn, &b, hs->ks.s_hs));
+  TRY(hs_send(conn, &b));
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");
+  }
+  const hash_alg *h = hs->ks.hash;
+  keylog(conn, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, h->len);
+  keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
+  keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
+  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
+                  true));
+  conn->state = hs->cert_requested ? ST_S_WAIT_CERT : ST_S_WAIT_FINISHED;
+  if (!hs->cert_requested) {
+    /* No client authentication by policy (CERT_NONE). */
+    hs->proof_peer_cert = true;
+    hs->proof_cert_verify = true;
+  }
+  return MOAT_OK;
+}
+
+/* S_WAIT_CERT */
+static moat_err s_wait_cert(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  bool empty;
+  TRY(cert_parse(conn, body, hs->cr_context, hs->cr_context_len, &empty));
+  if (empty) {
+    if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
+      return conn_fail(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
+                       "the client sent no certificate and one is required");
+    }
+    /* CERT_OPTIONAL: no certificate, nothing to prove. */
+    hs->peer_sent_empty_cert = true;
+    hs->proof_peer_cert = true;
+    hs->proof_cert_verify = true;
+    conn->state = ST_S_WAIT_FINISHED;
+  } else {
+    TRY(cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
+                         &hs->peer_key));
+    TRY(conn_verify_peer(conn));
+    conn->state = ST_S_WAIT_CV;
+  }
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  return MOAT_OK;
+}
+
+/* S_WAIT_CV */
+static moat_err s_wait_cv(moat_conn *conn) {
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(cv_check(conn, body));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  conn->state = ST_S_WAIT_FINISHED;
+  return MOAT_OK;
+}
+
+/* S_WAIT_FINISHED */
+static moat_err s_wait_finished(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(fin_check(conn, body, hs->ks.c_hs));
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
+  }
+  TRY(hs_key_change_boundary(conn));
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, hs->ks.hash, hs->ks.hmac,
+                  hs->ks.c_ap, false));
+  return tls13_enter_traffic(conn);
+}
+
+moat_err tls13_server_step(moat_conn *conn) {
+  switch (conn->state) {
+  case ST_S_WAIT_CH:
+    return s_wait_ch(conn);
+  case ST_S_SEND_FLIGHT:
+    return s_send_flight(conn);
+  case ST_S_WAIT_CERT:
+    return s_wait_cert(conn);
+  case ST_S_WAIT_CV:
+    return s_wait_cv(conn);
+  case ST_S_WAIT_FINISHED:
+    return s_wait_finished(conn);
+  default:
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "server in state %s",
+                     hs_state_name(conn->state));
+  }
+}

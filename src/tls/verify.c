@@ -1,0 +1,88 @@
+/* Peer authentication: the chain and name checks of src/x509 applied by
+ * the context's policy, and the only place that sets the peer-certificate
+ * proof. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/tls.h"
+#include "x509/x509.h"
+
+/* X509_V_ERR codes (OpenSSL-compatible numbers) mapped to alerts. */
+static int alert_for_verify_code(long code) {
+  switch (code) {
+  case 9:  /* not yet valid */
+  case 10: /* expired */
+    return ALERT_CERTIFICATE_EXPIRED;
+  case 23: /* revoked */
+    return ALERT_CERTIFICATE_REVOKED;
+  case 2:  /* unable to get issuer certificate */
+  case 18: /* self-signed leaf */
+  case 19: /* self-signed in chain */
+  case 20: /* unable to get local issuer */
+  case 21: /* unable to verify the first certificate */
+    return ALERT_UNKNOWN_CA;
+  case 7: /* signature failure */
+  case 62: /* hostname mismatch */
+  case 64: /* IP mismatch */
+  default:
+    return ALERT_BAD_CERTIFICATE;
+  }
+}
+
+static moat_err keep_verified_chain(moat_conn *conn,
+                                    const x509_verify_result *r) {
+  for (size_t i = 0; i < r->chain_len && i < TLS_MAX_CHAIN; i++) {
+    conn->verified_chain[i] = moat_memdup(r->chain_der[i], r->chain_der_len[i]);
+    if (conn->verified_chain[i] == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verified chain");
+    }
+    conn->verified_chain_len[i] = r->chain_der_len[i];
+    conn->verified_chain_num = i + 1;
+  }
+  return MOAT_OK;
+}
+
+moat_err conn_verify_peer(moat_conn *conn) {
+  const moat_context *ctx = conn->ctx;
+  if (ctx->verify_mode == MOAT_VERIFY_NONE) {
+    /* Policy asks for no authentication (CERT_NONE). */
+    conn->verify_code = 0;
+    conn->hs->proof_peer_cert = true;
+    return MOAT_OK;
+  }
+  x509_verify_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.purpose =
+      conn->is_server ? MOAT_PURPOSE_CLIENT_AUTH : MOAT_PURPOSE_SERVER_AUTH;
+  opts.hostname =
+      (!conn->is_server && ctx->check_hostname) ? conn->hostname : NULL;
+  opts.check_common_name = ctx->hostname_checks_common_name;
+  opts.now = ctx_now(ctx);
+  opts.flags = ctx->verify_flags;
+  if (!conn->is_server && ctx->check_hostname && conn->hostname == NULL) {
+    return conn_fail(conn, MOAT_ERR_BAD_STATE,
+                     "check_hostname is on but no host name was set "
+                     "(moat_conn_set_hostname)");
+  }
+  x509_verify_result *r = moat_calloc(1, sizeof(*r));
+  if (r == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verify result");
+  }
+  moat_err err =
+      x509_verify_chain(ctx->store, (const uint8_t *const *)conn->peer_chain,
+                        conn->peer_chain_len, conn->peer_chain_num, &opts, r);
+  conn->verify_code = r->code;
+  moat_free(conn->verify_message);
+  conn->verify_message = moat_strdup(err == MOAT_OK ? "ok" : r->message);
+  if (err == MOAT_OK) {
+    err = keep_verified_chain(conn, r);
+    moat_free(r);
+    TRY(err);
+    conn->hs->proof_peer_cert = true;
+    return MOAT_OK;
+  }
+  err = conn_fail_alert(conn, err, alert_for_verify_code(r->code),
+                        "certificate verify failed: %s", r->message);
+  moat_free(r);
+  return err;
+}
