@@ -1,0 +1,155 @@
+/* moat-bench: moat, OpenSSL's libssl and GnuTLS measured in one process,
+ * one thread, client and server joined by memory buffers.
+ *
+ * Each library is a bench_lib: a table of functions that build a client and
+ * a server for one configuration, drive a handshake between them, resume a
+ * session and move application data from client to server.  The driver in
+ * bench.c only talks to these tables, so every library is measured by the
+ * same loop. */
+#ifndef MOAT_BENCH_H
+#define MOAT_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---- allocation counters (alloc.c, an interposer on malloc & co.) -------- */
+
+typedef struct alloc_stats {
+  uint64_t calls; /* malloc, calloc, realloc, memalign & co. */
+  uint64_t frees; /* free of a non-NULL pointer */
+  int64_t live;   /* bytes held (usable size) */
+  int64_t blocks; /* blocks held */
+  int64_t peak;   /* highest `live` since alloc_reset_peak() */
+} alloc_stats;
+
+void alloc_snapshot(alloc_stats *out);
+void alloc_reset_peak(void);
+
+/* The harness's own memory (pairs, environments, the wire queues): straight
+ * from glibc, never counted. */
+void *bench_calloc(size_t size);
+void *bench_realloc(void *p, size_t size);
+void bench_free(void *p);
+
+/* ---- test PKI (pki.c) ------------------------------------------------------
+ */
+
+enum { CERT_ECDSA, CERT_RSA, CERT__COUNT };
+
+typedef struct pki_item {
+  char *ca_pem; /* trust anchor */
+  size_t ca_pem_len;
+  char *leaf_pem; /* server chain: the leaf alone */
+  size_t leaf_pem_len;
+  char *key_pem; /* leaf key, PKCS#8 PEM */
+  size_t key_pem_len;
+} pki_item;
+
+typedef struct bench_pki {
+  pki_item item[CERT__COUNT];
+} bench_pki;
+
+/* CA (ECDSA P-256) -> leaf ECDSA P-256 and CA (RSA-2048) -> leaf RSA-2048,
+ * SAN DNS:localhost, valid from an hour ago for 30 days. */
+bool pki_make(bench_pki *pki);
+void pki_free(bench_pki *pki);
+
+/* ---- byte queue: one direction of the in-memory wire ----------------------
+ */
+
+typedef struct byteq {
+  uint8_t *buf;
+  size_t off; /* first unread byte */
+  size_t len; /* end of data */
+  size_t cap;
+} byteq;
+
+bool byteq_push(byteq *q, const uint8_t *data, size_t len);
+/* Room for n more bytes at q->buf + q->len (the caller then adds what it
+ * wrote to q->len), or NULL. */
+uint8_t *byteq_reserve(byteq *q, size_t n);
+/* Copies up to cap bytes out; returns how many. */
+size_t byteq_pull(byteq *q, uint8_t *out, size_t cap);
+void byteq_free(byteq *q);
+static inline size_t byteq_avail(const byteq *q) {
+  return q->len - q->off;
+}
+
+/* Failures are reported on stderr unless the bench expects them. */
+extern bool bench_quiet;
+#define BENCH_LOG(...)                                                         \
+  do {                                                                         \
+    if (!bench_quiet)                                                          \
+      fprintf(stderr, __VA_ARGS__);                                            \
+  } while (0)
+
+/* ---- one library under test ---------------------------------------------- */
+
+enum { GROUP_X25519, GROUP_P256 };
+enum { SUITE_AES128GCM, SUITE_AES256GCM, SUITE_CHACHA20 };
+
+typedef struct bench_cfg {
+  int cert;             /* CERT_* */
+  int group;            /* GROUP_* */
+  int suite;            /* SUITE_* */
+  bool tickets;         /* the server issues one ticket; otherwise none */
+  bool release_buffers; /* OpenSSL: SSL_MODE_RELEASE_BUFFERS */
+  const char *host;     /* name the client checks; NULL: "localhost" */
+  bool trust_other;     /* client trusts the other CA (must fail) */
+} bench_cfg;
+
+typedef struct bench_lib {
+  const char *name;
+  /* Client and server contexts for cfg. NULL when the library cannot. */
+  void *(*env_new)(const bench_pki *pki, const bench_cfg *cfg);
+  void (*env_free)(void *env);
+  /* A client and a server connection joined by memory; resume: the client
+   * offers the session saved by the last save_session. */
+  void *(*pair_new)(void *env, bool resume);
+  void (*pair_free)(void *pair);
+  /* Free only one side (memory attribution); the other is freed by
+   * pair_free. */
+  void (*pair_free_client)(void *pair);
+  void (*pair_free_server)(void *pair);
+  /* Drive both sides until the handshake is complete and every byte in
+   * flight (tickets included) has been consumed. */
+  bool (*handshake)(void *pair);
+  /* Was the last handshake a resumption? */
+  bool (*resumed)(void *pair);
+  /* Keep the client's session in env for later pair_new(env, true). */
+  bool (*save_session)(void *env, void *pair);
+  /* Client writes total bytes in writes of chunk bytes; server reads them
+   * all. */
+  bool (*bulk)(void *pair, const uint8_t *data, size_t chunk, size_t total);
+} bench_lib;
+
+extern const bench_lib bench_lib_moat;
+extern const bench_lib bench_lib_openssl;
+extern const bench_lib bench_lib_gnutls;
+
+/* Does this build's moat have a working engine?  (The bench links even
+ * while parts of the engine are missing; see lib_moat.c.) */
+bool bench_moat_linked(void);
+
+/* ---- the libcrypto floor (floor.c) ----------------------------------------
+ */
+
+typedef struct floor_ops {
+  /* seconds per operation */
+  double x25519_keygen, x25519_derive;
+  double p256_keygen, p256_derive;
+  double ecdsa_sign, ecdsa_verify;
+  double rsa_pss_sign, rsa_pss_verify, rsa_pkcs1_verify;
+  /* seconds per record, seal + open */
+  double aes128gcm_16k, aes128gcm_1k, aes256gcm_16k, chacha20_16k;
+} floor_ops;
+
+/* Measure each for about `seconds` of CPU. */
+bool floor_measure(floor_ops *out, double seconds);
+
+/* CPU seconds of the calling thread. */
+double cpu_now(void);
+
+#endif
