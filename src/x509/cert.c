@@ -229,6 +229,9 @@ static bool general_names_valid(cursor body) {
 }
 
 static bool subtrees_valid(cursor body) {
+  if (cur_done(&body)) {
+    return false; /* GeneralSubtrees ::= SEQUENCE SIZE (1..MAX) */
+  }
   while (!cur_done(&body)) {
     cursor st, base;
     uint8_t tag;
@@ -366,9 +369,10 @@ static bool parse_extension(x509_cert *c, const cursor *oid, cursor value,
     if (ok && !present) {
       c->aki = cur_make(NULL, 0);
     }
-    ok = ok && cur_asn1_optional(&aki, &f, &present, ASN1_CONTEXT_CONS(1)) &&
-         cur_asn1_optional(&aki, &f, &present, ASN1_CONTEXT(2)) &&
-         cur_done(&aki);
+    bool p1 = false, p2 = false;
+    ok = ok && cur_asn1_optional(&aki, &f, &p1, ASN1_CONTEXT_CONS(1)) &&
+         cur_asn1_optional(&aki, &f, &p2, ASN1_CONTEXT(2)) && cur_done(&aki);
+    c->aki_extra = p1 || p2;
   } else if (OID_IS(oid, OID_EXT_POLICIES)) {
     bit = EXT_POLICIES;
     ok = cur_asn1(&value, &c->policies, ASN1_SEQUENCE) &&

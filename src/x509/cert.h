@@ -81,6 +81,7 @@ typedef struct x509_cert {
   cursor nc_excluded;
   cursor ski;      /* key identifier octets */
   cursor aki;      /* keyIdentifier octets (may be empty) */
+  bool aki_extra;  /* authorityCertIssuer or serial present */
   cursor policies; /* certificatePolicies contents */
   cursor aia;      /* AuthorityInfoAccessSyntax contents */
   cursor crldp;    /* CRLDistributionPoints contents */

@@ -40,6 +40,8 @@ static bool crl_extensions(x509_crl *out, cursor exts) {
       if (!cur_asn1_integer(&value, &n) || !cur_done(&value)) {
         return false;
       }
+      out->has_number = true;
+      out->number_critical = critical;
     } else if (critical) {
       /* RFC 5280 5.2: issuingDistributionPoint, deltaCRLIndicator and
        * anything else critical: moat does not process partitioned or

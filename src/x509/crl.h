@@ -19,8 +19,10 @@ typedef struct x509_crl {
   int64_t this_update;
   int64_t next_update;
   bool has_next_update;
-  cursor revoked; /* revokedCertificates contents (may be empty) */
-  cursor aki;     /* authorityKeyIdentifier keyIdentifier, may be empty */
+  cursor revoked;  /* revokedCertificates contents (may be empty) */
+  cursor aki;      /* authorityKeyIdentifier keyIdentifier, may be empty */
+  bool has_number; /* cRLNumber present (RFC 5280 5.2.3) */
+  bool number_critical;
   bool unknown_critical; /* includes issuingDistributionPoint and delta CRLs */
 } x509_crl;
 

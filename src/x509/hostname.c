@@ -176,6 +176,16 @@ static bool dns_syntax_ok(const char *s, size_t n, bool allow_wild) {
   return label > 0 && s[n - 1] != '-';
 }
 
+bool x509_dns_syntax_ok(const uint8_t *name, size_t len) {
+  const char *s = (const char *)name;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '_' || s[i] == '\0') {
+      return false; /* RFC 1034 3.5: LDH only in certificates */
+    }
+  }
+  return dns_syntax_ok(s, len, true);
+}
+
 bool x509_dns_match(const uint8_t *pattern, size_t pattern_len,
                     const char *host) {
   const char *p = (const char *)pattern;

@@ -125,6 +125,8 @@ static bool ip_mask_ok(const uint8_t *mask, size_t n) {
   return true;
 }
 
+#define NC_MAX_COMPARISONS (1u << 16)
+
 typedef enum { NC_NO, NC_YES, NC_BAD } nc_match;
 
 /* Does name (tag, value) fall in subtree base (btag, bval)?  Only called
@@ -259,11 +261,32 @@ static bool looks_like_host(cursor cn) {
   return dots > 0;
 }
 
+static size_t count_elements(cursor c, bool present) {
+  size_t n = 0;
+  cursor e;
+  uint8_t tag;
+  while (present && cur_asn1_any(&c, &e, &tag)) {
+    n++;
+  }
+  return n;
+}
+
 long x509_nc_check(const x509_cert *ca, const x509_cert *c, bool subject,
                    bool leaf) {
   long r;
   if (!(ca->exts & EXT_NC)) {
     return 0;
+  }
+  /* Bound the work: names times subtrees (quadratic in hostile input). */
+  size_t subtrees = count_elements(ca->nc_permitted, ca->has_permitted) +
+                    count_elements(ca->nc_excluded, ca->has_excluded);
+  size_t nnames = count_elements(c->san, (c->exts & EXT_SAN) != 0) + 1;
+  cursor all_rdns, s0 = c->subject;
+  if (cur_asn1(&s0, &all_rdns, ASN1_SEQUENCE)) {
+    nnames += count_elements(all_rdns, true);
+  }
+  if (subtrees * nnames > NC_MAX_COMPARISONS) {
+    return 1; /* X509_V_ERR_UNSPECIFIED: over the budget */
   }
   /* RFC 5280 6.1.3 (b): the subject DN (unless self-issued below). */
   if (subject && !x509_name_empty(c->subject)) {

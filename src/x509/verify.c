@@ -180,7 +180,7 @@ typedef struct vcert {
 typedef struct vctx {
   const x509_store *store;
   const x509_verify_opts *opts;
-  int max_len; /* certificates in a chain, anchor included */
+  int max_inter; /* intermediates allowed between leaf and anchor */
   vcert pool[VERIFY_MAX_POOL];
   size_t npool;
   vcert chain[X509_MAX_CHAIN];
@@ -190,7 +190,8 @@ typedef struct vctx {
   /* The most relevant failure so far. */
   long code;
   int depth;
-  const x509_cert *bad;
+  char bad_subject[256];
+  bool have_bad;
   char extra[160];
 } vctx;
 
@@ -210,7 +211,11 @@ static void note(vctx *v, long code, int depth, const x509_cert *c,
   }
   v->code = code;
   v->depth = depth;
-  v->bad = c;
+  v->have_bad = c != NULL;
+  if (c != NULL) {
+    /* Copied now: c may be a candidate that goes out of scope. */
+    x509_name_text(c->subject, v->bad_subject, sizeof(v->bad_subject));
+  }
   snprintf(v->extra, sizeof(v->extra), "%s", extra ? extra : "");
 }
 
@@ -279,7 +284,31 @@ static long check_signature(const x509_sigalg *alg, cursor tbs, cursor sig,
 }
 
 /* X509_STRICT checks (as OpenSSL 3 applies them, RFC 5280 4.2). */
-static long strict_checks(const x509_cert *c, bool is_ca, bool self_signed) {
+static long strict_checks(const x509_cert *c, bool is_ca, bool self_signed,
+                          bool anchor) {
+  /* RFC 5280 4.2.1.1: a keyIdentifier, and no issuer/serial form. */
+  if ((c->exts & EXT_AKI) && (cur_done(&c->aki) || c->aki_extra)) {
+    return V_INVALID_EXTENSION;
+  }
+  if (anchor && self_signed && (c->exts & EXT_AKI) && (c->exts & EXT_SKI) &&
+      !(cur_len(&c->aki) == cur_len(&c->ski) &&
+        cur_equal(&c->aki, cur_data(&c->ski), cur_len(&c->ski)))) {
+    return V_INVALID_EXTENSION;
+  }
+  if (anchor) {
+    /* A configured anchor: only the checks above and below that do not
+     * concern how it was issued. */
+    if (c->version == 3 && is_ca && !(c->critical & EXT_BC)) {
+      return V_CA_BCONS_NOT_CRITICAL;
+    }
+    if (c->version == 3 && is_ca && !(c->exts & EXT_SKI)) {
+      return V_MISSING_SUBJECT_KEY_IDENTIFIER;
+    }
+    if ((c->critical & EXT_AKI) || (c->critical & EXT_SKI)) {
+      return V_INVALID_EXTENSION;
+    }
+    return V_OK;
+  }
   if (c->version < 3 && !(self_signed && is_ca)) {
     return V_INVALID_EXTENSION;
   }
@@ -330,6 +359,48 @@ static long strict_checks(const x509_cert *c, bool is_ca, bool self_signed) {
   if ((c->exts & EXT_SAN) && cur_done(&c->san)) {
     return V_EMPTY_SUBJECT_ALT_NAME;
   }
+  /* RFC 5280 4.2.1.10: only CAs carry name constraints, and critically. */
+  if ((c->exts & EXT_NC) && (!is_ca || !(c->critical & EXT_NC))) {
+    return V_INVALID_EXTENSION;
+  }
+  /* RFC 5280 4.2.2.1, 4.2.1.11: these are non-critical / critical. */
+  if ((c->critical & EXT_AIA) || ((c->exts & EXT_POLICY_CONSTRAINTS) &&
+                                  !(c->critical & EXT_POLICY_CONSTRAINTS))) {
+    return V_INVALID_EXTENSION;
+  }
+  /* RFC 5280 4.2.1.6: SAN is critical only when the subject is empty. */
+  if ((c->critical & EXT_SAN) && !x509_name_empty(c->subject)) {
+    return V_INVALID_EXTENSION;
+  }
+  return V_OK;
+}
+
+/* Strict key checks: a key moat can use; RSA of at least 2048 bits in
+ * whole octets (CA/B Forum BR 6.1.5). */
+static long key_checks(const x509_cert *c, bool is_ca) {
+  pubkey *key = NULL;
+  if (pubkey_from_spki(cur_data(&c->spki), cur_len(&c->spki), &key, NULL, 0) !=
+      MOAT_OK) {
+    return V_UNSUPPORTED_SIGNATURE_ALGORITHM;
+  }
+  key_type t = pubkey_type(key);
+  int bits = pubkey_bits(key);
+  pubkey_free(key);
+  if ((t == KEY_RSA || t == KEY_RSA_PSS) && (bits < 2048 || bits % 8 != 0)) {
+    return is_ca ? V_CA_KEY_TOO_SMALL : V_EE_KEY_TOO_SMALL;
+  }
+  return V_OK;
+}
+
+/* Strict checks of the leaf's names: dNSName SANs in preferred syntax. */
+static long leaf_name_checks(const x509_cert *c) {
+  cursor names = c->san, v;
+  uint8_t tag;
+  while ((c->exts & EXT_SAN) && x509_next_general_name(&names, &tag, &v)) {
+    if (tag == GN_DNS && !x509_dns_syntax_ok(cur_data(&v), cur_len(&v))) {
+      return V_UNSUPPORTED_NAME_SYNTAX;
+    }
+  }
   return V_OK;
 }
 
@@ -367,12 +438,24 @@ static bool leaf_ok(vctx *v, const x509_cert *c) {
     return false;
   }
   /* RFC 8446 4.4.2.2: the key signs handshakes. */
-  if ((c->exts & EXT_KU) && !(c->key_usage & KU_DIGITAL_SIGNATURE)) {
+  if (!v->opts->skip_leaf_key_usage && (c->exts & EXT_KU) &&
+      !(c->key_usage & KU_DIGITAL_SIGNATURE)) {
     note(v, V_KEYUSAGE_NO_DIGITAL_SIGNATURE, 0, c, NULL);
     return false;
   }
   if (v->opts->flags & MOAT_VERIFY_X509_STRICT) {
-    long r = strict_checks(c, c->ca, x509_cert_self_issued(c));
+    long r = strict_checks(c, c->ca, x509_cert_self_issued(c), false);
+    if (r == V_OK) {
+      r = key_checks(c, false);
+    }
+    if (r == V_OK) {
+      r = leaf_name_checks(c);
+    }
+    /* CA/B Forum BR 7.1.2.7.10: no anyExtendedKeyUsage in a leaf. */
+    if (r == V_OK && x509_cert_has_eku(c, (const uint8_t *)OID_EKU_ANY,
+                                       sizeof(OID_EKU_ANY) - 1)) {
+      r = V_INVALID_PURPOSE;
+    }
     if (r != V_OK) {
       note(v, r, 0, c, NULL);
       return false;
@@ -425,8 +508,12 @@ static bool issuer_ok(vctx *v, const x509_cert *cand, int depth, bool anchor) {
   if (!time_ok(v, cand, depth)) {
     return false;
   }
+  /* Trust anchors are taken as configured; the rest meet RFC 5280. */
   if (v->opts->flags & MOAT_VERIFY_X509_STRICT) {
-    long r = strict_checks(cand, true, self_signed);
+    long r = strict_checks(cand, true, self_signed, anchor);
+    if (r == V_OK) {
+      r = key_checks(cand, true);
+    }
     if (r != V_OK) {
       note(v, r, depth, cand, NULL);
       return false;
@@ -446,8 +533,11 @@ static bool path_ok(vctx *v) {
     }
     for (size_t j = 0; j < i; j++) {
       const x509_cert *c = &v->chain[j].c;
-      bool subject = j == 0 || !x509_cert_self_issued(c);
-      long r = x509_nc_check(ca, c, subject, j == 0);
+      /* RFC 5280 6.1.3 (b): self-issued intermediates are exempt. */
+      if (j > 0 && x509_cert_self_issued(c)) {
+        continue;
+      }
+      long r = x509_nc_check(ca, c, true, j == 0);
       if (r != V_OK) {
         note(v, r, (int)j, c, NULL);
         return false;
@@ -500,7 +590,13 @@ static build_res try_issuer(vctx *v, const vcert *cand, bool anchor) {
   if (!keyid_fits(&child->c, &cand->c) || already_in_chain(v, cand)) {
     return B_FAIL;
   }
-  if (depth + 1 > v->max_len) {
+  /* The depth limit counts intermediates; self-issued ones (key
+   * rollover) do not add a logical level. */
+  int inter = anchor || x509_cert_self_issued(&cand->c) ? 0 : 1;
+  for (int i = 1; i < depth; i++) {
+    inter += !x509_cert_self_issued(&v->chain[i].c);
+  }
+  if (depth + 1 > X509_MAX_CHAIN || inter > v->max_inter) {
     note(v, V_CHAIN_TOO_LONG, depth, &cand->c, NULL);
     return B_FAIL;
   }
@@ -599,6 +695,11 @@ static long crl_check(vctx *v, size_t i) {
         crl.unknown_critical) {
       continue;
     }
+    /* RFC 5280 5.2.3: conforming CRLs carry a non-critical cRLNumber. */
+    if ((v->opts->flags & MOAT_VERIFY_X509_STRICT) &&
+        (!crl.has_number || crl.number_critical)) {
+      continue;
+    }
     if ((issuer->exts & EXT_KU) && !(issuer->key_usage & KU_CRL_SIGN)) {
       best = V_KEYUSAGE_NO_CRL_SIGN;
       continue;
@@ -625,8 +726,8 @@ static void finish(vctx *v, x509_verify_result *out) {
   char subject[256] = "";
   out->code = v->code;
   out->depth = v->depth;
-  if (v->bad != NULL) {
-    x509_name_text(v->bad->subject, subject, sizeof(subject));
+  if (v->have_bad) {
+    snprintf(subject, sizeof(subject), "%s", v->bad_subject);
   }
   snprintf(out->subject, sizeof(out->subject), "%s", subject);
   text_buf tb;
@@ -670,8 +771,12 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
   }
   v->store = store;
   v->opts = opts;
-  int depth = opts->max_depth > 0 ? opts->max_depth : VERIFY_DEFAULT_DEPTH;
-  v->max_len = depth + 2 > X509_MAX_CHAIN ? X509_MAX_CHAIN : depth + 2;
+  /* max_depth counts intermediates (as OpenSSL's verify depth); 0 means
+   * the default and a negative value allows none. */
+  int depth = opts->max_depth > 0   ? opts->max_depth
+              : opts->max_depth < 0 ? 0
+                                    : VERIFY_DEFAULT_DEPTH;
+  v->max_inter = depth;
   v->sigs_left = VERIFY_SIG_BUDGET;
   v->nodes_left = VERIFY_NODE_BUDGET;
   if (n == 0 || ders == NULL) {
@@ -715,7 +820,7 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
   }
   if (res == B_OK) {
     v->code = V_OK;
-    v->bad = NULL;
+    v->have_bad = false;
     v->extra[0] = '\0';
     /* Names (RFC 9525 6.3, RFC 2818 3.1). */
     if (opts->hostname != NULL && opts->hostname[0] != '\0' &&
@@ -726,7 +831,8 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
       bool is_ip = x509_parse_ip(opts->hostname, ip, &ip_len);
       v->code = is_ip ? V_IP_ADDRESS_MISMATCH : V_HOSTNAME_MISMATCH;
       v->depth = 0;
-      v->bad = &leaf->c;
+      v->have_bad = true;
+      x509_name_text(leaf->c.subject, v->bad_subject, sizeof(v->bad_subject));
       snprintf(v->extra, sizeof(v->extra), "%s %.100s",
                is_ip ? "IP address" : "host name", opts->hostname);
     }
@@ -741,7 +847,9 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
         if (r != V_OK) {
           v->code = r;
           v->depth = (int)i;
-          v->bad = &v->chain[i].c;
+          v->have_bad = true;
+          x509_name_text(v->chain[i].c.subject, v->bad_subject,
+                         sizeof(v->bad_subject));
           break;
         }
       }

@@ -68,7 +68,9 @@ typedef struct x509_verify_opts {
   bool check_common_name; /* hostname_checks_common_name */
   int64_t now;            /* validation time, seconds since the epoch */
   uint32_t flags;         /* MOAT_VERIFY_* */
-  int max_depth;          /* 0 = default (10) */
+  int max_depth; /* intermediates allowed: 0 = default (10), <0 = none */
+  bool skip_leaf_key_usage; /* do not require digitalSignature in the
+                               leaf's keyUsage (non-TLS uses) */
 } x509_verify_opts;
 
 #define X509_MAX_CHAIN 16
@@ -105,6 +107,9 @@ bool x509_parse_ip(const char *s, uint8_t out[16], size_t *out_len);
  * be a leftmost "*" wildcard) against a reference host name. */
 bool x509_dns_match(const uint8_t *pattern, size_t pattern_len,
                     const char *host);
+/* A dNSName in preferred syntax (letters, digits, hyphens; a leftmost
+ * "*" label allowed). */
+bool x509_dns_syntax_ok(const uint8_t *name, size_t len);
 /* Whether the leaf's names match hostname (DNS name or IP literal). */
 bool x509_cert_matches_host(const uint8_t *der, size_t len,
                             const char *hostname, bool check_common_name);
