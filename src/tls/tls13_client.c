@@ -268,6 +268,14 @@ static moat_err c_wait_sh(moat_conn *conn) {
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_hs,
                   false));
+  /* From here on our records (an alert included) use the handshake key,
+   * which the server expects; RFC 8446 D.4 puts change_cipher_spec before
+   * the first of them. */
+  if (!hs->hrr_sent_or_seen) {
+    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  }
+  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_hs,
+                  true));
   conn->state = ST_C_WAIT_EE;
   return MOAT_OK;
 }
@@ -359,11 +367,6 @@ static moat_err c_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
   const moat_context *ctx = conn->ctx;
   const hash_alg *h = hs->ks.hash;
-  if (!hs->hrr_sent_or_seen) {
-    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
-  }
-  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_hs,
-                  true));
   builder b;
   if (hs->cert_requested) {
     const sig_scheme *scheme =
