@@ -132,9 +132,11 @@ static bool write_share(const kex_alg *alg, EVP_PKEY *pkey, uint8_t *out,
 }
 
 /* The peer's public key from its share, or NULL when the share is
- * malformed or not a valid point. */
+ * malformed or not a valid point.  like, when given, is our own key of
+ * the same group: copying its group is much cheaper than building the
+ * group again from its name. */
 static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
-                          size_t share_len) {
+                          size_t share_len, EVP_PKEY *like) {
   if (share_len != alg->client_share_len) {
     return NULL;
   }
@@ -147,6 +149,18 @@ static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
   if (share[0] != 0x04) {
     return NULL;
   }
+  /* Setting the encoded point decodes it and refuses one that is not on
+   * the curve (all three curves have cofactor 1, so on-curve is the whole
+   * check). */
+  if (like != NULL) {
+    EVP_PKEY *pkey = EVP_PKEY_new();
+    if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, like) != 1 ||
+        EVP_PKEY_set1_encoded_public_key(pkey, share, share_len) != 1) {
+      EVP_PKEY_free(pkey);
+      return NULL;
+    }
+    return pkey;
+  }
   EVP_PKEY *pkey = NULL;
   EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
   OSSL_PARAM params[3];
@@ -155,8 +169,6 @@ static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
   params[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY,
                                                 (void *)share, share_len);
   params[2] = OSSL_PARAM_construct_end();
-  /* The import decodes the point and refuses one that is not on the
-   * curve (all three curves have cofactor 1, so on-curve suffices). */
   if (pctx == NULL || EVP_PKEY_fromdata_init(pctx) != 1 ||
       EVP_PKEY_fromdata(pctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) != 1) {
     EVP_PKEY_free(pkey);
@@ -224,7 +236,7 @@ bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
 bool kex_finish(const kex_key *key, const uint8_t *peer_share,
                 size_t peer_share_len, uint8_t *out_secret,
                 size_t *out_secret_len) {
-  EVP_PKEY *peer = peer_key(key->alg, peer_share, peer_share_len);
+  EVP_PKEY *peer = peer_key(key->alg, peer_share, peer_share_len, key->pkey);
   bool ok = peer != NULL &&
             derive(key->alg, key->pkey, peer, out_secret, out_secret_len);
   EVP_PKEY_free(peer);
@@ -239,12 +251,18 @@ bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
                  size_t *out_share_len, uint8_t *out_secret,
                  size_t *out_secret_len) {
   kex_key *key = NULL;
+  EVP_PKEY *peer = NULL;
   bool ok = false;
-  /* Check the peer's share before spending a key generation on it. */
-  EVP_PKEY *peer = alg != NULL && ossl_name(alg) != NULL
-                       ? peer_key(alg, peer_share, peer_share_len)
-                       : NULL;
-  if (peer == NULL || !kex_generate(alg, &key, out_share, out_share_len) ||
+  if (alg == NULL || ossl_name(alg) == NULL ||
+      peer_share_len != alg->client_share_len) {
+    return false;
+  }
+  /* Our key first: the peer's point then borrows its group. */
+  if (!kex_generate(alg, &key, out_share, out_share_len)) {
+    goto cleanup;
+  }
+  peer = peer_key(alg, peer_share, peer_share_len, key->pkey);
+  if (peer == NULL ||
       !derive(alg, key->pkey, peer, out_secret, out_secret_len)) {
     goto cleanup;
   }
