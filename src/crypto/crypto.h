@@ -77,7 +77,8 @@ bool hmac_final(hmac_ctx *ctx, uint8_t *out);
 bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
                   const uint8_t *data, size_t len, uint8_t *out);
 /* Start a new MAC with the key last given to hmac_init (no re-keying
- * cost: the keyed inner/outer states are kept). */
+ * cost: the keyed inner/outer states are kept).  After hmac_final,
+ * hmac_update/hmac_final fail until hmac_init or hmac_reset. */
 bool hmac_reset(hmac_ctx *ctx);
 const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx);
 

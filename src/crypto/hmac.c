@@ -16,6 +16,7 @@ struct hmac_ctx {
   hash_ctx *inner;       /* running MAC */
   hash_ctx *outer;
   bool keyed;
+  bool running; /* between hmac_init/hmac_reset and hmac_final */
 };
 
 hmac_ctx *hmac_new(const hash_alg *alg) {
@@ -62,6 +63,7 @@ bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
   bool ok = false;
 
   ctx->keyed = false;
+  ctx->running = false;
   memset(k, 0, sizeof(k));
   /* RFC 2104 2: a key longer than the block is hashed first; a shorter
    * one is padded with zeros to the block length. */
@@ -96,14 +98,12 @@ cleanup:
 }
 
 bool hmac_reset(hmac_ctx *ctx) {
-  if (!ctx->keyed) {
-    return false;
-  }
-  return hash_copy(ctx->inner, ctx->inner_keyed);
+  ctx->running = ctx->keyed && hash_copy(ctx->inner, ctx->inner_keyed);
+  return ctx->running;
 }
 
 bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len) {
-  if (!ctx->keyed) {
+  if (!ctx->running) {
     return false;
   }
   return hash_update(ctx->inner, data, len);
@@ -111,10 +111,11 @@ bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len) {
 
 bool hmac_final(hmac_ctx *ctx, uint8_t *out) {
   uint8_t ih[HASH_MAX_LEN];
-  bool ok = ctx->keyed && hash_final(ctx->inner, ih) &&
+  bool ok = ctx->running && hash_final(ctx->inner, ih) &&
             hash_copy(ctx->outer, ctx->outer_keyed) &&
             hash_update(ctx->outer, ih, ctx->alg->len) &&
             hash_final(ctx->outer, out);
+  ctx->running = false;
   moat_wipe(ih, sizeof(ih));
   return ok;
 }

@@ -135,6 +135,12 @@ static void test_hmac(void) {
   CHECK(hmac_reset(h) && hmac_update(h, (const uint8_t *)"Hi ", 3) &&
         hmac_update(h, (const uint8_t *)"There", 5) && hmac_final(h, out));
   CHECK_MEM(out, exp, 32);
+  /* After final, more input needs a reset first. */
+  CHECK(!hmac_update(h, (const uint8_t *)"x", 1));
+  CHECK(!hmac_final(h, out));
+  hmac_ctx *fresh = hmac_new(h256);
+  CHECK(fresh != NULL && !hmac_update(fresh, key, 1)); /* never keyed */
+  hmac_free(fresh);
 
   /* RFC 4231 4.3 test case 2. */
   const char *d2 = "what do ya want for nothing?";
