@@ -250,6 +250,12 @@ MOAT_API moat_err moat_conn_write(moat_conn *conn, const uint8_t *data,
  * waiting to be taken. */
 MOAT_API moat_err moat_conn_flush(moat_conn *conn);
 
+/* Free the record buffers while nothing is buffered in them (an idle
+ * connection then holds only its keys and state).  Buffers holding data
+ * are kept.  moat does this by itself when a handshake ends and when a
+ * transport would block. */
+MOAT_API moat_err moat_conn_release_buffers(moat_conn *conn);
+
 /* Send close_notify.  MOAT_OK once ours is sent and the peer's has been
  * received; MOAT_ERR_WANT_READ while waiting for the peer's. */
 MOAT_API moat_err moat_conn_shutdown(moat_conn *conn);

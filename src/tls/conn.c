@@ -165,6 +165,8 @@ bool moat_conn_alert(const moat_conn *conn, int *out_alert,
 
 /* ---- the four ports ---------------------------------------------------------*/
 
+static void conn_idle_release(moat_conn *conn);
+
 moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
                         size_t *out_consumed) {
   *out_consumed = 0;
@@ -219,7 +221,29 @@ moat_err moat_conn_take_output(moat_conn *conn, uint8_t *out, size_t cap,
   *out_len = n;
   if (conn->out_off == conn->out_len) {
     conn->out_off = conn->out_len = 0;
+    conn_idle_release(conn);
   }
+  return MOAT_OK;
+}
+
+/* After the handshake the big buffers go as soon as nothing is in them;
+ * in steady traffic they are kept (no allocation per record) until the
+ * caller or the transport layer says the connection is idle. */
+static void conn_idle_release(moat_conn *conn) {
+  if (!conn->release_when_idle) {
+    return;
+  }
+  bool in_empty = conn->in == NULL ||
+                  (conn->in_off == conn->in_len && conn->app_len == 0);
+  bool out_empty = conn->out_off == conn->out_len;
+  if (in_empty && out_empty) {
+    conn_release_buffers(conn);
+    conn->release_when_idle = false;
+  }
+}
+
+moat_err moat_conn_release_buffers(moat_conn *conn) {
+  conn_release_buffers(conn);
   return MOAT_OK;
 }
 
@@ -351,6 +375,7 @@ moat_err moat_conn_handshake(moat_conn *conn) {
       if (conn->transport != NULL) {
         TRY(conn_flush(conn));
       }
+      conn_idle_release(conn);
       return MOAT_OK;
     }
     moat_err e = conn->is_server ? tls13_server_step(conn)

@@ -166,6 +166,7 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   conn->hs = NULL;
   conn->state = ST_CONNECTED;
   conn->handshake_done = true;
+  conn->release_when_idle = true;
   return MOAT_OK;
 }
 

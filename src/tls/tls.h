@@ -321,6 +321,8 @@ struct moat_conn {
   uint8_t s_ap[HASH_MAX_LEN];
   hmac_ctx *hmac; /* kept for KeyUpdate */
   bool key_update_pending;
+  /* Release record buffers once drained (set when the handshake ends). */
+  bool release_when_idle;
 
   /* peer chain as sent, and the verified chain */
   uint8_t *peer_chain[TLS_MAX_CHAIN];

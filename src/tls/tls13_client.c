@@ -99,6 +99,15 @@ static moat_err check_server_hello(moat_conn *conn, const server_hello *sh) {
                        version);
     }
   } else {
+    /* RFC 8446 4.1.3: a TLS 1.2 or 1.1 ServerHello carrying the downgrade
+     * sentinel means an attacker removed TLS 1.3 from our offer. */
+    static const uint8_t k_down[7] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44};
+    const uint8_t *tail = sh->random + TLS_RANDOM_LEN - 8;
+    if (memcmp(tail, k_down, 7) == 0 && (tail[7] == 0x00 || tail[7] == 0x01)) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "the ServerHello carries the TLS 1.3 downgrade "
+                       "sentinel");
+    }
     return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
                      "the server chose %s; moat speaks TLS 1.3 only",
                      version == 0x0303   ? "TLS 1.2"
