@@ -104,8 +104,9 @@ void *moat_conn_user_data(const moat_conn *conn) { return conn->user_data; }
 
 /* ---- errors ----------------------------------------------------------------*/
 
-static moat_err conn_fail_v(moat_conn *conn, moat_err err, int alert,
-                            const char *fmt, va_list ap) {
+__attribute__((format(printf, 4, 0))) static moat_err
+conn_fail_v(moat_conn *conn, moat_err err, int alert, const char *fmt,
+            va_list ap) {
   if (conn->failed) {
     return conn->err;
   }
