@@ -369,12 +369,22 @@ static void probe_moat(const bench_pki *pki, const opts *o, bool ok[NFIG]) {
       fprintf(stderr, "moat: %s does not work yet (null)\n", g_figs[i].name);
 }
 
+static floor_ctx *g_floor;
+static floor_id floor_of(const figure *f);
+static double floor_run(floor_ctx *fc, const figure *f, double target);
+
+/* Median of n sorted values. */
+static double median(const double *v, int n) {
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
 static void measure_timed(figure *f, const bench_pki *pki, const opts *o,
                           const bool moat_ok) {
   slot slots[NLIB];
-  bool live[NLIB];
-  double runs[NLIB][MAX_RUNS];
-  int nruns[NLIB] = {0};
+  bool live[NLIB + 1];
+  double runs[NLIB + 1][MAX_RUNS];
+  int nruns[NLIB + 1] = {0};
+  live[NLIB] = g_floor != NULL && floor_of(f) != FL_NONE;
   for (int l = 0; l < NLIB; l++) {
     live[l] = g_lib_on[l] && (l != 0 || moat_ok) &&
               slot_prepare(g_libs[l], pki, f, &slots[l]);
@@ -384,10 +394,18 @@ static void measure_timed(figure *f, const bench_pki *pki, const opts *o,
   /* Round 0 is the warm-up; the order of the libraries rotates each round
    * so that drift of the machine hits all of them alike. */
   for (int round = 0; round <= o->runs; round++) {
-    for (int j = 0; j < NLIB; j++) {
-      int l = (j + round) % NLIB;
+    for (int j = 0; j <= NLIB; j++) {
+      int l = (j + round) % (NLIB + 1);
       if (!live[l])
         continue;
+      if (l == NLIB) { /* the floor runs in the same rotation */
+        double r = floor_run(g_floor, f, o->target);
+        if (r < 0)
+          live[l] = false;
+        else if (round > 0)
+          runs[l][nruns[l]++] = r;
+        continue;
+      }
       double r = timed_run(g_libs[l], &slots[l], f, o->target);
       if (r < 0) {
         fprintf(stderr, "%s: %s failed during a run (null)\n", g_libs[l]->name,
@@ -401,13 +419,17 @@ static void measure_timed(figure *f, const bench_pki *pki, const opts *o,
         runs[l][nruns[l]++] = r;
     }
   }
+  if (live[NLIB] && nruns[NLIB] > 0) {
+    qsort(runs[NLIB], (size_t)nruns[NLIB], sizeof(double), cmp_double);
+    f->has_floor = true;
+    f->floor = median(runs[NLIB], nruns[NLIB]);
+  }
   for (int l = 0; l < NLIB; l++) {
     if (!live[l] || nruns[l] == 0)
       continue;
     qsort(runs[l], (size_t)nruns[l], sizeof(double), cmp_double);
     int n = nruns[l];
-    double med =
-        n % 2 ? runs[l][n / 2] : (runs[l][n / 2 - 1] + runs[l][n / 2]) / 2;
+    double med = median(runs[l], n);
     f->has[l] = true;
     f->val[l] = med;
     f->spread[l] = med > 0 ? (runs[l][n - 1] - runs[l][0]) / med : 0;
@@ -547,35 +569,42 @@ done:
 /* ---- the floor
  * --------------------------------------------------------------*/
 
-static void apply_floor(const floor_ops *fl) {
-  double kx_x = 2 * fl->x25519_keygen + 2 * fl->x25519_derive;
-  double kx_p = 2 * fl->p256_keygen + 2 * fl->p256_derive;
-  double ecdsa = fl->ecdsa_sign + 2 * fl->ecdsa_verify;
-  double rsa = fl->rsa_pss_sign + fl->rsa_pss_verify + fl->rsa_pkcs1_verify;
-  for (size_t i = 0; i < NFIG; i++) {
-    figure *f = &g_figs[i];
-    double t = 0;
-    if (strcmp(f->name, "hs.tls13.x25519.ecdsa") == 0)
-      t = kx_x + ecdsa;
-    else if (strcmp(f->name, "hs.tls13.x25519.rsa2048") == 0)
-      t = kx_x + rsa;
-    else if (strcmp(f->name, "hs.tls13.p256.ecdsa") == 0)
-      t = kx_p + ecdsa;
-    else if (strcmp(f->name, "resume.tls13.psk_dhe") == 0)
-      t = kx_x;
-    else if (strcmp(f->name, "bulk.tls13.aes128gcm.16k") == 0)
-      t = fl->aes128gcm_16k / (16384 / 1e6);
-    else if (strcmp(f->name, "bulk.tls13.aes128gcm.1k") == 0)
-      t = fl->aes128gcm_1k / (1024 / 1e6);
-    else if (strcmp(f->name, "bulk.tls13.aes256gcm.16k") == 0)
-      t = fl->aes256gcm_16k / (16384 / 1e6);
-    else if (strcmp(f->name, "bulk.tls13.chacha20.16k") == 0)
-      t = fl->chacha20_16k / (16384 / 1e6);
-    if (t > 0) {
-      f->has_floor = true;
-      f->floor = 1 / t;
+static floor_id floor_of(const figure *f) {
+  static const struct {
+    const char *name;
+    floor_id id;
+  } map[] = {
+      {"hs.tls13.x25519.ecdsa", FL_HS_X25519_ECDSA},
+      {"hs.tls13.x25519.rsa2048", FL_HS_X25519_RSA},
+      {"hs.tls13.p256.ecdsa", FL_HS_P256_ECDSA},
+      {"resume.tls13.psk_dhe", FL_RESUME_X25519},
+      {"bulk.tls13.aes128gcm.16k", FL_AES128GCM_16K},
+      {"bulk.tls13.aes128gcm.1k", FL_AES128GCM_1K},
+      {"bulk.tls13.aes256gcm.16k", FL_AES256GCM_16K},
+      {"bulk.tls13.chacha20.16k", FL_CHACHA20_16K},
+  };
+  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
+    if (strcmp(f->name, map[i].name) == 0)
+      return map[i].id;
+  return FL_NONE;
+}
+
+/* The floor of a figure, timed like a library: units per CPU second. */
+static double floor_run(floor_ctx *fc, const figure *f, double target) {
+  floor_id id = floor_of(f);
+  double per = f->kind == K_BULK ? (double)f->chunk / 1e6 : 1;
+  double t0 = cpu_now();
+  double t = t0;
+  double units = 0;
+  do {
+    for (int i = 0; i < 4; i++) {
+      if (!floor_unit(fc, id))
+        return -1;
+      units += per;
     }
-  }
+    t = cpu_now();
+  } while (t - t0 < target);
+  return units / (t - t0);
 }
 
 static void print_floor_ops(const floor_ops *fl) {
@@ -902,10 +931,9 @@ int main(int argc, char **argv) {
   probe_moat(&pki, &o, moat_ok);
 
   floor_ops fl;
-  if (floor_measure(&fl, o.quick ? 0.05 : 0.25)) {
-    apply_floor(&fl);
+  if (floor_measure(&fl, o.quick ? 0.02 : 0.1))
     print_floor_ops(&fl);
-  }
+  g_floor = floor_new();
 
   for (size_t i = 0; i < NFIG; i++) {
     figure *f = &g_figs[i];
@@ -937,6 +965,7 @@ int main(int argc, char **argv) {
     }
   }
 
+  floor_free(g_floor);
   printf("\n");
   print_table(&o);
   printf("\n(%.0f CPU seconds in this thread)\n", cpu_now() - t_start);

@@ -149,6 +149,26 @@ typedef struct floor_ops {
 /* Measure each for about `seconds` of CPU. */
 bool floor_measure(floor_ops *out, double seconds);
 
+/* The floor of one figure as a unit of work: one handshake's public-key
+ * operations (both sides), or one record sealed and opened. */
+typedef enum floor_id {
+  FL_NONE,
+  FL_HS_X25519_ECDSA, /* 2 X25519 keygen + 2 derive, ECDSA sign + 2 verify */
+  FL_HS_X25519_RSA,   /* 2 X25519 keygen + 2 derive, PSS sign + verify,
+                         PKCS#1 verify */
+  FL_HS_P256_ECDSA,   /* 2 P-256 keygen + 2 ECDH, ECDSA sign + 2 verify */
+  FL_RESUME_X25519,   /* 2 X25519 keygen + 2 derive */
+  FL_AES128GCM_16K,
+  FL_AES128GCM_1K,
+  FL_AES256GCM_16K,
+  FL_CHACHA20_16K,
+} floor_id;
+
+typedef struct floor_ctx floor_ctx;
+floor_ctx *floor_new(void);
+void floor_free(floor_ctx *f);
+bool floor_unit(floor_ctx *f, floor_id id);
+
 /* CPU seconds of the calling thread. */
 double cpu_now(void);
 

@@ -225,6 +225,32 @@ static bool aead_record(void *arg) {
   return ok;
 }
 
+static bool aead_setup(aead *a, EVP_CIPHER **out_cipher, const char *name,
+                       size_t key_len, size_t record) {
+  uint8_t key[32];
+  memset(key, 0x11, sizeof(key));
+  memset(a, 0, sizeof(*a));
+  a->enc = EVP_CIPHER_CTX_new();
+  a->dec = EVP_CIPHER_CTX_new();
+  a->len = record + 1;
+  a->pt = g_rec_pt;
+  a->ct = g_rec_ct;
+  a->back = g_rec_back;
+  memset(a->iv, 0x22, sizeof(a->iv));
+  EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
+  *out_cipher = cipher;
+  return cipher != NULL && a->enc != NULL && a->dec != NULL &&
+         EVP_CIPHER_get_key_length(cipher) == (int)key_len &&
+         EVP_EncryptInit_ex2(a->enc, cipher, key, a->iv, NULL) == 1 &&
+         EVP_DecryptInit_ex2(a->dec, cipher, key, a->iv, NULL) == 1;
+}
+
+static void aead_clear(aead *a, EVP_CIPHER *cipher) {
+  EVP_CIPHER_CTX_free(a->enc);
+  EVP_CIPHER_CTX_free(a->dec);
+  EVP_CIPHER_free(cipher);
+}
+
 static double aead_time(const char *name, size_t key_len, size_t record,
                         double seconds) {
   EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, name, NULL);
@@ -292,4 +318,87 @@ bool floor_measure(floor_ops *out, double seconds) {
   if (!ok)
     fprintf(stderr, "moat-bench: the libcrypto floor could not be measured\n");
   return ok;
+}
+
+/* ---- the floor of one figure, run in the same rounds as the libraries -----
+ */
+
+struct floor_ctx {
+  kx x;
+  kx p;
+  sig es;
+  sig rs;
+  sig rp;
+  EVP_PKEY *ec;
+  EVP_PKEY *rsa;
+  aead a[4];
+  EVP_CIPHER *c[4];
+};
+
+floor_ctx *floor_new(void) {
+  floor_ctx *f = bench_calloc(sizeof(*f));
+  if (f == NULL)
+    return NULL;
+  f->ec = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+  f->rsa = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+  bool ok = f->ec != NULL && f->rsa != NULL && kx_setup(&f->x, true) &&
+            kx_setup(&f->p, false) && sig_setup(&f->es, f->ec, 0) &&
+            sig_setup(&f->rs, f->rsa, RSA_PKCS1_PSS_PADDING) &&
+            sig_setup(&f->rp, f->rsa, RSA_PKCS1_PADDING) &&
+            aead_setup(&f->a[0], &f->c[0], "AES-128-GCM", 16, 16384) &&
+            aead_setup(&f->a[1], &f->c[1], "AES-128-GCM", 16, 1024) &&
+            aead_setup(&f->a[2], &f->c[2], "AES-256-GCM", 32, 16384) &&
+            aead_setup(&f->a[3], &f->c[3], "ChaCha20-Poly1305", 32, 16384);
+  if (!ok) {
+    floor_free(f);
+    return NULL;
+  }
+  return f;
+}
+
+void floor_free(floor_ctx *f) {
+  if (f == NULL)
+    return;
+  kx_clear(&f->x);
+  kx_clear(&f->p);
+  sig_clear(&f->es);
+  sig_clear(&f->rs);
+  sig_clear(&f->rp);
+  EVP_PKEY_free(f->ec);
+  EVP_PKEY_free(f->rsa);
+  for (int i = 0; i < 4; i++)
+    aead_clear(&f->a[i], f->c[i]);
+  bench_free(f);
+}
+
+/* Both sides' key shares and shared secrets. */
+static bool kx_both(kx *k) {
+  return kx_keygen(k) && kx_keygen(k) && kx_derive(k) && kx_derive(k);
+}
+
+bool floor_unit(floor_ctx *f, floor_id id) {
+  switch (id) {
+  case FL_HS_X25519_ECDSA:
+    return kx_both(&f->x) && sig_sign(&f->es) && sig_verify(&f->es) &&
+           sig_verify(&f->es);
+  case FL_HS_X25519_RSA:
+    return kx_both(&f->x) && sig_sign(&f->rs) && sig_verify(&f->rs) &&
+           sig_verify(&f->rp);
+  case FL_HS_P256_ECDSA:
+    return kx_both(&f->p) && sig_sign(&f->es) && sig_verify(&f->es) &&
+           sig_verify(&f->es);
+  case FL_RESUME_X25519:
+    return kx_both(&f->x);
+  case FL_AES128GCM_16K:
+    return aead_record(&f->a[0]);
+  case FL_AES128GCM_1K:
+    return aead_record(&f->a[1]);
+  case FL_AES256GCM_16K:
+    return aead_record(&f->a[2]);
+  case FL_CHACHA20_16K:
+    return aead_record(&f->a[3]);
+  case FL_NONE:
+  default:
+    return false;
+  }
 }
