@@ -1,9 +1,162 @@
-/* placeholder until the subcommand lands */
+/* moat cert show FILE: print certificates readably. */
 #include <stdio.h>
+#include <string.h>
+
+#include "base/mem.h"
 #include "tools.h"
+#include "x509/cert.h"
+#include "x509/der.h"
+#include "x509/x509.h"
+
+static void print_eku(const x509_cert *c) {
+  cursor e = c->eku, oid;
+  printf("  extended key usage:");
+  while (der_read_oid(&e, &oid)) {
+    char text[64];
+    if (OID_IS(&oid, OID_EKU_SERVER)) {
+      printf(" serverAuth");
+    } else if (OID_IS(&oid, OID_EKU_CLIENT)) {
+      printf(" clientAuth");
+    } else if (OID_IS(&oid, OID_EKU_ANY)) {
+      printf(" anyExtendedKeyUsage");
+    } else {
+      der_oid_text(&oid, text, sizeof(text));
+      printf(" %s", text);
+    }
+  }
+  printf("%s\n", (c->critical & EXT_EKU) ? " (critical)" : "");
+}
+
+static void print_ku(uint16_t ku, bool critical) {
+  static const char *const names[] = {
+      "digitalSignature", "nonRepudiation", "keyEncipherment",
+      "dataEncipherment", "keyAgreement",   "keyCertSign",
+      "cRLSign",          "encipherOnly",   "decipherOnly"};
+  printf("  key usage:");
+  for (int i = 0; i < 9; i++) {
+    if (ku & (1u << i)) {
+      printf(" %s", names[i]);
+    }
+  }
+  printf("%s\n", critical ? " (critical)" : "");
+}
+
+static void show_one(const uint8_t *der, size_t len, int index) {
+  moat_cert *mc = NULL;
+  x509_cert c;
+  char detail[256] = "", buf[1024], t1[40], t2[40];
+  if (x509_cert_parse(&c, der, len, detail, sizeof(detail)) != MOAT_OK ||
+      moat_cert_from_der(der, len, &mc) != MOAT_OK) {
+    printf("certificate %d: cannot parse: %s\n", index, detail);
+    return;
+  }
+  printf("certificate %d:\n", index);
+  printf("  version: %d\n", c.version);
+  moat_cert_serial_hex(mc, buf, sizeof(buf));
+  printf("  serial: %s\n", buf);
+  moat_cert_subject(mc, buf, sizeof(buf));
+  printf("  subject: %s\n", buf);
+  moat_cert_issuer(mc, buf, sizeof(buf));
+  printf("  issuer: %s\n", buf);
+  der_time_text(c.not_before, t1, sizeof(t1));
+  der_time_text(c.not_after, t2, sizeof(t2));
+  printf("  validity: %s to %s\n", t1, t2);
+  printf("  key: %s %d bits\n", moat_cert_key_type(mc), moat_cert_key_bits(mc));
+  printf("  signature: %s%s\n",
+         !c.sig.known                  ? "unsupported algorithm"
+         : c.sig.kind == SIG_RSA_PKCS1 ? "RSA PKCS#1 v1.5"
+         : c.sig.kind == SIG_RSA_PSS   ? "RSASSA-PSS"
+         : c.sig.kind == SIG_ECDSA     ? "ECDSA"
+                                       : "EdDSA",
+         c.sig.weak ? " (weak hash: refused)" : "");
+  if (c.exts & EXT_BC) {
+    printf("  basic constraints: CA:%s", c.ca ? "TRUE" : "FALSE");
+    if (c.path_len >= 0) {
+      printf(", pathlen:%d", c.path_len);
+    }
+    printf("%s\n", (c.critical & EXT_BC) ? " (critical)" : "");
+  }
+  if (c.exts & EXT_KU) {
+    print_ku(c.key_usage, (c.critical & EXT_KU) != 0);
+  }
+  if (c.exts & EXT_EKU) {
+    print_eku(&c);
+  }
+  size_t nsan = moat_cert_num_san(mc);
+  for (size_t i = 0; i < nsan; i++) {
+    moat_cert_san(mc, i, buf, sizeof(buf));
+    printf("  subject alt name: %s\n", buf);
+  }
+  if (c.exts & EXT_NC) {
+    printf("  name constraints:%s%s\n", c.has_permitted ? " permitted" : "",
+           c.has_excluded ? " excluded" : "");
+  }
+  if (c.exts & EXT_SKI) {
+    text_buf tb;
+    tb_init(&tb, buf, sizeof(buf));
+    tb_hex(&tb, cur_data(&c.ski), cur_len(&c.ski), ':');
+    printf("  subject key id: %s\n", buf);
+  }
+  if ((c.exts & EXT_AKI) && !cur_done(&c.aki)) {
+    text_buf tb;
+    tb_init(&tb, buf, sizeof(buf));
+    tb_hex(&tb, cur_data(&c.aki), cur_len(&c.aki), ':');
+    printf("  authority key id: %s\n", buf);
+  }
+  if (c.unknown_critical) {
+    der_oid_text(&c.unknown_critical_oid, buf, sizeof(buf));
+    printf("  unknown critical extension: %s\n", buf);
+  }
+  uint8_t fp[32];
+  if (moat_cert_fingerprint_sha256(mc, fp) == MOAT_OK) {
+    text_buf tb;
+    tb_init(&tb, buf, sizeof(buf));
+    tb_hex(&tb, fp, sizeof(fp), ':');
+    printf("  SHA-256 fingerprint: %s\n", buf);
+  }
+  moat_cert_free(mc);
+}
+
 int cmd_cert(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "moat cert: not available in this build\n");
-  return 2;
+  if (argc != 3 || strcmp(argv[1], "show") != 0) {
+    fprintf(stderr, "usage: moat cert show FILE (PEM bundle or DER)\n");
+    return 2;
+  }
+  uint8_t *data;
+  size_t len;
+  char detail[256] = "";
+  if (x509_read_file(argv[2], &data, &len, detail, sizeof(detail)) != MOAT_OK) {
+    fprintf(stderr, "moat cert: %s\n", detail);
+    return 1;
+  }
+  int shown = 0, rc = 0;
+  if (!pem_detect(data, len)) {
+    show_one(data, len, shown++);
+  } else {
+    cursor text = cur_make(data, len);
+    for (;;) {
+      char label[64];
+      uint8_t *der;
+      size_t der_len;
+      if (pem_next(&text, label, sizeof(label), &der, &der_len, detail,
+                   sizeof(detail)) != MOAT_OK) {
+        fprintf(stderr, "moat cert: %s: %s\n", argv[2], detail);
+        rc = 1;
+        break;
+      }
+      if (der == NULL) {
+        break;
+      }
+      if (strcmp(label, "CERTIFICATE") == 0) {
+        show_one(der, der_len, shown++);
+      }
+      moat_free(der);
+    }
+  }
+  moat_free(data);
+  if (shown == 0 && rc == 0) {
+    fprintf(stderr, "moat cert: %s: no certificate in the file\n", argv[2]);
+    rc = 1;
+  }
+  return rc;
 }

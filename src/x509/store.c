@@ -175,8 +175,8 @@ static void bundle_seal(bundle *b) {
   }
 }
 
-static moat_err read_file(const char *path, uint8_t **out, size_t *out_len,
-                          char *detail, size_t cap) {
+moat_err x509_read_file(const char *path, uint8_t **out, size_t *out_len,
+                        char *detail, size_t cap) {
   FILE *f = fopen(path, "rb");
   uint8_t *buf = NULL;
   size_t len = 0, bcap = 0;
@@ -365,7 +365,7 @@ moat_err x509_store_add_file(x509_store *s, const char *path, char *detail,
   if (b != NULL) {
     return store_attach(s, b);
   }
-  TRY(read_file(path, &data, &len, detail, cap));
+  TRY(x509_read_file(path, &data, &len, detail, cap));
   b = bundle_new();
   if (b == NULL) {
     moat_free(data);
@@ -433,7 +433,7 @@ static moat_err load_dir(bundle *b, const char *path, char *detail,
     nseen++;
     uint8_t *data;
     size_t len, found;
-    if (read_file(full, &data, &len, NULL, 0) != MOAT_OK) {
+    if (x509_read_file(full, &data, &len, NULL, 0) != MOAT_OK) {
       continue;
     }
     /* Files that are not certificates are ignored, as OpenSSL does. */

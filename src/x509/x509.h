@@ -52,6 +52,9 @@ moat_err x509_store_add_mem(x509_store *s, const uint8_t *data, size_t len,
 /* SSL_CERT_FILE, SSL_CERT_DIR, then Debian's
  * /etc/ssl/certs/ca-certificates.crt and /etc/ssl/certs. */
 moat_err x509_store_add_default(x509_store *s, char *detail, size_t cap);
+/* Reads a whole file (at most 64 MiB) into a moat_malloc'd buffer. */
+moat_err x509_read_file(const char *path, uint8_t **out, size_t *out_len,
+                        char *detail, size_t cap);
 size_t x509_store_num_certs(const x509_store *s);
 size_t x509_store_num_crls(const x509_store *s);
 /* i-th trusted certificate's DER (for get_ca_certs). */
