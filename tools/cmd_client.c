@@ -1,9 +1,356 @@
-/* placeholder until the subcommand lands */
-#include <stdio.h>
+/* moat client HOST:PORT: connect, handshake, print the negotiated
+ * parameters on stderr, then relay stdin to the server and the server's
+ * data to stdout until either side ends. */
+#include <errno.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "moat.h"
 #include "tools.h"
+#include "util.h"
+
+#define HANDSHAKE_TIMEOUT_MS 20000
+#define DRAIN_TIMEOUT_MS 10000
+
+struct client_opts {
+  const char *addr;
+  const char *cafile;
+  const char *servername;
+  const char *alpn;
+  const char *cert;
+  const char *key;
+  const char *groups;
+  const char *ciphers;
+  const char *sigalgs;
+  const char *keylog;
+  bool insecure;
+  bool key_update;
+  bool quiet;
+};
+
+static void client_usage(FILE *f) {
+  fprintf(f,
+          "usage: moat client HOST:PORT [options]\n"
+          "\n"
+          "  --cafile F        trust only the CA certificates in F (PEM)\n"
+          "  --servername N    SNI and the name checked (default: HOST)\n"
+          "  --alpn a,b        offer these application protocols\n"
+          "  --cert F --key F  client certificate chain and private key\n"
+          "  --insecure        do not verify the server's certificate\n"
+          "  --groups G        key exchange groups, e.g. X25519:P-256\n"
+          "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256\n"
+          "  --sigalgs L       signature schemes, e.g. ed25519:"
+          "rsa_pss_rsae_sha256\n"
+          "  --keylog F        append NSS key log lines to F (also "
+          "$SSLKEYLOGFILE)\n"
+          "  --key-update      send a KeyUpdate (update_requested) after the "
+          "handshake\n"
+          "  --quiet           do not print the handshake parameters\n");
+}
+
+static bool parse_opts(int argc, char **argv, struct client_opts *o) {
+  memset(o, 0, sizeof(*o));
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const char **slot = NULL;
+    if (strcmp(a, "--insecure") == 0) {
+      o->insecure = true;
+    } else if (strcmp(a, "--key-update") == 0) {
+      o->key_update = true;
+    } else if (strcmp(a, "--quiet") == 0) {
+      o->quiet = true;
+    } else if (strcmp(a, "--cafile") == 0) {
+      slot = &o->cafile;
+    } else if (strcmp(a, "--servername") == 0) {
+      slot = &o->servername;
+    } else if (strcmp(a, "--alpn") == 0) {
+      slot = &o->alpn;
+    } else if (strcmp(a, "--cert") == 0) {
+      slot = &o->cert;
+    } else if (strcmp(a, "--key") == 0) {
+      slot = &o->key;
+    } else if (strcmp(a, "--groups") == 0) {
+      slot = &o->groups;
+    } else if (strcmp(a, "--ciphers") == 0) {
+      slot = &o->ciphers;
+    } else if (strcmp(a, "--sigalgs") == 0) {
+      slot = &o->sigalgs;
+    } else if (strcmp(a, "--keylog") == 0) {
+      slot = &o->keylog;
+    } else if (a[0] == '-' && a[1] != '\0') {
+      fprintf(stderr, "moat client: unknown option '%s'\n", a);
+      return false;
+    } else if (o->addr == NULL) {
+      o->addr = a;
+    } else {
+      fprintf(stderr, "moat client: unexpected argument '%s'\n", a);
+      return false;
+    }
+    if (slot != NULL) {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "moat client: %s needs a value\n", a);
+        return false;
+      }
+      *slot = argv[++i];
+    }
+  }
+  if (o->addr == NULL) {
+    fprintf(stderr, "moat client: missing HOST:PORT\n");
+    return false;
+  }
+  if ((o->cert == NULL) != (o->key == NULL)) {
+    fprintf(stderr, "moat client: --cert and --key go together\n");
+    return false;
+  }
+  return true;
+}
+
+static bool setup_fail(const char *what, const char *arg, moat_err e) {
+  fprintf(stderr, "moat client: %s%s%s: %s (%s)\n", what, arg ? " " : "",
+          arg ? arg : "", moat_err_name(e), moat_err_message(e));
+  return false;
+}
+
+static bool configure(moat_context *ctx, const struct client_opts *o) {
+  moat_err e;
+  if (o->cafile != NULL) {
+    e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
+    if (e != MOAT_OK) {
+      return setup_fail("cannot load CA file", o->cafile, e);
+    }
+  }
+  if (o->insecure) {
+    moat_context_set_check_hostname(ctx, false);
+    moat_context_set_verify_mode(ctx, MOAT_VERIFY_NONE);
+  }
+  if (o->ciphers && (e = moat_context_set_ciphersuites(ctx, o->ciphers))) {
+    return setup_fail("bad --ciphers", o->ciphers, e);
+  }
+  if (o->groups && (e = moat_context_set_groups(ctx, o->groups))) {
+    return setup_fail("bad --groups", o->groups, e);
+  }
+  if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
+    return setup_fail("bad --sigalgs", o->sigalgs, e);
+  }
+  if (o->alpn && (e = util_set_alpn(ctx, o->alpn))) {
+    return setup_fail("bad --alpn", o->alpn, e);
+  }
+  if (o->cert &&
+      (e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL))) {
+    return setup_fail("cannot load certificate/key", o->cert, e);
+  }
+  const char *keylog = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
+  if (keylog && keylog[0] && (e = moat_context_set_keylog_file(ctx, keylog))) {
+    return setup_fail("cannot open key log", keylog, e);
+  }
+  return true;
+}
+
+/* Reads everything the connection has for us and copies it to stdout.
+ * Returns WANT_READ when drained, CLOSED / EOF / an error otherwise. */
+static moat_err pump_to_stdout(moat_conn *conn, size_t *total) {
+  uint8_t buf[16384];
+  for (;;) {
+    size_t n = 0;
+    moat_err e = moat_conn_read(conn, buf, sizeof(buf), &n);
+    if (e != MOAT_OK) {
+      return e;
+    }
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = write(STDOUT_FILENO, buf + off, n - off);
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        return MOAT_ERR_SYSCALL;
+      }
+      off += (size_t)w;
+    }
+    *total += n;
+  }
+}
+
+/* The relay loop.  Returns the process exit status. */
+static int relay(moat_conn *conn, int fd, bool quiet) {
+  bool stdin_open = true;
+  bool sent_close = false;
+  int64_t drain_deadline = 0;
+  size_t in_total = 0, out_total = 0;
+  uint8_t buf[16384];
+  char msg[768];
+  int status = 0;
+  for (;;) {
+    /* Data may already be buffered inside the connection. */
+    moat_err e = pump_to_stdout(conn, &in_total);
+    if (e == MOAT_ERR_CLOSED) {
+      if (!quiet) {
+        fprintf(stderr, "moat: peer sent close_notify\n");
+      }
+      break;
+    }
+    if (e == MOAT_ERR_EOF) {
+      fprintf(stderr, "moat: connection ended without close_notify\n");
+      status = 1;
+      break;
+    }
+    if (e != MOAT_ERR_WANT_READ && e != MOAT_ERR_WANT_WRITE) {
+      util_describe_error(conn, e, msg, sizeof(msg));
+      fprintf(stderr, "moat: read failed: %s\n", msg);
+      status = 1;
+      break;
+    }
+    struct pollfd p[2] = {{.fd = fd, .events = POLLIN},
+                          {.fd = STDIN_FILENO, .events = POLLIN}};
+    if (moat_conn_pending_output(conn) > 0) {
+      p[0].events |= POLLOUT;
+    }
+    int wait = -1;
+    if (drain_deadline > 0) {
+      int64_t left = drain_deadline - util_now_ms();
+      if (left <= 0) {
+        fprintf(stderr, "moat: no close_notify from the peer within %d ms\n",
+                DRAIN_TIMEOUT_MS);
+        break;
+      }
+      wait = (int)left;
+    }
+    int r = poll(p, stdin_open ? 2 : 1, wait);
+    if (r < 0 && errno != EINTR) {
+      perror("moat: poll");
+      status = 1;
+      break;
+    }
+    if (!stdin_open || r <= 0 || p[1].revents == 0) {
+      continue;
+    }
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n > 0) {
+      e = util_write_all(conn, fd, buf, (size_t)n);
+      if (e != MOAT_OK) {
+        util_describe_error(conn, e, msg, sizeof(msg));
+        fprintf(stderr, "moat: write failed: %s\n", msg);
+        status = 1;
+        break;
+      }
+      out_total += (size_t)n;
+      continue;
+    }
+    /* stdin ended: say so with close_notify, keep reading the answer. */
+    stdin_open = false;
+    sent_close = true;
+    e = moat_conn_shutdown(conn);
+    if (e != MOAT_OK && e != MOAT_ERR_WANT_READ && e != MOAT_ERR_WANT_WRITE) {
+      util_describe_error(conn, e, msg, sizeof(msg));
+      fprintf(stderr, "moat: shutdown failed: %s\n", msg);
+      status = 1;
+      break;
+    }
+    drain_deadline = util_now_ms() + DRAIN_TIMEOUT_MS;
+  }
+  if (!sent_close && status == 0) {
+    /* Answer the peer's close_notify with ours. */
+    (void)util_drive(conn, fd, util_step_shutdown, NULL, util_now_ms() + 2000);
+  }
+  if (!quiet) {
+    fprintf(stderr, "moat: sent %zu bytes, received %zu bytes\n", out_total,
+            in_total);
+  }
+  return status;
+}
+
 int cmd_client(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "moat client: not available in this build\n");
-  return 2;
+  struct client_opts o;
+  char host[256], port[32], msg[768];
+  int status = 1;
+  int fd = -1;
+  moat_context *ctx = NULL;
+  moat_conn *conn = NULL;
+  if (argc >= 2 &&
+      (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+    client_usage(stdout);
+    return 0;
+  }
+  if (!parse_opts(argc, argv, &o)) {
+    client_usage(stderr);
+    return 2;
+  }
+  if (!util_split_hostport(o.addr, host, sizeof(host), port, sizeof(port))) {
+    fprintf(stderr, "moat client: '%s' is not HOST:PORT\n", o.addr);
+    return 2;
+  }
+  ctx = o.cafile ? moat_context_new(MOAT_ROLE_CLIENT)
+                 : moat_context_new_default(MOAT_PURPOSE_SERVER_AUTH);
+  if (ctx == NULL) {
+    fprintf(stderr, "moat client: cannot create a context\n");
+    return 1;
+  }
+  if (!configure(ctx, &o)) {
+    status = 2;
+    goto out;
+  }
+  fd = util_tcp_connect(host, port, 10000, msg, sizeof(msg));
+  if (fd < 0) {
+    fprintf(stderr, "moat client: %s\n", msg);
+    goto out;
+  }
+  conn = moat_conn_new(ctx);
+  if (conn == NULL) {
+    fprintf(stderr, "moat client: cannot create a connection\n");
+    goto out;
+  }
+  const char *name = o.servername ? o.servername : host;
+  moat_err e = name[0] ? moat_conn_set_hostname(conn, name) : MOAT_OK;
+  if (e == MOAT_OK) {
+    e = moat_conn_set_fd(conn, fd);
+  }
+  if (e != MOAT_OK) {
+    setup_fail("cannot set up the connection for", name, e);
+    goto out;
+  }
+  int64_t t0 = util_now_ms();
+  e = util_drive(conn, fd, util_step_handshake, NULL,
+                 t0 + HANDSHAKE_TIMEOUT_MS);
+  int64_t t1 = util_now_ms();
+  if (e == MOAT_ERR_WANT_READ || e == MOAT_ERR_WANT_WRITE) {
+    fprintf(stderr, "moat client: handshake with %s timed out after %d ms\n",
+            o.addr, HANDSHAKE_TIMEOUT_MS);
+    goto out;
+  }
+  if (e != MOAT_OK) {
+    util_describe_error(conn, e, msg, sizeof(msg));
+    fprintf(stderr, "moat client: handshake failed: %s\n", msg);
+    goto out;
+  }
+  if (!o.quiet) {
+    fprintf(stderr, "moat: connected to %s (%s) in %lld ms\n", o.addr,
+            util_or_dash(name), (long long)(t1 - t0));
+    util_print_params(stderr, conn, "  ");
+  }
+  if (o.key_update) {
+    util_set_nonblocking(fd, false);
+    e = moat_conn_key_update(conn, true);
+    util_set_nonblocking(fd, true);
+    if (e != MOAT_OK) {
+      util_describe_error(conn, e, msg, sizeof(msg));
+      fprintf(stderr, "moat client: key update failed: %s\n", msg);
+      goto out;
+    }
+    if (!o.quiet) {
+      fprintf(stderr, "moat: sent KeyUpdate (update_requested)\n");
+    }
+  }
+  status = relay(conn, fd, o.quiet);
+out:
+  moat_conn_free(conn);
+  moat_context_free(ctx);
+  if (fd >= 0) {
+    close(fd);
+  }
+  return status;
 }

@@ -1,0 +1,1169 @@
+#!/usr/bin/env python3
+"""moat interop suite.
+
+Runs the moat client and server against OpenSSL (s_server / s_client),
+GnuTLS (gnutls-serv / gnutls-cli) and Python's own ssl module, in both
+directions, over 127.0.0.1 only.  Every case checks that the negotiated
+version, cipher suite, group and signature scheme are the ones asked for
+(from moat's printed parameters and, where the peer tool prints them, from
+the peer too) and that application data makes the round trip.
+
+    tests/interop/run.py --moat build/moat [--jobs 2] [-k PATTERN] [--list]
+
+Ends with "interop: N passed, N failed, N skipped" and exits non-zero when
+any case failed.  Uses the standard library only.
+"""
+
+import argparse
+import concurrent.futures
+import json
+import os
+import re
+import shutil
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PROC_TIMEOUT = 20.0  # no child runs longer than this
+
+SUITES = ["TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+          "TLS_CHACHA20_POLY1305_SHA256"]
+GROUPS = ["X25519", "P-256", "P-384"]
+CERTS = ["ecdsa-p256", "ecdsa-p384", "rsa2048", "ed25519"]
+
+GNUTLS_CIPHER = {"TLS_AES_128_GCM_SHA256": "AES-128-GCM",
+                 "TLS_AES_256_GCM_SHA384": "AES-256-GCM",
+                 "TLS_CHACHA20_POLY1305_SHA256": "CHACHA20-POLY1305"}
+GNUTLS_GROUP = {"X25519": "X25519", "P-256": "SECP256R1",
+                "P-384": "SECP384R1"}
+PY_CURVE = {"X25519": "X25519", "P-256": "prime256v1", "P-384": "secp384r1"}
+# What each spelling of a group may look like in a tool's output.
+GROUP_ALIASES = {"X25519": {"x25519"},
+                 "P-256": {"p-256", "secp256r1", "prime256v1"},
+                 "P-384": {"p-384", "secp384r1"}}
+# The TLS 1.3 signature scheme each server key must produce.
+SIGALG = {"ecdsa-p256": r"ecdsa_secp256r1_sha256",
+          "ecdsa-p384": r"ecdsa_secp384r1_sha384",
+          "rsa2048": r"rsa_pss_rsae_sha(256|384|512)",
+          "ed25519": r"ed25519"}
+OPENSSL_SIGTYPE = {"ecdsa-p256": "ECDSA", "ecdsa-p384": "ECDSA",
+                   "rsa2048": "RSA-PSS", "ed25519": "Ed25519"}
+GNUTLS_SIG = {"ecdsa-p256": "ECDSA-SECP256R1-SHA256",
+              "ecdsa-p384": "ECDSA-SECP384R1-SHA384",
+              "rsa2048": "RSA-PSS-RSAE-SHA", "ed25519": "EdDSA-Ed25519"}
+OPENSSL_TEMPKEY = {"X25519": "X25519", "P-256": "prime256v1",
+                   "P-384": "secp384r1"}
+
+
+class CaseFailed(Exception):
+    pass
+
+
+class CaseSkipped(Exception):
+    pass
+
+
+def expect(cond, what):
+    if not cond:
+        raise CaseFailed(what)
+
+
+# ---- child processes -------------------------------------------------------
+
+class Proc:
+    """A child process with its output collected by reader threads.  Only
+    processes started here are ever signalled, by their own pid."""
+
+    def __init__(self, argv, stdin_data=None, env=None, cwd=None):
+        self.argv = argv
+        self.out = bytearray()
+        self.err = bytearray()
+        self.lock = threading.Condition()
+        self.started = time.monotonic()
+        self.p = subprocess.Popen(argv, stdin=subprocess.PIPE,
+                                  stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=env, cwd=cwd)
+        self.threads = [threading.Thread(target=self._reader,
+                                         args=(self.p.stdout, self.out),
+                                         daemon=True),
+                        threading.Thread(target=self._reader,
+                                         args=(self.p.stderr, self.err),
+                                         daemon=True)]
+        for t in self.threads:
+            t.start()
+        if stdin_data is not None:
+            self.write(stdin_data)
+            self.close_stdin()
+
+    def _reader(self, pipe, buf):
+        while True:
+            chunk = pipe.read1(65536)
+            with self.lock:
+                if not chunk:
+                    self.lock.notify_all()
+                    return
+                buf.extend(chunk)
+                self.lock.notify_all()
+
+    def write(self, data):
+        try:
+            self.p.stdin.write(data)
+            self.p.stdin.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def close_stdin(self):
+        try:
+            self.p.stdin.close()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def wait_for(self, pattern, stream="out", timeout=10.0):
+        """Waits until pattern (a regex over the decoded stream) matches;
+        returns the match or None on timeout / exit."""
+        deadline = time.monotonic() + timeout
+        rx = re.compile(pattern)
+        with self.lock:
+            while True:
+                buf = {"out": self.out, "err": self.err,
+                       "both": self.out + self.err}[stream]
+                m = rx.search(buf.decode("utf-8", "replace"))
+                if m:
+                    return m
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.p.poll() is not None and
+                                 not any(t.is_alive() for t in self.threads)):
+                    return None
+                self.lock.wait(min(left, 0.1))
+
+    def finish(self, timeout=PROC_TIMEOUT):
+        """Waits for exit (killing the child on timeout); returns rc."""
+        self.close_stdin()
+        left = max(0.1, PROC_TIMEOUT - (time.monotonic() - self.started))
+        try:
+            rc = self.p.wait(timeout=min(timeout, left))
+        except subprocess.TimeoutExpired:
+            self.p.kill()
+            rc = self.p.wait()
+            self.killed = True
+        for t in self.threads:
+            t.join(2)
+        return rc
+
+    def stop(self):
+        """Ends a server that does not exit by itself."""
+        if self.p.poll() is None:
+            self.p.terminate()
+            try:
+                self.p.wait(timeout=3)
+            except subprocess.TimeoutExpired:
+                self.p.kill()
+                self.p.wait()
+        self.close_stdin()
+        for t in self.threads:
+            t.join(2)
+        return self.p.returncode
+
+    @property
+    def stdout(self):
+        return self.out.decode("utf-8", "replace")
+
+    @property
+    def stderr(self):
+        return self.err.decode("utf-8", "replace")
+
+
+def free_port():
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def is_listening(port):
+    """Whether something listens on port, from /proc/net/tcp{,6} (so that
+    probing does not make a connection the server would see)."""
+    want = ":%04X" % port
+    for path in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            with open(path) as f:
+                next(f)
+                for line in f:
+                    cols = line.split()
+                    if cols[1].endswith(want) and cols[3] == "0A":
+                        return True
+        except OSError:
+            return None
+    return False
+
+
+def wait_port(port, proc, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.p.poll() is None:
+        state = is_listening(port)
+        if state is None:  # no /proc: fall back to connecting
+            try:
+                socket.create_connection(("127.0.0.1", port),
+                                         timeout=0.5).close()
+                return True
+            except OSError:
+                pass
+        elif state:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def tail(text, n=12):
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    return "\n".join("      | " + ln for ln in lines[-n:])
+
+
+# ---- the test PKI ----------------------------------------------------------
+
+class PKI:
+    """CA, server leaves of each key type, a client certificate and the bad
+    certificates, made once per run with the openssl command."""
+
+    def __init__(self, base):
+        self.dir = base
+        self.log = os.path.join(base, "openssl.log")
+
+    def p(self, name):
+        return os.path.join(self.dir, name)
+
+    def run(self, *args):
+        with open(self.log, "ab") as log:
+            r = subprocess.run(["openssl"] + list(args), stdout=log,
+                               stderr=log, timeout=60, cwd=self.dir)
+        if r.returncode != 0:
+            raise RuntimeError("openssl %s failed; see %s" %
+                               (" ".join(args[:3]), self.log))
+
+    def key(self, name, kind):
+        out = self.p(name + ".key")
+        if kind == "ecdsa-p256":
+            self.run("genpkey", "-algorithm", "EC", "-pkeyopt",
+                     "ec_paramgen_curve:P-256", "-out", out)
+        elif kind == "ecdsa-p384":
+            self.run("genpkey", "-algorithm", "EC", "-pkeyopt",
+                     "ec_paramgen_curve:P-384", "-out", out)
+        elif kind == "rsa2048":
+            self.run("genpkey", "-algorithm", "RSA", "-pkeyopt",
+                     "rsa_keygen_bits:2048", "-out", out)
+        elif kind == "ed25519":
+            self.run("genpkey", "-algorithm", "ED25519", "-out", out)
+        else:
+            raise ValueError(kind)
+        return out
+
+    def ca(self, name, cn, kind="ecdsa-p256", issuer=None):
+        key = self.key(name, kind)
+        ext = self.p(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:TRUE\n"
+                    "keyUsage=critical,keyCertSign,cRLSign\n"
+                    "subjectKeyIdentifier=hash\n")
+            if issuer:
+                f.write("authorityKeyIdentifier=keyid\n")
+        if issuer is None:
+            self.run("req", "-x509", "-new", "-key", key, "-subj", "/CN=" + cn,
+                     "-days", "30", "-out", self.p(name + ".pem"),
+                     "-extensions", "v3", "-config", self.cnf(ext))
+        else:
+            self.sign(name, cn, key, issuer, ext, days="30")
+        return self.p(name + ".pem")
+
+    def cnf(self, ext):
+        # req -x509 needs its extensions in a config section.
+        path = ext + ".cnf"
+        with open(path, "w") as f:
+            f.write("[req]\ndistinguished_name=dn\n[dn]\n[v3]\n")
+            f.write(open(ext).read())
+        return path
+
+    def sign(self, name, cn, key, issuer, ext, days="30"):
+        csr = self.p(name + ".csr")
+        self.run("req", "-new", "-key", key, "-subj", "/CN=" + cn, "-out", csr)
+        serial = str(abs(hash((name, cn))) % (1 << 62) + 1)
+        self.run("x509", "-req", "-in", csr, "-CA", self.p(issuer + ".pem"),
+                 "-CAkey", self.p(issuer + ".key"), "-set_serial", serial,
+                 "-days", days, "-extfile", ext, "-out",
+                 self.p(name + ".pem"))
+
+    def leaf(self, name, kind, issuer="ca", cn="localhost",
+             san="DNS:localhost,IP:127.0.0.1", eku="serverAuth",
+             days="30", self_signed=False):
+        key = self.key(name, kind)
+        ext = self.p(name + ".ext")
+        with open(ext, "w") as f:
+            f.write("basicConstraints=critical,CA:FALSE\n")
+            if kind.startswith("rsa"):
+                f.write("keyUsage=critical,digitalSignature,"
+                        "keyEncipherment\n")
+            else:
+                f.write("keyUsage=critical,digitalSignature\n")
+            f.write("extendedKeyUsage=%s\n" % eku)
+            if san:
+                f.write("subjectAltName=%s\n" % san)
+        if self_signed:
+            self.run("req", "-x509", "-new", "-key", key, "-subj", "/CN=" + cn,
+                     "-days", days, "-out", self.p(name + ".pem"),
+                     "-extensions", "v3", "-config", self.cnf(ext))
+        else:
+            self.sign(name, cn, key, issuer, ext, days=days)
+        return self.p(name + ".pem"), key
+
+    def chain(self, name, *parts):
+        out = self.p(name + ".chain.pem")
+        with open(out, "w") as f:
+            for part in parts:
+                f.write(open(self.p(part + ".pem")).read())
+        return out
+
+    def build(self):
+        self.ca("ca", "moat interop CA")
+        for kind in CERTS:
+            self.leaf("server-" + kind, kind)
+        self.leaf("client", "ecdsa-p256", cn="moat interop client",
+                  san="DNS:client.localhost", eku="clientAuth")
+        # Bad certificates for the negative cases.
+        self.leaf("expired", "ecdsa-p256", days="-1")
+        self.leaf("wronghost", "ecdsa-p256", cn="wrong.example",
+                  san="DNS:wrong.example")
+        self.leaf("selfsigned", "ecdsa-p256", self_signed=True)
+        self.leaf("wrongeku", "ecdsa-p256", eku="clientAuth")
+        self.ca("otherroot", "moat untrusted root")
+        self.ca("otherint", "moat untrusted intermediate", issuer="otherroot")
+        self.leaf("untrusted", "ecdsa-p256", issuer="otherint")
+        self.chain("untrusted", "untrusted", "otherint")
+
+    def server(self, kind):
+        return self.p("server-%s.pem" % kind), self.p("server-%s.key" % kind)
+
+
+# ---- parsing the tools' output ---------------------------------------------
+
+def moat_client_params(text):
+    """The "key: value" lines moat client prints after the handshake."""
+    params = {}
+    for line in text.splitlines():
+        m = re.match(r"^  ([a-z-]+): (.*)$", line)
+        if m and m.group(1) not in params:
+            params[m.group(1)] = m.group(2).strip()
+    return params
+
+
+def moat_server_conn(text):
+    """key=value pairs of the moat server's first connection line."""
+    m = re.search(r"moat server: conn \d+ from \S+: (version=.*)", text)
+    if not m:
+        return None
+    line = m.group(1)
+    params = dict(re.findall(r'([a-z-]+)=("[^"]*"|\S+)', line))
+    return {k: v.strip('"') for k, v in params.items()}
+
+
+def moat_server_end(text):
+    m = re.search(r"moat server: conn \d+ closed: end=(\S+)", text)
+    return m.group(1) if m else None
+
+
+def same_group(want, got):
+    return got is not None and got.lower() in GROUP_ALIASES[want]
+
+
+def check_moat_view(params, suite, group, cert=None, sig_key="peer-signature"):
+    expect(params.get("version") in ("TLSv1.3", "TLS 1.3", "TLS1.3"),
+           "moat reports version %r, want TLSv1.3" % params.get("version"))
+    expect(params.get("cipher") == suite,
+           "moat reports cipher %r, want %s" % (params.get("cipher"), suite))
+    expect(same_group(group, params.get("group")),
+           "moat reports group %r, want %s" % (params.get("group"), group))
+    if cert is not None:
+        got = params.get(sig_key) or ""
+        expect(re.fullmatch(SIGALG[cert], got),
+               "moat reports %s %r, want %s" % (sig_key, got, SIGALG[cert]))
+
+
+# ---- the peers -------------------------------------------------------------
+
+class Env:
+    def __init__(self, moat, pki, verbose):
+        self.moat = moat
+        self.pki = pki
+        self.verbose = verbose
+        self.have_gnutls_serv = shutil.which("gnutls-serv") is not None
+        self.have_gnutls_cli = shutil.which("gnutls-cli") is not None
+        self.python = sys.executable or "python3"
+        self.stdbuf = ["stdbuf", "-oL"] if shutil.which("stdbuf") else []
+
+
+PAYLOAD = b"hello moat interop 0123456789\n"
+
+
+def start_openssl_server(env, cert, suite, group, tls12=False, alpn=None,
+                         sni=False, client_auth=False, chain=None):
+    crt, key = cert
+    argv = ["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+            "-key", key, "-naccept", "1", "-rev"]
+    if chain:
+        argv += ["-cert_chain", chain]
+    if tls12:
+        argv += ["-tls1_2"]
+    else:
+        argv += ["-tls1_3", "-ciphersuites", suite]
+    if group:
+        argv += ["-groups", group]
+    if alpn:
+        argv += ["-alpn", alpn]
+    if sni:
+        argv += ["-servername", "localhost", "-cert2", crt, "-key2", key]
+    if client_auth:
+        argv += ["-Verify", "1", "-CAfile", env.pki.p("ca.pem")]
+    srv = Proc(argv)
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    return srv, int(m.group(1))
+
+
+def gnutls_priority(suite=None, groups=None, tls12=False):
+    pr = "NORMAL:-VERS-ALL:" + ("+VERS-TLS1.2" if tls12 else "+VERS-TLS1.3")
+    if suite:
+        pr += ":-CIPHER-ALL:+" + GNUTLS_CIPHER[suite]
+    if groups:
+        pr += ":-GROUP-ALL" + "".join(":+GROUP-" + GNUTLS_GROUP[g]
+                                      for g in groups.split(":"))
+    return pr
+
+
+def start_gnutls_server(env, cert, suite, group, tls12=False, alpn=None,
+                        sni=False, client_auth=False):
+    if not env.have_gnutls_serv:
+        raise CaseSkipped("gnutls-serv not installed "
+                          "(apt-get install gnutls-bin)")
+    crt, key = cert
+    for _attempt in range(3):
+        port = free_port()
+        # Line-buffered, so the session description survives the SIGTERM.
+        argv = env.stdbuf + ["gnutls-serv", "--echo", "-p", str(port),
+                             "--x509certfile",
+                crt, "--x509keyfile", key,
+                "--priority", gnutls_priority(suite, group, tls12)]
+        if alpn:
+            argv += ["--alpn", alpn]
+        if sni:
+            argv += ["--sni-hostname", "localhost", "--sni-hostname-fatal"]
+        if client_auth:
+            argv += ["--require-client-cert", "--verify-client-cert",
+                     "--x509cafile", env.pki.p("ca.pem")]
+        else:
+            argv += ["--disable-client-cert"]
+        srv = Proc(argv)
+        if wait_port(port, srv, timeout=10):
+            return srv, port
+        srv.stop()
+    raise CaseFailed("gnutls-serv did not start:\n" +
+                     tail(srv.stdout + srv.stderr))
+
+
+def start_python_server(env, cert, suite, group, tls12=False, alpn=None,
+                        sni=False, client_auth=False):
+    crt, key = cert
+    argv = [env.python, os.path.abspath(__file__), "--py-server",
+            "--cert", crt, "--key", key]
+    if group:
+        argv += ["--curve", PY_CURVE[group]]
+    if tls12:
+        argv += ["--tls12-only"]
+    if alpn:
+        argv += ["--alpn", alpn]
+    if client_auth:
+        argv += ["--cafile", env.pki.p("ca.pem"), "--require-client"]
+    srv = Proc(argv)
+    m = srv.wait_for(r"listening on 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("python ssl server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    return srv, int(m.group(1))
+
+
+SERVER_PEERS = {"openssl": start_openssl_server,
+                "gnutls": start_gnutls_server,
+                "python": start_python_server}
+
+
+def run_moat_client(env, port, suite=None, groups=None, alpn=None,
+                    cafile=None, servername="localhost", client_cert=False,
+                    key_update=False, stdin=PAYLOAD, extra=()):
+    argv = [env.moat, "client", "127.0.0.1:%d" % port,
+            "--cafile", cafile or env.pki.p("ca.pem")]
+    if servername:
+        argv += ["--servername", servername]
+    if suite:
+        argv += ["--ciphers", suite]
+    if groups:
+        argv += ["--groups", groups]
+    if alpn:
+        argv += ["--alpn", alpn]
+    if client_cert:
+        argv += ["--cert", env.pki.p("client.pem"),
+                 "--key", env.pki.p("client.key")]
+    if key_update:
+        argv += ["--key-update"]
+    argv += list(extra)
+    cli = Proc(argv, stdin_data=stdin)
+    rc = cli.finish()
+    return cli, rc
+
+
+def expected_echo(peer, payload):
+    if peer == "openssl":  # s_server -rev answers each line reversed
+        return b"".join(ln[:-1][::-1] + b"\n"
+                        for ln in payload.splitlines(keepends=True))
+    return payload
+
+
+def moat_client_case(env, peer, suite, group, cert, *, moat_groups=None,
+                     alpn=None, server_alpn=None, sni=False,
+                     client_auth=False, key_update=False, hrr=None,
+                     check_close=False):
+    srv, port = SERVER_PEERS[peer](env, env.pki.server(cert), suite, group,
+                                   alpn=server_alpn or alpn, sni=sni,
+                                   client_auth=client_auth)
+    try:
+        payload = PAYLOAD
+        if key_update:
+            payload = PAYLOAD + b"second line after the key update\n"
+        cli, rc = run_moat_client(env, port, suite=suite,
+                                  groups=moat_groups or group, alpn=alpn,
+                                  client_cert=client_auth,
+                                  key_update=key_update, stdin=payload)
+    finally:
+        srv_rc = srv.stop() if peer != "openssl" else srv.finish(5)
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    %s server said:\n" % peer + tail(srv.stdout + srv.stderr)
+    try:
+        expect(rc == 0, "moat client exited %s" % rc)
+        params = moat_client_params(cli.stderr)
+        check_moat_view(params, suite, group, cert)
+        want = expected_echo(peer, payload)
+        expect(cli.out == want, "data did not round-trip: sent %r, got %r" %
+               (payload, bytes(cli.out)))
+        if hrr is not None:
+            expect(params.get("hello-retry") == ("yes" if hrr else "no"),
+                   "hello-retry %r, want %s" % (params.get("hello-retry"),
+                                                "yes" if hrr else "no"))
+        if alpn:
+            expect(params.get("alpn") == alpn.split(",")[0],
+                   "moat reports ALPN %r" % params.get("alpn"))
+        if check_close:
+            expect("peer sent close_notify" in cli.stderr,
+                   "moat did not see the peer's close_notify")
+        # The peer's own view, where it prints one.
+        sout = srv.stdout + srv.stderr
+        if peer == "openssl":
+            expect("Ciphersuite: %s" % suite in sout,
+                   "s_server did not report %s" % suite)
+            if sni:
+                expect('Hostname in TLS extension: "localhost"' in sout,
+                       "s_server did not see SNI localhost")
+            if client_auth:
+                expect("moat interop client" in sout,
+                       "s_server did not report the client certificate")
+        elif peer == "gnutls":
+            d = re.search(r"- Description: (\S+)", srv.stdout)
+            expect(d, "gnutls-serv printed no session description")
+            desc = d.group(1)
+            expect("TLS1.3" in desc and GNUTLS_CIPHER[suite] in desc and
+                   GNUTLS_GROUP[group] in desc and GNUTLS_SIG[cert] in desc,
+                   "gnutls-serv negotiated %s" % desc)
+            if sni:
+                expect("server name[1]: localhost" in srv.stdout,
+                       "gnutls-serv did not see SNI localhost")
+        elif peer == "python":
+            info = py_result(srv.stdout)
+            expect(info is not None, "python server printed no result")
+            expect(info.get("version") == "TLSv1.3",
+                   "python server reports %r" % info.get("version"))
+            expect(info.get("cipher") == suite,
+                   "python server reports cipher %r" % info.get("cipher"))
+            if alpn:
+                expect(info.get("alpn") == alpn.split(",")[0],
+                       "python server reports ALPN %r" % info.get("alpn"))
+            if client_auth:
+                expect("moat interop client" in (info.get("peer") or ""),
+                       "python server saw no client certificate")
+            if check_close:
+                expect(info.get("close") == "close_notify",
+                       "python server saw %r, not close_notify" %
+                       info.get("close"))
+            if sni:
+                expect(info.get("sni") == "localhost",
+                       "python server saw SNI %r" % info.get("sni"))
+    except CaseFailed as e:
+        raise CaseFailed(str(e) + diag)
+    return "ok"
+
+
+def py_result(text):
+    for line in text.splitlines():
+        if line.startswith("RESULT "):
+            return json.loads(line[7:])
+    return None
+
+
+# ---- moat as the server ------------------------------------------------------
+
+def start_moat_server(env, cert, suite=None, groups=None, alpn=None,
+                      client_auth=False, key_update=False, extra=()):
+    crt, key = cert
+    argv = [env.moat, "server", "--port", "0", "--cert", crt, "--key", key,
+            "--once"]
+    if suite:
+        argv += ["--ciphers", suite]
+    if groups:
+        argv += ["--groups", groups]
+    if alpn:
+        argv += ["--alpn", alpn]
+    if client_auth:
+        argv += ["--cafile", env.pki.p("ca.pem"), "--verify-client"]
+    if key_update:
+        argv += ["--key-update"]
+    argv += list(extra)
+    srv = Proc(argv)
+    m = srv.wait_for(r"listening on 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("moat server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    return srv, int(m.group(1))
+
+
+def openssl_client(env, port, suite, group, alpn=None, client_auth=False,
+                   key_update=False, tls12=False, sni="localhost"):
+    argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+            "-CAfile", env.pki.p("ca.pem"), "-verify_return_error"]
+    if sni:
+        argv += ["-servername", sni, "-verify_hostname", sni]
+    if tls12:
+        argv += ["-tls1_2"]
+    else:
+        argv += ["-tls1_3"]
+        if suite:
+            argv += ["-ciphersuites", suite]
+    if group:
+        argv += ["-groups", group]
+    if alpn:
+        argv += ["-alpn", alpn]
+    if client_auth:
+        argv += ["-cert", env.pki.p("client.pem"),
+                 "-key", env.pki.p("client.key")]
+    cli = Proc(argv)
+    echoed = talk(cli, key_update, "K\n", r"KEYUPDATE")
+    return cli, echoed
+
+
+def gnutls_client(env, port, suite, group, alpn=None, client_auth=False,
+                  key_update=False, tls12=False):
+    if not env.have_gnutls_cli:
+        raise CaseSkipped("gnutls-cli not installed "
+                          "(apt-get install gnutls-bin)")
+    argv = ["gnutls-cli", "-p", str(port), "127.0.0.1",
+            "--x509cafile", env.pki.p("ca.pem"),
+            "--verify-hostname", "localhost", "--sni-hostname", "localhost",
+            "--priority", gnutls_priority(suite, group, tls12),
+            "--inline-commands", "--single-key-share"]
+    if alpn:
+        argv += ["--alpn", alpn]
+    if client_auth:
+        argv += ["--x509certfile", env.pki.p("client.pem"),
+                 "--x509keyfile", env.pki.p("client.key")]
+    cli = Proc(argv)
+    echoed = talk(cli, key_update, "^rekey^\n", r"Rekey was completed")
+    return cli, echoed
+
+
+def python_client(env, port, suite, group, alpn=None, client_auth=False,
+                  key_update=False, tls12=False):
+    argv = [env.python, os.path.abspath(__file__), "--py-client",
+            "--port", str(port), "--cafile", env.pki.p("ca.pem"),
+            "--servername", "localhost"]
+    if group and ":" not in group:  # Python sets one curve at most
+        argv += ["--curve", PY_CURVE[group]]
+    if alpn:
+        argv += ["--alpn", alpn]
+    if client_auth:
+        argv += ["--cert", env.pki.p("client.pem"),
+                 "--key", env.pki.p("client.key")]
+    if tls12:
+        argv += ["--tls12-only"]
+    cli = Proc(argv)
+    cli.finish()
+    info = py_result(cli.stdout) or {}
+    return cli, info.get("echo_ok", False)
+
+
+def talk(cli, key_update, ku_cmd, ku_done):
+    """Sends a line, waits for its echo; with key_update also sends the
+    tool's KeyUpdate command and a second line; then ends stdin."""
+    ok = False
+    cli.write(b"first line from the peer\n")
+    if cli.wait_for(r"first line from the peer", timeout=10):
+        ok = True
+        if key_update:
+            cli.write(ku_cmd.encode())
+            ok = cli.wait_for(ku_done, "both", timeout=10) is not None
+            cli.write(b"second line after key update\n")
+            ok = ok and cli.wait_for(r"second line after key update",
+                                     timeout=10) is not None
+    cli.close_stdin()
+    cli.finish()
+    return ok
+
+
+CLIENT_PEERS = {"openssl": openssl_client, "gnutls": gnutls_client,
+                "python": python_client}
+
+
+def moat_server_case(env, peer, suite, group, cert, *, server_groups=None,
+                     client_groups=None, alpn=None, server_alpn=None, client_auth=False,
+                     key_update=False, hrr=None, check_close=False,
+                     peer_key_update=False):
+    srv, port = start_moat_server(env, env.pki.server(cert), suite=suite,
+                                  groups=server_groups or group,
+                                  alpn=server_alpn or alpn,
+                                  client_auth=client_auth,
+                                  key_update=key_update)
+    try:
+        cli, echoed = CLIENT_PEERS[peer](env, port, suite,
+                                         client_groups or group,
+                                         alpn=alpn, client_auth=client_auth,
+                                         key_update=peer_key_update)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    %s client said:\n" % peer + tail(cli.stdout + cli.stderr, 25)
+    try:
+        conn = moat_server_conn(srv.stderr)
+        expect(conn is not None, "moat server reported no handshake")
+        check_moat_view(conn, suite, group, cert, sig_key="sigalg")
+        expect(echoed, "data did not round-trip through the moat server")
+        if hrr is not None:
+            expect(conn.get("hrr") == ("yes" if hrr else "no"),
+                   "moat server hrr=%r, want %s" %
+                   (conn.get("hrr"), "yes" if hrr else "no"))
+        if alpn:
+            expect(conn.get("alpn") == (server_alpn or alpn).split(",")[0],
+                   "moat server ALPN %r" % conn.get("alpn"))
+        expect(conn.get("sni") == "localhost",
+               "moat server saw SNI %r" % conn.get("sni"))
+        if client_auth:
+            expect("moat interop client" in conn.get("client-cert", ""),
+                   "moat server saw client certificate %r" %
+                   conn.get("client-cert"))
+        if check_close:
+            end = moat_server_end(srv.stderr)
+            expect(end == "close_notify",
+                   "moat server connection ended with %r" % end)
+        out = cli.stdout
+        if peer == "openssl":
+            expect("New, TLSv1.3, Cipher is %s" % suite in out,
+                   "s_client did not negotiate TLSv1.3 with %s" % suite)
+            expect(re.search(r"Server Temp Key: (ECDH, )?%s" %
+                             OPENSSL_TEMPKEY[group], out),
+                   "s_client did not use group %s" % group)
+            expect("Peer signature type: %s" % OPENSSL_SIGTYPE[cert] in out,
+                   "s_client saw another signature type")
+            expect("Verify return code: 0 (ok)" in out,
+                   "s_client did not verify the moat server's certificate")
+            if alpn:
+                expect("ALPN protocol: %s" % alpn.split(",")[0] in out,
+                       "s_client did not negotiate ALPN")
+        elif peer == "gnutls":
+            d = re.search(r"- Description: (\S+)", out)
+            expect(d, "gnutls-cli printed no session description")
+            desc = d.group(1)
+            expect("TLS1.3" in desc and GNUTLS_CIPHER[suite] in desc and
+                   GNUTLS_GROUP[group] in desc and GNUTLS_SIG[cert] in desc,
+                   "gnutls-cli negotiated %s" % desc)
+            expect("The certificate is trusted" in out,
+                   "gnutls-cli did not trust the moat server's certificate")
+            if alpn:
+                expect(re.search(r"Application protocol: %s" %
+                                 re.escape(alpn.split(",")[0]), out),
+                       "gnutls-cli did not negotiate ALPN")
+        elif peer == "python":
+            info = py_result(out) or {}
+            expect(info.get("version") == "TLSv1.3",
+                   "python client reports %r" % info.get("version"))
+            expect(info.get("cipher") == suite,
+                   "python client reports cipher %r" % info.get("cipher"))
+            if alpn:
+                expect(info.get("alpn") == alpn.split(",")[0],
+                       "python client reports ALPN %r" % info.get("alpn"))
+    except CaseFailed as e:
+        raise CaseFailed(str(e) + diag)
+    return "ok"
+
+
+# ---- negative cases ----------------------------------------------------------
+
+def tls12_peer_server(env, peer):
+    srv, port = SERVER_PEERS[peer](env, env.pki.server("ecdsa-p256"), None,
+                                   None, tls12=True)
+    try:
+        cli, rc = run_moat_client(env, port)
+    finally:
+        srv.stop()
+    diag = "\n    moat client said:\n" + tail(cli.stderr)
+    expect(rc != 0, "moat client accepted a TLS 1.2-only server" + diag)
+    expect(re.search(r"handshake failed: PROTOCOL_VERSION", cli.stderr),
+           "moat did not fail with PROTOCOL_VERSION" + diag)
+    return "ok"
+
+
+def tls12_peer_client(env, peer):
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
+    try:
+        cli, echoed = CLIENT_PEERS[peer](env, port, None, None, tls12=True)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr)
+    expect(not echoed, "a TLS 1.2-only client exchanged data" + diag)
+    expect(re.search(r"handshake failed: PROTOCOL_VERSION", srv.stderr),
+           "moat server did not fail with PROTOCOL_VERSION" + diag)
+    return "ok"
+
+
+# name -> (certificate, chain or None, servername, reason regex)
+BAD_CERTS = {
+    "expired": ("expired", None, "localhost", r"expired"),
+    "wrong-host": ("wronghost", None, "localhost",
+                   r"HOSTNAME_MISMATCH|[Hh]ost ?name"),
+    "self-signed": ("selfsigned", None, "localhost", r"self[- ]signed"),
+    "untrusted-intermediate": ("untrusted", "otherint", "localhost",
+                               r"local issuer|issuer certificate|untrusted|"
+                               r"not trusted"),
+    "wrong-eku": ("wrongeku", None, "localhost",
+                  r"purpose|EKU|[Ee]xtended key usage|serverAuth"),
+}
+
+
+def bad_cert_case(env, name):
+    leaf, chain, servername, reason = BAD_CERTS[name]
+    crt = env.pki.p(leaf + ".pem")
+    key = env.pki.p(leaf + ".key")
+    srv, port = start_openssl_server(
+        env, (crt, key), "TLS_AES_128_GCM_SHA256", None,
+        chain=env.pki.p(chain + ".pem") if chain else None)
+    try:
+        cli, rc = run_moat_client(env, port, servername=servername)
+    finally:
+        srv.stop()
+    diag = "\n    moat client said:\n" + tail(cli.stderr)
+    expect(rc != 0, "moat client accepted the %s certificate" % name + diag)
+    line = re.search(r"handshake failed: (.*)", cli.stderr)
+    expect(line, "moat client printed no handshake failure line" + diag)
+    expect(re.search(r"\[verify\]|CERT|HOSTNAME", line.group(1)),
+           "the failure is not a verify error" + diag)
+    expect(re.search(reason, line.group(1)),
+           "the failure does not name the reason (%s)" % reason + diag)
+    return "ok"
+
+
+def insecure_accepts_selfsigned(env):
+    crt = env.pki.p("selfsigned.pem")
+    key = env.pki.p("selfsigned.key")
+    srv, port = start_openssl_server(env, (crt, key), "TLS_AES_128_GCM_SHA256",
+                                     None)
+    try:
+        cli, rc = run_moat_client(env, port, extra=["--insecure"])
+    finally:
+        srv.finish(5)
+    expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
+           "moat client --insecure did not talk to a self-signed server\n" +
+           tail(cli.stderr))
+    return "ok"
+
+
+# ---- the case list -------------------------------------------------------------
+
+def build_cases(env):
+    cases = []
+
+    def add(name, fn, *args, **kw):
+        cases.append((name, lambda: fn(env, *args, **kw)))
+
+    for peer in ("openssl", "gnutls", "python"):
+        for suite in SUITES:
+            for group in GROUPS:
+                for cert in CERTS:
+                    tag = "%s/%s/%s" % (suite, group, cert)
+                    add("moat-client>%s-server/%s" % (peer, tag),
+                        moat_client_case, peer, suite, group, cert)
+                    add("%s-client>moat-server/%s" % (peer, tag),
+                        moat_server_case, peer, suite, group, cert)
+        base = ("TLS_AES_128_GCM_SHA256", "P-256", "ecdsa-p256")
+        # HRR: the client's first key share is X25519, the server wants P-256.
+        add("moat-client>%s-server/hrr" % peer, moat_client_case, peer,
+            *base, moat_groups="X25519:P-256", hrr=True)
+        # ... and the other way round; Python's client offers X25519 first
+        # by default.
+        add("%s-client>moat-server/hrr" % peer, moat_server_case, peer,
+            *base, server_groups="P-256", hrr=True,
+            client_groups=None if peer == "python" else "X25519:P-256")
+        add("moat-client>%s-server/no-hrr" % peer, moat_client_case, peer,
+            "TLS_AES_128_GCM_SHA256", "X25519", "ecdsa-p256",
+            moat_groups="X25519:P-256", hrr=False)
+        add("moat-client>%s-server/alpn" % peer, moat_client_case, peer,
+            *base, alpn="h2,http/1.1", server_alpn="http/1.1,h2"
+            if peer != "gnutls" else "h2")
+        add("%s-client>moat-server/alpn" % peer, moat_server_case, peer,
+            *base, alpn="h2", server_alpn="http/1.1,h2")
+        add("moat-client>%s-server/sni" % peer, moat_client_case, peer,
+            *base, sni=True)
+        add("moat-client>%s-server/client-cert" % peer, moat_client_case,
+            peer, *base, client_auth=True)
+        add("%s-client>moat-server/client-cert" % peer, moat_server_case,
+            peer, *base, client_auth=True)
+        add("moat-client>%s-server/key-update" % peer, moat_client_case,
+            peer, *base, key_update=True)
+        add("%s-client>moat-server/key-update-by-moat" % peer,
+            moat_server_case, peer, *base, key_update=True)
+        if peer != "python":  # Python's ssl has no KeyUpdate call
+            add("%s-client>moat-server/key-update-by-peer" % peer,
+                moat_server_case, peer, *base, peer_key_update=True)
+        add("moat-client>%s-server/close-notify" % peer, moat_client_case,
+            peer, *base, check_close=True)
+        add("%s-client>moat-server/close-notify" % peer, moat_server_case,
+            peer, *base, check_close=True)
+        add("moat-client>%s-server/tls12-only-refused" % peer,
+            tls12_peer_server, peer)
+        add("%s-client>moat-server/tls12-only-refused" % peer,
+            tls12_peer_client, peer)
+    for name in BAD_CERTS:
+        add("moat-client>openssl-server/bad-cert/%s" % name, bad_cert_case,
+            name)
+    add("moat-client>openssl-server/insecure-self-signed",
+        insecure_accepts_selfsigned)
+    return cases
+
+
+# ---- Python ssl helpers (run as child processes) ---------------------------
+
+def py_server_main(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    if args.tls12_only:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(args.cert, args.key)
+    if args.curve:
+        ctx.set_ecdh_curve(args.curve)
+    if args.alpn:
+        ctx.set_alpn_protocols(args.alpn.split(","))
+    if args.cafile:
+        ctx.load_verify_locations(args.cafile)
+        ctx.verify_mode = (ssl.CERT_REQUIRED if args.require_client
+                           else ssl.CERT_OPTIONAL)
+    seen = {}
+
+    def sni_cb(sock, name, context):
+        seen["sni"] = name
+        return None
+    ctx.sni_callback = sni_cb
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(PROC_TIMEOUT)
+    print("listening on 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+    raw, _ = ls.accept()
+    raw.settimeout(10)
+    result = {"sni": None}
+    try:
+        s = ctx.wrap_socket(raw, server_side=True,
+                            suppress_ragged_eofs=False)
+        result.update(version=s.version(), cipher=s.cipher()[0],
+                      alpn=s.selected_alpn_protocol(), sni=seen.get("sni"))
+        peer = s.getpeercert()
+        result["peer"] = str(peer.get("subject")) if peer else None
+        total = 0
+        try:
+            while True:
+                data = s.recv(65536)
+                if not data:
+                    result["close"] = "close_notify"
+                    break
+                total += len(data)
+                s.sendall(data)
+            s.unwrap()
+        except ssl.SSLEOFError:
+            result["close"] = "eof"
+        result["bytes"] = total
+    except (ssl.SSLError, OSError) as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
+def py_client_main(args):
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    if args.tls12_only:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+        ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    else:
+        ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_verify_locations(args.cafile)
+    if args.curve:
+        ctx.set_ecdh_curve(args.curve)
+    if args.alpn:
+        ctx.set_alpn_protocols(args.alpn.split(","))
+    if args.cert:
+        ctx.load_cert_chain(args.cert, args.key)
+    result = {}
+    try:
+        raw = socket.create_connection(("127.0.0.1", args.port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname=args.servername)
+        result.update(version=s.version(), cipher=s.cipher()[0],
+                      alpn=s.selected_alpn_protocol())
+        msg = b"first line from the peer\n"
+        s.sendall(msg)
+        got = b""
+        while len(got) < len(msg):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+        result["echo_ok"] = got == msg
+        s.unwrap()
+        s.close()
+    except (ssl.SSLError, OSError) as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
+# ---- main --------------------------------------------------------------------
+
+def run_case(name, fn):
+    t0 = time.monotonic()
+    try:
+        fn()
+        status, msg = "PASS", ""
+    except CaseSkipped as e:
+        status, msg = "SKIP", str(e)
+    except CaseFailed as e:
+        status, msg = "FAIL", str(e)
+    except Exception as e:  # a bug in the runner is a failure too
+        status, msg = "FAIL", "%s: %s" % (type(e).__name__, e)
+    return name, status, msg, time.monotonic() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--moat", help="path to the moat binary")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("-k", "--filter", help="run only cases matching regex")
+    ap.add_argument("--list", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true")
+    ap.add_argument("--keep", action="store_true",
+                    help="keep the generated PKI directory")
+    # Child modes.
+    ap.add_argument("--py-server", action="store_true",
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--py-client", action="store_true",
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--cert")
+    ap.add_argument("--key")
+    ap.add_argument("--cafile")
+    ap.add_argument("--curve")
+    ap.add_argument("--alpn")
+    ap.add_argument("--port", type=int)
+    ap.add_argument("--servername")
+    ap.add_argument("--require-client", action="store_true")
+    ap.add_argument("--tls12-only", action="store_true")
+    args = ap.parse_args()
+    if args.py_server:
+        return py_server_main(args)
+    if args.py_client:
+        return py_client_main(args)
+
+    if shutil.which("openssl") is None:
+        print("interop: the openssl command is required "
+              "(apt-get install openssl)")
+        return 1
+    moat = args.moat or os.environ.get("MOAT_BIN")
+    if not moat:
+        for cand in ("build/moat", "build-tools/moat"):
+            if os.path.exists(os.path.join(HERE, "..", "..", cand)):
+                moat = os.path.join(HERE, "..", "..", cand)
+                break
+    if not moat or not os.access(moat, os.X_OK):
+        print("interop: no moat binary (use --moat PATH)")
+        return 1
+    moat = os.path.abspath(moat)
+
+    tmp = tempfile.mkdtemp(prefix="moat-interop-")
+    try:
+        pki = PKI(tmp)
+        env = Env(moat, pki, args.verbose)
+        cases = build_cases(env)
+        if args.filter:
+            rx = re.compile(args.filter)
+            cases = [c for c in cases if rx.search(c[0])]
+        if args.list:
+            for name, _ in cases:
+                print(name)
+            return 0
+        t0 = time.monotonic()
+        pki.build()
+        print("interop: PKI in %.1fs; %d cases, %d jobs; gnutls-serv %s, "
+              "gnutls-cli %s" % (time.monotonic() - t0, len(cases), args.jobs,
+                                 "found" if env.have_gnutls_serv else
+                                 "missing",
+                                 "found" if env.have_gnutls_cli else
+                                 "missing"), flush=True)
+        counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+        failed = []
+        with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+            futs = [pool.submit(run_case, n, f) for n, f in cases]
+            for fut in futs:
+                name, status, msg, dt = fut.result()
+                counts[status] += 1
+                if status == "FAIL":
+                    failed.append(name)
+                if status != "PASS" or args.verbose:
+                    print("%s %s (%.1fs)%s" % (status, name, dt,
+                                               ": " + msg if msg else ""),
+                          flush=True)
+        if failed:
+            print("\nfailed cases:")
+            for name in failed:
+                print("  " + name)
+        print("interop: %d passed, %d failed, %d skipped (%.0fs)" %
+              (counts["PASS"], counts["FAIL"], counts["SKIP"],
+               time.monotonic() - t0))
+        return 1 if counts["FAIL"] else 0
+    finally:
+        if args.keep:
+            print("interop: PKI kept in " + tmp)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+/* Helpers shared by the moat subcommands. */
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+bool util_split_hostport(const char *in, char *host, size_t host_cap,
+                         char *port, size_t port_cap) {
+  const char *colon;
+  const char *h = in;
+  size_t hlen;
+  if (in[0] == '[') {
+    const char *close = strchr(in, ']');
+    if (close == NULL || close[1] != ':') {
+      return false;
+    }
+    h = in + 1;
+    hlen = (size_t)(close - h);
+    colon = close + 1;
+  } else {
+    colon = strrchr(in, ':');
+    if (colon == NULL) {
+      return false;
+    }
+    hlen = (size_t)(colon - in);
+  }
+  size_t plen = strlen(colon + 1);
+  if (hlen == 0 || hlen >= host_cap || plen == 0 || plen >= port_cap) {
+    return false;
+  }
+  memcpy(host, h, hlen);
+  host[hlen] = '\0';
+  memcpy(port, colon + 1, plen + 1);
+  return true;
+}
+
+int64_t util_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool util_set_nonblocking(int fd, bool on) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0) {
+    return false;
+  }
+  fl = on ? (fl | O_NONBLOCK) : (fl & ~O_NONBLOCK);
+  return fcntl(fd, F_SETFL, fl) == 0;
+}
+
+/* Waits for a non-blocking connect() to finish. */
+static int finish_connect(int fd, int timeout_ms) {
+  struct pollfd p = {.fd = fd, .events = POLLOUT};
+  int r;
+  do {
+    r = poll(&p, 1, timeout_ms);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) {
+    return ETIMEDOUT;
+  }
+  if (r < 0) {
+    return errno;
+  }
+  int soerr = 0;
+  socklen_t sl = sizeof(soerr);
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0) {
+    return errno;
+  }
+  return soerr;
+}
+
+int util_tcp_connect(const char *host, const char *port, int timeout_ms,
+                     char *err, size_t err_cap) {
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  int gai = getaddrinfo(host, port, &hints, &res);
+  if (gai != 0) {
+    snprintf(err, err_cap, "cannot resolve %s:%s: %s", host, port,
+             gai_strerror(gai));
+    return -1;
+  }
+  int fd = -1;
+  int last = 0;
+  for (struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = errno;
+      continue;
+    }
+    util_set_nonblocking(fd, true);
+    int r = connect(fd, ai->ai_addr, ai->ai_addrlen);
+    last = r == 0 ? 0 : errno;
+    if (r != 0 && errno == EINPROGRESS) {
+      last = finish_connect(fd, timeout_ms);
+    }
+    if (last == 0) {
+      break;
+    }
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    snprintf(err, err_cap, "cannot connect to %s:%s: %s", host, port,
+             strerror(last));
+  }
+  return fd;
+}
+
+int util_tcp_listen(const char *host, int port, int *out_port, char *err,
+                    size_t err_cap) {
+  struct addrinfo hints, *res = NULL;
+  char portstr[16];
+  memset(&hints, 0, sizeof(hints));
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  snprintf(portstr, sizeof(portstr), "%d", port);
+  int gai = getaddrinfo(host, portstr, &hints, &res);
+  if (gai != 0) {
+    snprintf(err, err_cap, "bad listen address %s: %s", host,
+             gai_strerror(gai));
+    return -1;
+  }
+  int fd =
+      socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
+  if (fd < 0) {
+    snprintf(err, err_cap, "socket: %s", strerror(errno));
+    freeaddrinfo(res);
+    return -1;
+  }
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+    snprintf(err, err_cap, "cannot listen on %s:%d: %s", host, port,
+             strerror(errno));
+    freeaddrinfo(res);
+    close(fd);
+    return -1;
+  }
+  freeaddrinfo(res);
+  struct sockaddr_storage ss;
+  socklen_t sl = sizeof(ss);
+  *out_port = port;
+  if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0) {
+    if (ss.ss_family == AF_INET) {
+      *out_port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+    } else if (ss.ss_family == AF_INET6) {
+      *out_port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+    }
+  }
+  return fd;
+}
+
+moat_err util_set_alpn(moat_context *ctx, const char *csv) {
+  enum { MAX_PROTOS = 16 };
+  const char *protos[MAX_PROTOS];
+  char *copy = strdup(csv);
+  size_t n = 0;
+  moat_err err = MOAT_ERR_INVALID_ARGUMENT;
+  if (copy == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  char *save = NULL;
+  for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
+       tok = strtok_r(NULL, ",", &save)) {
+    if (n == MAX_PROTOS) {
+      goto out;
+    }
+    protos[n++] = tok;
+  }
+  if (n > 0) {
+    err = moat_context_set_alpn_protocols(ctx, protos, n);
+  }
+out:
+  free(copy);
+  return err;
+}
+
+static bool is_want(moat_err e) {
+  return e == MOAT_ERR_WANT_READ || e == MOAT_ERR_WANT_WRITE;
+}
+
+moat_err util_drive(moat_conn *conn, int fd, util_step_fn step, void *arg,
+                    int64_t deadline_ms) {
+  for (;;) {
+    moat_err e = step(conn, arg);
+    if (!is_want(e)) {
+      return e;
+    }
+    struct pollfd p = {.fd = fd, .events = 0};
+    if (e == MOAT_ERR_WANT_READ) {
+      p.events |= POLLIN;
+    }
+    /* Output the transport could not take yet also needs writability. */
+    if (e == MOAT_ERR_WANT_WRITE || moat_conn_pending_output(conn) > 0) {
+      p.events |= POLLOUT;
+    }
+    int wait = -1;
+    if (deadline_ms > 0) {
+      int64_t left = deadline_ms - util_now_ms();
+      if (left <= 0) {
+        return e;
+      }
+      wait = left > 60000 ? 60000 : (int)left;
+    }
+    int r = poll(&p, 1, wait);
+    if (r < 0 && errno != EINTR) {
+      return MOAT_ERR_SYSCALL;
+    }
+  }
+}
+
+moat_err util_step_handshake(moat_conn *conn, void *arg) {
+  (void)arg;
+  return moat_conn_handshake(conn);
+}
+
+moat_err util_step_shutdown(moat_conn *conn, void *arg) {
+  (void)arg;
+  return moat_conn_shutdown(conn);
+}
+
+moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
+                        size_t len) {
+  size_t written = 0;
+  util_set_nonblocking(fd, false);
+  moat_err e = moat_conn_write(conn, data, len, &written);
+  util_set_nonblocking(fd, true);
+  if (e == MOAT_OK && written != len) {
+    return MOAT_ERR_INTERNAL;
+  }
+  return e;
+}
+
+const char *util_or_dash(const char *s) {
+  return s == NULL || s[0] == '\0' ? "-" : s;
+}
+
+void util_cert_subject(const uint8_t *der, size_t len, bool issuer, char *out,
+                       size_t cap) {
+  moat_cert *c = NULL;
+  snprintf(out, cap, "?");
+  if (moat_cert_from_der(der, len, &c) != MOAT_OK || c == NULL) {
+    return;
+  }
+  if (issuer) {
+    moat_cert_issuer(c, out, cap);
+  } else {
+    moat_cert_subject(c, out, cap);
+  }
+  moat_cert_free(c);
+}
+
+void util_print_params(FILE *f, const moat_conn *conn, const char *indent) {
+  fprintf(f, "%sversion: %s\n", indent,
+          util_or_dash(moat_conn_version_name(conn)));
+  fprintf(f, "%scipher: %s\n", indent,
+          util_or_dash(moat_conn_cipher_name(conn)));
+  fprintf(f, "%scipher-openssl: %s\n", indent,
+          util_or_dash(moat_conn_cipher_openssl_name(conn)));
+  fprintf(f, "%scipher-bits: %d\n", indent, moat_conn_cipher_bits(conn));
+  fprintf(f, "%sgroup: %s\n", indent, util_or_dash(moat_conn_group_name(conn)));
+  fprintf(f, "%speer-signature: %s\n", indent,
+          util_or_dash(moat_conn_peer_sigalg_name(conn)));
+  fprintf(f, "%sown-signature: %s\n", indent,
+          util_or_dash(moat_conn_sigalg_name(conn)));
+  fprintf(f, "%salpn: %s\n", indent, util_or_dash(moat_conn_alpn(conn)));
+  fprintf(f, "%sresumed: %s\n", indent,
+          moat_conn_session_reused(conn) ? "yes" : "no");
+  fprintf(f, "%shello-retry: %s\n", indent,
+          moat_conn_hello_retry(conn) ? "yes" : "no");
+  long vc = moat_conn_verify_code(conn);
+  fprintf(f, "%sverify: %ld (%s)\n", indent, vc,
+          util_or_dash(moat_conn_verify_message(conn)));
+  size_t n = moat_conn_peer_chain_len(conn);
+  fprintf(f, "%speer-chain: %zu certificate%s\n", indent, n, n == 1 ? "" : "s");
+  for (size_t i = 0; i < n; i++) {
+    const uint8_t *der = NULL;
+    size_t len = 0;
+    char subj[512], iss[512];
+    if (moat_conn_peer_cert_der(conn, i, &der, &len) != MOAT_OK) {
+      continue;
+    }
+    util_cert_subject(der, len, false, subj, sizeof(subj));
+    util_cert_subject(der, len, true, iss, sizeof(iss));
+    fprintf(f, "%s  %zu subject: %s\n", indent, i, subj);
+    fprintf(f, "%s  %zu issuer: %s\n", indent, i, iss);
+  }
+}
+
+void util_describe_error(const moat_conn *conn, moat_err err, char *out,
+                         size_t cap) {
+  int alert = 0;
+  bool by_us = false;
+  char alert_txt[96] = "";
+  const char *detail = conn != NULL ? moat_conn_error_detail(conn) : NULL;
+  if (conn != NULL && moat_conn_alert(conn, &alert, &by_us)) {
+    snprintf(alert_txt, sizeof(alert_txt), "; alert %s (%d) %s",
+             util_or_dash(moat_alert_name(alert)), alert,
+             by_us ? "sent" : "received");
+  }
+  snprintf(out, cap, "%s [%s]: %s%s%s%s", moat_err_name(err),
+           moat_err_class_name(moat_err_get_class(err)), moat_err_message(err),
+           detail != NULL && detail[0] ? ": " : "",
+           detail != NULL ? detail : "", alert_txt);
+}

@@ -1,0 +1,68 @@
+/* Helpers shared by the moat subcommands: sockets, option lists, printing
+ * a connection's parameters and errors, and driving a connection over a
+ * non-blocking socket with a deadline. */
+#ifndef MOAT_TOOLS_UTIL_H
+#define MOAT_TOOLS_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "moat.h"
+
+/* Splits "host:port", "[v6]:port"; returns false on a malformed address. */
+bool util_split_hostport(const char *in, char *host, size_t host_cap,
+                         char *port, size_t port_cap);
+
+/* A connected TCP socket, or -1 with a message in err. */
+int util_tcp_connect(const char *host, const char *port, int timeout_ms,
+                     char *err, size_t err_cap);
+
+/* A listening TCP socket bound to host:port (port 0 picks one); the bound
+ * port is stored in *out_port.  -1 with a message in err. */
+int util_tcp_listen(const char *host, int port, int *out_port, char *err,
+                    size_t err_cap);
+
+bool util_set_nonblocking(int fd, bool on);
+
+/* Applies a comma-separated ALPN list ("h2,http/1.1"). */
+moat_err util_set_alpn(moat_context *ctx, const char *csv);
+
+/* Milliseconds from a monotonic clock. */
+int64_t util_now_ms(void);
+
+/* Runs one step of a connection (handshake, read, shutdown, ...) on a
+ * non-blocking socket until it returns something other than want-read /
+ * want-write, waiting with poll() in between.  Gives up with
+ * MOAT_ERR_WANT_READ once deadline_ms (util_now_ms() time, 0 = none)
+ * passes. */
+typedef moat_err (*util_step_fn)(moat_conn *conn, void *arg);
+moat_err util_drive(moat_conn *conn, int fd, util_step_fn step, void *arg,
+                    int64_t deadline_ms);
+
+/* Ready-made steps. */
+moat_err util_step_handshake(moat_conn *conn, void *arg);
+moat_err util_step_shutdown(moat_conn *conn, void *arg);
+
+/* Writes all of data: the socket is blocking for the duration. */
+moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
+                        size_t len);
+
+/* Prints the negotiated parameters and the peer chain, one "key: value"
+ * per line, each prefixed with indent. */
+void util_print_params(FILE *f, const moat_conn *conn, const char *indent);
+
+/* A certificate's subject (or issuer) from DER into out; "?" on failure. */
+void util_cert_subject(const uint8_t *der, size_t len, bool issuer, char *out,
+                       size_t cap);
+
+/* One line describing why conn failed with err: name, class, detail and
+ * the alert if there was one. */
+void util_describe_error(const moat_conn *conn, moat_err err, char *out,
+                         size_t cap);
+
+/* A value for printing: the string or "-" for NULL / empty. */
+const char *util_or_dash(const char *s);
+
+#endif
