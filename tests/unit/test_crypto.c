@@ -5,6 +5,7 @@
  * command into a temporary directory, and some signatures are made by
  * that command too, so verification is checked against an independent
  * signer. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -904,12 +905,50 @@ static void test_random(void) {
   CHECK(crypto_random(a, 0));
 }
 
+/* Several threads use the adapter from a cold start at once (the
+ * algorithm table is built under pthread_once). */
+static void *thread_body(void *arg) {
+  int *ok = arg;
+  uint8_t out[32], key[16] = {1}, nonce[12] = {0}, ct[48], s1[65], s2[65];
+  uint8_t x1[32], x2[32];
+  size_t l1, l2, xl1, xl2;
+  *ok = 1;
+  for (int i = 0; i < 20; i++) {
+    kex_key *k = NULL;
+    aead_ctx *a = aead_new(aead_get(AEAD_AES_128_GCM), key, true);
+    if (!hash_oneshot(hash_get(HASH_SHA256), (const uint8_t *)"abc", 3, out) ||
+        out[0] != 0xba || a == NULL ||
+        !aead_seal(a, nonce, NULL, 0, key, 16, ct) ||
+        !kex_generate(kex_by_group(0x0017), &k, s1, &l1) ||
+        !kex_respond(kex_by_group(0x0017), s1, l1, s2, &l2, x2, &xl2) ||
+        !kex_finish(k, s2, l2, x1, &xl1) || memcmp(x1, x2, 32) != 0) {
+      *ok = 0;
+    }
+    kex_key_free(k);
+    aead_free(a);
+  }
+  return NULL;
+}
+
+static void test_threads(void) {
+  pthread_t th[4];
+  int ok[4] = {0};
+  for (int i = 0; i < 4; i++) {
+    CHECK(pthread_create(&th[i], NULL, thread_body, &ok[i]) == 0);
+  }
+  for (int i = 0; i < 4; i++) {
+    CHECK(pthread_join(th[i], NULL) == 0);
+    CHECK_EQ_INT(ok[i], 1);
+  }
+}
+
 int main(void) {
   (void)snprintf(g_dir, sizeof(g_dir), "/tmp/moat_crypto_XXXXXX");
   if (mkdtemp(g_dir) == NULL) {
     perror("mkdtemp");
     return 1;
   }
+  test_threads();
   test_random();
   test_hash();
   test_hmac();
