@@ -199,7 +199,22 @@ size_t moat_cert_san(const moat_cert *cert, size_t i, char *out, size_t cap) {
 }
 
 const char *moat_cert_key_type(const moat_cert *cert) {
-  return cert->key == KEY_NONE ? "unknown" : key_type_name(cert->key);
+  switch (cert->key) {
+  case KEY_RSA:
+    return "RSA";
+  case KEY_RSA_PSS:
+    return "RSA-PSS";
+  case KEY_EC_P256:
+  case KEY_EC_P384:
+  case KEY_EC_P521:
+    return "EC";
+  case KEY_ED25519:
+    return "Ed25519";
+  case KEY_ED448:
+    return "Ed448";
+  default:
+    return "unknown";
+  }
 }
 
 int moat_cert_key_bits(const moat_cert *cert) {

@@ -61,8 +61,9 @@ static bool parse_v6(const char *s, size_t n, uint8_t out[16]) {
   }
   while (i < n) {
     /* A trailing IPv4 part. */
-    const char *dot = memchr(s + i, '.', n - i);
-    if (dot != NULL) {
+    const char *colon = memchr(s + i, ':', n - i);
+    size_t group = colon != NULL ? (size_t)(colon - (s + i)) : n - i;
+    if (memchr(s + i, '.', group) != NULL) {
       if (len > 12 || !parse_v4(s + i, n - i, buf + len)) {
         return false;
       }

@@ -105,6 +105,17 @@ static moat_err bundle_add_der(bundle *b, uint8_t *buf, size_t len,
   it.hash = x509_name_hash(it.name);
   it.der = buf;
   it.len = len;
+  /* The same object twice (a bundle and its split copies): keep one. */
+  const store_item *have = *out_kind == 1 ? b->certs : b->crls;
+  size_t nhave = *out_kind == 1 ? b->ncerts : b->ncrls;
+  for (size_t i = 0; i < nhave; i++) {
+    if (have[i].hash == it.hash && have[i].len == len &&
+        memcmp(have[i].der, buf, len) == 0) {
+      moat_free(buf);
+      *out_kind = 0;
+      return MOAT_OK;
+    }
+  }
   if (!grow((void **)&b->bufs, &b->bufs_cap, b->nbufs, sizeof(uint8_t *))) {
     moat_free(buf);
     return MOAT_ERR_NO_MEMORY;
@@ -482,7 +493,9 @@ moat_err x509_store_add_default(x509_store *s, char *detail, size_t cap) {
   if (file != NULL && file[0] != '\0') {
     loaded = x509_store_add_file(s, file, detail, cap) == MOAT_OK || loaded;
   }
-  if (dir != NULL && dir[0] != '\0') {
+  /* A directory is read only when no bundle file was loaded: on Debian
+   * (and with both variables pointing there) it holds the same roots. */
+  if (!loaded && dir != NULL && dir[0] != '\0') {
     /* A colon-separated list, as OpenSSL reads it. */
     char buf[4096];
     snprintf(buf, sizeof(buf), "%s", dir);
