@@ -324,6 +324,27 @@ MOAT_API moat_err moat_conn_verified_cert_der(const moat_conn *conn,
 MOAT_API long moat_conn_verify_code(const moat_conn *conn);
 MOAT_API const char *moat_conn_verify_message(const moat_conn *conn);
 
+/* ---- sessions (TLS 1.3 tickets, RFC 8446 4.6.1 and 2.2) ----------------------*/
+
+/* A client's connection keeps the newest ticket the server sent; take it
+ * after the handshake (and after reading, since tickets arrive after the
+ * handshake) and offer it on a later connection to resume with
+ * PSK + (EC)DHE.  NULL when no ticket arrived.  The caller frees it. */
+MOAT_API moat_session *moat_conn_get_session(moat_conn *conn);
+/* Client, before the handshake.  The connection keeps a reference. */
+MOAT_API moat_err moat_conn_set_session(moat_conn *conn, moat_session *session);
+MOAT_API void moat_session_free(moat_session *session);
+/* Creation time (seconds since the epoch) and lifetime in seconds. */
+MOAT_API int64_t moat_session_time(const moat_session *session);
+MOAT_API uint32_t moat_session_lifetime(const moat_session *session);
+MOAT_API const char *moat_session_cipher_name(const moat_session *session);
+/* Serialise to bytes and back (the bytes hold a secret: keep them safe). */
+MOAT_API moat_err moat_session_to_bytes(const moat_session *session,
+                                        uint8_t *out, size_t cap,
+                                        size_t *out_len);
+MOAT_API moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
+                                          moat_session **out);
+
 /* ---- certificates ---------------------------------------------------------*/
 
 /* A parsed certificate (an immutable view over its DER). */

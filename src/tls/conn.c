@@ -42,6 +42,7 @@ void hs_free(handshake *hs) {
   moat_free(hs->cookie);
   pubkey_free(hs->peer_key);
   ks_clear(&hs->ks);
+  moat_wipe(&hs->psk_state, sizeof(hs->psk_state));
   moat_free_wipe(hs, sizeof(*hs));
 }
 
@@ -62,6 +63,8 @@ void moat_conn_free(moat_conn *conn) {
   free_chain(conn->verified_chain, conn->verified_chain_len,
              &conn->verified_chain_num);
   moat_free(conn->verify_message);
+  moat_session_free(conn->session);
+  moat_wipe(conn->res_master, sizeof(conn->res_master));
   moat_context_free(conn->ctx);
   moat_free_wipe(conn, sizeof(*conn));
 }

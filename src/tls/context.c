@@ -50,7 +50,25 @@ moat_context *moat_context_new(moat_role role) {
   ctx->clock = moat_default_clock;
   ctx->rng = default_rng;
   pthread_mutex_init(&ctx->keylog_lock, NULL);
+  pthread_mutex_init(&ctx->ticket_lock, NULL);
+  ctx->ticket_lifetime = 7200;
   ctx->store = x509_store_new();
+  if (role == MOAT_ROLE_SERVER) {
+    /* A fresh ticket key per context (RFC 8446 4.6.1 leaves the format to
+     * the server). */
+    uint8_t key[32];
+    if (crypto_random(key, sizeof(key)) &&
+        crypto_random(ctx->ticket_key_id, sizeof(ctx->ticket_key_id))) {
+      ctx->ticket_aead = aead_new(aead_get(AEAD_AES_256_GCM), key, true);
+      ctx->ticket_aead_open =
+          aead_new(aead_get(AEAD_AES_256_GCM), key, false);
+    }
+    moat_wipe(key, sizeof(key));
+    if (ctx->ticket_aead == NULL || ctx->ticket_aead_open == NULL) {
+      moat_context_free(ctx);
+      return NULL;
+    }
+  }
   if (ctx->store == NULL) {
     moat_context_free(ctx);
     return NULL;
@@ -88,6 +106,9 @@ void moat_context_free(moat_context *ctx) {
     fclose(ctx->keylog_file);
   }
   pthread_mutex_destroy(&ctx->keylog_lock);
+  aead_free(ctx->ticket_aead);
+  aead_free(ctx->ticket_aead_open);
+  pthread_mutex_destroy(&ctx->ticket_lock);
   moat_free_wipe(ctx, sizeof(*ctx));
 }
 

@@ -151,6 +151,8 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   }
   memcpy(conn->c_ap, hs->ks.c_ap, sizeof(conn->c_ap));
   memcpy(conn->s_ap, hs->ks.s_ap, sizeof(conn->s_ap));
+  memcpy(conn->res_master, hs->ks.resumption, sizeof(conn->res_master));
+  conn->resumed = hs->psk_accepted;
   conn->hmac = hs->ks.hmac;
   hs->ks.hmac = NULL;
   /* Handshake bytes that arrived after the last message (tickets,
@@ -165,6 +167,9 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   hs_free(hs);
   conn->hs = NULL;
   conn->state = ST_CONNECTED;
+  if (conn->is_server && conn->ctx->num_tickets > 0) {
+    TRY(tls13_send_tickets(conn));
+  }
   conn->handshake_done = true;
   conn->release_when_idle = true;
   return MOAT_OK;

@@ -152,6 +152,13 @@ struct moat_context {
   FILE *keylog_file;
   pthread_mutex_t keylog_lock;
 
+  /* session tickets: this context's ticket key (RFC 8446 4.6.1) */
+  aead_ctx *ticket_aead;      /* seals */
+  aead_ctx *ticket_aead_open; /* opens */
+  pthread_mutex_t ticket_lock;
+  uint8_t ticket_key_id[4];
+  uint32_t ticket_lifetime;
+
   moat_sni_fn sni_cb;
   void *sni_arg;
   size_t num_tickets;
@@ -166,6 +173,31 @@ struct moat_context {
 moat_context *context_ref(moat_context *ctx);
 bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len);
 int64_t ctx_now(const moat_context *ctx);
+
+/* ---- sessions --------------------------------------------------------------*/
+
+struct moat_session {
+  atomic_int refs;
+  const tls_suite *suite;
+  int64_t created;   /* seconds since the epoch */
+  uint32_t lifetime; /* seconds */
+  uint32_t age_add;
+  uint8_t psk[HASH_MAX_LEN];
+  size_t psk_len;
+  uint8_t *ticket;
+  size_t ticket_len;
+};
+
+moat_session *session_new(void);
+moat_session *session_ref(moat_session *s);
+
+/* Server: seal a ticket for the state; open one. */
+moat_err ticket_seal(moat_conn *conn, const moat_session *state, uint8_t *out,
+                     size_t cap, size_t *out_len);
+/* false when the ticket is not ours, damaged or expired. */
+bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
+                 moat_session *out);
+#define TICKET_MAX 256
 
 /* ---- record layer ---------------------------------------------------------*/
 
@@ -267,6 +299,12 @@ typedef struct handshake {
 
   key_schedule ks;
   bool tickets_sent;
+
+  /* PSK resumption */
+  bool psk_offered;  /* client */
+  bool psk_accepted; /* both */
+  uint16_t psk_index;
+  moat_session psk_state; /* server: the ticket's state */
 } handshake;
 
 /* ---- connection ------------------------------------------------------------*/
@@ -320,6 +358,9 @@ struct moat_conn {
   uint8_t c_ap[HASH_MAX_LEN]; /* current traffic secrets (KeyUpdate) */
   uint8_t s_ap[HASH_MAX_LEN];
   hmac_ctx *hmac; /* kept for KeyUpdate */
+  uint8_t res_master[HASH_MAX_LEN]; /* resumption_master_secret */
+  uint8_t ticket_nonce;             /* server: next ticket's nonce */
+  moat_session *session; /* client: offered, then the newest ticket */
   bool key_update_pending;
   /* Release record buffers once drained (set when the handshake ends). */
   bool release_when_idle;
@@ -410,6 +451,10 @@ moat_err tls13_server_step(moat_conn *conn);
 moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body);
 moat_err tls13_send_key_update(moat_conn *conn, bool request_peer);
 moat_err tls13_enter_traffic(moat_conn *conn);
+moat_err tls13_send_tickets(moat_conn *conn);
+/* PSK binder (RFC 8446 4.2.11.2) over Transcript-Hash(truncated). */
+bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
+                uint8_t *out);
 
 /* the legal-message table (STYLE 4) */
 bool hs_message_legal(hs_state state, uint8_t type);

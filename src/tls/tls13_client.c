@@ -12,6 +12,8 @@ static moat_err send_msg(moat_conn *conn, builder *b) {
   return err;
 }
 
+static bool offered_suite(const moat_context *ctx, uint16_t code);
+
 /* C_START: build and send the ClientHello. */
 static moat_err c_start(moat_conn *conn) {
   const moat_context *ctx = conn->ctx;
@@ -31,6 +33,16 @@ static moat_err c_start(moat_conn *conn) {
   }
   hs->share_alg[0] = ctx->groups[0];
   hs->num_shares = 1;
+  moat_session *sess = conn->session;
+  if (sess != NULL && offered_suite(ctx, sess->suite->code) &&
+      ctx_now(ctx) - sess->created <= (int64_t)sess->lifetime) {
+    /* RFC 8446 2.2: offer the ticket; the early secret comes from it. */
+    if (!ks_init(&hs->ks, hash_get(sess->suite->hash), sess->psk,
+                 sess->psk_len)) {
+      return conn_fail(conn, MOAT_ERR_CRYPTO, "early secret");
+    }
+    hs->psk_offered = true;
+  }
   builder b;
   if (!bld_init_alloc(&b, 512)) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
@@ -185,6 +197,10 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
     }
     changed = true;
   }
+  if (hs->psk_offered &&
+      hash_get(conn->session->suite->hash) != hash_get(conn->suite->hash)) {
+    hs->psk_offered = false; /* RFC 8446 4.1.4: the PSK no longer fits */
+  }
   if (!changed) {
     /* RFC 8446 4.1.4: a retry that would change nothing. */
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
@@ -255,6 +271,25 @@ static moat_err c_wait_sh(moat_conn *conn) {
   }
   conn->group = hs->share_alg[idx];
   memcpy(hs->server_random, sh.random, TLS_RANDOM_LEN);
+  if (ext_has(&sh.ext, X_PRE_SHARED_KEY)) {
+    cursor p = sh.ext.data[X_PRE_SHARED_KEY];
+    uint16_t selected;
+    if (!cur_u16(&p, &selected) || !cur_done(&p)) {
+      moat_wipe(shared, sizeof(shared));
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed pre_shared_key in ServerHello");
+    }
+    /* RFC 8446 4.2.11: an identity we sent, with the PSK's hash. */
+    if (selected != 0 || hash_get(conn->session->suite->hash) !=
+                             hash_get(conn->suite->hash)) {
+      moat_wipe(shared, sizeof(shared));
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "the server selected PSK %u with suite %s, which does "
+                       "not fit the offered ticket",
+                       selected, conn->suite->name);
+    }
+    hs->psk_accepted = true;
+  }
   if (!hs->hrr_sent_or_seen) {
     TRY(start_transcript(conn, false));
   }
@@ -266,7 +301,8 @@ static moat_err c_wait_sh(moat_conn *conn) {
 
   const hash_alg *h = hash_get(conn->suite->hash);
   uint8_t th[HASH_MAX_LEN];
-  bool ok = hs_transcript_hash(conn, th) && ks_init(&hs->ks, h, NULL, 0) &&
+  bool ok = hs_transcript_hash(conn, th) &&
+            (hs->psk_accepted || ks_init(&hs->ks, h, NULL, 0)) &&
             ks_handshake(&hs->ks, shared, shared_len, th);
   moat_wipe(shared, sizeof(shared));
   if (!ok) {
@@ -300,6 +336,15 @@ static moat_err c_wait_ee(moat_conn *conn) {
   TRY(ee_parse(conn, body, offered));
   TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
   hs_consume_message(conn, cur_len(&whole));
+  if (conn->hs->psk_accepted) {
+    /* RFC 8446 2.2: the server is authenticated by the resumption PSK
+     * (its certificate was checked when the ticket was issued); its
+     * Finished proves it holds the PSK. */
+    conn->hs->proof_peer_cert = true;
+    conn->hs->proof_cert_verify = true;
+    conn->state = ST_C_WAIT_FINISHED;
+    return MOAT_OK;
+  }
   conn->state = ST_C_WAIT_CERT_CR;
   return MOAT_OK;
 }

@@ -263,13 +263,18 @@ static moat_err s_wait_ch(moat_conn *conn) {
     hs_consume_message(conn, cur_len(&whole));
     return hs_key_change_boundary(conn);
   }
-  if (conn->ctx->chain_num == 0 || conn->ctx->key == NULL) {
+  TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
+  if (!hs->psk_accepted &&
+      (conn->ctx->chain_num == 0 || conn->ctx->key == NULL)) {
     return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
                            ALERT_HANDSHAKE_FAILURE,
                            "the server has no certificate and key loaded");
   }
-  conn->our_sig = cv_choose_scheme(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
-  if (conn->our_sig == NULL) {
+  conn->our_sig =
+      hs->psk_accepted
+          ? NULL
+          : cv_choose_scheme(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
+  if (!hs->psk_accepted && conn->our_sig == NULL) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "no signature scheme the client accepts fits our %s key",
                      key_type_name(privkey_type(conn->ctx->key)));
@@ -316,7 +321,8 @@ static moat_err s_wait_ch(moat_conn *conn) {
   }
   uint8_t th[HASH_MAX_LEN];
   if (err == MOAT_OK &&
-      !(hs_transcript_hash(conn, th) && ks_init(&hs->ks, h, NULL, 0) &&
+      !(hs_transcript_hash(conn, th) &&
+        (hs->psk_accepted || ks_init(&hs->ks, h, NULL, 0)) &&
         ks_handshake(&hs->ks, shared, shared_len, th))) {
     err = conn_fail(conn, MOAT_ERR_CRYPTO, "handshake key derivation");
   }
@@ -334,6 +340,8 @@ static moat_err s_wait_ch(moat_conn *conn) {
   return MOAT_OK;
 }
 
+static moat_err s_send_finished(moat_conn *conn);
+
 /* S_SEND_FLIGHT: EncryptedExtensions [CertificateRequest] Certificate
  * CertificateVerify Finished. */
 static moat_err s_send_flight(moat_conn *conn) {
@@ -344,6 +352,12 @@ static moat_err s_send_flight(moat_conn *conn) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "EncryptedExtensions");
   }
   TRY(send_built(conn, &b, ee_build(conn, &b, conn->hostname != NULL)));
+  if (hs->psk_accepted) {
+    /* RFC 8446 2.2: the resumption PSK authenticates both sides. */
+    hs->proof_peer_cert = true;
+    hs->proof_cert_verify = true;
+    return s_send_finished(conn);
+  }
   if (ctx->verify_mode != MOAT_VERIFY_NONE) {
     if (!bld_init_alloc(&b, 256)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateRequest");
@@ -361,6 +375,18 @@ static moat_err s_send_flight(moat_conn *conn) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
   }
   TRY(send_built(conn, &b, cv_build(conn, &b, conn->our_sig)));
+  if (!hs->cert_requested) {
+    /* No client authentication by policy (CERT_NONE). */
+    hs->proof_peer_cert = true;
+    hs->proof_cert_verify = true;
+  }
+  return s_send_finished(conn);
+}
+
+/* Finished, then the traffic keys for writing. */
+static moat_err s_send_finished(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  builder b;
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));
   TRY(fin_build(conn, &b, hs->ks.s_hs));
@@ -376,11 +402,6 @@ static moat_err s_send_flight(moat_conn *conn) {
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
                   true));
   conn->state = hs->cert_requested ? ST_S_WAIT_CERT : ST_S_WAIT_FINISHED;
-  if (!hs->cert_requested) {
-    /* No client authentication by policy (CERT_NONE). */
-    hs->proof_peer_cert = true;
-    hs->proof_cert_verify = true;
-  }
   return MOAT_OK;
 }
 

@@ -307,6 +307,116 @@ static void test_verify_failures(void) {
   moat_context_free(sc);
 }
 
+static int64_t g_fake_now;
+static int64_t fake_clock(void *arg) {
+  (void)arg;
+  return g_fake_now;
+}
+
+/* Runs a full handshake and returns the client's session. */
+static moat_session *first_session(moat_context *cc, moat_context *sc) {
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(!moat_conn_session_reused(p.c));
+  CHECK(moat_conn_get_session(p.c) == NULL); /* tickets not read yet */
+  CHECK(echo(&p, "ticket please")); /* the client reads the tickets */
+  moat_session *s = moat_conn_get_session(p.c);
+  free_pair(&p);
+  return s;
+}
+
+static void test_resumption(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  moat_session *s = first_session(cc, sc);
+  CHECK(s != NULL);
+  if (s == NULL) {
+    return;
+  }
+  CHECK(strcmp(moat_session_cipher_name(s), "TLS_AES_128_GCM_SHA256") == 0);
+  CHECK(moat_session_lifetime(s) == 7200);
+  pair p;
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  moat_err se, ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_session_reused(p.c) && moat_conn_session_reused(p.s));
+  CHECK(moat_conn_peer_chain_len(p.c) == 0); /* no Certificate sent */
+  CHECK(echo(&p, "resumed"));
+  free_pair(&p);
+
+  /* serialised and restored */
+  uint8_t bytes[1024];
+  size_t n;
+  moat_session *s2 = NULL;
+  CHECK(moat_session_to_bytes(s, bytes, sizeof(bytes), &n) == MOAT_OK);
+  CHECK(moat_session_from_bytes(bytes, n, &s2) == MOAT_OK);
+  CHECK(moat_session_from_bytes(bytes, n - 1, &s2) != MOAT_OK ||
+        s2 != NULL);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.s));
+  free_pair(&p);
+  moat_session_free(s2);
+
+  /* a damaged ticket: the server falls back to a full handshake */
+  bytes[n - 5] ^= 1; /* inside the ticket */
+  CHECK(moat_session_from_bytes(bytes, n, &s2) == MOAT_OK);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
+  CHECK(moat_conn_peer_chain_len(p.c) == 2 || moat_conn_peer_chain_len(p.c) == 1);
+  free_pair(&p);
+  moat_session_free(s2);
+
+  /* a ticket from another server context is not accepted */
+  moat_context *sc2 = server_ctx("p256");
+  new_pair(&p, cc, sc2);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
+  free_pair(&p);
+  moat_context_free(sc2);
+
+  /* expired: the server refuses it (clock moved past the lifetime) */
+  g_fake_now = moat_session_time(s) + 7201;
+  moat_context_set_clock(sc, fake_clock, NULL);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
+  free_pair(&p);
+  moat_context_set_clock(sc, NULL, NULL);
+
+  /* resumption after a HelloRetryRequest */
+  CHECK(moat_context_set_groups(sc, "P-256") == MOAT_OK);
+  CHECK(moat_context_set_groups(cc, "X25519:P-256") == MOAT_OK);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_hello_retry(p.c) && moat_conn_session_reused(p.s) &&
+        moat_conn_session_reused(p.c));
+  CHECK(echo(&p, "retry and resume"));
+  free_pair(&p);
+
+  /* a session for a suite the client no longer offers is not sent */
+  CHECK(moat_context_set_ciphersuites(cc, "TLS_AES_256_GCM_SHA384") == MOAT_OK);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.c));
+  free_pair(&p);
+  moat_session_free(s);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 static void test_legal_table(void) {
   /* Each waiting state accepts exactly the messages RFC 8446 A allows. */
   CHECK(hs_message_legal(ST_C_WAIT_SH, HT_SERVER_HELLO));
@@ -340,6 +450,7 @@ int main(void) {
   test_client_cert();
   test_key_update_close();
   test_verify_failures();
+  test_resumption();
   pki_cleanup();
   return t_done("tls13");
 }

@@ -102,4 +102,14 @@ moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
 bool ext_cookie_build(builder *b, const uint8_t *cookie, size_t len);
 moat_err ext_cookie_parse(moat_conn *conn, cursor data, cursor *out_cookie);
 
+/* pre_shared_key + psk_key_exchange_modes (RFC 8446 4.2.9, 4.2.11) */
+bool ext_psk_build_ch(moat_conn *conn, builder *b);
+/* Client: fill in the binder of a built ClientHello (msg is the whole
+ * message). */
+moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len);
+/* Server: accept the first identity whose ticket opens and whose binder
+ * verifies; sets hs->psk_accepted and leaves the early secret in hs->ks. */
+moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
+                        const tls_suite *suite);
+
 #endif

@@ -70,10 +70,16 @@ moat_err ch_build(moat_conn *conn, builder *b) {
     ext_cookie_build(b, hs->cookie, hs->cookie_len);
     bld_close(b);
   }
+  if (hs->psk_offered) {
+    ext_psk_build_ch(conn, b); /* last (RFC 8446 4.2.11) */
+  }
   bld_close(b);
   msg_close(b);
   if (!bld_finish(b)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "building the ClientHello");
+  }
+  if (hs->psk_offered) {
+    return ext_psk_patch_binder(conn, bld_data(b), bld_len(b));
   }
   return MOAT_OK;
 }

@@ -1,5 +1,8 @@
-/* NewSessionTicket (RFC 8446 4.6.1).  The client checks the message; this
- * version of moat does not resume sessions, so the ticket is dropped. */
+/* NewSessionTicket (RFC 8446 4.6.1): the client keeps the newest ticket
+ * as its session.  (The server builds tickets in session.c.) */
+#include <string.h>
+
+#include "base/mem.h"
 #include "tls/msg/msg.h"
 
 moat_err nst_parse(moat_conn *conn, cursor body) {
@@ -18,5 +21,33 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "ticket lifetime %u exceeds seven days", lifetime);
   }
-  return ext_parse_block(conn, exts, M_NST, 0, &set);
+  TRY(ext_parse_block(conn, exts, M_NST, 0, &set));
+  if (lifetime == 0) {
+    return MOAT_OK; /* RFC 8446 4.6.1: do not use it */
+  }
+  const hash_alg *h = hash_get(conn->suite->hash);
+  moat_session *s = session_new();
+  uint8_t *ticket_copy = moat_memdup(cur_data(&ticket), cur_len(&ticket));
+  if (s == NULL || ticket_copy == NULL) {
+    moat_session_free(s);
+    moat_free(ticket_copy);
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
+  }
+  s->suite = conn->suite;
+  s->created = ctx_now(conn->ctx);
+  s->lifetime = lifetime;
+  s->age_add = age_add;
+  s->ticket = ticket_copy;
+  s->ticket_len = cur_len(&ticket);
+  s->psk_len = h->len;
+  /* RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
+   * "resumption", ticket_nonce, Hash.length) */
+  if (!hkdf_expand_label(conn->hmac, conn->res_master, h->len, "resumption",
+                         cur_data(&nonce), cur_len(&nonce), s->psk, h->len)) {
+    moat_session_free(s);
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
+  }
+  moat_session_free(conn->session);
+  conn->session = s;
+  return MOAT_OK;
 }

@@ -29,7 +29,8 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
   out->has_extensions = true;
   /* What the client offered in every ClientHello. */
   uint32_t offered = (1u << X_SUPPORTED_VERSIONS) | (1u << X_KEY_SHARE) |
-                     (1u << X_COOKIE);
+                     (1u << X_COOKIE) |
+                     (conn->hs->psk_offered ? 1u << X_PRE_SHARED_KEY : 0);
   return ext_parse_block(conn, exts, out->is_hrr ? M_HRR : M_SH, offered,
                          &out->ext);
 }
@@ -60,6 +61,12 @@ moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,
     bld_close(b);
   }
   bld_close(b);
+  if (!hrr && hs->psk_accepted) {
+    bld_u16(b, EXT_PRE_SHARED_KEY);
+    bld_open16(b);
+    bld_u16(b, hs->psk_index);
+    bld_close(b);
+  }
   if (hrr && cookie != NULL) {
     bld_u16(b, EXT_COOKIE);
     bld_open16(b);

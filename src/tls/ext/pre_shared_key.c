@@ -1,0 +1,145 @@
+/* pre_shared_key and psk_key_exchange_modes (RFC 8446 4.2.9, 4.2.11):
+ * resumption with tickets, PSK with (EC)DHE only. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/ext/ext.h"
+
+#define PSK_DHE_KE 1
+
+bool ext_psk_build_ch(moat_conn *conn, builder *b) {
+  const moat_session *s = conn->session;
+  size_t hlen = hash_get(s->suite->hash)->len;
+  /* RFC 8446 4.2.11.1: ticket age in milliseconds plus age_add. */
+  int64_t age_s = ctx_now(conn->ctx) - s->created;
+  uint32_t age_ms = age_s > 0 ? (uint32_t)(age_s * 1000) : 0;
+  bld_u16(b, EXT_PSK_KEY_EXCHANGE_MODES);
+  bld_open16(b);
+  bld_open8(b);
+  bld_u8(b, PSK_DHE_KE);
+  bld_close(b);
+  bld_close(b);
+  bld_u16(b, EXT_PRE_SHARED_KEY); /* must be the last extension */
+  bld_open16(b);
+  bld_open16(b); /* identities */
+  bld_open16(b);
+  bld_bytes(b, s->ticket, s->ticket_len);
+  bld_close(b);
+  bld_u32(b, age_ms + s->age_add);
+  bld_close(b);
+  bld_open16(b); /* binders, filled in by ext_psk_patch_binder */
+  bld_open8(b);
+  bld_zeros(b, hlen);
+  bld_close(b);
+  bld_close(b);
+  return bld_close(b);
+}
+
+/* Transcript-Hash over what precedes the truncated ClientHello (after a
+ * HelloRetryRequest: message_hash and the retry) and the truncated
+ * ClientHello itself. */
+static bool truncated_hash(moat_conn *conn, const hash_alg *h,
+                           const uint8_t *msg, size_t trunc_len,
+                           uint8_t *out) {
+  handshake *hs = conn->hs;
+  if (hs->transcript == NULL) {
+    return hash_oneshot(h, msg, trunc_len, out);
+  }
+  hash_ctx *copy = hash_new(h);
+  bool ok = copy != NULL && hash_copy(copy, hs->transcript) &&
+            hash_update(copy, msg, trunc_len) && hash_final(copy, out);
+  hash_free(copy);
+  return ok;
+}
+
+moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hs->ks.hash;
+  size_t tail = 2 + 1 + h->len; /* binders list: one binder */
+  uint8_t th[HASH_MAX_LEN];
+  if (len < tail + 4 || !truncated_hash(conn, h, msg, len - tail, th) ||
+      !psk_binder(&hs->ks, th, msg + len - h->len)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "computing the PSK binder");
+  }
+  return MOAT_OK;
+}
+
+moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
+                        const tls_suite *suite) {
+  handshake *hs = conn->hs;
+  if (!ext_has(ext, X_PRE_SHARED_KEY)) {
+    return MOAT_OK;
+  }
+  /* RFC 8446 4.2.9: pre_shared_key needs psk_key_exchange_modes. */
+  if (!ext_has(ext, X_PSK_KEY_EXCHANGE_MODES)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "pre_shared_key without psk_key_exchange_modes");
+  }
+  cursor modes_ext = ext->data[X_PSK_KEY_EXCHANGE_MODES], modes;
+  if (!cur_prefixed8(&modes_ext, &modes) || !cur_done(&modes_ext) ||
+      cur_done(&modes)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed psk_key_exchange_modes");
+  }
+  bool dhe = false;
+  uint8_t m;
+  while (cur_u8(&modes, &m)) {
+    dhe |= m == PSK_DHE_KE;
+  }
+  cursor psk = ext->data[X_PRE_SHARED_KEY], ids, binders;
+  if (!cur_prefixed16(&psk, &ids) || !cur_prefixed16(&psk, &binders) ||
+      !cur_done(&psk) || cur_done(&ids) || cur_done(&binders)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed pre_shared_key");
+  }
+  /* The binders are the last bytes of the ClientHello. */
+  size_t tail = 2 + cur_len(&binders);
+  if (cur_data(&binders) + cur_len(&binders) !=
+      cur_data(&whole) + cur_len(&whole)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "pre_shared_key is not the last extension");
+  }
+  const hash_alg *h = hash_get(suite->hash);
+  uint16_t index = 0;
+  while (!cur_done(&ids)) {
+    cursor id, binder;
+    uint32_t age;
+    if (!cur_prefixed16(&ids, &id) || !cur_u32(&ids, &age) ||
+        cur_done(&id) || !cur_prefixed8(&binders, &binder) ||
+        cur_len(&binder) < 32) {
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed PSK identity or binder %u", index);
+    }
+    moat_session st;
+    memset(&st, 0, sizeof(st));
+    if (dhe && !hs->psk_accepted &&
+        ticket_open(conn, cur_data(&id), cur_len(&id), &st) &&
+        hash_get(st.suite->hash) == h) {
+      uint8_t th[HASH_MAX_LEN], want[HASH_MAX_LEN];
+      if (!ks_init(&hs->ks, h, st.psk, st.psk_len) ||
+          !truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail,
+                          th) ||
+          !psk_binder(&hs->ks, th, want)) {
+        moat_wipe(&st, sizeof(st));
+        return conn_fail(conn, MOAT_ERR_CRYPTO, "checking a PSK binder");
+      }
+      bool ok = cur_len(&binder) == h->len &&
+                ct_eq(want, cur_data(&binder), h->len);
+      if (!ok) {
+        moat_wipe(&st, sizeof(st));
+        /* RFC 8446 4.2.11: a binder that does not verify is fatal. */
+        return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
+                         "the PSK binder for identity %u is wrong", index);
+      }
+      hs->psk_accepted = true;
+      hs->psk_index = index;
+      hs->psk_state = st;
+    }
+    moat_wipe(&st, sizeof(st));
+    index++;
+  }
+  if (!cur_done(&binders)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "pre_shared_key has more binders than identities");
+  }
+  return MOAT_OK;
+}

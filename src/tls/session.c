@@ -1,0 +1,241 @@
+/* Sessions and tickets (RFC 8446 4.6.1, 2.2).  A server's ticket is its
+ * own state sealed with the context's ticket key (AES-256-GCM); a client's
+ * session is the ticket plus the PSK it stands for. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/tls.h"
+
+#define SESSION_FORMAT 1
+
+moat_session *session_new(void) {
+  moat_session *s = moat_calloc(1, sizeof(*s));
+  if (s != NULL) {
+    atomic_init(&s->refs, 1);
+  }
+  return s;
+}
+
+moat_session *session_ref(moat_session *s) {
+  atomic_fetch_add(&s->refs, 1);
+  return s;
+}
+
+void moat_session_free(moat_session *s) {
+  if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1) {
+    return;
+  }
+  moat_free(s->ticket);
+  moat_free_wipe(s, sizeof(*s));
+}
+
+int64_t moat_session_time(const moat_session *s) { return s->created; }
+uint32_t moat_session_lifetime(const moat_session *s) { return s->lifetime; }
+const char *moat_session_cipher_name(const moat_session *s) {
+  return s->suite->name;
+}
+
+moat_session *moat_conn_get_session(moat_conn *conn) {
+  if (conn->is_server || conn->session == NULL ||
+      conn->session->ticket == NULL) {
+    return NULL;
+  }
+  return session_ref(conn->session);
+}
+
+moat_err moat_conn_set_session(moat_conn *conn, moat_session *session) {
+  if (conn->is_server || conn->state != ST_C_START) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  if (session != NULL && session->ticket == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  moat_session_free(conn->session);
+  conn->session = session ? session_ref(session) : NULL;
+  return MOAT_OK;
+}
+
+/* The state both formats share. */
+static bool state_build(builder *b, const moat_session *s) {
+  bld_u8(b, SESSION_FORMAT);
+  bld_u16(b, s->suite->code);
+  bld_u64(b, (uint64_t)s->created);
+  bld_u32(b, s->lifetime);
+  bld_u32(b, s->age_add);
+  bld_open8(b);
+  bld_bytes(b, s->psk, s->psk_len);
+  return bld_close(b);
+}
+
+static bool state_parse(cursor *c, moat_session *s) {
+  uint8_t format;
+  uint16_t suite;
+  uint64_t created;
+  cursor psk;
+  if (!cur_u8(c, &format) || format != SESSION_FORMAT || !cur_u16(c, &suite) ||
+      !cur_u64(c, &created) || !cur_u32(c, &s->lifetime) ||
+      !cur_u32(c, &s->age_add) || !cur_prefixed8(c, &psk)) {
+    return false;
+  }
+  s->suite = suite_by_code(suite);
+  if (s->suite == NULL || cur_len(&psk) == 0 ||
+      cur_len(&psk) != hash_get(s->suite->hash)->len) {
+    return false;
+  }
+  s->created = (int64_t)created;
+  s->psk_len = cur_len(&psk);
+  memcpy(s->psk, cur_data(&psk), s->psk_len);
+  return true;
+}
+
+moat_err moat_session_to_bytes(const moat_session *session, uint8_t *out,
+                               size_t cap, size_t *out_len) {
+  builder b;
+  bld_init_fixed(&b, out, cap);
+  state_build(&b, session);
+  bld_open16(&b);
+  bld_bytes(&b, session->ticket, session->ticket_len);
+  bld_close(&b);
+  if (!bld_finish(&b)) {
+    return MOAT_ERR_INVALID_ARGUMENT; /* too small */
+  }
+  *out_len = bld_len(&b);
+  return MOAT_OK;
+}
+
+moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
+                                 moat_session **out) {
+  cursor c = cur_make(data, len), ticket;
+  moat_session *s = session_new();
+  if (s == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  if (!state_parse(&c, s) || !cur_prefixed16(&c, &ticket) ||
+      cur_len(&ticket) == 0 || !cur_done(&c)) {
+    moat_session_free(s);
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  s->ticket = moat_memdup(cur_data(&ticket), cur_len(&ticket));
+  if (s->ticket == NULL) {
+    moat_session_free(s);
+    return MOAT_ERR_NO_MEMORY;
+  }
+  s->ticket_len = cur_len(&ticket);
+  *out = s;
+  return MOAT_OK;
+}
+
+/* ticket = key_id(4) || nonce(12) || AEAD(state) || tag */
+moat_err ticket_seal(moat_conn *conn, const moat_session *state, uint8_t *out,
+                     size_t cap, size_t *out_len) {
+  moat_context *ctx = conn->ctx;
+  uint8_t plain[128];
+  builder b;
+  bld_init_fixed(&b, plain, sizeof(plain));
+  if (!state_build(&b, state) || !bld_finish(&b) ||
+      cap < 4 + AEAD_NONCE_LEN + bld_len(&b) + AEAD_TAG_LEN) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "ticket state");
+  }
+  memcpy(out, ctx->ticket_key_id, 4);
+  uint8_t *nonce = out + 4;
+  if (!ctx_random(ctx, nonce, AEAD_NONCE_LEN)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+  }
+  pthread_mutex_lock(&ctx->ticket_lock);
+  bool ok = aead_seal(ctx->ticket_aead, nonce, out, 4, plain, bld_len(&b),
+                      out + 4 + AEAD_NONCE_LEN);
+  pthread_mutex_unlock(&ctx->ticket_lock);
+  moat_wipe(plain, sizeof(plain));
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "sealing a ticket");
+  }
+  *out_len = 4 + AEAD_NONCE_LEN + bld_len(&b) + AEAD_TAG_LEN;
+  return MOAT_OK;
+}
+
+bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
+                 moat_session *out) {
+  moat_context *ctx = conn->ctx;
+  uint8_t plain[TICKET_MAX];
+  if (ctx->ticket_aead_open == NULL ||
+      len < 4 + AEAD_NONCE_LEN + AEAD_TAG_LEN || len > TICKET_MAX ||
+      memcmp(ticket, ctx->ticket_key_id, 4) != 0) {
+    return false;
+  }
+  size_t clen = len - 4 - AEAD_NONCE_LEN;
+  pthread_mutex_lock(&ctx->ticket_lock);
+  bool ok = aead_open(ctx->ticket_aead_open, ticket + 4, ticket, 4,
+                      ticket + 4 + AEAD_NONCE_LEN, clen, plain);
+  pthread_mutex_unlock(&ctx->ticket_lock);
+  if (!ok) {
+    return false;
+  }
+  cursor c = cur_make(plain, clen - AEAD_TAG_LEN);
+  ok = state_parse(&c, out) && cur_done(&c);
+  moat_wipe(plain, sizeof(plain));
+  if (!ok) {
+    return false;
+  }
+  int64_t now = ctx_now(ctx);
+  /* RFC 8446 4.6.1: never use a ticket past its lifetime. */
+  return now >= out->created && now - out->created <= (int64_t)out->lifetime;
+}
+
+/* RFC 8446 4.6.1: send tickets after the client's Finished. */
+moat_err tls13_send_tickets(moat_conn *conn) {
+  const hash_alg *h = hash_get(conn->suite->hash);
+  for (size_t i = 0; i < conn->ctx->num_tickets; i++) {
+    moat_session st;
+    memset(&st, 0, sizeof(st));
+    st.suite = conn->suite;
+    st.created = ctx_now(conn->ctx);
+    st.lifetime = conn->ctx->ticket_lifetime;
+    uint8_t nonce = conn->ticket_nonce++;
+    if (!ctx_random(conn->ctx, (uint8_t *)&st.age_add, sizeof(st.age_add)) ||
+        !hkdf_expand_label(conn->hmac, conn->res_master, h->len, "resumption",
+                           &nonce, 1, st.psk, h->len)) {
+      return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
+    }
+    st.psk_len = h->len;
+    uint8_t ticket[TICKET_MAX];
+    size_t ticket_len;
+    moat_err err = ticket_seal(conn, &st, ticket, sizeof(ticket), &ticket_len);
+    moat_wipe(&st, sizeof(st));
+    TRY(err);
+    uint8_t msg[TICKET_MAX + 32];
+    builder b;
+    bld_init_fixed(&b, msg, sizeof(msg));
+    bld_u8(&b, HT_NEW_SESSION_TICKET);
+    bld_open24(&b);
+    bld_u32(&b, conn->ctx->ticket_lifetime);
+    bld_u32(&b, st.age_add);
+    bld_open8(&b);
+    bld_u8(&b, nonce);
+    bld_close(&b);
+    bld_open16(&b);
+    bld_bytes(&b, ticket, ticket_len);
+    bld_close(&b);
+    bld_u16(&b, 0); /* no extensions */
+    bld_close(&b);
+    if (!bld_finish(&b)) {
+      return conn_fail(conn, MOAT_ERR_INTERNAL, "building NewSessionTicket");
+    }
+    TRY(rec_write(conn, CT_HANDSHAKE, msg, bld_len(&b)));
+  }
+  return MOAT_OK;
+}
+
+/* RFC 8446 4.2.11.2: binder_key = Derive-Secret(Early Secret, "res binder",
+ * ""); the binder is the Finished computation with it.  ks holds the early
+ * secret (ks_init with the PSK). */
+bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
+                uint8_t *out) {
+  const hash_alg *h = ks->hash;
+  uint8_t empty[HASH_MAX_LEN], binder_key[HASH_MAX_LEN];
+  bool ok = hash_oneshot(h, NULL, 0, empty) &&
+            derive_secret(h, ks->hmac, ks->secret, "res binder", empty,
+                          binder_key) &&
+            ks_finished(ks, binder_key, transcript_hash, out);
+  moat_wipe(binder_key, sizeof(binder_key));
+  return ok;
+}
