@@ -244,7 +244,7 @@ static int relay(moat_conn *conn, int fd, bool quiet) {
     /* stdin ended: say so with close_notify, keep reading the answer. */
     stdin_open = false;
     sent_close = true;
-    e = moat_conn_shutdown(conn);
+    e = util_send_close_notify(conn);
     if (e != MOAT_OK && e != MOAT_ERR_WANT_READ && e != MOAT_ERR_WANT_WRITE) {
       util_describe_error(conn, e, msg, sizeof(msg));
       fprintf(stderr, "moat: shutdown failed: %s\n", msg);

@@ -6,22 +6,24 @@
 #include "tools.h"
 
 static void usage(FILE *f) {
-  fprintf(f,
-          "moat " MOAT_VERSION_STRING " - TLS 1.3 client, server and tools\n"
-          "\n"
-          "usage: moat COMMAND [options]\n"
-          "\n"
-          "  client HOST:PORT   connect, print the handshake, relay stdin/stdout\n"
-          "  server --port P    serve on 127.0.0.1 (echo or a small HTTP page)\n"
-          "  demo               CA + server + client on loopback, with a summary\n"
-          "  verify LEAF.pem    build and validate a certificate chain\n"
-          "  cert show FILE     print a certificate readably\n"
-          "\n"
-          "'moat COMMAND --help' describes each command's options.\n");
+  fprintf(
+      f,
+      "moat " MOAT_VERSION_STRING " - TLS 1.3 client, server and tools\n"
+      "\n"
+      "usage: moat COMMAND [options]\n"
+      "\n"
+      "  client HOST:PORT   connect, print the handshake, relay stdin/stdout\n"
+      "  server --port P    serve on 127.0.0.1 (echo or a small HTTP page)\n"
+      "  demo               CA + server + client on loopback, with a summary\n"
+      "  verify LEAF.pem    build and validate a certificate chain\n"
+      "  cert show FILE     print a certificate readably\n"
+      "\n"
+      "'moat COMMAND --help' describes each command's options.\n");
 }
 
 int main(int argc, char **argv) {
-  if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+  if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
+      strcmp(argv[1], "-h") == 0) {
     usage(argc < 2 ? stderr : stdout);
     return argc < 2 ? 2 : 0;
   }

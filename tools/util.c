@@ -232,6 +232,52 @@ moat_err util_step_shutdown(moat_conn *conn, void *arg) {
   return moat_conn_shutdown(conn);
 }
 
+/* A transport that sends through another one and never receives. */
+struct send_only {
+  const moat_transport *inner;
+  void *inner_arg;
+};
+
+static long send_only_send(void *arg, const uint8_t *data, size_t len,
+                           bool *out_would_block) {
+  struct send_only *so = arg;
+  return so->inner->send(so->inner_arg, data, len, out_would_block);
+}
+
+static long send_only_recv(void *arg, uint8_t *out, size_t cap,
+                           bool *out_would_block) {
+  (void)arg;
+  (void)out;
+  (void)cap;
+  *out_would_block = true;
+  return -1;
+}
+
+moat_err util_send_close_notify(moat_conn *conn) {
+  static const moat_transport send_only_transport = {
+      .send = send_only_send,
+      .recv = send_only_recv,
+  };
+  struct send_only so;
+  so.inner = moat_conn_get_transport(conn, &so.inner_arg);
+  if (so.inner == NULL) {
+    return moat_conn_shutdown(conn);
+  }
+  int fd = moat_conn_fd(conn);
+  if (fd >= 0) {
+    util_set_nonblocking(fd, false); /* let the alert go out whole */
+  }
+  moat_err e = moat_conn_set_transport(conn, &send_only_transport, &so);
+  if (e == MOAT_OK) {
+    e = moat_conn_shutdown(conn);
+    moat_conn_set_transport(conn, so.inner, so.inner_arg);
+  }
+  if (fd >= 0) {
+    util_set_nonblocking(fd, true);
+  }
+  return e;
+}
+
 moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
                         size_t len) {
   size_t written = 0;
@@ -306,13 +352,25 @@ void util_describe_error(const moat_conn *conn, moat_err err, char *out,
   bool by_us = false;
   char alert_txt[96] = "";
   const char *detail = conn != NULL ? moat_conn_error_detail(conn) : NULL;
-  if (conn != NULL && moat_conn_alert(conn, &alert, &by_us)) {
+  if (conn != NULL && moat_conn_alert(conn, &alert, &by_us) &&
+      (detail == NULL || moat_alert_name(alert) == NULL ||
+       strstr(detail, moat_alert_name(alert)) == NULL)) {
     snprintf(alert_txt, sizeof(alert_txt), "; alert %s (%d) %s",
              util_or_dash(moat_alert_name(alert)), alert,
              by_us ? "sent" : "received");
   }
-  snprintf(out, cap, "%s [%s]: %s%s%s%s", moat_err_name(err),
-           moat_err_class_name(moat_err_get_class(err)), moat_err_message(err),
-           detail != NULL && detail[0] ? ": " : "",
-           detail != NULL ? detail : "", alert_txt);
+  char verify_txt[320] = "";
+  long vc = conn != NULL ? moat_conn_verify_code(conn) : 0;
+  const char *vmsg = conn != NULL ? moat_conn_verify_message(conn) : NULL;
+  if (vc != 0 && vmsg != NULL && detail != NULL && strstr(detail, vmsg)) {
+    snprintf(verify_txt, sizeof(verify_txt), "; verify result %ld", vc);
+  } else if (vc != 0) {
+    snprintf(verify_txt, sizeof(verify_txt), "; verify result %ld (%s)", vc,
+             util_or_dash(vmsg));
+  }
+  /* The detail, when there is one, already says more than the message. */
+  snprintf(out, cap, "%s [%s]: %s%s%s", moat_err_name(err),
+           moat_err_class_name(moat_err_get_class(err)),
+           detail != NULL && detail[0] ? detail : moat_err_message(err),
+           verify_txt, alert_txt);
 }

@@ -45,6 +45,15 @@ moat_err util_drive(moat_conn *conn, int fd, util_step_fn step, void *arg,
 moat_err util_step_handshake(moat_conn *conn, void *arg);
 moat_err util_step_shutdown(moat_conn *conn, void *arg);
 
+/* Sends close_notify without reading: unlike moat_conn_shutdown(), which
+ * discards application data that arrives while it waits for the peer's
+ * close_notify, this leaves the socket's unread bytes for moat_conn_read(),
+ * so a client can half-close and still receive the rest of the answer
+ * (RFC 8446 6.1: closing the write side does not affect the read side).
+ * Call it only after moat_conn_read() reported want-read.  Returns MOAT_OK
+ * (the peer's close_notify had already come) or MOAT_ERR_WANT_READ. */
+moat_err util_send_close_notify(moat_conn *conn);
+
 /* Writes all of data: the socket is blocking for the duration. */
 moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
                         size_t len);
