@@ -1,0 +1,63 @@
+/* The client's receive path under arbitrary server bytes.
+ *
+ * data[0] & 1: verify the server against the embedded CA (else verify
+ * mode NONE).  data[0] & 2: "deep" mode: a real moat server answers the
+ * client's ClientHello, the client takes the real ServerHello, and the
+ * operations (fuzz/common.h) then stand in for the rest of the server's
+ * flight, protected with the real handshake keys; otherwise the
+ * operations start right after the ClientHello, in the clear. */
+#include "common.h"
+
+static moat_context *g_client[2];
+static moat_context *g_server;
+
+static void setup(void) {
+  if (g_server == NULL) {
+    g_client[0] = fz_context(MOAT_ROLE_CLIENT, false, NULL);
+    g_client[1] = fz_context(MOAT_ROLE_CLIENT, true, NULL);
+    g_server = fz_context(MOAT_ROLE_SERVER, false, NULL);
+  }
+}
+
+/* Gives the client the real ServerHello (the first record the server
+ * wrote) so that it derives the handshake keys. */
+static void real_server_hello(moat_conn *c) {
+  moat_conn *s = moat_conn_new(g_server);
+  if (s == NULL) {
+    abort();
+  }
+  fz_shuttle(c, s);
+  (void)moat_conn_handshake(s);
+  static uint8_t flight[65536];
+  size_t n = 0;
+  moat_conn_take_output(s, flight, sizeof(flight), &n);
+  if (n >= TLS_RECORD_HEADER) {
+    size_t rec = TLS_RECORD_HEADER + ((size_t)flight[3] << 8 | flight[4]);
+    fz_feed(c, flight, rec < n ? rec : n);
+  }
+  moat_conn_free(s);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  setup();
+  if (size < 1) {
+    return 0;
+  }
+  bool verify = data[0] & 1, deep = data[0] & 2;
+  moat_conn *c = moat_conn_new(g_client[verify]);
+  if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK) {
+    abort();
+  }
+  (void)moat_conn_handshake(c); /* the ClientHello */
+  if (deep) {
+    real_server_hello(c);
+  } else {
+    fz_discard_output(c);
+  }
+  fz_inj in;
+  fz_inj_init(&in, c, g_server->key);
+  fz_run_ops(&in, cur_make(data + 1, size - 1));
+  fz_inj_clear(&in);
+  moat_conn_free(c);
+  return 0;
+}

@@ -1,0 +1,29 @@
+/* cert_parse on arbitrary Certificate bodies (RFC 8446 4.4.2): the first
+ * byte is the expected certificate_request_context length (0..3, the
+ * context bytes are "ctx"), then the body; the leaf of an accepted chain
+ * goes through cert_leaf_pubkey. */
+#include "common.h"
+
+static moat_context *g_ctx;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  if (g_ctx == NULL) {
+    g_ctx = fz_context(MOAT_ROLE_CLIENT, false, NULL);
+  }
+  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  cursor body = cur_make(data, size);
+  uint8_t n = 0;
+  bool empty = false;
+  if (cur_u8(&body, &n) &&
+      cert_parse(conn, body, (const uint8_t *)"ctx", n % 4, &empty) ==
+          MOAT_OK &&
+      !empty) {
+    pubkey *key = NULL;
+    if (cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
+                         &key) == MOAT_OK) {
+      pubkey_free(key);
+    }
+  }
+  moat_conn_free(conn);
+  return 0;
+}

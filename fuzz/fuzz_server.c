@@ -1,0 +1,49 @@
+/* The server's receive path under arbitrary client bytes.
+ *
+ * data[0] & 1: the server requires a client certificate and verifies it
+ * against the embedded CA (else verify mode NONE).  data[0] & 2: "deep"
+ * mode: a real moat client sends the ClientHello, the server answers with
+ * its flight, and the operations (fuzz/common.h) then stand in for the
+ * client's second flight, protected with the real handshake keys;
+ * otherwise the operations are the client's first bytes (a ClientHello in
+ * a handshake record, op 2, is the usual start). */
+#include "common.h"
+
+static moat_context *g_server[2];
+static moat_context *g_client;
+
+static void setup(void) {
+  if (g_client == NULL) {
+    g_server[0] = fz_context(MOAT_ROLE_SERVER, false, NULL);
+    g_server[1] = fz_context(MOAT_ROLE_SERVER, true, NULL);
+    g_client = fz_context(MOAT_ROLE_CLIENT, false, NULL);
+  }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+  setup();
+  if (size < 1) {
+    return 0;
+  }
+  bool verify = data[0] & 1, deep = data[0] & 2;
+  moat_conn *s = moat_conn_new(g_server[verify]);
+  if (s == NULL) {
+    abort();
+  }
+  if (deep) {
+    moat_conn *c = moat_conn_new(g_client);
+    if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK) {
+      abort();
+    }
+    (void)moat_conn_handshake(c);
+    fz_shuttle(c, s);
+    fz_drive(s);
+    moat_conn_free(c);
+  }
+  fz_inj in;
+  fz_inj_init(&in, s, g_client->key);
+  fz_run_ops(&in, cur_make(data + 1, size - 1));
+  fz_inj_clear(&in);
+  moat_conn_free(s);
+  return 0;
+}
