@@ -1,13 +1,19 @@
-/* Hashes over libcrypto's EVP_MD, fetched once per process.
+/* Hashes: SHA-1 and SHA-2 over libcrypto's plain SHA contexts.
  *
- * A hash_ctx keeps two EVP_MD_CTX: the running state and a scratch one
- * that hash_peek copies into and finishes, so a transcript hash can be
- * read at any point without disturbing it. */
-#include <openssl/err.h>
+ * libcrypto 3.0 marks SHA256_Init and friends deprecated in favour of
+ * EVP_MD_CTX, but an EVP_MD_CTX frees and reallocates its provider state
+ * on every init and every copy, and dispatches each update through the
+ * provider.  The transcript hash is peeked at a dozen times per handshake
+ * and HKDF restarts HMAC states dozens of times; with the plain contexts a
+ * copy is a struct assignment and nothing allocates.  The contexts are
+ * the same code libcrypto's default provider runs underneath. */
+#undef OPENSSL_NO_DEPRECATED
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+#include <string.h>
 
 #include "base/mem.h"
 #include "crypto/crypto.h"
-#include "crypto/ossl_common.h"
 
 static const hash_alg k_hashes[] = {
     {HASH_SHA1, "SHA1", 20, 64},
@@ -16,24 +22,74 @@ static const hash_alg k_hashes[] = {
     {HASH_SHA512, "SHA512", 64, 128},
 };
 
+typedef union sha_state {
+  SHA_CTX sha1;
+  SHA256_CTX sha256;
+  SHA512_CTX sha512; /* also SHA-384 */
+} sha_state;
+
 struct hash_ctx {
   const hash_alg *alg;
-  const EVP_MD *md;
-  EVP_MD_CTX *run;
-  EVP_MD_CTX *scratch;
+  sha_state st;
 };
 
 const hash_alg *hash_get(hash_id id) {
   for (size_t i = 0; i < sizeof(k_hashes) / sizeof(k_hashes[0]); i++) {
     if (k_hashes[i].id == id) {
-      return ossl_md(id) != NULL ? &k_hashes[i] : NULL;
+      return &k_hashes[i];
     }
   }
   return NULL;
 }
 
+static bool st_init(hash_id id, sha_state *st) {
+  switch (id) {
+  case HASH_SHA1:
+    return SHA1_Init(&st->sha1) == 1;
+  case HASH_SHA256:
+    return SHA256_Init(&st->sha256) == 1;
+  case HASH_SHA384:
+    return SHA384_Init(&st->sha512) == 1;
+  case HASH_SHA512:
+    return SHA512_Init(&st->sha512) == 1;
+  default:
+    return false;
+  }
+}
+
+static bool st_update(hash_id id, sha_state *st, const uint8_t *data,
+                      size_t len) {
+  switch (id) {
+  case HASH_SHA1:
+    return SHA1_Update(&st->sha1, data, len) == 1;
+  case HASH_SHA256:
+    return SHA256_Update(&st->sha256, data, len) == 1;
+  case HASH_SHA384:
+    return SHA384_Update(&st->sha512, data, len) == 1;
+  case HASH_SHA512:
+    return SHA512_Update(&st->sha512, data, len) == 1;
+  default:
+    return false;
+  }
+}
+
+static bool st_final(hash_id id, sha_state *st, uint8_t *out) {
+  switch (id) {
+  case HASH_SHA1:
+    return SHA1_Final(out, &st->sha1) == 1;
+  case HASH_SHA256:
+    return SHA256_Final(out, &st->sha256) == 1;
+  case HASH_SHA384:
+    return SHA384_Final(out, &st->sha512) == 1;
+  case HASH_SHA512:
+    return SHA512_Final(out, &st->sha512) == 1;
+  default:
+    return false;
+  }
+}
+
 hash_ctx *hash_new(const hash_alg *alg) {
-  if (alg == NULL || ossl_md(alg->id) == NULL) {
+  if (alg == NULL) {
     return NULL;
   }
   hash_ctx *ctx = moat_calloc(1, sizeof(*ctx));
@@ -41,10 +97,7 @@ hash_ctx *hash_new(const hash_alg *alg) {
     return NULL;
   }
   ctx->alg = alg;
-  ctx->md = ossl_md(alg->id);
-  ctx->run = EVP_MD_CTX_new();
-  ctx->scratch = EVP_MD_CTX_new();
-  if (ctx->run == NULL || ctx->scratch == NULL || !hash_init(ctx)) {
+  if (!hash_init(ctx)) {
     hash_free(ctx);
     return NULL;
   }
@@ -55,73 +108,48 @@ void hash_free(hash_ctx *ctx) {
   if (ctx == NULL) {
     return;
   }
-  /* EVP_MD_CTX_free cleanses the provider state. */
-  EVP_MD_CTX_free(ctx->run);
-  EVP_MD_CTX_free(ctx->scratch);
-  moat_free(ctx);
+  moat_free_wipe(ctx, sizeof(*ctx));
 }
 
-const hash_alg *hash_ctx_alg(const hash_ctx *ctx) {
-  return ctx->alg;
-}
+const hash_alg *hash_ctx_alg(const hash_ctx *ctx) { return ctx->alg; }
 
-bool hash_init(hash_ctx *ctx) {
-  if (EVP_DigestInit_ex2(ctx->run, ctx->md, NULL) != 1) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
-}
+bool hash_init(hash_ctx *ctx) { return st_init(ctx->alg->id, &ctx->st); }
 
 bool hash_update(hash_ctx *ctx, const uint8_t *data, size_t len) {
   if (len == 0) {
     return true;
   }
-  if (EVP_DigestUpdate(ctx->run, data, len) != 1) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+  return st_update(ctx->alg->id, &ctx->st, data, len);
 }
 
 bool hash_final(hash_ctx *ctx, uint8_t *out) {
-  unsigned int n = 0;
-  if (EVP_DigestFinal_ex(ctx->run, out, &n) != 1 || n != ctx->alg->len) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+  return st_final(ctx->alg->id, &ctx->st, out);
 }
 
 bool hash_peek(hash_ctx *ctx, uint8_t *out) {
-  unsigned int n = 0;
-  if (EVP_MD_CTX_copy_ex(ctx->scratch, ctx->run) != 1 ||
-      EVP_DigestFinal_ex(ctx->scratch, out, &n) != 1 || n != ctx->alg->len) {
-    ERR_clear_error();
-    return false;
-  }
-  return true;
+  sha_state copy = ctx->st;
+  bool ok = st_final(ctx->alg->id, &copy, out);
+  moat_wipe(&copy, sizeof(copy));
+  return ok;
 }
 
 bool hash_copy(hash_ctx *dst, const hash_ctx *src) {
   if (dst->alg != src->alg) {
     return false;
   }
-  if (EVP_MD_CTX_copy_ex(dst->run, src->run) != 1) {
-    ERR_clear_error();
-    return false;
-  }
+  dst->st = src->st;
   return true;
 }
 
 bool hash_oneshot(const hash_alg *alg, const uint8_t *data, size_t len,
                   uint8_t *out) {
-  const EVP_MD *md = alg != NULL ? ossl_md(alg->id) : NULL;
-  unsigned int n = 0;
-  if (md == NULL || EVP_Digest(data, len, out, &n, md, NULL) != 1 ||
-      n != alg->len) {
-    ERR_clear_error();
+  sha_state st;
+  if (alg == NULL) {
     return false;
   }
-  return true;
+  bool ok = st_init(alg->id, &st) &&
+            (len == 0 || st_update(alg->id, &st, data, len)) &&
+            st_final(alg->id, &st, out);
+  moat_wipe(&st, sizeof(st));
+  return ok;
 }
