@@ -214,8 +214,8 @@ static bool skipping_early_data(const moat_conn *conn) {
 
 moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
   *out_progress = false;
-  if (conn->app_len > 0 || conn->close_received) {
-    return MOAT_OK;
+  if (conn->app_len > 0 || conn->close_received || conn->in == NULL) {
+    return MOAT_OK; /* nothing fed yet: no buffer to offset into */
   }
   cursor in = cur_make(conn->in + conn->in_off, conn->in_len - conn->in_off);
   uint8_t type;
