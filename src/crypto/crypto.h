@@ -222,7 +222,21 @@ typedef struct pubkey pubkey;
  * detail (may be NULL) receives a reason on failure. */
 moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len,
                           pubkey **out, char *detail, size_t detail_cap);
+/* Keys are reference counted: pubkey_free drops one reference. */
+pubkey *pubkey_ref(pubkey *key);
 void pubkey_free(pubkey *key);
+
+/* A bounded cache of parsed keys by SubjectPublicKeyInfo bytes, safe to
+ * share between threads: building an EVP_PKEY costs about as much as a
+ * signature check, and a client meets the same CA and server keys over and
+ * over.  The caller frees the returned key with pubkey_free. */
+typedef struct pubkey_cache pubkey_cache;
+pubkey_cache *pubkey_cache_new(void);
+void pubkey_cache_free(pubkey_cache *cache);
+/* cache may be NULL (then this is pubkey_from_spki). */
+moat_err pubkey_from_spki_cached(pubkey_cache *cache, const uint8_t *spki,
+                                 size_t spki_len, pubkey **out, char *detail,
+                                 size_t detail_cap);
 key_type pubkey_type(const pubkey *key);
 int pubkey_bits(const pubkey *key);
 /* Verify sig over msg.  The scheme's key type must fit the key (an

@@ -3,10 +3,12 @@
 #define MOAT_CRYPTO_OSSL_KEYS_H
 
 #include <openssl/evp.h>
+#include <stdatomic.h>
 
 #include "crypto/crypto.h"
 
 struct pubkey {
+  atomic_int refs;
   key_type type;
   int bits;
   EVP_PKEY *pkey;

@@ -110,6 +110,7 @@ moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len, pubkey **out,
     return ossl_fail(MOAT_ERR_NO_MEMORY, detail, detail_cap,
                      "out of memory for a public key");
   }
+  atomic_init(&key->refs, 1);
   key->type = info.type;
   key->pkey = pkey;
   key->bits = info.type == KEY_RSA || info.type == KEY_RSA_PSS
@@ -119,8 +120,13 @@ moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len, pubkey **out,
   return MOAT_OK;
 }
 
+pubkey *pubkey_ref(pubkey *key) {
+  atomic_fetch_add(&key->refs, 1);
+  return key;
+}
+
 void pubkey_free(pubkey *key) {
-  if (key == NULL) {
+  if (key == NULL || atomic_fetch_sub(&key->refs, 1) != 1) {
     return;
   }
   EVP_PKEY_free(key->pkey);

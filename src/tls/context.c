@@ -53,6 +53,7 @@ moat_context *moat_context_new(moat_role role) {
   pthread_mutex_init(&ctx->ticket_lock, NULL);
   ctx->ticket_lifetime = 7200;
   ctx->store = x509_store_new();
+  ctx->key_cache = pubkey_cache_new();
   if (role == MOAT_ROLE_SERVER) {
     /* A fresh ticket key per context (RFC 8446 4.6.1 leaves the format to
      * the server). */
@@ -69,7 +70,7 @@ moat_context *moat_context_new(moat_role role) {
       return NULL;
     }
   }
-  if (ctx->store == NULL) {
+  if (ctx->store == NULL || ctx->key_cache == NULL) {
     moat_context_free(ctx);
     return NULL;
   }
@@ -102,6 +103,7 @@ void moat_context_free(moat_context *ctx) {
   }
   privkey_free(ctx->key);
   x509_store_free(ctx->store);
+  pubkey_cache_free(ctx->key_cache);
   if (ctx->keylog_file != NULL) {
     fclose(ctx->keylog_file);
   }

@@ -127,8 +127,8 @@ moat_err cert_leaf_pubkey(moat_conn *conn, const uint8_t *der, size_t len,
                      "the peer's certificate could not be parsed");
   }
   moat_err err =
-      pubkey_from_spki(cur_data(&spki), cur_len(&spki), out, detail,
-                       sizeof(detail));
+      pubkey_from_spki_cached(conn->ctx->key_cache, cur_data(&spki),
+                              cur_len(&spki), out, detail, sizeof(detail));
   if (err != MOAT_OK) {
     return conn_fail(conn,
                      err == MOAT_ERR_UNSUPPORTED_CERTIFICATE

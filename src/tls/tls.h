@@ -138,6 +138,7 @@ struct moat_context {
   bool hostname_checks_common_name;
   uint32_t verify_flags;
   struct x509_store *store;
+  pubkey_cache *key_cache; /* peer and issuer keys by SPKI */
 
   /* our certificate chain (DER, leaf first) and key */
   uint8_t *chain_der[TLS_MAX_CHAIN];

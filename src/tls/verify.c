@@ -59,6 +59,7 @@ moat_err conn_verify_peer(moat_conn *conn) {
   opts.check_common_name = ctx->hostname_checks_common_name;
   opts.now = ctx_now(ctx);
   opts.flags = ctx->verify_flags;
+  opts.key_cache = ctx->key_cache;
   if (!conn->is_server && ctx->check_hostname && conn->hostname == NULL) {
     return conn_fail(conn, MOAT_ERR_BAD_STATE,
                      "check_hostname is on but no host name was set "

@@ -237,8 +237,8 @@ static bool time_ok(vctx *v, const x509_cert *c, int depth) {
 }
 
 /* Signature of signed bytes tbs by the key in spki: 0 or a code. */
-static long check_signature(const x509_sigalg *alg, cursor tbs, cursor sig,
-                            cursor spki) {
+static long check_signature(pubkey_cache *cache, const x509_sigalg *alg,
+                            cursor tbs, cursor sig, cursor spki) {
   pubkey *key = NULL;
   if (!alg->known) {
     return V_UNSUPPORTED_SIGNATURE_ALGORITHM;
@@ -246,8 +246,8 @@ static long check_signature(const x509_sigalg *alg, cursor tbs, cursor sig,
   if (alg->weak) {
     return V_CA_MD_TOO_WEAK; /* SHA-1 and MD5 are refused */
   }
-  if (pubkey_from_spki(cur_data(&spki), cur_len(&spki), &key, NULL, 0) !=
-      MOAT_OK) {
+  if (pubkey_from_spki_cached(cache, cur_data(&spki), cur_len(&spki), &key,
+                              NULL, 0) != MOAT_OK) {
     return V_CERT_SIGNATURE_FAILURE;
   }
   bool ok;
@@ -607,8 +607,8 @@ static build_res try_issuer(vctx *v, const vcert *cand, bool anchor) {
     note(v, V_CHAIN_TOO_LONG, depth, &cand->c, "signature check budget");
     return B_STOP;
   }
-  long r = check_signature(&child->c.sig, child->c.tbs, child->c.signature,
-                           cand->c.spki);
+  long r = check_signature(v->opts->key_cache, &child->c.sig, child->c.tbs,
+                           child->c.signature, cand->c.spki);
   if (r != V_OK) {
     note(v, r, depth - 1, &child->c, NULL);
     return B_FAIL;
@@ -704,8 +704,8 @@ static long crl_check(vctx *v, size_t i) {
       best = V_KEYUSAGE_NO_CRL_SIGN;
       continue;
     }
-    if (check_signature(&crl.sig, crl.tbs, crl.signature, issuer->spki) !=
-        V_OK) {
+    if (check_signature(v->opts->key_cache, &crl.sig, crl.tbs, crl.signature,
+                        issuer->spki) != V_OK) {
       best = V_CRL_SIGNATURE_FAILURE;
       continue;
     }
