@@ -920,6 +920,86 @@ def insecure_accepts_selfsigned(env):
     return "ok"
 
 
+# ---- key log and HTTP -------------------------------------------------------
+
+KEYLOG_LABELS = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
+                 "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+                 "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
+                 "EXPORTER_SECRET"}
+
+
+def keylog_lines(path):
+    try:
+        with open(path) as f:
+            return {ln.strip() for ln in f if ln.strip() and
+                    not ln.startswith("#")}
+    except OSError:
+        return set()
+
+
+def keylog_case(env, moat_role):
+    """moat's NSS key log must hold the same secrets OpenSSL logs for the
+    same connection (client: --keylog; server: $SSLKEYLOGFILE)."""
+    tmp = tempfile.mkdtemp(prefix="keylog-", dir=env.pki.dir)
+    ours, theirs = os.path.join(tmp, "moat.log"), os.path.join(tmp, "ossl.log")
+    cert = env.pki.server("ecdsa-p256")
+    if moat_role == "client":
+        srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+                    cert[0], "-key", cert[1], "-naccept", "1", "-rev",
+                    "-tls1_3", "-keylogfile", theirs])
+        m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+        expect(m, "openssl s_server did not start")
+        cli, rc = run_moat_client(env, int(m.group(1)),
+                                  extra=["--keylog", ours])
+        srv.finish(5)
+        expect(rc == 0, "moat client failed:\n" + tail(cli.stderr))
+    else:
+        argv = [env.moat, "server", "--port", "0", "--cert", cert[0], "--key",
+                cert[1], "--once"]
+        srv = Proc(argv, env=dict(os.environ, SSLKEYLOGFILE=ours))
+        m = srv.wait_for(r"listening on 127\.0\.0\.1:(\d+)", timeout=10)
+        expect(m, "moat server did not start:\n" + tail(srv.stderr))
+        cli = Proc(["openssl", "s_client", "-connect",
+                    "127.0.0.1:" + m.group(1), "-CAfile", env.pki.p("ca.pem"),
+                    "-servername", "localhost", "-keylogfile", theirs])
+        talk(cli, False, "", "")
+        srv.finish(5)
+    a, b = keylog_lines(ours), keylog_lines(theirs)
+    labels = {ln.split()[0] for ln in a}
+    need = KEYLOG_LABELS - {"EXPORTER_SECRET"}
+    expect(need <= labels, "moat's key log lacks %s" % sorted(need - labels))
+    for ln in a:
+        expect(re.fullmatch(r"[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,128}", ln),
+               "malformed key log line %r" % ln)
+    common = {ln for ln in a if ln.split()[0] in need}
+    expect(common <= b, "moat's secrets differ from OpenSSL's:\n  moat:\n%s"
+           "\n  openssl:\n%s" % ("\n".join(sorted(a)), "\n".join(sorted(b))))
+    return "ok"
+
+
+def http_case(env, how):
+    """moat server answers an HTTP GET with a page describing the
+    connection: with --http, or when the first bytes are "GET "."""
+    extra = ["--http"] if how == "flag" else []
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  alpn="http/1.1", extra=extra)
+    cli = Proc([env.python, os.path.abspath(__file__), "--py-http", "--port",
+                str(port), "--cafile", env.pki.p("ca.pem")])
+    cli.finish()
+    srv.finish(5)
+    srv.stop()
+    info = py_result(cli.stdout) or {}
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    client said:\n" + tail(cli.stdout + cli.stderr)
+    expect(info.get("status") == 200, "HTTP status %r" % info.get("status") +
+           diag)
+    body = info.get("body", "")
+    for want in ("TLSv1.3", "TLS_AES_", "http/1.1", "localhost"):
+        expect(want in body, "the page does not mention %s" % want + diag)
+    expect("<table>" in body, "the page is not HTML" + diag)
+    return "ok"
+
+
 # ---- the case list -------------------------------------------------------------
 
 def build_cases(env):
@@ -980,6 +1060,10 @@ def build_cases(env):
             name)
     add("moat-client>openssl-server/insecure-self-signed",
         insecure_accepts_selfsigned)
+    add("moat-client>openssl-server/keylog", keylog_case, "client")
+    add("openssl-client>moat-server/keylog-env", keylog_case, "server")
+    add("python-http>moat-server/http-flag", http_case, "flag")
+    add("python-http>moat-server/http-detected", http_case, "detect")
     return cases
 
 
@@ -1078,6 +1162,25 @@ def py_client_main(args):
     return 0 if "error" not in result else 1
 
 
+def py_http_main(args):
+    import http.client
+    ctx = ssl.create_default_context(cafile=args.cafile)
+    ctx.set_alpn_protocols(["http/1.1"])
+    result = {}
+    try:
+        conn = http.client.HTTPSConnection("localhost", args.port,
+                                           context=ctx, timeout=10)
+        conn.request("GET", "/")
+        resp = conn.getresponse()
+        result["status"] = resp.status
+        result["body"] = resp.read().decode("utf-8", "replace")
+        conn.close()
+    except (ssl.SSLError, OSError, http.client.HTTPException) as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
 # ---- main --------------------------------------------------------------------
 
 def run_case(name, fn):
@@ -1108,6 +1211,7 @@ def main():
                     help=argparse.SUPPRESS)
     ap.add_argument("--py-client", action="store_true",
                     help=argparse.SUPPRESS)
+    ap.add_argument("--py-http", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--cafile")
@@ -1122,6 +1226,8 @@ def main():
         return py_server_main(args)
     if args.py_client:
         return py_client_main(args)
+    if args.py_http:
+        return py_http_main(args)
 
     if shutil.which("openssl") is None:
         print("interop: the openssl command is required "
