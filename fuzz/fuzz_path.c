@@ -3,6 +3,7 @@
  * untrusted intermediates. */
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "x509/x509.h"
 
@@ -23,13 +24,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char detail[128];
   if (x509_store_add_mem(s, ders[0], lens[0], detail, sizeof(detail)) ==
       MOAT_OK) {
-    x509_verify_opts o = {MOAT_PURPOSE_SERVER_AUTH,
-                          "example.com",
-                          true,
-                          1700000000,
-                          MOAT_VERIFY_X509_PARTIAL_CHAIN,
-                          0,
-                          false};
+    x509_verify_opts o;
+    memset(&o, 0, sizeof(o));
+    o.purpose = MOAT_PURPOSE_SERVER_AUTH;
+    o.hostname = "example.com";
+    o.check_common_name = true;
+    o.now = 1700000000;
+    o.flags = MOAT_VERIFY_X509_PARTIAL_CHAIN;
     x509_verify_result r;
     x509_verify_chain(s, ders + 1, lens + 1, n - 1, &o, &r);
   }

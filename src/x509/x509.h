@@ -73,7 +73,7 @@ typedef struct x509_verify_opts {
   int64_t now;            /* validation time, seconds since the epoch */
   uint32_t flags;         /* MOAT_VERIFY_* */
   int max_depth; /* intermediates allowed: 0 = default (10), <0 = none */
-  pubkey_cache *key_cache; /* parsed issuer keys (may be NULL) */
+  pubkey_cache *key_cache;  /* parsed issuer keys (may be NULL) */
   bool skip_leaf_key_usage; /* do not require digitalSignature in the
                                leaf's keyUsage (non-TLS uses) */
 } x509_verify_opts;
