@@ -1,0 +1,914 @@
+/* TLS 1.3 handshake negative tests: a moat endpoint faces a peer whose
+ * messages were crafted by hand or changed in flight by a man in the
+ * middle (plaintext before the keys; after them, re-encrypted with the
+ * secrets the key log reveals).  Each case checks the error, the alert
+ * sent and that the detail says what was wrong. */
+#include <stdlib.h>
+
+#include "base/mem.h"
+#include "moat.h"
+#include "pki.h"
+#include "t.h"
+#include "tls/msg/msg.h"
+#include "tls/tls.h"
+
+/* ---- plumbing ------------------------------------------------------------ */
+
+#define BUF_MAX 32768
+
+typedef struct buf {
+  uint8_t b[BUF_MAX];
+  size_t n;
+} buf;
+
+static buf *buf_new(void) {
+  return calloc(1, sizeof(buf));
+}
+
+static void buf_add(buf *o, const uint8_t *p, size_t n) {
+  if (o->n + n <= BUF_MAX) {
+    memcpy(o->b + o->n, p, n);
+    o->n += n;
+  }
+}
+
+static void take(moat_conn *conn, buf *out) {
+  out->n = 0;
+  size_t n;
+  moat_conn_take_output(conn, out->b, BUF_MAX, &n);
+  out->n = n;
+}
+
+static void give(moat_conn *conn, const uint8_t *p, size_t n) {
+  size_t off = 0, used;
+  while (off < n) {
+    if (moat_conn_feed(conn, p + off, n - off, &used) != MOAT_OK || used == 0) {
+      return;
+    }
+    off += used;
+  }
+}
+
+static void shuttle(moat_conn *from, moat_conn *to) {
+  buf *b = buf_new();
+  take(from, b);
+  give(to, b->b, b->n);
+  free(b);
+}
+
+static void add_record(buf *o, uint8_t type, const uint8_t *body, size_t n) {
+  uint8_t h[5] = {type, 3, 3, (uint8_t)(n >> 8), (uint8_t)n};
+  buf_add(o, h, 5);
+  buf_add(o, body, n);
+}
+
+/* The next record in c: its type and body. */
+static bool next_record(cursor *c, uint8_t *type, cursor *body, cursor *whole) {
+  cursor start = *c;
+  uint16_t v;
+  if (!cur_u8(c, type) || !cur_u16(c, &v) || !cur_prefixed16(c, body)) {
+    return false;
+  }
+  *whole = cur_make(cur_data(&start), cur_len(&start) - cur_len(c));
+  return true;
+}
+
+/* ---- key log and record protection of the man in the middle ------------ */
+
+typedef struct secrets {
+  uint8_t c_hs[32], s_hs[32];
+  bool have_hs;
+} secrets;
+
+static void keylog_cb(void *arg, const moat_conn *conn, const char *line) {
+  (void)conn;
+  secrets *s = arg;
+  uint8_t *dst = NULL;
+  if (strncmp(line, "CLIENT_HANDSHAKE_TRAFFIC_SECRET ", 32) == 0) {
+    dst = s->c_hs;
+  } else if (strncmp(line, "SERVER_HANDSHAKE_TRAFFIC_SECRET ", 32) == 0) {
+    dst = s->s_hs;
+    s->have_hs = true;
+  }
+  if (dst != NULL) {
+    const char *sp = strrchr(line, ' ');
+    CHECK_EQ_INT(t_unhex(sp + 1, dst, 32), 32);
+  }
+}
+
+typedef struct prot {
+  aead_ctx *aead;
+  uint8_t iv[AEAD_NONCE_LEN];
+  uint64_t seq;
+} prot;
+
+/* TLS_AES_128_GCM_SHA256 keys from a traffic secret (RFC 8446 7.3). */
+static void prot_init(prot *p, const uint8_t *secret, bool encrypt) {
+  const hash_alg *h = hash_get(HASH_SHA256);
+  hmac_ctx *hmac = hmac_new(h);
+  uint8_t key[16];
+  CHECK(traffic_key_iv(hmac, h, secret, 16, key, p->iv));
+  p->aead = aead_new(aead_get(AEAD_AES_128_GCM), key, encrypt);
+  p->seq = 0;
+  hmac_free(hmac);
+}
+
+static void nonce_for(const prot *p, uint8_t *nonce) {
+  memcpy(nonce, p->iv, AEAD_NONCE_LEN);
+  for (int i = 0; i < 8; i++) {
+    nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(p->seq >> (8 * i));
+  }
+}
+
+/* Opens a protected record (header + body) into out; returns the content
+ * length and sets *type, or returns SIZE_MAX. */
+static size_t prot_open(prot *p, cursor whole, uint8_t *out, uint8_t *type) {
+  uint8_t nonce[AEAD_NONCE_LEN];
+  nonce_for(p, nonce);
+  const uint8_t *r = cur_data(&whole);
+  size_t body = cur_len(&whole) - 5;
+  if (!aead_open(p->aead, nonce, r, 5, r + 5, body, out)) {
+    return SIZE_MAX;
+  }
+  p->seq++;
+  size_t n = body - 16;
+  while (n > 0 && out[n - 1] == 0) {
+    n--;
+  }
+  *type = out[n - 1];
+  return n - 1;
+}
+
+static void prot_seal(prot *p, buf *o, uint8_t type, const uint8_t *data,
+                      size_t n) {
+  uint8_t rec[BUF_MAX];
+  size_t body = n + 1 + 16;
+  uint8_t h[5] = {CT_APPLICATION_DATA, 3, 3, (uint8_t)(body >> 8),
+                  (uint8_t)body};
+  memcpy(rec, h, 5);
+  memcpy(rec + 5, data, n);
+  rec[5 + n] = type;
+  uint8_t nonce[AEAD_NONCE_LEN];
+  nonce_for(p, nonce);
+  CHECK(aead_seal(p->aead, nonce, h, 5, rec + 5, n + 1, rec + 5));
+  p->seq++;
+  buf_add(o, rec, 5 + body);
+}
+
+/* ---- contexts and connections ------------------------------------------ */
+
+typedef struct pair {
+  moat_context *cc, *sc;
+  moat_conn *c, *s;
+  secrets ck, sk;
+} pair;
+
+static void pair_init(pair *p, const char *client_groups,
+                      const char *server_groups) {
+  memset(p, 0, sizeof(*p));
+  char cert[256], key[256], ca[256];
+  pki_path(cert, sizeof(cert), "p256.pem");
+  pki_path(key, sizeof(key), "p256.key");
+  pki_path(ca, sizeof(ca), "ca.pem");
+  p->sc = moat_context_new(MOAT_ROLE_SERVER);
+  p->cc = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK(moat_context_load_cert_chain(p->sc, cert, key, NULL) == MOAT_OK);
+  CHECK(moat_context_load_verify_locations(p->cc, ca, NULL, NULL, 0) ==
+        MOAT_OK);
+  CHECK(moat_context_set_ciphersuites(p->cc, "TLS_AES_128_GCM_SHA256") ==
+        MOAT_OK);
+  if (client_groups != NULL) {
+    CHECK(moat_context_set_groups(p->cc, client_groups) == MOAT_OK);
+  }
+  if (server_groups != NULL) {
+    CHECK(moat_context_set_groups(p->sc, server_groups) == MOAT_OK);
+  }
+  moat_context_set_keylog_cb(p->cc, keylog_cb, &p->ck);
+  moat_context_set_keylog_cb(p->sc, keylog_cb, &p->sk);
+  p->c = moat_conn_new(p->cc);
+  p->s = moat_conn_new(p->sc);
+  moat_conn_set_hostname(p->c, "localhost");
+}
+
+static void pair_free(pair *p) {
+  moat_conn_free(p->c);
+  moat_conn_free(p->s);
+  moat_context_free(p->cc);
+  moat_context_free(p->sc);
+}
+
+/* Runs the handshake to the end; true when both succeed. */
+static bool finish(pair *p) {
+  moat_err ce = MOAT_ERR_WANT_READ, se = MOAT_ERR_WANT_READ;
+  for (int i = 0; i < 10; i++) {
+    if (ce != MOAT_OK) {
+      ce = moat_conn_handshake(p->c);
+    }
+    shuttle(p->c, p->s);
+    if (se != MOAT_OK) {
+      se = moat_conn_handshake(p->s);
+    }
+    shuttle(p->s, p->c);
+    if (ce == MOAT_OK && se == MOAT_OK) {
+      return true;
+    }
+    if ((ce != MOAT_OK && ce != MOAT_ERR_WANT_READ) ||
+        (se != MOAT_OK && se != MOAT_ERR_WANT_READ)) {
+      fprintf(stderr, "handshake: client %s (%s), server %s (%s)\n",
+              moat_err_name(ce), moat_conn_error_detail(p->c),
+              moat_err_name(se), moat_conn_error_detail(p->s));
+      return false;
+    }
+  }
+  return false;
+}
+
+/* conn failed with err, sent alert, and the detail mentions word. */
+static void check_failed(const char *name, moat_conn *conn, moat_err got,
+                         moat_err err, int alert, const char *word) {
+  int a = -1;
+  bool ours = false;
+  const char *d = moat_conn_error_detail(conn);
+  bool have = moat_conn_alert(conn, &a, &ours);
+  bool ok = got == err && moat_conn_error(conn) == err && have && a == alert &&
+            ours && moat_conn_pending_output(conn) > 0 && d != NULL &&
+            strstr(d, word) != NULL;
+  CHECK(ok);
+  if (!ok) {
+    fprintf(stderr,
+            "  %s: got %s (conn %s), alert %d, detail \"%s\"; want %s, "
+            "alert %d, \"%s\"\n",
+            name, moat_err_name(got), moat_err_name(moat_conn_error(conn)), a,
+            d ? d : "", moat_err_name(err), alert, word);
+  }
+  /* sticky */
+  CHECK_EQ_INT(moat_conn_handshake(conn), err);
+}
+
+/* ---- editing handshake messages ---------------------------------------- */
+
+/* A handshake message held for editing. */
+typedef struct hmsg {
+  uint8_t b[4096];
+  size_t n;
+  size_t ext_off; /* offset of the extensions block's length */
+} hmsg;
+
+/* Loads a ClientHello or ServerHello from a record body and finds its
+ * extensions. */
+static bool hmsg_load(hmsg *m, cursor body) {
+  if (cur_len(&body) > sizeof(m->b)) {
+    return false;
+  }
+  memcpy(m->b, cur_data(&body), cur_len(&body));
+  m->n = cur_len(&body);
+  cursor c = cur_make(m->b, m->n), skip;
+  uint8_t type;
+  uint32_t len;
+  if (!cur_u8(&c, &type) || !cur_u24(&c, &len) || !cur_skip(&c, 2 + 32) ||
+      !cur_prefixed8(&c, &skip)) {
+    return false;
+  }
+  if (type == HT_CLIENT_HELLO) {
+    if (!cur_prefixed16(&c, &skip) || !cur_prefixed8(&c, &skip)) {
+      return false;
+    }
+  } else if (!cur_skip(&c, 3)) {
+    return false;
+  }
+  m->ext_off = m->n - cur_len(&c);
+  return true;
+}
+
+static void hmsg_fix_lengths(hmsg *m) {
+  size_t body = m->n - 4, ext = m->n - m->ext_off - 2;
+  m->b[1] = (uint8_t)(body >> 16);
+  m->b[2] = (uint8_t)(body >> 8);
+  m->b[3] = (uint8_t)body;
+  m->b[m->ext_off] = (uint8_t)(ext >> 8);
+  m->b[m->ext_off + 1] = (uint8_t)ext;
+}
+
+/* Offset of extension `type` (its type field) or 0. */
+static size_t hmsg_find(const hmsg *m, uint16_t type, size_t *out_len) {
+  cursor c = cur_make(m->b + m->ext_off + 2, m->n - m->ext_off - 2), data;
+  uint16_t t;
+  while (cur_u16(&c, &t) && cur_prefixed16(&c, &data)) {
+    if (t == type) {
+      *out_len = 4 + cur_len(&data);
+      return (size_t)(cur_data(&data) - m->b) - 4;
+    }
+  }
+  return 0;
+}
+
+static bool hmsg_remove(hmsg *m, uint16_t type) {
+  size_t len, off = hmsg_find(m, type, &len);
+  if (off == 0) {
+    return false;
+  }
+  memmove(m->b + off, m->b + off + len, m->n - off - len);
+  m->n -= len;
+  hmsg_fix_lengths(m);
+  return true;
+}
+
+static void hmsg_append(hmsg *m, uint16_t type, const uint8_t *data, size_t n) {
+  uint8_t h[4] = {(uint8_t)(type >> 8), (uint8_t)type, (uint8_t)(n >> 8),
+                  (uint8_t)n};
+  memcpy(m->b + m->n, h, 4);
+  memcpy(m->b + m->n + 4, data, n);
+  m->n += 4 + n;
+  hmsg_fix_lengths(m);
+}
+
+/* Takes the client's first flight (one ClientHello record). */
+static bool take_client_hello(pair *p, hmsg *ch) {
+  CHECK_EQ_INT(moat_conn_handshake(p->c), MOAT_ERR_WANT_READ);
+  buf *o = buf_new();
+  take(p->c, o);
+  cursor c = cur_make(o->b, o->n), body, whole;
+  uint8_t type;
+  bool ok = next_record(&c, &type, &body, &whole) && type == CT_HANDSHAKE &&
+            hmsg_load(ch, body);
+  free(o);
+  CHECK(ok);
+  return ok;
+}
+
+static moat_err server_gets(pair *p, const hmsg *m) {
+  buf *o = buf_new();
+  add_record(o, CT_HANDSHAKE, m->b, m->n);
+  give(p->s, o->b, o->n);
+  free(o);
+  return moat_conn_handshake(p->s);
+}
+
+/* The client keeps its ClientHello for the transcript: make it the
+ * edited one, so the handshake can complete (internal access). */
+static void client_uses(pair *p, const hmsg *m) {
+  handshake *hs = p->c->hs;
+  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
+  hs->ch_copy = moat_memdup(m->b, m->n);
+  hs->ch_copy_len = m->n;
+}
+
+/* ---- (a) versions ------------------------------------------------------- */
+
+static void test_tls12_client_hello(void) {
+  pair p;
+  pair_init(&p, NULL, NULL);
+  /* A TLS 1.2 ClientHello made by hand: no supported_versions. */
+  builder b;
+  CHECK(bld_init_alloc(&b, 256));
+  msg_open(&b, HT_CLIENT_HELLO);
+  bld_u16(&b, 0x0303);
+  bld_zeros(&b, 32);
+  bld_u8(&b, 0); /* session id */
+  bld_u16(&b, 4);
+  bld_u16(&b, 0xc02f);
+  bld_u16(&b, 0xc030);
+  bld_u8(&b, 1);
+  bld_u8(&b, 0);
+  bld_open16(&b);
+  bld_u16(&b, EXT_SUPPORTED_GROUPS);
+  bld_u16(&b, 4);
+  bld_u16(&b, 2);
+  bld_u16(&b, 0x001d);
+  bld_u16(&b, EXT_SIGNATURE_ALGORITHMS);
+  bld_u16(&b, 4);
+  bld_u16(&b, 2);
+  bld_u16(&b, 0x0403);
+  bld_u16(&b, 11); /* ec_point_formats, unknown to TLS 1.3: ignored */
+  bld_u16(&b, 2);
+  bld_u8(&b, 1);
+  bld_u8(&b, 0);
+  bld_close(&b);
+  msg_close(&b);
+  CHECK(bld_finish(&b));
+  hmsg m;
+  memcpy(m.b, bld_data(&b), bld_len(&b));
+  m.n = bld_len(&b);
+  bld_cleanup(&b);
+  moat_err e = server_gets(&p, &m);
+  check_failed("TLS 1.2 ClientHello", p.s, e, MOAT_ERR_PROTOCOL_VERSION,
+               ALERT_PROTOCOL_VERSION, "TLS 1.2");
+  pair_free(&p);
+
+  /* supported_versions that lists only TLS 1.2 */
+  pair_init(&p, NULL, NULL);
+  hmsg ch;
+  if (take_client_hello(&p, &ch)) {
+    uint8_t v12[3] = {2, 3, 3};
+    CHECK(hmsg_remove(&ch, EXT_SUPPORTED_VERSIONS));
+    hmsg_append(&ch, EXT_SUPPORTED_VERSIONS, v12, 3);
+    e = server_gets(&p, &ch);
+    check_failed("versions 1.2 only", p.s, e, MOAT_ERR_PROTOCOL_VERSION,
+                 ALERT_PROTOCOL_VERSION, "TLS 1.2");
+  }
+  pair_free(&p);
+}
+
+static void test_tls12_server_hello(void) {
+  pair p;
+  pair_init(&p, NULL, NULL);
+  hmsg ch;
+  if (!take_client_hello(&p, &ch)) {
+    pair_free(&p);
+    return;
+  }
+  /* The client's session id, echoed as a TLS 1.2 server would. */
+  cursor c = cur_make(ch.b + 4 + 2 + 32, ch.n), sid;
+  CHECK(cur_prefixed8(&c, &sid));
+  builder b;
+  CHECK(bld_init_alloc(&b, 256));
+  msg_open(&b, HT_SERVER_HELLO);
+  bld_u16(&b, 0x0303);
+  for (int i = 0; i < 32; i++) {
+    bld_u8(&b, (uint8_t)(i * 7));
+  }
+  bld_open8(&b);
+  bld_bytes(&b, cur_data(&sid), cur_len(&sid));
+  bld_close(&b);
+  bld_u16(&b, 0xc02f);
+  bld_u8(&b, 0);
+  bld_u16(&b, 0); /* empty extensions */
+  msg_close(&b);
+  CHECK(bld_finish(&b));
+  buf *o = buf_new();
+  add_record(o, CT_HANDSHAKE, bld_data(&b), bld_len(&b));
+  bld_cleanup(&b);
+  give(p.c, o->b, o->n);
+  free(o);
+  moat_err e = moat_conn_handshake(p.c);
+  check_failed("TLS 1.2 ServerHello", p.c, e, MOAT_ERR_PROTOCOL_VERSION,
+               ALERT_PROTOCOL_VERSION, "TLS 1.2");
+  pair_free(&p);
+}
+
+/* ---- (b) (c) (d) ClientHello contents ------------------------------------ */
+
+static void test_client_hello_edits(void) {
+  pair p;
+  hmsg ch;
+  moat_err e;
+  size_t len, off;
+
+  /* (b) a duplicated extension: RFC 8446 4.2 allows one of each */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_SUPPORTED_GROUPS, &len);
+    CHECK(off != 0);
+    uint8_t copy[256];
+    memcpy(copy, ch.b + off + 4, len - 4);
+    hmsg_append(&ch, EXT_SUPPORTED_GROUPS, copy, len - 4);
+    e = server_gets(&p, &ch);
+    check_failed("duplicate", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "appears twice");
+  }
+  pair_free(&p);
+
+  /* (c) each mandatory extension missing (RFC 8446 9.2) */
+  static const uint16_t mandatory[] = {EXT_KEY_SHARE, EXT_SUPPORTED_GROUPS,
+                                       EXT_SIGNATURE_ALGORITHMS};
+  static const char *const words[] = {"key_share", "supported_groups",
+                                      "signature_algorithms"};
+  for (size_t i = 0; i < 3; i++) {
+    pair_init(&p, NULL, NULL);
+    if (take_client_hello(&p, &ch)) {
+      CHECK(hmsg_remove(&ch, mandatory[i]));
+      e = server_gets(&p, &ch);
+      check_failed(words[i], p.s, e, MOAT_ERR_MISSING_EXTENSION,
+                   ALERT_MISSING_EXTENSION, words[i]);
+    }
+    pair_free(&p);
+  }
+
+  /* (d) truncated inside the extensions, lengths consistent outside */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    ch.n -= 7;
+    size_t body = ch.n - 4;
+    ch.b[1] = (uint8_t)(body >> 16);
+    ch.b[2] = (uint8_t)(body >> 8);
+    ch.b[3] = (uint8_t)body;
+    e = server_gets(&p, &ch);
+    check_failed("truncated", p.s, e, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR,
+                 "ClientHello");
+  }
+  pair_free(&p);
+  /* (d) trailing garbage after the extensions */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    memcpy(ch.b + ch.n, "\xde\xad\xbe", 3);
+    ch.n += 3;
+    size_t body = ch.n - 4;
+    ch.b[1] = (uint8_t)(body >> 16);
+    ch.b[2] = (uint8_t)(body >> 8);
+    ch.b[3] = (uint8_t)body;
+    e = server_gets(&p, &ch);
+    check_failed("trailing", p.s, e, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR,
+                 "ClientHello");
+  }
+  pair_free(&p);
+  /* (d) a ClientHello cut short in the middle of its random */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    ch.n = 4 + 20;
+    ch.b[1] = 0;
+    ch.b[2] = 0;
+    ch.b[3] = 20;
+    e = server_gets(&p, &ch);
+    check_failed("short", p.s, e, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR,
+                 "malformed ClientHello");
+  }
+  pair_free(&p);
+}
+
+/* ---- the man in the middle of the server's first flight ---------------- */
+
+typedef enum edit {
+  E_NONE,
+  E_DROP_CERT_CV,  /* EE then Finished */
+  E_FLIP_CV,       /* a bit of the CertificateVerify signature */
+  E_FLIP_FINISHED, /* a bit of the server's verify_data */
+} edit;
+
+/* Feeds the client the server's flight after `e`; returns the client's
+ * result. */
+static moat_err flight_to_client(pair *p, edit e) {
+  buf *in = buf_new(), *out = buf_new();
+  uint8_t *flight = malloc(BUF_MAX), *plain = malloc(BUF_MAX);
+  size_t flight_len = 0;
+  take(p->s, in);
+  CHECK(p->sk.have_hs);
+  prot rd, wr;
+  prot_init(&rd, p->sk.s_hs, false);
+  prot_init(&wr, p->sk.s_hs, true);
+  cursor c = cur_make(in->b, in->n), body, whole;
+  uint8_t type;
+  while (next_record(&c, &type, &body, &whole)) {
+    if (type != CT_APPLICATION_DATA) {
+      buf_add(out, cur_data(&whole), cur_len(&whole)); /* SH, CCS */
+      continue;
+    }
+    uint8_t inner;
+    size_t n = prot_open(&rd, whole, plain, &inner);
+    CHECK(n != SIZE_MAX && inner == CT_HANDSHAKE);
+    if (n != SIZE_MAX) {
+      memcpy(flight + flight_len, plain, n);
+      flight_len += n;
+    }
+  }
+  /* one record per message, edited */
+  cursor f = cur_make(flight, flight_len);
+  while (!cur_done(&f)) {
+    cursor start = f, mbody;
+    uint8_t mt;
+    uint32_t ml;
+    if (!cur_u8(&f, &mt) || !cur_u24(&f, &ml) || !cur_sub(&f, ml, &mbody)) {
+      CHECK(false);
+      break;
+    }
+    size_t whole_len = 4 + ml;
+    memcpy(plain, cur_data(&start), whole_len);
+    if (e == E_DROP_CERT_CV &&
+        (mt == HT_CERTIFICATE || mt == HT_CERTIFICATE_VERIFY)) {
+      continue;
+    }
+    if (e == E_FLIP_CV && mt == HT_CERTIFICATE_VERIFY) {
+      plain[whole_len - 1] ^= 0x01;
+    }
+    if (e == E_FLIP_FINISHED && mt == HT_FINISHED) {
+      plain[10] ^= 0x80;
+    }
+    prot_seal(&wr, out, CT_HANDSHAKE, plain, whole_len);
+  }
+  give(p->c, out->b, out->n);
+  aead_free(rd.aead);
+  aead_free(wr.aead);
+  free(in);
+  free(out);
+  free(flight);
+  free(plain);
+  return moat_conn_handshake(p->c);
+}
+
+/* Client hello to the server, and the server's answer. */
+static void start(pair *p) {
+  CHECK_EQ_INT(moat_conn_handshake(p->c), MOAT_ERR_WANT_READ);
+  shuttle(p->c, p->s);
+  CHECK_EQ_INT(moat_conn_handshake(p->s), MOAT_ERR_WANT_READ);
+}
+
+static void test_server_flight_edits(void) {
+  pair p;
+  moat_err e;
+  /* the editor itself changes nothing when asked to change nothing */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  CHECK_EQ_INT(flight_to_client(&p, E_NONE), MOAT_OK);
+  pair_free(&p);
+  /* (e) Finished where Certificate is expected */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  e = flight_to_client(&p, E_DROP_CERT_CV);
+  check_failed("Finished for Certificate", p.c, e, MOAT_ERR_UNEXPECTED_MESSAGE,
+               ALERT_UNEXPECTED_MESSAGE, "received Finished");
+  pair_free(&p);
+  /* (f) a tampered CertificateVerify signature */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  e = flight_to_client(&p, E_FLIP_CV);
+  check_failed("CertificateVerify", p.c, e, MOAT_ERR_DECRYPT_ERROR,
+               ALERT_DECRYPT_ERROR, "CertificateVerify");
+  pair_free(&p);
+  /* (f) a tampered server Finished */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  e = flight_to_client(&p, E_FLIP_FINISHED);
+  check_failed("server Finished", p.c, e, MOAT_ERR_DECRYPT_ERROR,
+               ALERT_DECRYPT_ERROR, "Finished");
+  pair_free(&p);
+}
+
+/* The client's second flight (CCS, Finished) with its Finished replaced
+ * by `msg` (or tampered when msg is NULL), to the server. */
+static moat_err client_flight_to_server(pair *p, const uint8_t *msg,
+                                        size_t msg_len) {
+  buf *in = buf_new(), *out = buf_new();
+  uint8_t plain[512];
+  take(p->c, in);
+  prot rd, wr;
+  prot_init(&rd, p->ck.c_hs, false);
+  prot_init(&wr, p->ck.c_hs, true);
+  cursor c = cur_make(in->b, in->n), body, whole;
+  uint8_t type;
+  while (next_record(&c, &type, &body, &whole)) {
+    if (type != CT_APPLICATION_DATA) {
+      buf_add(out, cur_data(&whole), cur_len(&whole));
+      continue;
+    }
+    uint8_t inner;
+    size_t n = prot_open(&rd, whole, plain, &inner);
+    CHECK(n == 4 + 32 && plain[0] == HT_FINISHED);
+    if (msg != NULL) {
+      prot_seal(&wr, out, CT_HANDSHAKE, msg, msg_len);
+    } else {
+      plain[4 + 31] ^= 0x01;
+      prot_seal(&wr, out, CT_HANDSHAKE, plain, n);
+    }
+  }
+  give(p->s, out->b, out->n);
+  aead_free(rd.aead);
+  aead_free(wr.aead);
+  free(in);
+  free(out);
+  return moat_conn_handshake(p->s);
+}
+
+static void test_client_flight_edits(void) {
+  pair p;
+  moat_err e;
+  /* (f) a tampered client Finished */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  shuttle(p.s, p.c);
+  CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_OK);
+  e = client_flight_to_server(&p, NULL, 0);
+  check_failed("client Finished", p.s, e, MOAT_ERR_DECRYPT_ERROR,
+               ALERT_DECRYPT_ERROR, "Finished");
+  pair_free(&p);
+  /* (e) a second ClientHello, protected, after the server's flight */
+  pair_init(&p, NULL, NULL);
+  hmsg ch;
+  if (take_client_hello(&p, &ch)) {
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    shuttle(p.s, p.c);
+    CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_OK);
+    e = client_flight_to_server(&p, ch.b, ch.n);
+    check_failed("second ClientHello", p.s, e, MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "received ClientHello");
+  }
+  pair_free(&p);
+  /* (e) the same in plaintext */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    e = server_gets(&p, &ch);
+    check_failed("plaintext second ClientHello", p.s, e,
+                 MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                 "unprotected record");
+  }
+  pair_free(&p);
+}
+
+/* ---- ServerHello and HelloRetryRequest edits (plaintext) ----------------- */
+
+/* The server's first record (ServerHello or HRR) and the rest. */
+static bool take_server_hello(pair *p, hmsg *sh, buf *rest) {
+  buf *o = buf_new();
+  take(p->s, o);
+  cursor c = cur_make(o->b, o->n), body, whole;
+  uint8_t type;
+  bool ok = next_record(&c, &type, &body, &whole) && type == CT_HANDSHAKE &&
+            hmsg_load(sh, body);
+  rest->n = 0;
+  buf_add(rest, cur_data(&c), cur_len(&c));
+  free(o);
+  CHECK(ok);
+  return ok;
+}
+
+static moat_err client_gets(pair *p, const hmsg *m, const buf *rest) {
+  buf *o = buf_new();
+  add_record(o, CT_HANDSHAKE, m->b, m->n);
+  if (rest != NULL) {
+    buf_add(o, rest->b, rest->n);
+  }
+  give(p->c, o->b, o->n);
+  free(o);
+  return moat_conn_handshake(p->c);
+}
+
+#define SH_SID_OFF (4 + 2 + 32 + 1)
+
+static void test_server_hello_edits(void) {
+  pair p;
+  hmsg sh;
+  buf *rest = buf_new();
+  moat_err e;
+  size_t len, off;
+  /* (i) legacy_session_id not echoed */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    CHECK_EQ_INT(sh.b[SH_SID_OFF - 1], 32);
+    sh.b[SH_SID_OFF + 5] ^= 0xff;
+    e = client_gets(&p, &sh, rest);
+    check_failed("session id", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "legacy_session_id");
+  }
+  pair_free(&p);
+  /* (h) a cipher suite the client did not offer */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    CHECK(sh.b[SH_SID_OFF + 32] == 0x13 && sh.b[SH_SID_OFF + 33] == 0x01);
+    sh.b[SH_SID_OFF + 33] = 0x02;
+    e = client_gets(&p, &sh, rest);
+    check_failed("suite", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "0x1302");
+  }
+  pair_free(&p);
+  /* (h) a key share for a group the client did not send */
+  pair_init(&p, "X25519", NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    off = hmsg_find(&sh, EXT_KEY_SHARE, &len);
+    CHECK(off != 0 && sh.b[off + 4] == 0x00 && sh.b[off + 5] == 0x1d);
+    sh.b[off + 5] = 0x17;
+    e = client_gets(&p, &sh, rest);
+    check_failed("group", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "0x0017");
+  }
+  pair_free(&p);
+  /* RFC 8446 4.2: an extension the client never offered is
+   * unsupported_extension, whether known or not ... */
+  static const uint16_t unsolicited[] = {EXT_PRE_SHARED_KEY, 0x1234};
+  for (size_t i = 0; i < 2; i++) {
+    pair_init(&p, NULL, NULL);
+    start(&p);
+    if (take_server_hello(&p, &sh, rest)) {
+      hmsg_append(&sh, unsolicited[i], (const uint8_t *)"\x00\x00", 2);
+      e = client_gets(&p, &sh, rest);
+      check_failed("unsolicited", p.c, e, MOAT_ERR_UNSUPPORTED_EXTENSION,
+                   ALERT_UNSUPPORTED_EXTENSION, "not offered");
+    }
+    pair_free(&p);
+  }
+  /* ... and one that may not appear in a ServerHello is illegal_parameter */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    hmsg_append(&sh, EXT_ALPN, (const uint8_t *)"\x00\x03\x02h2", 5);
+    e = client_gets(&p, &sh, rest);
+    check_failed("ALPN in ServerHello", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "not allowed in this message");
+  }
+  pair_free(&p);
+
+  /* (g) HelloRetryRequest: the server only has P-256, the client sends an
+   * X25519 share first. */
+  pair_init(&p, "X25519:P-256", "P-256");
+  start(&p);
+  hmsg hrr;
+  if (take_server_hello(&p, &hrr, rest)) {
+    CHECK(memcmp(hrr.b + 6, k_hrr_random, 32) == 0);
+    /* the genuine retry works, then a second one is refused */
+    CHECK_EQ_INT(client_gets(&p, &hrr, rest), MOAT_ERR_WANT_READ);
+    buf *ch2 = buf_new();
+    take(p.c, ch2);
+    CHECK(ch2->n > 0);
+    free(ch2);
+    e = client_gets(&p, &hrr, NULL);
+    check_failed("second HRR", p.c, e, MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "second HelloRetryRequest");
+  }
+  pair_free(&p);
+  /* (g) a retry for the group the client already sent a share for */
+  pair_init(&p, "X25519:P-256", "P-256");
+  start(&p);
+  if (take_server_hello(&p, &hrr, rest)) {
+    off = hmsg_find(&hrr, EXT_KEY_SHARE, &len);
+    CHECK(off != 0 && len == 6 && hrr.b[off + 5] == 0x17);
+    hrr.b[off + 5] = 0x1d;
+    e = client_gets(&p, &hrr, rest);
+    check_failed("HRR group", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "already offered");
+  }
+  pair_free(&p);
+  /* (g) a retry for a group the client never offered */
+  pair_init(&p, "X25519:P-256", "P-256");
+  start(&p);
+  if (take_server_hello(&p, &hrr, rest)) {
+    off = hmsg_find(&hrr, EXT_KEY_SHARE, &len);
+    CHECK(off != 0);
+    hrr.b[off + 5] = 0x18; /* P-384 */
+    e = client_gets(&p, &hrr, rest);
+    check_failed("HRR unoffered group", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "0x0018");
+  }
+  pair_free(&p);
+  free(rest);
+}
+
+/* ---- (j) early data
+ * ---------------------------------------------------------*/
+
+static void junk_records(buf *o) {
+  static const size_t sizes[] = {40, 300, 1200};
+  uint8_t junk[1200];
+  for (size_t i = 0; i < sizeof(junk); i++) {
+    junk[i] = (uint8_t)(i * 131 + 17);
+  }
+  for (size_t i = 0; i < 3; i++) {
+    add_record(o, CT_APPLICATION_DATA, junk, sizes[i]);
+  }
+}
+
+static void test_early_data(void) {
+  pair p;
+  hmsg ch;
+  /* RFC 8446 4.2.10: a server that does not accept early data skips the
+   * client's 0-RTT records and completes the handshake. */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    hmsg_append(&ch, EXT_EARLY_DATA, NULL, 0);
+    client_uses(&p, &ch);
+    buf *o = buf_new();
+    add_record(o, CT_HANDSHAKE, ch.b, ch.n);
+    junk_records(o);
+    give(p.s, o->b, o->n);
+    free(o);
+    CHECK(finish(&p));
+    CHECK(moat_conn_handshake_done(p.s) && moat_conn_handshake_done(p.c));
+    size_t w, got;
+    uint8_t rb[16];
+    CHECK(moat_conn_write(p.c, (const uint8_t *)"1-RTT", 5, &w) == MOAT_OK);
+    shuttle(p.c, p.s);
+    CHECK(moat_conn_read(p.s, rb, sizeof(rb), &got) == MOAT_OK && got == 5 &&
+          memcmp(rb, "1-RTT", 5) == 0);
+  }
+  pair_free(&p);
+  /* without early_data in the ClientHello the same records are an
+   * attack: bad_record_mac */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    buf *o = buf_new();
+    add_record(o, CT_HANDSHAKE, ch.b, ch.n);
+    junk_records(o);
+    give(p.s, o->b, o->n);
+    free(o);
+    moat_err e = moat_conn_handshake(p.s);
+    check_failed("junk without early_data", p.s, e, MOAT_ERR_BAD_RECORD_MAC,
+                 ALERT_BAD_RECORD_MAC, "authentication failed");
+  }
+  pair_free(&p);
+}
+
+int main(void) {
+  if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth")) {
+    fprintf(stderr, "could not make the test PKI with openssl\n");
+    return 1;
+  }
+  test_tls12_client_hello();
+  test_tls12_server_hello();
+  test_client_hello_edits();
+  test_server_flight_edits();
+  test_client_flight_edits();
+  test_server_hello_edits();
+  test_early_data();
+  pki_cleanup();
+  return t_done("tls13_negative");
+}
