@@ -20,15 +20,6 @@ moat_conn *moat_conn_new(moat_context *ctx) {
   return conn;
 }
 
-static void free_chain(uint8_t **ders, size_t *lens, size_t *num) {
-  for (size_t i = 0; i < *num; i++) {
-    moat_free(ders[i]);
-    ders[i] = NULL;
-    lens[i] = 0;
-  }
-  *num = 0;
-}
-
 void hs_free(handshake *hs) {
   if (hs == NULL) {
     return;
@@ -59,9 +50,8 @@ void moat_conn_free(moat_conn *conn) {
   moat_free(conn->alpn);
   moat_free(conn->hostname);
   hmac_free(conn->hmac);
-  free_chain(conn->peer_chain, conn->peer_chain_len, &conn->peer_chain_num);
-  free_chain(conn->verified_chain, conn->verified_chain_len,
-             &conn->verified_chain_num);
+  chain_free(conn->verified);
+  chain_free(conn->peer);
   moat_free(conn->verify_message);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));
@@ -82,7 +72,9 @@ moat_err moat_conn_set_context(moat_conn *conn, moat_context *ctx) {
   return MOAT_OK;
 }
 
-moat_context *moat_conn_context(const moat_conn *conn) { return conn->ctx; }
+moat_context *moat_conn_context(const moat_conn *conn) {
+  return conn->ctx;
+}
 
 moat_err moat_conn_set_hostname(moat_conn *conn, const char *name) {
   if (conn == NULL || conn->is_server || conn->state != ST_C_START) {
@@ -103,9 +95,12 @@ moat_err moat_conn_set_hostname(moat_conn *conn, const char *name) {
 void moat_conn_set_user_data(moat_conn *conn, void *data) {
   conn->user_data = data;
 }
-void *moat_conn_user_data(const moat_conn *conn) { return conn->user_data; }
+void *moat_conn_user_data(const moat_conn *conn) {
+  return conn->user_data;
+}
 
-/* ---- errors ----------------------------------------------------------------*/
+/* ---- errors
+ * ----------------------------------------------------------------*/
 
 __attribute__((format(printf, 4, 0))) static moat_err
 conn_fail_v(moat_conn *conn, moat_err err, int alert, const char *fmt,
@@ -144,7 +139,9 @@ moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
   return r;
 }
 
-moat_err moat_conn_error(const moat_conn *conn) { return conn->err; }
+moat_err moat_conn_error(const moat_conn *conn) {
+  return conn->err;
+}
 
 const char *moat_conn_error_detail(const moat_conn *conn) {
   if (conn->detail[0] == '\0') {
@@ -167,7 +164,8 @@ bool moat_conn_alert(const moat_conn *conn, int *out_alert,
   return true;
 }
 
-/* ---- the four ports ---------------------------------------------------------*/
+/* ---- the four ports
+ * ---------------------------------------------------------*/
 
 static void conn_idle_release(moat_conn *conn);
 
@@ -237,11 +235,13 @@ static void conn_idle_release(moat_conn *conn) {
   if (!conn->release_when_idle) {
     return;
   }
-  bool in_empty = conn->in == NULL ||
-                  (conn->in_off == conn->in_len && conn->app_len == 0);
+  bool in_empty =
+      conn->in == NULL || (conn->in_off == conn->in_len && conn->app_len == 0);
   bool out_empty = conn->out_off == conn->out_len;
   if (in_empty && out_empty) {
     conn_release_buffers(conn);
+    hmac_free(conn->hmac);
+    conn->hmac = NULL;
     conn->release_when_idle = false;
   }
 }
@@ -251,7 +251,8 @@ moat_err moat_conn_release_buffers(moat_conn *conn) {
   return MOAT_OK;
 }
 
-/* ---- transport ----------------------------------------------------------------*/
+/* ---- transport
+ * ----------------------------------------------------------------*/
 
 moat_err moat_conn_set_transport(moat_conn *conn, const moat_transport *t,
                                  void *arg) {
@@ -275,9 +276,9 @@ const moat_transport *moat_conn_get_transport(const moat_conn *conn,
 static moat_err conn_flush(moat_conn *conn) {
   while (conn->out_off < conn->out_len) {
     bool wb = false;
-    long n = conn->transport->send(conn->transport_arg,
-                                   conn->out + conn->out_off,
-                                   conn->out_len - conn->out_off, &wb);
+    long n =
+        conn->transport->send(conn->transport_arg, conn->out + conn->out_off,
+                              conn->out_len - conn->out_off, &wb);
     if (n < 0) {
       if (wb) {
         return MOAT_ERR_WANT_WRITE;
@@ -365,7 +366,8 @@ static moat_err conn_eof_error(moat_conn *conn) {
   return conn->err;
 }
 
-/* ---- handshake -------------------------------------------------------------*/
+/* ---- handshake
+ * -------------------------------------------------------------*/
 
 moat_err moat_conn_handshake(moat_conn *conn) {
   for (;;) {
@@ -382,8 +384,8 @@ moat_err moat_conn_handshake(moat_conn *conn) {
       conn_idle_release(conn);
       return MOAT_OK;
     }
-    moat_err e = conn->is_server ? tls13_server_step(conn)
-                                 : tls13_client_step(conn);
+    moat_err e =
+        conn->is_server ? tls13_server_step(conn) : tls13_client_step(conn);
     if (e == MOAT_OK) {
       continue;
     }
@@ -446,7 +448,8 @@ void hs_consume_message(moat_conn *conn, size_t whole_len) {
 }
 
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len) {
-  if (conn->hs->transcript == NULL || !hash_update(conn->hs->transcript, msg, len)) {
+  if (conn->hs->transcript == NULL ||
+      !hash_update(conn->hs->transcript, msg, len)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "transcript hash");
   }
   return MOAT_OK;
@@ -466,7 +469,8 @@ moat_err hs_send(moat_conn *conn, builder *b) {
   return rec_write(conn, CT_HANDSHAKE, bld_data(b), bld_len(b));
 }
 
-/* ---- application data ---------------------------------------------------------*/
+/* ---- application data
+ * ---------------------------------------------------------*/
 
 /* Handle complete post-handshake messages (RFC 8446 4.6). */
 static moat_err conn_post_handshake(moat_conn *conn) {
@@ -480,8 +484,7 @@ static moat_err conn_post_handshake(moat_conn *conn) {
     }
     if (mlen > TLS_MAX_HANDSHAKE_MSG) {
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "post-handshake message of %u bytes is too large",
-                       mlen);
+                       "post-handshake message of %u bytes is too large", mlen);
     }
     if (!cur_sub(&c, mlen, &body)) {
       return MOAT_OK;
@@ -532,7 +535,9 @@ moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
   }
 }
 
-size_t moat_conn_pending(const moat_conn *conn) { return conn->app_len; }
+size_t moat_conn_pending(const moat_conn *conn) {
+  return conn->app_len;
+}
 
 moat_err moat_conn_write(moat_conn *conn, const uint8_t *data, size_t len,
                          size_t *out_written) {
@@ -643,7 +648,8 @@ void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
   moat_wipe(line, sizeof(line));
 }
 
-/* ---- accessors -----------------------------------------------------------------*/
+/* ---- accessors
+ * -----------------------------------------------------------------*/
 
 int moat_conn_version(const moat_conn *conn) {
   return conn->handshake_done ? MOAT_TLS1_3 : 0;
@@ -669,39 +675,47 @@ const char *moat_conn_peer_sigalg_name(const moat_conn *conn) {
 const char *moat_conn_sigalg_name(const moat_conn *conn) {
   return conn->our_sig ? conn->our_sig->name : NULL;
 }
-const char *moat_conn_alpn(const moat_conn *conn) { return conn->alpn; }
+const char *moat_conn_alpn(const moat_conn *conn) {
+  return conn->alpn;
+}
 const char *moat_conn_server_name(const moat_conn *conn) {
   return conn->is_server ? conn->hostname : NULL;
 }
-bool moat_conn_session_reused(const moat_conn *conn) { return conn->resumed; }
-bool moat_conn_hello_retry(const moat_conn *conn) { return conn->hello_retry; }
+bool moat_conn_session_reused(const moat_conn *conn) {
+  return conn->resumed;
+}
+bool moat_conn_hello_retry(const moat_conn *conn) {
+  return conn->hello_retry;
+}
+
+static moat_err chain_get(const der_chain *c, size_t index,
+                          const uint8_t **out_der, size_t *out_len) {
+  if (c == NULL || index >= c->num) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  *out_der = c->e[index].der;
+  *out_len = c->e[index].len;
+  return MOAT_OK;
+}
 
 size_t moat_conn_peer_chain_len(const moat_conn *conn) {
-  return conn->peer_chain_num;
+  return conn->peer ? conn->peer->num : 0;
 }
 moat_err moat_conn_peer_cert_der(const moat_conn *conn, size_t index,
                                  const uint8_t **out_der, size_t *out_len) {
-  if (index >= conn->peer_chain_num) {
-    return MOAT_ERR_INVALID_ARGUMENT;
-  }
-  *out_der = conn->peer_chain[index];
-  *out_len = conn->peer_chain_len[index];
-  return MOAT_OK;
+  return chain_get(conn->peer, index, out_der, out_len);
 }
 size_t moat_conn_verified_chain_len(const moat_conn *conn) {
-  return conn->verified_chain_num;
+  return conn->verified ? conn->verified->num : 0;
 }
 moat_err moat_conn_verified_cert_der(const moat_conn *conn, size_t index,
                                      const uint8_t **out_der,
                                      size_t *out_len) {
-  if (index >= conn->verified_chain_num) {
-    return MOAT_ERR_INVALID_ARGUMENT;
-  }
-  *out_der = conn->verified_chain[index];
-  *out_len = conn->verified_chain_len[index];
-  return MOAT_OK;
+  return chain_get(conn->verified, index, out_der, out_len);
 }
-long moat_conn_verify_code(const moat_conn *conn) { return conn->verify_code; }
+long moat_conn_verify_code(const moat_conn *conn) {
+  return conn->verify_code;
+}
 const char *moat_conn_verify_message(const moat_conn *conn) {
   return conn->verify_message ? conn->verify_message : "ok";
 }

@@ -61,8 +61,7 @@ moat_context *moat_context_new(moat_role role) {
     if (crypto_random(key, sizeof(key)) &&
         crypto_random(ctx->ticket_key_id, sizeof(ctx->ticket_key_id))) {
       ctx->ticket_aead = aead_new(aead_get(AEAD_AES_256_GCM), key, true);
-      ctx->ticket_aead_open =
-          aead_new(aead_get(AEAD_AES_256_GCM), key, false);
+      ctx->ticket_aead_open = aead_new(aead_get(AEAD_AES_256_GCM), key, false);
     }
     moat_wipe(key, sizeof(key));
     if (ctx->ticket_aead == NULL || ctx->ticket_aead_open == NULL) {
@@ -78,8 +77,8 @@ moat_context *moat_context_new(moat_role role) {
 }
 
 moat_context *moat_context_new_default(moat_purpose purpose) {
-  moat_role role = purpose == MOAT_PURPOSE_SERVER_AUTH ? MOAT_ROLE_CLIENT
-                                                       : MOAT_ROLE_SERVER;
+  moat_role role =
+      purpose == MOAT_PURPOSE_SERVER_AUTH ? MOAT_ROLE_CLIENT : MOAT_ROLE_SERVER;
   moat_context *ctx = moat_context_new(role);
   if (ctx != NULL && role == MOAT_ROLE_CLIENT) {
     /* A missing system store leaves the context empty: verification then
@@ -114,14 +113,16 @@ void moat_context_free(moat_context *ctx) {
   moat_free_wipe(ctx, sizeof(*ctx));
 }
 
-moat_role moat_context_role(const moat_context *ctx) { return ctx->role; }
+moat_role moat_context_role(const moat_context *ctx) {
+  return ctx->role;
+}
 
 const char *moat_context_error_detail(const moat_context *ctx) {
   return ctx->detail;
 }
 
-static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
-                         ...) __attribute__((format(printf, 3, 4)));
+static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
                          ...) {
   va_list ap;
@@ -135,11 +136,13 @@ bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len) {
   return ctx->rng(ctx->rng_arg, out, len);
 }
 
-int64_t ctx_now(const moat_context *ctx) { return ctx->clock(ctx->clock_arg); }
+int64_t ctx_now(const moat_context *ctx) {
+  return ctx->clock(ctx->clock_arg);
+}
 
 /* Reads a whole file (at most 16 MiB). */
-static moat_err read_file(moat_context *ctx, const char *what,
-                          const char *path, uint8_t **out, size_t *out_len) {
+static moat_err read_file(moat_context *ctx, const char *what, const char *path,
+                          uint8_t **out, size_t *out_len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     return ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open %s file %s: %s",
@@ -203,8 +206,8 @@ static moat_err parse_chain(moat_context *ctx, const uint8_t *pem, size_t len,
     uint8_t *der;
     size_t der_len;
     char detail[160];
-    moat_err err = pem_next(&text, label, sizeof(label), &der, &der_len,
-                            detail, sizeof(detail));
+    moat_err err = pem_next(&text, label, sizeof(label), &der, &der_len, detail,
+                            sizeof(detail));
     if (err != MOAT_OK) {
       clear_chain(ctx);
       return ctx_fail(ctx, err, "%s: %s", where, detail);
@@ -307,10 +310,10 @@ moat_err moat_context_load_cert_chain_mem(moat_context *ctx,
     return MOAT_ERR_INVALID_ARGUMENT;
   }
   TRY(parse_chain(ctx, cert_pem, cert_pem_len, "certificate data"));
-  moat_err err =
-      key != NULL ? install_key(ctx, key, key_len, password, "key data")
-                  : install_key(ctx, cert_pem, cert_pem_len, password,
-                                "certificate data");
+  moat_err err = key != NULL
+                     ? install_key(ctx, key, key_len, password, "key data")
+                     : install_key(ctx, cert_pem, cert_pem_len, password,
+                                   "certificate data");
   if (err != MOAT_OK) {
     clear_chain(ctx);
   }
@@ -412,8 +415,7 @@ moat_err moat_context_set_max_version(moat_context *ctx, int version) {
 }
 
 /* Splits a colon- or comma-separated list; calls add for each item. */
-static moat_err each_item(moat_context *ctx, const char *list,
-                          const char *what,
+static moat_err each_item(moat_context *ctx, const char *list, const char *what,
                           bool (*add)(moat_context *, const char *)) {
   if (list == NULL) {
     return MOAT_ERR_INVALID_ARGUMENT;

@@ -102,9 +102,8 @@ moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
   }
   if (!hs_message_legal(conn->state, *out_type)) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
-                     "received %s (type %u) while %s",
-                     hs_type_name(*out_type), *out_type,
-                     hs_state_name(conn->state));
+                     "received %s (type %u) while %s", hs_type_name(*out_type),
+                     *out_type, hs_state_name(conn->state));
   }
   return MOAT_OK;
 }
@@ -179,8 +178,9 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
 static moat_err next_secret(moat_conn *conn, uint8_t *secret) {
   const hash_alg *h = hash_get(conn->suite->hash);
   uint8_t next[HASH_MAX_LEN];
-  if (!hkdf_expand_label(conn->hmac, secret, h->len, "traffic upd", NULL, 0,
-                         next, h->len)) {
+  hmac_ctx *hmac = conn_hmac(conn);
+  if (hmac == NULL || !hkdf_expand_label(hmac, secret, h->len, "traffic upd",
+                                         NULL, 0, next, h->len)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "KeyUpdate derivation failed");
   }
   memcpy(secret, next, h->len);
@@ -199,7 +199,7 @@ moat_err tls13_send_key_update(moat_conn *conn, bool request_peer) {
   uint8_t *secret = conn->is_server ? conn->s_ap : conn->c_ap;
   TRY(next_secret(conn, secret));
   const hash_alg *h = hash_get(conn->suite->hash);
-  return rec_set_key(conn, &conn->wr, conn->suite, h, conn->hmac, secret,
+  return rec_set_key(conn, &conn->wr, conn->suite, h, conn_hmac(conn), secret,
                      true);
 }
 
@@ -223,7 +223,8 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
   uint8_t *secret = conn->is_server ? conn->c_ap : conn->s_ap;
   TRY(next_secret(conn, secret));
   const hash_alg *h = hash_get(conn->suite->hash);
-  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, conn->hmac, secret, false));
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, conn_hmac(conn), secret,
+                  false));
   if (request && !conn->close_sent) {
     /* RFC 8446 4.6.3: answer with update_not_requested before sending
      * more data. */

@@ -84,8 +84,8 @@ bool ks_master(key_schedule *ks, const uint8_t *transcript_hash) {
   uint8_t derived[HASH_MAX_LEN];
   uint8_t zeros[HASH_MAX_LEN] = {0};
   bool ok = derive_empty(ks, derived) &&
-            hkdf_extract(ks->hmac, derived, ks->hash->len, zeros,
-                         ks->hash->len, ks->secret) &&
+            hkdf_extract(ks->hmac, derived, ks->hash->len, zeros, ks->hash->len,
+                         ks->secret) &&
             derive_secret(ks->hash, ks->hmac, ks->secret, "c ap traffic",
                           transcript_hash, ks->c_ap) &&
             derive_secret(ks->hash, ks->hmac, ks->secret, "s ap traffic",
@@ -120,9 +120,8 @@ void ks_clear(key_schedule *ks) {
 }
 
 /* RFC 8446 7.3 */
-bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash,
-                    const uint8_t *secret, size_t key_len, uint8_t *key,
-                    uint8_t *iv) {
+bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash, const uint8_t *secret,
+                    size_t key_len, uint8_t *key, uint8_t *iv) {
   return hkdf_expand_label(hmac, secret, hash->len, "key", NULL, 0, key,
                            key_len) &&
          hkdf_expand_label(hmac, secret, hash->len, "iv", NULL, 0, iv,

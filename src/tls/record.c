@@ -82,8 +82,7 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
   size_t body = wr->active ? len + 1 + wr->alg->tag_len : len;
   TRY(out_reserve(conn, TLS_RECORD_HEADER + body));
   builder b;
-  bld_init_fixed(&b, conn->out + conn->out_len,
-                 conn->out_cap - conn->out_len);
+  bld_init_fixed(&b, conn->out + conn->out_len, conn->out_cap - conn->out_len);
   /* RFC 8446 5.1/5.2: protected records travel as application_data. */
   bld_u8(&b, wr->active ? CT_APPLICATION_DATA : type);
   bld_u16(&b, 0x0303);
@@ -154,8 +153,7 @@ static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
   }
   if (len > TLS_MAX_HANDSHAKE_MSG + 4 - *blen) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "handshake data exceeds %d bytes",
-                     TLS_MAX_HANDSHAKE_MSG);
+                     "handshake data exceeds %d bytes", TLS_MAX_HANDSHAKE_MSG);
   }
   size_t need = *blen + len;
   if (need > cap_now || conn->hs == NULL) {

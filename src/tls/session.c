@@ -29,8 +29,12 @@ void moat_session_free(moat_session *s) {
   moat_free_wipe(s, sizeof(*s));
 }
 
-int64_t moat_session_time(const moat_session *s) { return s->created; }
-uint32_t moat_session_lifetime(const moat_session *s) { return s->lifetime; }
+int64_t moat_session_time(const moat_session *s) {
+  return s->created;
+}
+uint32_t moat_session_lifetime(const moat_session *s) {
+  return s->lifetime;
+}
 const char *moat_session_cipher_name(const moat_session *s) {
   return s->suite->name;
 }
@@ -192,6 +196,7 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     st.lifetime = conn->ctx->ticket_lifetime;
     uint8_t nonce = conn->ticket_nonce++;
     if (!ctx_random(conn->ctx, (uint8_t *)&st.age_add, sizeof(st.age_add)) ||
+        conn_hmac(conn) == NULL ||
         !hkdf_expand_label(conn->hmac, conn->res_master, h->len, "resumption",
                            &nonce, 1, st.psk, h->len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
@@ -232,10 +237,10 @@ bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
                 uint8_t *out) {
   const hash_alg *h = ks->hash;
   uint8_t empty[HASH_MAX_LEN], binder_key[HASH_MAX_LEN];
-  bool ok = hash_oneshot(h, NULL, 0, empty) &&
-            derive_secret(h, ks->hmac, ks->secret, "res binder", empty,
-                          binder_key) &&
-            ks_finished(ks, binder_key, transcript_hash, out);
+  bool ok =
+      hash_oneshot(h, NULL, 0, empty) &&
+      derive_secret(h, ks->hmac, ks->secret, "res binder", empty, binder_key) &&
+      ks_finished(ks, binder_key, transcript_hash, out);
   moat_wipe(binder_key, sizeof(binder_key));
   return ok;
 }

@@ -117,6 +117,22 @@ const tls_suite *suite_by_code(uint16_t code);
 const tls_suite *suite_by_name(const char *name);
 const tls_suite *const *suite_all(size_t *out_num);
 
+/* ---- certificate chains held by a connection ----------------------------- */
+
+typedef struct der_entry {
+  uint8_t *der;
+  size_t len;
+  bool owned;
+} der_entry;
+
+typedef struct der_chain {
+  size_t num;
+  der_entry e[]; /* num entries */
+} der_chain;
+
+der_chain *chain_new(size_t num);
+void chain_free(der_chain *chain);
+
 /* ---- context -------------------------------------------------------------- */
 
 struct moat_context {
@@ -358,7 +374,7 @@ struct moat_conn {
   bool handshake_done;
   uint8_t c_ap[HASH_MAX_LEN]; /* current traffic secrets (KeyUpdate) */
   uint8_t s_ap[HASH_MAX_LEN];
-  hmac_ctx *hmac; /* kept for KeyUpdate */
+  hmac_ctx *hmac; /* made when needed after the handshake */
   uint8_t res_master[HASH_MAX_LEN]; /* resumption_master_secret */
   uint8_t ticket_nonce;             /* server: next ticket's nonce */
   moat_session *session; /* client: offered, then the newest ticket */
@@ -366,13 +382,10 @@ struct moat_conn {
   /* Release record buffers once drained (set when the handshake ends). */
   bool release_when_idle;
 
-  /* peer chain as sent, and the verified chain */
-  uint8_t *peer_chain[TLS_MAX_CHAIN];
-  size_t peer_chain_len[TLS_MAX_CHAIN];
-  size_t peer_chain_num;
-  uint8_t *verified_chain[TLS_MAX_CHAIN];
-  size_t verified_chain_len[TLS_MAX_CHAIN];
-  size_t verified_chain_num;
+  /* peer chain as sent, and the verified chain (which shares the peer's
+   * buffers where it can) */
+  der_chain *peer;
+  der_chain *verified;
   long verify_code;
   char *verify_message;
 
@@ -453,6 +466,9 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body);
 moat_err tls13_send_key_update(moat_conn *conn, bool request_peer);
 moat_err tls13_enter_traffic(moat_conn *conn);
 moat_err tls13_send_tickets(moat_conn *conn);
+/* The HMAC context for post-handshake derivations, made on demand and
+ * dropped when the connection goes idle. */
+hmac_ctx *conn_hmac(moat_conn *conn);
 /* PSK binder (RFC 8446 4.2.11.2) over Transcript-Hash(truncated). */
 bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
                 uint8_t *out);

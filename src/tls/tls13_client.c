@@ -244,8 +244,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
   }
   cursor ks = sh.ext.data[X_KEY_SHARE], share;
   uint16_t group;
-  if (!cur_u16(&ks, &group) || !cur_prefixed16(&ks, &share) ||
-      !cur_done(&ks)) {
+  if (!cur_u16(&ks, &group) || !cur_prefixed16(&ks, &share) || !cur_done(&ks)) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "malformed key_share in ServerHello");
   }
@@ -263,8 +262,8 @@ static moat_err c_wait_sh(moat_conn *conn) {
   }
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
-  if (!kex_finish(hs->share_key[idx], cur_data(&share), cur_len(&share),
-                  shared, &shared_len)) {
+  if (!kex_finish(hs->share_key[idx], cur_data(&share), cur_len(&share), shared,
+                  &shared_len)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server's %s key share is invalid",
                      hs->share_alg[idx]->name);
@@ -280,8 +279,8 @@ static moat_err c_wait_sh(moat_conn *conn) {
                        "malformed pre_shared_key in ServerHello");
     }
     /* RFC 8446 4.2.11: an identity we sent, with the PSK's hash. */
-    if (selected != 0 || hash_get(conn->session->suite->hash) !=
-                             hash_get(conn->suite->hash)) {
+    if (selected != 0 ||
+        hash_get(conn->session->suite->hash) != hash_get(conn->suite->hash)) {
       moat_wipe(shared, sizeof(shared));
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                        "the server selected PSK %u with suite %s, which does "
@@ -358,7 +357,7 @@ static moat_err on_server_cert(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "the server sent an empty Certificate");
   }
-  TRY(cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
+  TRY(cert_leaf_pubkey(conn, conn->peer->e[0].der, conn->peer->e[0].len,
                        &hs->peer_key));
   return conn_verify_peer(conn);
 }
@@ -434,8 +433,8 @@ static moat_err c_send_flight(moat_conn *conn) {
     moat_err err =
         scheme ? cert_build(conn, &b, hs->cr_context, hs->cr_context_len,
                             ctx->chain_der, ctx->chain_len, ctx->chain_num)
-               : cert_build(conn, &b, hs->cr_context, hs->cr_context_len,
-                            NULL, NULL, 0);
+               : cert_build(conn, &b, hs->cr_context, hs->cr_context_len, NULL,
+                            NULL, 0);
     if (err != MOAT_OK) {
       bld_cleanup(&b);
       return err;

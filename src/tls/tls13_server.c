@@ -39,8 +39,8 @@ static bool in_list(const uint16_t *list, size_t n, uint16_t v) {
 static moat_err check_client_hello(moat_conn *conn, const client_hello *ch) {
   bool tls13 = false, tls12 = false;
   if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
-    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS],
-                              &tls13, &tls12));
+    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
+                              &tls12));
   }
   if (!tls13) {
     return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
@@ -270,10 +270,9 @@ static moat_err s_wait_ch(moat_conn *conn) {
                            ALERT_HANDSHAKE_FAILURE,
                            "the server has no certificate and key loaded");
   }
-  conn->our_sig =
-      hs->psk_accepted
-          ? NULL
-          : cv_choose_scheme(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
+  conn->our_sig = hs->psk_accepted ? NULL
+                                   : cv_choose_scheme(conn, hs->peer_sigalgs,
+                                                      hs->num_peer_sigalgs);
   if (!hs->psk_accepted && conn->our_sig == NULL) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "no signature scheme the client accepts fits our %s key",
@@ -306,8 +305,8 @@ static moat_err s_wait_ch(moat_conn *conn) {
   if (err == MOAT_OK && hs->msg_len != 0) {
     err = hs_key_change_boundary(conn);
   }
-  if (err == MOAT_OK && !ctx_random(conn->ctx, hs->server_random,
-                                    TLS_RANDOM_LEN)) {
+  if (err == MOAT_OK &&
+      !ctx_random(conn->ctx, hs->server_random, TLS_RANDOM_LEN)) {
     err = conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
   }
   builder b;
@@ -320,10 +319,9 @@ static moat_err s_wait_ch(moat_conn *conn) {
                               our_share_len, NULL, 0));
   }
   uint8_t th[HASH_MAX_LEN];
-  if (err == MOAT_OK &&
-      !(hs_transcript_hash(conn, th) &&
-        (hs->psk_accepted || ks_init(&hs->ks, h, NULL, 0)) &&
-        ks_handshake(&hs->ks, shared, shared_len, th))) {
+  if (err == MOAT_OK && !(hs_transcript_hash(conn, th) &&
+                          (hs->psk_accepted || ks_init(&hs->ks, h, NULL, 0)) &&
+                          ks_handshake(&hs->ks, shared, shared_len, th))) {
     err = conn_fail(conn, MOAT_ERR_CRYPTO, "handshake key derivation");
   }
   moat_wipe(shared, sizeof(shared));
@@ -424,7 +422,7 @@ static moat_err s_wait_cert(moat_conn *conn) {
     hs->proof_cert_verify = true;
     conn->state = ST_S_WAIT_FINISHED;
   } else {
-    TRY(cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
+    TRY(cert_leaf_pubkey(conn, conn->peer->e[0].der, conn->peer->e[0].len,
                          &hs->peer_key));
     TRY(conn_verify_peer(conn));
     conn->state = ST_S_WAIT_CV;

@@ -21,7 +21,7 @@ static int alert_for_verify_code(long code) {
   case 20: /* unable to get local issuer */
   case 21: /* unable to verify the first certificate */
     return ALERT_UNKNOWN_CA;
-  case 7: /* signature failure */
+  case 7:  /* signature failure */
   case 62: /* hostname mismatch */
   case 64: /* IP mismatch */
   default:
@@ -29,16 +29,33 @@ static int alert_for_verify_code(long code) {
   }
 }
 
+/* Keeps the verified chain; certificates the peer sent are shared with
+ * the peer chain, anchors from the store are copied. */
 static moat_err keep_verified_chain(moat_conn *conn,
                                     const x509_verify_result *r) {
-  for (size_t i = 0; i < r->chain_len && i < TLS_MAX_CHAIN; i++) {
-    conn->verified_chain[i] = moat_memdup(r->chain_der[i], r->chain_der_len[i]);
-    if (conn->verified_chain[i] == NULL) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verified chain");
-    }
-    conn->verified_chain_len[i] = r->chain_der_len[i];
-    conn->verified_chain_num = i + 1;
+  size_t num = r->chain_len < TLS_MAX_CHAIN ? r->chain_len : TLS_MAX_CHAIN;
+  der_chain *c = chain_new(num);
+  if (c == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verified chain");
   }
+  for (size_t i = 0; i < num; i++) {
+    c->e[i].len = r->chain_der_len[i];
+    for (size_t j = 0; j < conn->peer->num; j++) {
+      if (conn->peer->e[j].der == r->chain_der[i]) {
+        c->e[i].der = conn->peer->e[j].der;
+      }
+    }
+    if (c->e[i].der == NULL) {
+      c->e[i].der = moat_memdup(r->chain_der[i], r->chain_der_len[i]);
+      c->e[i].owned = true;
+      if (c->e[i].der == NULL) {
+        chain_free(c);
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verified chain");
+      }
+    }
+  }
+  chain_free(conn->verified);
+  conn->verified = c;
   return MOAT_OK;
 }
 
@@ -69,9 +86,14 @@ moat_err conn_verify_peer(moat_conn *conn) {
   if (r == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verify result");
   }
+  const uint8_t *ders[TLS_MAX_CHAIN];
+  size_t lens[TLS_MAX_CHAIN];
+  for (size_t i = 0; i < conn->peer->num; i++) {
+    ders[i] = conn->peer->e[i].der;
+    lens[i] = conn->peer->e[i].len;
+  }
   moat_err err =
-      x509_verify_chain(ctx->store, (const uint8_t *const *)conn->peer_chain,
-                        conn->peer_chain_len, conn->peer_chain_num, &opts, r);
+      x509_verify_chain(ctx->store, ders, lens, conn->peer->num, &opts, r);
   conn->verify_code = r->code;
   moat_free(conn->verify_message);
   conn->verify_message = moat_strdup(err == MOAT_OK ? "ok" : r->message);

@@ -24,14 +24,6 @@ moat_err cert_build(moat_conn *conn, builder *b, const uint8_t *context,
   return MOAT_OK;
 }
 
-static void clear_peer_chain(moat_conn *conn) {
-  for (size_t i = 0; i < conn->peer_chain_num; i++) {
-    moat_free(conn->peer_chain[i]);
-    conn->peer_chain[i] = NULL;
-  }
-  conn->peer_chain_num = 0;
-}
-
 moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
                     size_t context_len, bool *out_empty) {
   cursor ctx_c, list;
@@ -44,40 +36,54 @@ moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "Certificate has the wrong certificate_request_context");
   }
-  clear_peer_chain(conn);
-  while (!cur_done(&list)) {
+  /* First pass: framing, extensions and the count. */
+  size_t num = 0;
+  cursor walk = list;
+  while (!cur_done(&walk)) {
     cursor data, exts;
-    if (!cur_prefixed24(&list, &data) || !cur_prefixed16(&list, &exts) ||
+    if (!cur_prefixed24(&walk, &data) || !cur_prefixed16(&walk, &exts) ||
         cur_done(&data)) {
-      clear_peer_chain(conn);
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed CertificateEntry %zu", conn->peer_chain_num);
+                       "malformed CertificateEntry %zu", num);
     }
     /* Per-certificate extensions (status_request, SCT) answer requests we
      * never make; their framing is still checked. */
     ext_set set;
     TRY(ext_parse_block(conn, exts, M_CT, 0, &set));
     if (set.present != 0) {
-      clear_peer_chain(conn);
       return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
-                       "CertificateEntry carries an extension we did not "
-                       "request");
+                       "CertificateEntry %zu carries an extension we did not "
+                       "request",
+                       num);
     }
-    if (conn->peer_chain_num == TLS_MAX_CHAIN) {
-      clear_peer_chain(conn);
+    if (++num > TLS_MAX_CHAIN) {
       return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
                        "the peer sent more than %d certificates",
                        TLS_MAX_CHAIN);
     }
-    uint8_t *copy = moat_memdup(cur_data(&data), cur_len(&data));
-    if (copy == NULL) {
-      clear_peer_chain(conn);
+  }
+  chain_free(conn->peer);
+  conn->peer = NULL;
+  *out_empty = num == 0;
+  if (num == 0) {
+    return MOAT_OK;
+  }
+  der_chain *chain = chain_new(num);
+  if (chain == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate chain");
+  }
+  for (size_t i = 0; i < num; i++) {
+    cursor data, exts;
+    (void)cur_prefixed24(&list, &data);
+    (void)cur_prefixed16(&list, &exts);
+    chain->e[i].der = moat_memdup(cur_data(&data), cur_len(&data));
+    chain->e[i].len = cur_len(&data);
+    chain->e[i].owned = true;
+    if (chain->e[i].der == NULL) {
+      chain_free(chain);
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate copy");
     }
-    conn->peer_chain[conn->peer_chain_num] = copy;
-    conn->peer_chain_len[conn->peer_chain_num] = cur_len(&data);
-    conn->peer_chain_num++;
   }
-  *out_empty = conn->peer_chain_num == 0;
+  conn->peer = chain;
   return MOAT_OK;
 }

@@ -37,8 +37,8 @@ moat_err cr_parse(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "CertificateRequest without signature_algorithms");
   }
-  TRY(ext_sigalgs_parse(conn, set.data[X_SIGNATURE_ALGORITHMS],
-                        hs->cr_sigalgs, 64, &hs->num_cr_sigalgs));
+  TRY(ext_sigalgs_parse(conn, set.data[X_SIGNATURE_ALGORITHMS], hs->cr_sigalgs,
+                        64, &hs->num_cr_sigalgs));
   hs->cert_requested = true;
   hs->cr_context_len = 0;
   return MOAT_OK;

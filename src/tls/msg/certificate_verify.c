@@ -31,8 +31,8 @@ static bool scheme_fits_key(const sig_scheme *s, key_type key) {
   return key == KEY_RSA && s->kind == SIG_RSA_PSS && s->key == KEY_RSA;
 }
 
-const sig_scheme *cv_choose_scheme(const moat_conn *conn,
-                                   const uint16_t *peer, size_t num_peer) {
+const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
+                                   size_t num_peer) {
   const moat_context *ctx = conn->ctx;
   if (ctx->key == NULL) {
     return NULL;

@@ -10,7 +10,9 @@ bool msg_open(builder *b, uint8_t type) {
   return bld_open24(b);
 }
 
-bool msg_close(builder *b) { return bld_close(b); }
+bool msg_close(builder *b) {
+  return bld_close(b);
+}
 
 /* SNI carries DNS names only (RFC 6066 3: no IP literals). */
 static bool sni_allowed(const char *host) {

@@ -53,7 +53,7 @@ moat_err cr_parse(moat_conn *conn, cursor body);
 moat_err cert_build(moat_conn *conn, builder *b, const uint8_t *context,
                     size_t context_len, uint8_t *const *chain,
                     const size_t *chain_len, size_t chain_num);
-/* Stores the chain in conn->peer_chain; *out_empty when no certificate. */
+/* Stores the chain in conn->peer; *out_empty when no certificate. */
 moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
                     size_t context_len, bool *out_empty);
 

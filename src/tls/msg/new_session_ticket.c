@@ -11,10 +11,8 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
   ext_set set;
   if (!cur_u32(&body, &lifetime) || !cur_u32(&body, &age_add) ||
       !cur_prefixed8(&body, &nonce) || !cur_prefixed16(&body, &ticket) ||
-      !cur_prefixed16(&body, &exts) || !cur_done(&body) ||
-      cur_done(&ticket)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "malformed NewSessionTicket");
+      !cur_prefixed16(&body, &exts) || !cur_done(&body) || cur_done(&ticket)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
   }
   /* RFC 8446 4.6.1: at most seven days. */
   if (lifetime > 604800) {
@@ -42,7 +40,9 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
   s->psk_len = h->len;
   /* RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
    * "resumption", ticket_nonce, Hash.length) */
-  if (!hkdf_expand_label(conn->hmac, conn->res_master, h->len, "resumption",
+  hmac_ctx *hmac = conn_hmac(conn);
+  if (hmac == NULL ||
+      !hkdf_expand_label(hmac, conn->res_master, h->len, "resumption",
                          cur_data(&nonce), cur_len(&nonce), s->psk, h->len)) {
     moat_session_free(s);
     return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");

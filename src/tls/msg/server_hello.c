@@ -13,8 +13,8 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
   memset(out, 0, sizeof(*out));
   if (!cur_u16(&body, &out->legacy_version) ||
       !cur_bytes(&body, TLS_RANDOM_LEN, &out->random) ||
-      !cur_prefixed8(&body, &out->session_id) ||
-      !cur_u16(&body, &out->suite) || !cur_u8(&body, &out->compression)) {
+      !cur_prefixed8(&body, &out->session_id) || !cur_u16(&body, &out->suite) ||
+      !cur_u8(&body, &out->compression)) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed ServerHello");
   }
   out->is_hrr = memcmp(out->random, k_hrr_random, TLS_RANDOM_LEN) == 0;
@@ -36,8 +36,8 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
 }
 
 moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,
-                  const uint8_t *share, size_t share_len,
-                  const uint8_t *cookie, size_t cookie_len) {
+                  const uint8_t *share, size_t share_len, const uint8_t *cookie,
+                  size_t cookie_len) {
   handshake *hs = conn->hs;
   msg_open(b, HT_SERVER_HELLO);
   bld_u16(b, 0x0303);

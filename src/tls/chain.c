@@ -1,0 +1,31 @@
+/* Certificate chains a connection holds after the handshake, sized to
+ * what the peer sent. */
+#include "base/mem.h"
+#include "tls/tls.h"
+
+der_chain *chain_new(size_t num) {
+  der_chain *c = moat_calloc(1, sizeof(der_chain) + num * sizeof(der_entry));
+  if (c != NULL) {
+    c->num = num;
+  }
+  return c;
+}
+
+void chain_free(der_chain *c) {
+  if (c == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < c->num; i++) {
+    if (c->e[i].owned) {
+      moat_free(c->e[i].der);
+    }
+  }
+  moat_free(c);
+}
+
+hmac_ctx *conn_hmac(moat_conn *conn) {
+  if (conn->hmac == NULL && conn->suite != NULL) {
+    conn->hmac = hmac_new(hash_get(conn->suite->hash));
+  }
+  return conn->hmac;
+}

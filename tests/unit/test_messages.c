@@ -1,0 +1,710 @@
+/* Each handshake message parser (src/tls/msg) and extension parser
+ * (src/tls/ext) with valid input and malformed variants: truncated,
+ * overlong, trailing bytes, empty lists.  Every failure must carry the
+ * exact error and alert.  Valid inputs come from RFC 8448 3 where it has
+ * them. */
+#include <stdlib.h>
+
+#include "../vectors/rfc8448_simple.h"
+#include "base/mem.h"
+#include "moat.h"
+#include "t.h"
+#include "tls/msg/msg.h"
+#include "tls/tls.h"
+
+static moat_context *g_cctx, *g_sctx;
+static moat_conn *C;
+
+/* A fresh connection for each case: failures are sticky. */
+static moat_conn *fresh(bool server) {
+  moat_conn_free(C);
+  C = moat_conn_new(server ? g_sctx : g_cctx);
+  C->hs = moat_calloc(1, sizeof(*C->hs));
+  return C;
+}
+
+typedef struct vec {
+  uint8_t b[1024];
+  size_t n;
+} vec;
+
+static vec V(const char *hex) {
+  vec v;
+  v.n = t_unhex(hex, v.b, sizeof(v.b));
+  return v;
+}
+
+static cursor CV(const vec *v) { return cur_make(v->b, v->n); }
+/* The body of a handshake message (after its 4-byte header). */
+static cursor BODY(const vec *v) { return cur_make(v->b + 4, v->n - 4); }
+
+/* got must be err, and (for errors) the alert sent must be alert. */
+#define EXPECT(expr, err, alert) expect_((expr), (err), (alert), __LINE__)
+static void expect_(moat_err got, moat_err err, int alert, int line) {
+  int a = -1;
+  bool ours = false;
+  bool have = moat_conn_alert(C, &a, &ours);
+  bool ok = got == err && (err == MOAT_OK ? !have : have && ours && a == alert);
+  if (err != MOAT_OK && ok) {
+    const char *d = moat_conn_error_detail(C);
+    ok = d != NULL && d[0] != '\0' && strcmp(d, moat_err_message(err)) != 0;
+  }
+  CHECK(ok);
+  if (!ok) {
+    fprintf(stderr, "  line %d: got %s alert %d (%s); want %s alert %d\n",
+            line, moat_err_name(got), have ? a : -1,
+            moat_conn_error_detail(C), moat_err_name(err), alert);
+  }
+}
+
+#define OK_(expr) EXPECT(expr, MOAT_OK, -1)
+#define DECODE(expr) EXPECT(expr, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR)
+#define ILLEGAL(expr)                                                        \
+  EXPECT(expr, MOAT_ERR_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER)
+
+/* ---- ClientHello ------------------------------------------------------ */
+
+static void test_client_hello(void) {
+  vec ch = V(rfc8448_client_hello);
+  client_hello out;
+  fresh(true);
+  OK_(ch_parse(C, BODY(&ch), &out));
+  CHECK_EQ_INT(out.legacy_version, 0x0303);
+  CHECK_EQ_INT(cur_len(&out.session_id), 0);
+  CHECK_EQ_INT(cur_len(&out.suites), 6);
+  CHECK(out.has_extensions);
+  CHECK(ext_has(&out.ext, X_SERVER_NAME) && ext_has(&out.ext, X_KEY_SHARE) &&
+        ext_has(&out.ext, X_SUPPORTED_GROUPS) &&
+        ext_has(&out.ext, X_SUPPORTED_VERSIONS) &&
+        ext_has(&out.ext, X_SIGNATURE_ALGORITHMS) &&
+        ext_has(&out.ext, X_RECORD_SIZE_LIMIT) &&
+        ext_has(&out.ext, X_PSK_KEY_EXCHANGE_MODES));
+  CHECK(!ext_has(&out.ext, X_EARLY_DATA) && !ext_has(&out.ext, X_COOKIE));
+  /* Every truncation fails, except right after the compression methods
+   * (a ClientHello without extensions). */
+  size_t no_ext = 2 + 32 + 1 + 2 + 6 + 2;
+  size_t body = ch.n - 4;
+  for (size_t cut = 0; cut < body; cut++) {
+    fresh(true);
+    if (cut == no_ext) {
+      OK_(ch_parse(C, cur_make(ch.b + 4, cut), &out));
+      CHECK(!out.has_extensions);
+    } else {
+      DECODE(ch_parse(C, cur_make(ch.b + 4, cut), &out));
+    }
+  }
+  /* trailing byte */
+  vec t = ch;
+  t.b[t.n++] = 0;
+  fresh(true);
+  DECODE(ch_parse(C, BODY(&t), &out));
+  /* session id of 33 bytes */
+  builder b;
+  uint8_t raw[512];
+  bld_init_fixed(&b, raw, sizeof(raw));
+  bld_u16(&b, 0x0303);
+  bld_zeros(&b, 32);
+  bld_u8(&b, 33);
+  bld_zeros(&b, 33);
+  bld_u16(&b, 2);
+  bld_u16(&b, 0x1301);
+  bld_u8(&b, 1);
+  bld_u8(&b, 0);
+  CHECK(bld_finish(&b));
+  fresh(true);
+  DECODE(ch_parse(C, cur_make(raw, bld_len(&b)), &out));
+  /* odd cipher suite length, empty suites, empty compression */
+  static const char *const bad[] = {
+      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
+      "00" "0003130113" "0100",
+      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
+      "00" "0000" "0100",
+      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
+      "00" "00021301" "00",
+  };
+  for (size_t i = 0; i < 3; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ch_parse(C, CV(&v), &out));
+  }
+  /* a duplicated extension inside the ClientHello */
+  vec dup = V("0303"
+              "0000000000000000000000000000000000000000000000000000000000000000"
+              "00" "00021301" "0100" "0008" "002b00020304" "002b0000");
+  dup.n -= 4; /* keep the declared block length (8): two 4+n headers */
+  vec dup2 = V("0303"
+               "0000000000000000000000000000000000000000000000000000000000000000"
+               "00" "00021301" "0100" "0008" "000a0000" "000a0000");
+  fresh(true);
+  ILLEGAL(ch_parse(C, CV(&dup2), &out));
+  (void)dup;
+}
+
+/* ---- ServerHello -------------------------------------------------------- */
+
+static void test_server_hello(void) {
+  vec sh = V(rfc8448_server_hello);
+  server_hello out;
+  fresh(false);
+  OK_(sh_parse(C, BODY(&sh), &out));
+  CHECK_EQ_INT(out.suite, 0x1301);
+  CHECK(!out.is_hrr && out.compression == 0);
+  CHECK(ext_has(&out.ext, X_KEY_SHARE) &&
+        ext_has(&out.ext, X_SUPPORTED_VERSIONS));
+  size_t no_ext = 2 + 32 + 1 + 2 + 1;
+  for (size_t cut = 0; cut < sh.n - 4; cut++) {
+    fresh(false);
+    if (cut == no_ext) {
+      OK_(sh_parse(C, cur_make(sh.b + 4, cut), &out));
+    } else {
+      DECODE(sh_parse(C, cur_make(sh.b + 4, cut), &out));
+    }
+  }
+  vec t = sh;
+  t.b[t.n++] = 0;
+  fresh(false);
+  DECODE(sh_parse(C, BODY(&t), &out));
+  /* the HelloRetryRequest random marks a retry (RFC 8446 4.1.3) */
+  vec hrr = sh;
+  memcpy(hrr.b + 6, k_hrr_random, 32);
+  fresh(false);
+  OK_(sh_parse(C, BODY(&hrr), &out));
+  CHECK(out.is_hrr);
+  /* extensions: RFC 8446 4.2 placement and solicitation */
+  static const struct {
+    const char *exts;
+    moat_err err;
+    int alert;
+  } cases[] = {
+      {"0010000500030268 32", MOAT_ERR_ILLEGAL_PARAMETER,
+       ALERT_ILLEGAL_PARAMETER}, /* ALPN may not be in a ServerHello */
+      {"00290002 0000", MOAT_ERR_UNSUPPORTED_EXTENSION,
+       ALERT_UNSUPPORTED_EXTENSION}, /* pre_shared_key never offered */
+      {"12340000", MOAT_ERR_UNSUPPORTED_EXTENSION,
+       ALERT_UNSUPPORTED_EXTENSION}, /* unknown */
+      {"002b00020304 002b00020304", MOAT_ERR_ILLEGAL_PARAMETER,
+       ALERT_ILLEGAL_PARAMETER}, /* twice */
+      {"002b0003 0304", MOAT_ERR_DECODE_ERROR,
+       ALERT_DECODE_ERROR}, /* overlong extension */
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    vec e = V(cases[i].exts);
+    uint8_t raw[256];
+    builder b;
+    bld_init_fixed(&b, raw, sizeof(raw));
+    bld_bytes(&b, sh.b + 4, no_ext);
+    bld_u16(&b, (uint16_t)e.n);
+    bld_bytes(&b, e.b, e.n);
+    CHECK(bld_finish(&b));
+    fresh(false);
+    EXPECT(sh_parse(C, cur_make(raw, bld_len(&b)), &out), cases[i].err,
+           cases[i].alert);
+  }
+}
+
+/* ---- EncryptedExtensions ------------------------------------------------- */
+
+static void test_encrypted_extensions(void) {
+  vec ee = V(rfc8448_encrypted_extensions);
+  uint32_t offered = (1u << X_SUPPORTED_GROUPS) | (1u << X_SERVER_NAME) |
+                     (1u << X_RECORD_SIZE_LIMIT);
+  fresh(false);
+  OK_(ee_parse(C, BODY(&ee), offered));
+  /* record_size_limit was not offered */
+  fresh(false);
+  EXPECT(ee_parse(C, BODY(&ee), offered & ~(1u << X_RECORD_SIZE_LIMIT)),
+         MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  for (size_t cut = 0; cut < ee.n - 4; cut++) {
+    fresh(false);
+    DECODE(ee_parse(C, cur_make(ee.b + 4, cut), offered));
+  }
+  vec t = ee;
+  t.b[t.n++] = 0;
+  fresh(false);
+  DECODE(ee_parse(C, BODY(&t), offered));
+  /* server_name must be empty in EncryptedExtensions */
+  vec sni = V("0009 0000 0005 0003000000");
+  fresh(false);
+  DECODE(ee_parse(C, CV(&sni), offered));
+  /* key_share may not appear in EncryptedExtensions */
+  vec ks = V("0006 0033 0002 001d");
+  fresh(false);
+  ILLEGAL(ee_parse(C, CV(&ks), 0xffffffffu));
+  /* ALPN: exactly one protocol, one we offered */
+  uint32_t alpn = 1u << X_ALPN;
+  vec one = V("0009 0010 0005 0003 02 6832"); /* "h2" */
+  fresh(false);
+  OK_(ee_parse(C, CV(&one), alpn));
+  CHECK(C->alpn != NULL && strcmp(C->alpn, "h2") == 0);
+  vec two = V("000c 0010 0008 0006 02 6832 02 6832");
+  fresh(false);
+  ILLEGAL(ee_parse(C, CV(&two), alpn));
+  vec other = V("0009 0010 0005 0003 02 6833"); /* "h3" */
+  fresh(false);
+  ILLEGAL(ee_parse(C, CV(&other), alpn));
+  vec empty_name = V("0007 0010 0003 0001 00");
+  fresh(false);
+  DECODE(ee_parse(C, CV(&empty_name), alpn));
+}
+
+/* ---- Certificate, CertificateVerify, Finished --------------------------- */
+
+static void test_certificate(void) {
+  vec ct = V(rfc8448_certificate);
+  bool empty = true;
+  fresh(false);
+  OK_(cert_parse(C, BODY(&ct), NULL, 0, &empty));
+  CHECK(!empty);
+  CHECK_EQ_INT(moat_conn_peer_chain_len(C), 1);
+  CHECK_EQ_INT(C->peer->e[0].len, 0x1b0);
+  CHECK(moat_conn_peer_chain_len(C) == 1 && C->peer->e[0].der[0] == 0x30);
+  for (size_t cut = 0; cut < ct.n - 4; cut += 7) {
+    fresh(false);
+    DECODE(cert_parse(C, cur_make(ct.b + 4, cut), NULL, 0, &empty));
+    CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
+  }
+  vec t = ct;
+  t.b[t.n++] = 0;
+  fresh(false);
+  DECODE(cert_parse(C, BODY(&t), NULL, 0, &empty));
+  /* context must match the request's */
+  const uint8_t ctx1[1] = {7};
+  fresh(false);
+  ILLEGAL(cert_parse(C, BODY(&ct), ctx1, 1, &empty));
+  /* an empty list */
+  vec none = V("00 000000");
+  fresh(true);
+  OK_(cert_parse(C, CV(&none), NULL, 0, &empty));
+  CHECK(empty);
+  /* a zero-length certificate */
+  vec zero = V("00 000005 000000 0000");
+  fresh(false);
+  DECODE(cert_parse(C, CV(&zero), NULL, 0, &empty));
+  /* a per-certificate extension we never asked for */
+  vec ext = V("00 00000a 000001 30 0004 00050000");
+  fresh(false);
+  EXPECT(cert_parse(C, CV(&ext), NULL, 0, &empty),
+         MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  /* more certificates than TLS_MAX_CHAIN */
+  uint8_t raw[512];
+  builder b;
+  bld_init_fixed(&b, raw, sizeof(raw));
+  bld_u8(&b, 0);
+  bld_open24(&b);
+  for (int i = 0; i < TLS_MAX_CHAIN + 1; i++) {
+    bld_u24(&b, 1);
+    bld_u8(&b, 0x30);
+    bld_u16(&b, 0);
+  }
+  bld_close(&b);
+  CHECK(bld_finish(&b));
+  fresh(false);
+  EXPECT(cert_parse(C, cur_make(raw, bld_len(&b)), NULL, 0, &empty),
+         MOAT_ERR_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE);
+  CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
+}
+
+/* RFC 8448's server CertificateVerify checked as a client would: the
+ * transcript up to the Certificate and the key from the trace's
+ * certificate. */
+static void test_certificate_verify(void) {
+  const char *msgs[] = {rfc8448_client_hello, rfc8448_server_hello,
+                        rfc8448_encrypted_extensions, rfc8448_certificate};
+  vec cv = V(rfc8448_certificate_verify);
+  for (int tamper = 0; tamper < 2; tamper++) {
+    fresh(false);
+    handshake *hs = C->hs;
+    hs->transcript = hash_new(hash_get(HASH_SHA256));
+    for (size_t i = 0; i < 4; i++) {
+      vec m = V(msgs[i]);
+      CHECK(hash_update(hs->transcript, m.b, m.n));
+    }
+    vec ct = V(rfc8448_certificate);
+    cursor leaf = cur_make(ct.b + 4 + 1 + 3 + 3, 0x1b0);
+    moat_err e = cert_leaf_pubkey(C, cur_data(&leaf), cur_len(&leaf),
+                                  &hs->peer_key);
+    if (e != MOAT_OK) {
+      /* a 1024-bit RSA key may be refused by policy */
+      fprintf(stderr, "note: RFC 8448 key refused: %s\n",
+              moat_conn_error_detail(C));
+      break;
+    }
+    vec v = cv;
+    if (tamper) {
+      v.b[v.n - 1] ^= 1;
+      EXPECT(cv_check(C, BODY(&v)), MOAT_ERR_DECRYPT_ERROR,
+             ALERT_DECRYPT_ERROR);
+      CHECK(!hs->proof_cert_verify);
+    } else {
+      OK_(cv_check(C, BODY(&v)));
+      CHECK(hs->proof_cert_verify);
+      CHECK(C->peer_sig != NULL && C->peer_sig->code == 0x0804);
+    }
+  }
+  /* malformed and not offered */
+  vec shortcv = V("0804 0003 0102");
+  fresh(false);
+  DECODE(cv_check(C, CV(&shortcv)));
+  vec trailing = V("0804 0001 01 00");
+  fresh(false);
+  DECODE(cv_check(C, CV(&trailing)));
+  vec sha1 = V("0201 0001 01"); /* rsa_pkcs1_sha1: never in TLS 1.3 */
+  fresh(false);
+  ILLEGAL(cv_check(C, CV(&sha1)));
+}
+
+static void test_finished(void) {
+  fresh(false);
+  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
+  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  uint8_t zeros[48] = {0};
+  DECODE(fin_check(C, cur_make(zeros, 31), C->hs->ks.secret));
+  fresh(false);
+  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
+  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  DECODE(fin_check(C, cur_make(zeros, 33), C->hs->ks.secret));
+  fresh(false);
+  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
+  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  EXPECT(fin_check(C, cur_make(zeros, 32), C->hs->ks.secret),
+         MOAT_ERR_DECRYPT_ERROR, ALERT_DECRYPT_ERROR);
+  CHECK(!C->hs->proof_finished);
+  /* the right value passes: ks_finished over the empty transcript */
+  fresh(false);
+  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
+  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  uint8_t th[32], verify[32];
+  CHECK(hash_oneshot(hash_get(HASH_SHA256), NULL, 0, th));
+  CHECK(ks_finished(&C->hs->ks, C->hs->ks.secret, th, verify));
+  OK_(fin_check(C, cur_make(verify, 32), C->hs->ks.secret));
+  CHECK(C->hs->proof_finished);
+}
+
+/* ---- CertificateRequest, KeyUpdate, NewSessionTicket --------------------- */
+
+static void test_certificate_request(void) {
+  vec ok = V("00 0008 000d 0004 0002 0403");
+  fresh(false);
+  OK_(cr_parse(C, CV(&ok)));
+  CHECK(C->hs->cert_requested);
+  CHECK(C->hs->num_cr_sigalgs == 1 && C->hs->cr_sigalgs[0] == 0x0403);
+  vec ctx = V("01 07 0008 000d 0004 0002 0403");
+  fresh(false);
+  ILLEGAL(cr_parse(C, CV(&ctx)));
+  vec none = V("00 0000");
+  fresh(false);
+  EXPECT(cr_parse(C, CV(&none)), MOAT_ERR_MISSING_EXTENSION,
+         ALERT_MISSING_EXTENSION);
+  vec trailing = V("00 0008 000d 0004 0002 0403 00");
+  fresh(false);
+  DECODE(cr_parse(C, CV(&trailing)));
+  vec empty_list = V("00 0006 000d 0002 0000");
+  fresh(false);
+  DECODE(cr_parse(C, CV(&empty_list)));
+  vec key_share = V("00 000e 000d 0004 0002 0403 0033 0002 001d");
+  fresh(false);
+  ILLEGAL(cr_parse(C, CV(&key_share)));
+}
+
+static void test_key_update(void) {
+  bool req = true;
+  uint8_t v0 = 0, v1 = 1, v2 = 2, two[2] = {0, 0};
+  fresh(false);
+  OK_(ku_parse(C, cur_make(&v0, 1), &req));
+  CHECK(!req);
+  fresh(false);
+  OK_(ku_parse(C, cur_make(&v1, 1), &req));
+  CHECK(req);
+  fresh(false);
+  ILLEGAL(ku_parse(C, cur_make(&v2, 1), &req));
+  fresh(false);
+  DECODE(ku_parse(C, cur_make(NULL, 0), &req));
+  fresh(false);
+  DECODE(ku_parse(C, cur_make(two, 2), &req));
+  /* the builder's output parses back */
+  uint8_t out[8];
+  builder b;
+  bld_init_fixed(&b, out, sizeof(out));
+  CHECK(ku_build(&b, true));
+  CHECK_EQ_INT(bld_len(&b), 5);
+  CHECK(out[0] == HT_KEY_UPDATE && out[3] == 1 && out[4] == 1);
+}
+
+static void test_new_session_ticket(void) {
+  /* RFC 8448 3: {server} construct a NewSessionTicket */
+  vec nst = V("040000c90000001efad6aac502000000b22c035d829359ee5ff7af4ec90000"
+              "0000262a6494dc486d2c8a34cb33fa90bf1b0070ad3c498883c9367c09a2be"
+              "785abc55cd226097a3a982117283f82a03a143efd3ff5dd36d64e861be7fd6"
+              "1d2827db279cce145077d454a3664d4e6da4d29ee03725a6a4dafcd0fc67d2"
+              "aea70529513e3da2677fa5906c5b3f7d8f92f228bda40dda721470f9fbf297"
+              "b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e933"
+              "43694093934ae4d3570008002a000400000400");
+  CHECK_EQ_INT(nst.n, 4 + 0xc9);
+  fresh(false);
+  OK_(nst_parse(C, BODY(&nst)));
+  for (size_t cut = 0; cut < nst.n - 4; cut += 5) {
+    fresh(false);
+    DECODE(nst_parse(C, cur_make(nst.b + 4, cut)));
+  }
+  vec t = nst;
+  t.b[t.n++] = 0;
+  fresh(false);
+  DECODE(nst_parse(C, BODY(&t)));
+  /* RFC 8446 4.6.1: lifetime at most 604800 seconds */
+  vec long_life = V("00093a81 00000000 00 0001 aa 0000");
+  fresh(false);
+  ILLEGAL(nst_parse(C, CV(&long_life)));
+  vec week = V("00093a80 00000000 00 0001 aa 0000");
+  fresh(false);
+  OK_(nst_parse(C, CV(&week)));
+  vec no_ticket = V("00000010 00000000 00 0000 0000");
+  fresh(false);
+  DECODE(nst_parse(C, CV(&no_ticket)));
+  vec key_share = V("00000010 00000000 00 0001 aa 0006 0033 0002 001d");
+  fresh(false);
+  ILLEGAL(nst_parse(C, CV(&key_share)));
+}
+
+/* ---- the extension block ------------------------------------------------- */
+
+static void test_ext_block(void) {
+  ext_set set;
+  vec ok = V("000a 0004 0002 001d  1234 0001 ff  002b 0003 020304");
+  fresh(true);
+  OK_(ext_parse_block(C, CV(&ok), M_CH, 0, &set));
+  CHECK(ext_has(&set, X_SUPPORTED_GROUPS) &&
+        ext_has(&set, X_SUPPORTED_VERSIONS));
+  CHECK_EQ_INT(cur_len(&set.data[X_SUPPORTED_GROUPS]), 4);
+  /* unknown extensions in a response: unsupported_extension */
+  vec unknown = V("1234 0000");
+  fresh(false);
+  EXPECT(ext_parse_block(C, CV(&unknown), M_EE, 0xffffffffu, &set),
+         MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  /* duplicates, even unknown ones */
+  vec dup = V("1234 0000 1234 0000");
+  fresh(true);
+  ILLEGAL(ext_parse_block(C, CV(&dup), M_CH, 0, &set));
+  /* not allowed in this message: cookie in a ServerHello */
+  vec cookie = V("002c 0003 0001 aa");
+  fresh(false);
+  ILLEGAL(ext_parse_block(C, CV(&cookie), M_SH, 0xffffffffu, &set));
+  /* allowed but not offered */
+  vec alpn = V("0010 0005 0003 0268 32");
+  fresh(false);
+  EXPECT(ext_parse_block(C, CV(&alpn), M_EE, 1u << X_SUPPORTED_GROUPS, &set),
+         MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  /* framing */
+  static const char *const bad[] = {"00", "000a", "000a 00", "000a 0005 0002",
+                                    "000a 0000 00"};
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_parse_block(C, CV(&v), M_CH, 0, &set));
+  }
+  /* pre_shared_key must be last (RFC 8446 4.2.11): recorded */
+  vec psk = V("0029 0000 000a 0004 0002 001d");
+  fresh(true);
+  OK_(ext_parse_block(C, CV(&psk), M_CH, 0, &set));
+  CHECK(set.psk_not_last);
+  vec psk_last = V("000a 0004 0002 001d 0029 0000");
+  fresh(true);
+  OK_(ext_parse_block(C, CV(&psk_last), M_CH, 0, &set));
+  CHECK(!set.psk_not_last);
+}
+
+/* ---- single extensions ----------------------------------------------------- */
+
+static void test_sni(void) {
+  char name[256];
+  vec ok = V("0009 00 0006 736572766572"); /* "server" */
+  fresh(true);
+  OK_(ext_sni_parse(C, CV(&ok), name, sizeof(name)));
+  CHECK(strcmp(name, "server") == 0);
+  vec other_type = V("000d 01 0001 78  00 0006 736572766572");
+  fresh(true);
+  OK_(ext_sni_parse(C, CV(&other_type), name, sizeof(name)));
+  CHECK(strcmp(name, "server") == 0);
+  vec two = V("000e 00 0001 61 00 0001 62 00 0001 63");
+  two = V("000c 00 0001 61 00 0001 62 00 0000");
+  vec two_names = V("0008 00 0001 61 00 0001 62");
+  fresh(true);
+  ILLEGAL(ext_sni_parse(C, CV(&two_names), name, sizeof(name)));
+  (void)two;
+  static const char *const bad[] = {
+      "0000",               /* empty list */
+      "0004 00 0001 00",    /* NUL */
+      "0003 00 0000",       /* empty name */
+      "0009 00 0007 736572766572", /* name overruns */
+      "0009 00 0006 736572766572 00", /* trailing */
+  };
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_sni_parse(C, CV(&v), name, sizeof(name)));
+  }
+}
+
+static void test_groups_sigalgs(void) {
+  uint16_t out[8];
+  size_t n;
+  vec g = V("0012001d00170018001901000101010201030104");
+  fresh(true);
+  OK_(ext_groups_parse(C, CV(&g), out, 8, &n));
+  CHECK(n == 8 && out[0] == 0x001d && out[7] == 0x0103);
+  vec s = V("0004 0403 0804");
+  fresh(true);
+  OK_(ext_sigalgs_parse(C, CV(&s), out, 8, &n));
+  CHECK(n == 2 && out[0] == 0x0403 && out[1] == 0x0804);
+  static const char *const bad[] = {"0000", "0003 001d00", "0002 001d 00",
+                                    "0004 001d", "00"};
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_groups_parse(C, CV(&v), out, 8, &n));
+    fresh(true);
+    DECODE(ext_sigalgs_parse(C, CV(&v), out, 8, &n));
+  }
+}
+
+static void test_versions(void) {
+  bool t13, t12;
+  vec only13 = V("02 0304");
+  fresh(true);
+  OK_(ext_versions_parse_ch(C, CV(&only13), &t13, &t12));
+  CHECK(t13 && !t12);
+  vec both = V("06 0a0a 0304 0303"); /* with a GREASE value */
+  fresh(true);
+  OK_(ext_versions_parse_ch(C, CV(&both), &t13, &t12));
+  CHECK(t13 && t12);
+  static const char *const bad[] = {"00", "01 03", "03 030403", "02 0304 00",
+                                    "04 0304"};
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_versions_parse_ch(C, CV(&v), &t13, &t12));
+  }
+  uint16_t ver;
+  vec sh = V("0304");
+  fresh(false);
+  OK_(ext_versions_parse_sh(C, CV(&sh), &ver));
+  CHECK_EQ_INT(ver, 0x0304);
+  vec sh_short = V("03");
+  fresh(false);
+  DECODE(ext_versions_parse_sh(C, CV(&sh_short), &ver));
+  vec sh_long = V("030403");
+  fresh(false);
+  DECODE(ext_versions_parse_sh(C, CV(&sh_long), &ver));
+}
+
+static void test_alpn(void) {
+  cursor chosen;
+  vec mine = V("0008 687474702f312e31"); /* http/1.1 */
+  fresh(true);
+  OK_(ext_alpn_select(C, CV(&mine), &chosen));
+  CHECK(cur_equal(&chosen, (const uint8_t *)"http/1.1", 8));
+  vec both = V("000c 02 6832 08 687474702f312e31");
+  fresh(true);
+  OK_(ext_alpn_select(C, CV(&both), &chosen));
+  CHECK(cur_equal(&chosen, (const uint8_t *)"h2", 2)); /* our order */
+  vec theirs = V("0003 02 6833"); /* h3 */
+  fresh(true);
+  EXPECT(ext_alpn_select(C, CV(&theirs), &chosen),
+         MOAT_ERR_NO_APPLICATION_PROTOCOL, ALERT_NO_APPLICATION_PROTOCOL);
+  static const char *const bad[] = {"0000", "0001 00", "0003 03 6832",
+                                    "0003 02 6832 00", "00"};
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_alpn_select(C, CV(&v), &chosen));
+    fresh(false);
+    DECODE(ext_alpn_parse_ee(C, CV(&v), &chosen));
+  }
+  vec one = V("0003 02 6832");
+  fresh(false);
+  OK_(ext_alpn_parse_ee(C, CV(&one), &chosen));
+  CHECK(cur_equal(&chosen, (const uint8_t *)"h2", 2));
+  fresh(false);
+  ILLEGAL(ext_alpn_parse_ee(C, CV(&both), &chosen));
+  fresh(false);
+  ILLEGAL(ext_alpn_parse_ee(C, CV(&theirs), &chosen));
+}
+
+static void test_key_share_cookie(void) {
+  vec ch = V(rfc8448_client_hello);
+  client_hello out;
+  fresh(true);
+  OK_(ch_parse(C, BODY(&ch), &out));
+  uint16_t groups[4];
+  size_t n;
+  cursor ksd = out.ext.data[X_KEY_SHARE];
+  fresh(true);
+  OK_(ext_key_share_groups(C, ksd, groups, 4, &n));
+  CHECK(n == 1 && groups[0] == 0x001d);
+  cursor share;
+  bool found;
+  fresh(true);
+  OK_(ext_key_share_find(C, ksd, 0x001d, &share, &found));
+  vec pub = V(rfc8448_client_pub);
+  CHECK(found && cur_equal(&share, pub.b, 32));
+  fresh(true);
+  OK_(ext_key_share_find(C, ksd, 0x0017, &share, &found));
+  CHECK(!found);
+  /* RFC 8446 4.2.8: one share per group */
+  vec twice = V("000c 001d 0002 aaaa 001d 0002 bbbb");
+  fresh(true);
+  ILLEGAL(ext_key_share_groups(C, CV(&twice), groups, 4, &n));
+  static const char *const bad[] = {"0004 001d 0000", "0006 001d 0003 aaaa",
+                                    "0006 001d 0002 aaaa 00", "0005 001d 0002",
+                                    "00"};
+  for (size_t i = 0; i < 5; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(ext_key_share_groups(C, CV(&v), groups, 4, &n));
+    fresh(true);
+    DECODE(ext_key_share_find(C, CV(&v), 0x001d, &share, &found));
+  }
+  /* too many shares for the caller's room */
+  vec three = V("0012 0017 0002 aaaa 0018 0002 bbbb 001d 0002 cccc");
+  fresh(true);
+  ILLEGAL(ext_key_share_groups(C, CV(&three), groups, 2, &n));
+
+  cursor cookie;
+  vec ck = V("0003 010203");
+  fresh(false);
+  OK_(ext_cookie_parse(C, CV(&ck), &cookie));
+  CHECK(cur_equal(&cookie, (const uint8_t *)"\x01\x02\x03", 3));
+  static const char *const badc[] = {"0000", "0004 010203", "0003 010203 00",
+                                     "00"};
+  for (size_t i = 0; i < 4; i++) {
+    vec v = V(badc[i]);
+    fresh(false);
+    DECODE(ext_cookie_parse(C, CV(&v), &cookie));
+  }
+}
+
+int main(void) {
+  g_cctx = moat_context_new(MOAT_ROLE_CLIENT);
+  g_sctx = moat_context_new(MOAT_ROLE_SERVER);
+  const char *protos[] = {"h2", "http/1.1"};
+  CHECK(moat_context_set_alpn_protocols(g_cctx, protos, 2) == MOAT_OK);
+  CHECK(moat_context_set_alpn_protocols(g_sctx, protos, 2) == MOAT_OK);
+  test_client_hello();
+  test_server_hello();
+  test_encrypted_extensions();
+  test_certificate();
+  test_certificate_verify();
+  test_finished();
+  test_certificate_request();
+  test_key_update();
+  test_new_session_ticket();
+  test_ext_block();
+  test_sni();
+  test_groups_sigalgs();
+  test_versions();
+  test_alpn();
+  test_key_share_cookie();
+  moat_conn_free(C);
+  moat_context_free(g_cctx);
+  moat_context_free(g_sctx);
+  return t_done("messages");
+}
