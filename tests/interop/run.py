@@ -763,13 +763,14 @@ def moat_server_case(env, peer, suite, group, cert, *, server_groups=None,
                                          alpn=alpn, client_auth=client_auth,
                                          key_update=peer_key_update)
     finally:
-        srv.finish(5)
+        srv_rc = srv.finish(5)
         srv.stop()
     diag = "\n    moat server said:\n" + tail(srv.stderr) + \
         "\n    %s client said:\n" % peer + tail(cli.stdout + cli.stderr, 25)
     try:
         conn = moat_server_conn(srv.stderr)
         expect(conn is not None, "moat server reported no handshake")
+        expect(srv_rc == 0, "moat server exited with %s" % srv_rc)
         check_moat_view(conn, suite, group, cert, sig_key="sigalg")
         expect(echoed, "data did not round-trip through the moat server")
         if hrr is not None:
