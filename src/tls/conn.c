@@ -53,6 +53,7 @@ void moat_conn_free(moat_conn *conn) {
   chain_free(conn->verified);
   chain_free(conn->peer);
   moat_free(conn->verify_message);
+  moat_free(conn->detail);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));
   moat_context_free(conn->ctx);
@@ -110,7 +111,12 @@ conn_fail_v(moat_conn *conn, moat_err err, int alert, const char *fmt,
   }
   conn->failed = true;
   conn->err = err;
-  vsnprintf(conn->detail, sizeof(conn->detail), fmt, ap);
+  if (conn->detail == NULL) {
+    conn->detail = moat_malloc(MOAT_DETAIL_MAX);
+  }
+  if (conn->detail != NULL) {
+    vsnprintf(conn->detail, MOAT_DETAIL_MAX, fmt, ap);
+  }
   if (alert >= 0 && !conn->close_sent) {
     uint8_t a[2] = {2, (uint8_t)alert}; /* fatal */
     conn->close_sent = true;
@@ -120,6 +126,19 @@ conn_fail_v(moat_conn *conn, moat_err err, int alert, const char *fmt,
     (void)rec_write(conn, CT_ALERT, a, sizeof(a));
   }
   return err;
+}
+
+void conn_set_detail(moat_conn *conn, const char *fmt, ...) {
+  if (conn->detail == NULL) {
+    conn->detail = moat_malloc(MOAT_DETAIL_MAX);
+    if (conn->detail == NULL) {
+      return;
+    }
+  }
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(conn->detail, MOAT_DETAIL_MAX, fmt, ap);
+  va_end(ap);
 }
 
 moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...) {
@@ -144,7 +163,7 @@ moat_err moat_conn_error(const moat_conn *conn) {
 }
 
 const char *moat_conn_error_detail(const moat_conn *conn) {
-  if (conn->detail[0] == '\0') {
+  if (conn->detail == NULL || conn->detail[0] == '\0') {
     return moat_err_message(conn->err);
   }
   return conn->detail;
@@ -286,8 +305,7 @@ static moat_err conn_flush(moat_conn *conn) {
       if (!conn->failed) {
         conn->failed = true;
         conn->err = MOAT_ERR_SYSCALL;
-        snprintf(conn->detail, sizeof(conn->detail),
-                 "sending on the transport failed");
+        conn_set_detail(conn, "sending on the transport failed");
       }
       return MOAT_ERR_SYSCALL;
     }
@@ -341,8 +359,7 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
     if (!conn->failed) {
       conn->failed = true;
       conn->err = MOAT_ERR_SYSCALL;
-      snprintf(conn->detail, sizeof(conn->detail),
-               "receiving on the transport failed");
+      conn_set_detail(conn, "receiving on the transport failed");
     }
     return MOAT_ERR_SYSCALL;
   }
@@ -359,9 +376,8 @@ static moat_err conn_eof_error(moat_conn *conn) {
   if (!conn->failed) {
     conn->failed = true;
     conn->err = MOAT_ERR_EOF;
-    snprintf(conn->detail, sizeof(conn->detail),
-             "the transport ended without close_notify%s",
-             conn->handshake_done ? "" : " during the handshake");
+    conn_set_detail(conn, "the transport ended without close_notify%s",
+                    conn->handshake_done ? "" : " during the handshake");
   }
   return conn->err;
 }
@@ -709,8 +725,7 @@ size_t moat_conn_verified_chain_len(const moat_conn *conn) {
   return conn->verified ? conn->verified->num : 0;
 }
 moat_err moat_conn_verified_cert_der(const moat_conn *conn, size_t index,
-                                     const uint8_t **out_der,
-                                     size_t *out_len) {
+                                     const uint8_t **out_der, size_t *out_len) {
   return chain_get(conn->verified, index, out_der, out_len);
 }
 long moat_conn_verify_code(const moat_conn *conn) {

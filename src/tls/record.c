@@ -194,8 +194,8 @@ static moat_err rec_alert(moat_conn *conn, cursor *body) {
   conn->alert = desc;
   conn->failed = true;
   conn->err = MOAT_ERR_ALERT_RECEIVED;
-  snprintf(conn->detail, sizeof(conn->detail),
-           "the peer sent a fatal alert: %s (%u)", moat_alert_name(desc), desc);
+  conn_set_detail(conn, "the peer sent a fatal alert: %s (%u)",
+                  moat_alert_name(desc), desc);
   return MOAT_ERR_ALERT_RECEIVED;
 }
 

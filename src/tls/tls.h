@@ -335,7 +335,7 @@ struct moat_conn {
   /* error state: sticky once fatal */
   moat_err err;
   bool failed;
-  char detail[MOAT_DETAIL_MAX];
+  char *detail; /* allocated at the first failure */
   bool have_alert;
   bool alert_sent;
   int alert;
@@ -400,6 +400,9 @@ struct moat_conn {
  * and queues it.  Returns err so callers can `return conn_fail(...)`. */
 moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Records the detail text of a failure (without sending anything). */
+void conn_set_detail(moat_conn *conn, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* The same with an explicit alert (certificate failures). */
 moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
                          const char *fmt, ...)
