@@ -34,9 +34,13 @@ static vec V(const char *hex) {
   return v;
 }
 
-static cursor CV(const vec *v) { return cur_make(v->b, v->n); }
+static cursor CV(const vec *v) {
+  return cur_make(v->b, v->n);
+}
 /* The body of a handshake message (after its 4-byte header). */
-static cursor BODY(const vec *v) { return cur_make(v->b + 4, v->n - 4); }
+static cursor BODY(const vec *v) {
+  return cur_make(v->b + 4, v->n - 4);
+}
 
 /* got must be err, and (for errors) the alert sent must be alert. */
 #define EXPECT(expr, err, alert) expect_((expr), (err), (alert), __LINE__)
@@ -51,15 +55,15 @@ static void expect_(moat_err got, moat_err err, int alert, int line) {
   }
   CHECK(ok);
   if (!ok) {
-    fprintf(stderr, "  line %d: got %s alert %d (%s); want %s alert %d\n",
-            line, moat_err_name(got), have ? a : -1,
-            moat_conn_error_detail(C), moat_err_name(err), alert);
+    fprintf(stderr, "  line %d: got %s alert %d (%s); want %s alert %d\n", line,
+            moat_err_name(got), have ? a : -1, moat_conn_error_detail(C),
+            moat_err_name(err), alert);
   }
 }
 
 #define OK_(expr) EXPECT(expr, MOAT_OK, -1)
 #define DECODE(expr) EXPECT(expr, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR)
-#define ILLEGAL(expr)                                                        \
+#define ILLEGAL(expr)                                                          \
   EXPECT(expr, MOAT_ERR_ILLEGAL_PARAMETER, ALERT_ILLEGAL_PARAMETER)
 
 /* ---- ClientHello ------------------------------------------------------ */
@@ -115,12 +119,21 @@ static void test_client_hello(void) {
   DECODE(ch_parse(C, cur_make(raw, bld_len(&b)), &out));
   /* odd cipher suite length, empty suites, empty compression */
   static const char *const bad[] = {
-      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
-      "00" "0003130113" "0100",
-      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
-      "00" "0000" "0100",
-      "0303" "0000000000000000000000000000000000000000000000000000000000000000"
-      "00" "00021301" "00",
+      "0303"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "00"
+      "0003130113"
+      "0100",
+      "0303"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "00"
+      "0000"
+      "0100",
+      "0303"
+      "0000000000000000000000000000000000000000000000000000000000000000"
+      "00"
+      "00021301"
+      "00",
   };
   for (size_t i = 0; i < 3; i++) {
     vec v = V(bad[i]);
@@ -128,16 +141,17 @@ static void test_client_hello(void) {
     DECODE(ch_parse(C, CV(&v), &out));
   }
   /* a duplicated extension inside the ClientHello */
-  vec dup = V("0303"
-              "0000000000000000000000000000000000000000000000000000000000000000"
-              "00" "00021301" "0100" "0008" "002b00020304" "002b0000");
-  dup.n -= 4; /* keep the declared block length (8): two 4+n headers */
-  vec dup2 = V("0303"
-               "0000000000000000000000000000000000000000000000000000000000000000"
-               "00" "00021301" "0100" "0008" "000a0000" "000a0000");
+  vec dup2 =
+      V("0303"
+        "0000000000000000000000000000000000000000000000000000000000000000"
+        "00"
+        "00021301"
+        "0100"
+        "0008"
+        "000a0000"
+        "000a0000");
   fresh(true);
   ILLEGAL(ch_parse(C, CV(&dup2), &out));
-  (void)dup;
 }
 
 /* ---- ServerHello -------------------------------------------------------- */
@@ -321,8 +335,8 @@ static void test_certificate_verify(void) {
     }
     vec ct = V(rfc8448_certificate);
     cursor leaf = cur_make(ct.b + 4 + 1 + 3 + 3, 0x1b0);
-    moat_err e = cert_leaf_pubkey(C, cur_data(&leaf), cur_len(&leaf),
-                                  &hs->peer_key);
+    moat_err e =
+        cert_leaf_pubkey(C, cur_data(&leaf), cur_len(&leaf), &hs->peer_key);
     if (e != MOAT_OK) {
       /* a 1024-bit RSA key may be refused by policy */
       fprintf(stderr, "note: RFC 8448 key refused: %s\n",
@@ -430,6 +444,12 @@ static void test_key_update(void) {
   CHECK(out[0] == HT_KEY_UPDATE && out[3] == 1 && out[4] == 1);
 }
 
+/* A client connection as after a handshake with TLS_AES_128_GCM_SHA256. */
+static void fresh_nst(void) {
+  fresh(false);
+  C->suite = suite_by_code(0x1301);
+}
+
 static void test_new_session_ticket(void) {
   /* RFC 8448 3: {server} construct a NewSessionTicket */
   vec nst = V("040000c90000001efad6aac502000000b22c035d829359ee5ff7af4ec90000"
@@ -440,28 +460,38 @@ static void test_new_session_ticket(void) {
               "b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e933"
               "43694093934ae4d3570008002a000400000400");
   CHECK_EQ_INT(nst.n, 4 + 0xc9);
-  fresh(false);
+  fresh_nst();
+  vec res = V(rfc8448_resumption);
+  memcpy(C->res_master, res.b, 32);
   OK_(nst_parse(C, BODY(&nst)));
+  /* RFC 8448 3: {server} generate resumption secret "tls13 resumption"
+   * from the ticket nonce 00 00 */
+  CHECK(C->session != NULL && C->session->psk_len == 32);
+  if (C->session != NULL) {
+    vec psk = V("4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1"
+                "c4f3");
+    CHECK(memcmp(C->session->psk, psk.b, 32) == 0);
+  }
   for (size_t cut = 0; cut < nst.n - 4; cut += 5) {
-    fresh(false);
+    fresh_nst();
     DECODE(nst_parse(C, cur_make(nst.b + 4, cut)));
   }
   vec t = nst;
   t.b[t.n++] = 0;
-  fresh(false);
+  fresh_nst();
   DECODE(nst_parse(C, BODY(&t)));
   /* RFC 8446 4.6.1: lifetime at most 604800 seconds */
   vec long_life = V("00093a81 00000000 00 0001 aa 0000");
-  fresh(false);
+  fresh_nst();
   ILLEGAL(nst_parse(C, CV(&long_life)));
   vec week = V("00093a80 00000000 00 0001 aa 0000");
-  fresh(false);
+  fresh_nst();
   OK_(nst_parse(C, CV(&week)));
   vec no_ticket = V("00000010 00000000 00 0000 0000");
-  fresh(false);
+  fresh_nst();
   DECODE(nst_parse(C, CV(&no_ticket)));
   vec key_share = V("00000010 00000000 00 0001 aa 0006 0033 0002 001d");
-  fresh(false);
+  fresh_nst();
   ILLEGAL(nst_parse(C, CV(&key_share)));
 }
 
@@ -512,7 +542,8 @@ static void test_ext_block(void) {
   CHECK(!set.psk_not_last);
 }
 
-/* ---- single extensions ----------------------------------------------------- */
+/* ---- single extensions -----------------------------------------------------
+ */
 
 static void test_sni(void) {
   char name[256];
@@ -524,17 +555,14 @@ static void test_sni(void) {
   fresh(true);
   OK_(ext_sni_parse(C, CV(&other_type), name, sizeof(name)));
   CHECK(strcmp(name, "server") == 0);
-  vec two = V("000e 00 0001 61 00 0001 62 00 0001 63");
-  two = V("000c 00 0001 61 00 0001 62 00 0000");
   vec two_names = V("0008 00 0001 61 00 0001 62");
   fresh(true);
   ILLEGAL(ext_sni_parse(C, CV(&two_names), name, sizeof(name)));
-  (void)two;
   static const char *const bad[] = {
-      "0000",               /* empty list */
-      "0004 00 0001 00",    /* NUL */
-      "0003 00 0000",       /* empty name */
-      "0009 00 0007 736572766572", /* name overruns */
+      "0000",                         /* empty list */
+      "0004 00 0001 00",              /* NUL */
+      "0003 00 0000",                 /* empty name */
+      "0009 00 0007 736572766572",    /* name overruns */
       "0009 00 0006 736572766572 00", /* trailing */
   };
   for (size_t i = 0; i < 5; i++) {
@@ -598,7 +626,7 @@ static void test_versions(void) {
 
 static void test_alpn(void) {
   cursor chosen;
-  vec mine = V("0008 687474702f312e31"); /* http/1.1 */
+  vec mine = V("0009 08 687474702f312e31"); /* http/1.1 */
   fresh(true);
   OK_(ext_alpn_select(C, CV(&mine), &chosen));
   CHECK(cur_equal(&chosen, (const uint8_t *)"http/1.1", 8));
@@ -606,7 +634,7 @@ static void test_alpn(void) {
   fresh(true);
   OK_(ext_alpn_select(C, CV(&both), &chosen));
   CHECK(cur_equal(&chosen, (const uint8_t *)"h2", 2)); /* our order */
-  vec theirs = V("0003 02 6833"); /* h3 */
+  vec theirs = V("0003 02 6833");                      /* h3 */
   fresh(true);
   EXPECT(ext_alpn_select(C, CV(&theirs), &chosen),
          MOAT_ERR_NO_APPLICATION_PROTOCOL, ALERT_NO_APPLICATION_PROTOCOL);
