@@ -19,8 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
           MOAT_OK &&
       !empty) {
     pubkey *key = NULL;
-    if (cert_leaf_pubkey(conn, conn->peer_chain[0], conn->peer_chain_len[0],
-                         &key) == MOAT_OK) {
+    const uint8_t *der;
+    size_t len;
+    if (moat_conn_peer_cert_der(conn, 0, &der, &len) == MOAT_OK &&
+        cert_leaf_pubkey(conn, der, len, &key) == MOAT_OK) {
       pubkey_free(key);
     }
   }

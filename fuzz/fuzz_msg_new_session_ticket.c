@@ -1,4 +1,5 @@
-/* nst_parse on arbitrary NewSessionTicket bodies (RFC 8446 4.6.1). */
+/* nst_parse on arbitrary NewSessionTicket bodies (RFC 8446 4.6.1), on a
+ * connection that negotiated TLS_AES_128_GCM_SHA256. */
 #include "common.h"
 
 static moat_context *g_ctx;
@@ -9,6 +10,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   moat_conn *conn = fz_bare_conn(g_ctx, false);
   cursor body = cur_make(data, size);
+  /* A ticket is turned into a session with the negotiated suite. */
+  conn->suite = suite_by_code(0x1301);
   (void)nst_parse(conn, body);
   moat_conn_free(conn);
   return 0;

@@ -8,7 +8,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (g_ctx == NULL) {
     g_ctx = fz_context(MOAT_ROLE_CLIENT, false, NULL);
   }
-  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  moat_conn *conn = fz_bare_conn(g_ctx, true);
   cursor body = cur_make(data, size);
   server_hello sh;
   if (sh_parse(conn, body, &sh) == MOAT_OK && sh.has_extensions) {
