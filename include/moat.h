@@ -257,7 +257,10 @@ MOAT_API moat_err moat_conn_flush(moat_conn *conn);
 MOAT_API moat_err moat_conn_release_buffers(moat_conn *conn);
 
 /* Send close_notify.  MOAT_OK once ours is sent and the peer's has been
- * received; MOAT_ERR_WANT_READ while waiting for the peer's. */
+ * received; MOAT_ERR_WANT_READ while waiting for the peer's.  Application
+ * data the peer sends meanwhile is kept (RFC 8446 6.1: our close does not
+ * close its side): while some is waiting, this returns WANT_READ and
+ * moat_conn_read returns it. */
 MOAT_API moat_err moat_conn_shutdown(moat_conn *conn);
 
 /* TLS 1.3 KeyUpdate (RFC 8446 4.6.3); request_peer asks the peer to update

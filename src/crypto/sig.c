@@ -128,6 +128,9 @@ key_type ossl_key_type(const EVP_PKEY *pkey) {
   return KEY_NONE;
 }
 
+static bool pctx_params(EVP_PKEY_CTX *pctx, sig_kind kind, hash_id mgf1,
+                        size_t salt_len);
+
 /* Initialise a DigestSign/DigestVerify context for the parameters.
  * salt_len and mgf1 apply to PSS only. */
 static bool md_ctx_setup(EVP_MD_CTX *m, EVP_PKEY *pkey, sig_kind kind,
@@ -146,6 +149,12 @@ static bool md_ctx_setup(EVP_MD_CTX *m, EVP_PKEY *pkey, sig_kind kind,
   if (r != 1) {
     return false;
   }
+  return pctx_params(pctx, kind, mgf1, salt_len);
+}
+
+/* Padding parameters of an initialised signing or verifying context. */
+static bool pctx_params(EVP_PKEY_CTX *pctx, sig_kind kind, hash_id mgf1,
+                        size_t salt_len) {
   switch (kind) {
   case SIG_RSA_PKCS1:
     return EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING) == 1;
@@ -164,9 +173,46 @@ static bool md_ctx_setup(EVP_MD_CTX *m, EVP_PKEY *pkey, sig_kind kind,
   }
 }
 
+/* RSA and ECDSA sign and verify a digest: the message is hashed with
+ * moat's allocation-free hash and only the public-key operation goes
+ * through an EVP_PKEY_CTX (EVP_DigestSign/Verify would add a digest
+ * context, a fetch and their allocations).  EdDSA signs the message. */
+static bool pkey_op_digest(EVP_PKEY *pkey, sig_kind kind, hash_id hash,
+                           hash_id mgf1, size_t salt_len, const uint8_t *msg,
+                           size_t msg_len, uint8_t *sig, size_t *io_sig_len,
+                           bool sign) {
+  const hash_alg *h = hash_get(hash);
+  const EVP_MD *md = ossl_md(hash);
+  uint8_t dgst[HASH_MAX_LEN];
+  if (h == NULL || md == NULL || !hash_oneshot(h, msg, msg_len, dgst)) {
+    return false;
+  }
+  EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+  bool ok = pctx != NULL &&
+            (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) ==
+                1 &&
+            (kind == SIG_ECDSA ||
+             EVP_PKEY_CTX_set_signature_md(pctx, md) == 1) &&
+            pctx_params(pctx, kind, mgf1, salt_len) &&
+            (sign ? EVP_PKEY_sign(pctx, sig, io_sig_len, dgst, h->len)
+                  : EVP_PKEY_verify(pctx, sig, *io_sig_len, dgst, h->len)) ==
+                1;
+  EVP_PKEY_CTX_free(pctx);
+  return ok;
+}
+
 static bool verify_with(EVP_PKEY *pkey, sig_kind kind, hash_id hash,
                         hash_id mgf1, size_t salt_len, const uint8_t *msg,
                         size_t msg_len, const uint8_t *sig, size_t sig_len) {
+  if (kind != SIG_EDDSA) {
+    size_t n = sig_len;
+    bool ok = pkey_op_digest(pkey, kind, hash, mgf1, salt_len, msg, msg_len,
+                             (uint8_t *)sig, &n, false);
+    if (!ok) {
+      ERR_clear_error();
+    }
+    return ok;
+  }
   EVP_MD_CTX *m = EVP_MD_CTX_new();
   bool ok = m != NULL &&
             md_ctx_setup(m, pkey, kind, hash, mgf1, salt_len, false) &&
@@ -237,8 +283,19 @@ bool privkey_sign(const privkey *key, const sig_scheme *scheme,
     }
     salt = h->len;
   }
-  EVP_MD_CTX *m = EVP_MD_CTX_new();
   size_t n = *io_sig_len;
+  if (scheme->kind != SIG_EDDSA) {
+    bool ok = pkey_op_digest(key->pkey, scheme->kind, scheme->hash,
+                             scheme->hash, salt, msg, msg_len, out_sig, &n,
+                             true);
+    if (!ok) {
+      ERR_clear_error();
+      return false;
+    }
+    *io_sig_len = n;
+    return true;
+  }
+  EVP_MD_CTX *m = EVP_MD_CTX_new();
   bool ok = m != NULL &&
             md_ctx_setup(m, key->pkey, scheme->kind, scheme->hash, scheme->hash,
                          salt, true) &&

@@ -598,12 +598,16 @@ moat_err moat_conn_shutdown(moat_conn *conn) {
   }
   while (!conn->close_received) {
     bool progress = false;
-    /* Discard application data that was still in flight. */
-    conn->app_len = 0;
+    /* RFC 8446 6.1: closing our side leaves the peer's open.  Data still
+     * arriving stays readable: the caller drains it with moat_conn_read. */
+    if (conn->app_len > 0) {
+      return MOAT_ERR_WANT_READ;
+    }
     if (conn->in != NULL) {
       TRY(rec_read_one(conn, &progress));
     }
     if (progress) {
+      TRY(conn_post_handshake(conn));
       continue;
     }
     if (conn->got_eof) {

@@ -253,6 +253,21 @@ static void test_key_update_close(void) {
     CHECK(moat_conn_key_update(p.c, true) == MOAT_OK);
   }
   CHECK(echo(&p, "after three"));
+  /* data still arriving after our close_notify stays readable */
+  CHECK(moat_conn_shutdown(p.c) == MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  uint8_t late[32];
+  size_t late_n, wl;
+  CHECK(moat_conn_write(p.s, (const uint8_t *)"late reply", 10, &wl) ==
+        MOAT_OK);
+  shuttle(p.s, p.c);
+  CHECK(moat_conn_shutdown(p.c) == MOAT_ERR_WANT_READ);
+  CHECK(moat_conn_read(p.c, late, sizeof(late), &late_n) == MOAT_OK &&
+        late_n == 10 && memcmp(late, "late reply", 10) == 0);
+  free_pair(&p);
+  new_pair(&p, cc, sc);
+  ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
   /* close_notify both ways */
   CHECK(moat_conn_shutdown(p.c) == MOAT_ERR_WANT_READ);
   shuttle(p.c, p.s);
