@@ -38,6 +38,9 @@ WEAK(moat_conn_write);
 WEAK(moat_conn_session_reused);
 WEAK(moat_conn_error_detail);
 WEAK(moat_conn_group_name);
+WEAK(moat_conn_get_session);
+WEAK(moat_conn_set_session);
+WEAK(moat_session_free);
 
 bool bench_moat_linked(void) {
   return moat_err_name && moat_err_get_class && moat_context_new &&
@@ -56,6 +59,7 @@ typedef struct mt_env {
   moat_context *client;
   moat_context *server;
   const char *host;
+  moat_session *session;
 } mt_env;
 
 typedef struct mt_pair {
@@ -99,6 +103,8 @@ static void mt_env_free(void *p) {
   mt_env *env = p;
   if (env == NULL)
     return;
+  if (env->session != NULL)
+    moat_session_free(env->session);
   moat_context_free(env->client);
   moat_context_free(env->server);
   bench_free(env);
@@ -163,15 +169,16 @@ static void mt_pair_free(void *p) {
 
 static void *mt_pair_new(void *e, bool resume) {
   mt_env *env = e;
-  if (resume)
-    return NULL; /* moat.h has no session API yet */
+  if (resume && (moat_conn_set_session == NULL || env->session == NULL))
+    return NULL;
   mt_pair *pair = bench_calloc(sizeof(*pair));
   if (pair == NULL)
     return NULL;
   pair->c = moat_conn_new(env->client);
   pair->s = moat_conn_new(env->server);
   if (pair->c == NULL || pair->s == NULL ||
-      moat_conn_set_hostname(pair->c, env->host) != MOAT_OK) {
+      moat_conn_set_hostname(pair->c, env->host) != MOAT_OK ||
+      (resume && moat_conn_set_session(pair->c, env->session) != MOAT_OK)) {
     mt_pair_free(pair);
     return NULL;
   }
@@ -252,7 +259,7 @@ static bool mt_handshake(void *p) {
   }
   /* The client reads what is still in flight (tickets). */
   uint8_t buf[256];
-  for (int i = 0; i < 16 && byteq_avail(&pair->s2c) > 0; i++) {
+  for (int i = 0; i < 16 && (i == 0 || byteq_avail(&pair->s2c) > 0); i++) {
     if (!give(pair->c, &pair->s2c))
       return false;
     size_t n = 0;
@@ -274,9 +281,19 @@ static bool mt_resumed(void *p) {
 }
 
 static bool mt_save_session(void *e, void *p) {
-  (void)e;
-  (void)p;
-  return false; /* moat.h has no session API yet */
+  mt_env *env = e;
+  mt_pair *pair = p;
+  if (moat_conn_get_session == NULL)
+    return false;
+  moat_session *s = moat_conn_get_session(pair->c);
+  if (s == NULL) {
+    BENCH_LOG("moat: the client has no session (no ticket arrived)\n");
+    return false;
+  }
+  if (env->session != NULL)
+    moat_session_free(env->session);
+  env->session = s;
+  return true;
 }
 
 static bool mt_bulk(void *p, const uint8_t *data, size_t chunk, size_t total) {
