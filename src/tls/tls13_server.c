@@ -251,8 +251,8 @@ static moat_err s_wait_ch(moat_conn *conn) {
                      "the second ClientHello changed the cipher suites");
   }
   conn->suite = suite;
-  const kex_alg *group;
-  bool have_share;
+  const kex_alg *group = NULL;
+  bool have_share = false;
   TRY(choose_group(conn, &ch, &group, &have_share));
   if (!have_share) {
     if (second) {
