@@ -317,7 +317,9 @@ static void hmsg_append(hmsg *m, uint16_t type, const uint8_t *data, size_t n) {
   uint8_t h[4] = {(uint8_t)(type >> 8), (uint8_t)type, (uint8_t)(n >> 8),
                   (uint8_t)n};
   memcpy(m->b + m->n, h, 4);
-  memcpy(m->b + m->n + 4, data, n);
+  if (n > 0) {
+    memcpy(m->b + m->n + 4, data, n);
+  }
   m->n += 4 + n;
   hmsg_fix_lengths(m);
 }
