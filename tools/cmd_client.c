@@ -25,6 +25,9 @@ struct client_opts {
   const char *ciphers;
   const char *sigalgs;
   const char *keylog;
+  const char *crl;
+  const char *sess_in;
+  const char *sess_out;
   bool insecure;
   bool key_update;
   bool quiet;
@@ -45,6 +48,10 @@ static void client_usage(FILE *f) {
           "rsa_pss_rsae_sha256\n"
           "  --keylog F        append NSS key log lines to F (also "
           "$SSLKEYLOGFILE)\n"
+          "  --crl F           check the server certificate against the CRLs "
+          "in F\n"
+          "  --sess-out F      save the session (ticket) to F when done\n"
+          "  --sess-in F       resume the session saved in F\n"
           "  --key-update      send a KeyUpdate (update_requested) after the "
           "handshake\n"
           "  --quiet           do not print the handshake parameters\n");
@@ -79,6 +86,12 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       slot = &o->sigalgs;
     } else if (strcmp(a, "--keylog") == 0) {
       slot = &o->keylog;
+    } else if (strcmp(a, "--crl") == 0) {
+      slot = &o->crl;
+    } else if (strcmp(a, "--sess-in") == 0) {
+      slot = &o->sess_in;
+    } else if (strcmp(a, "--sess-out") == 0) {
+      slot = &o->sess_out;
     } else if (a[0] == '-' && a[1] != '\0') {
       fprintf(stderr, "moat client: unknown option '%s'\n", a);
       return false;
@@ -107,14 +120,27 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
   return true;
 }
 
+static const moat_context *g_ctx; /* for the detail of setup failures */
+
 static bool setup_fail(const char *what, const char *arg, moat_err e) {
-  fprintf(stderr, "moat client: %s%s%s: %s (%s)\n", what, arg ? " " : "",
-          arg ? arg : "", moat_err_name(e), moat_err_message(e));
+  const char *detail = g_ctx ? moat_context_error_detail(g_ctx) : "";
+  fprintf(stderr, "moat client: %s%s%s: %s (%s)%s%s\n", what, arg ? " " : "",
+          arg ? arg : "", moat_err_name(e), moat_err_message(e),
+          detail[0] ? ": " : "", detail);
   return false;
 }
 
 static bool configure(moat_context *ctx, const struct client_opts *o) {
   moat_err e;
+  g_ctx = ctx;
+  if (o->crl != NULL) {
+    e = moat_context_load_verify_locations(ctx, o->crl, NULL, NULL, 0);
+    if (e != MOAT_OK) {
+      return setup_fail("cannot load CRL file", o->crl, e);
+    }
+    moat_context_set_verify_flags(
+        ctx, moat_context_verify_flags(ctx) | MOAT_VERIFY_CRL_CHECK_LEAF);
+  }
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
     if (e != MOAT_OK) {
@@ -146,6 +172,50 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
     return setup_fail("cannot open key log", keylog, e);
   }
   return true;
+}
+
+/* Sessions travel between runs as the bytes of moat_session_to_bytes. */
+static moat_err load_session(moat_conn *conn, const char *path) {
+  uint8_t buf[4096];
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "moat client: cannot open session file %s: %s\n", path,
+            strerror(errno));
+    return MOAT_ERR_FILE_ERROR;
+  }
+  size_t n = fread(buf, 1, sizeof(buf), f);
+  fclose(f);
+  moat_session *s = NULL;
+  moat_err e = moat_session_from_bytes(buf, n, &s);
+  if (e != MOAT_OK) {
+    fprintf(stderr, "moat client: %s does not hold a moat session\n", path);
+    return e;
+  }
+  e = moat_conn_set_session(conn, s);
+  moat_session_free(s);
+  return e;
+}
+
+static int save_session(moat_conn *conn, const char *path) {
+  moat_session *s = moat_conn_get_session(conn);
+  if (s == NULL) {
+    fprintf(stderr, "moat client: the server sent no session ticket\n");
+    return 1;
+  }
+  uint8_t buf[4096];
+  size_t n = 0;
+  moat_err e = moat_session_to_bytes(s, buf, sizeof(buf), &n);
+  moat_session_free(s);
+  FILE *f = e == MOAT_OK ? fopen(path, "wb") : NULL;
+  bool ok = f != NULL && fwrite(buf, 1, n, f) == n;
+  if (f != NULL && fclose(f) != 0) {
+    ok = false;
+  }
+  if (!ok) {
+    fprintf(stderr, "moat client: cannot write session file %s\n", path);
+    return 1;
+  }
+  return 0;
 }
 
 /* Reads everything the connection has for us and copies it to stdout.
@@ -309,6 +379,9 @@ int cmd_client(int argc, char **argv) {
   if (e == MOAT_OK) {
     e = moat_conn_set_fd(conn, fd);
   }
+  if (e == MOAT_OK && o.sess_in != NULL) {
+    e = load_session(conn, o.sess_in);
+  }
   if (e != MOAT_OK) {
     setup_fail("cannot set up the connection for", name, e);
     goto out;
@@ -346,6 +419,9 @@ int cmd_client(int argc, char **argv) {
     }
   }
   status = relay(conn, fd, o.quiet);
+  if (o.sess_out != NULL && save_session(conn, o.sess_out) != 0) {
+    status = 1;
+  }
 out:
   moat_conn_free(conn);
   moat_context_free(ctx);

@@ -320,6 +320,29 @@ class PKI:
             self.sign(name, cn, key, issuer, ext, days=days)
         return self.p(name + ".pem"), key
 
+    def crl(self, name, issuer, revoked):
+        """A CRL from issuer that revokes the certificates named."""
+        d = self.p(name + ".ca")
+        os.makedirs(d, exist_ok=True)
+        index = os.path.join(d, "index.txt")
+        open(index, "w").close()
+        with open(os.path.join(d, "crlnumber"), "w") as f:
+            f.write("01\n")
+        cnf = os.path.join(d, "ca.cnf")
+        with open(cnf, "w") as f:
+            f.write("[ca]\ndefault_ca=c\n[c]\ndatabase=%s\n"
+                    "crlnumber=%s\ndefault_md=sha256\n"
+                    "default_crl_days=30\n" %
+                    (index, os.path.join(d, "crlnumber")))
+        for r in revoked:
+            self.run("ca", "-config", cnf, "-revoke", self.p(r + ".pem"),
+                     "-keyfile", self.p(issuer + ".key"), "-cert",
+                     self.p(issuer + ".pem"))
+        self.run("ca", "-config", cnf, "-gencrl", "-keyfile",
+                 self.p(issuer + ".key"), "-cert", self.p(issuer + ".pem"),
+                 "-out", self.p(name + ".pem"))
+        return self.p(name + ".pem")
+
     def chain(self, name, *parts):
         out = self.p(name + ".chain.pem")
         with open(out, "w") as f:
@@ -343,6 +366,8 @@ class PKI:
         self.ca("otherint", "moat untrusted intermediate", issuer="otherroot")
         self.leaf("untrusted", "ecdsa-p256", issuer="otherint")
         self.chain("untrusted", "untrusted", "otherint")
+        self.leaf("revoked", "ecdsa-p256")
+        self.crl("crl", "ca", ["revoked"])
 
     def server(self, kind):
         return self.p("server-%s.pem" % kind), self.p("server-%s.key" % kind)
@@ -637,10 +662,12 @@ def py_result(text):
 # ---- moat as the server ------------------------------------------------------
 
 def start_moat_server(env, cert, suite=None, groups=None, alpn=None,
-                      client_auth=False, key_update=False, extra=()):
+                      client_auth=False, key_update=False, extra=(),
+                      once=True):
     crt, key = cert
-    argv = [env.moat, "server", "--port", "0", "--cert", crt, "--key", key,
-            "--once"]
+    argv = [env.moat, "server", "--port", "0", "--cert", crt, "--key", key]
+    if once:
+        argv += ["--once"]
     if suite:
         argv += ["--ciphers", suite]
     if groups:
@@ -881,6 +908,7 @@ BAD_CERTS = {
                                r"not trusted"),
     "wrong-eku": ("wrongeku", None, "localhost",
                   r"purpose|EKU|[Ee]xtended key usage|serverAuth"),
+    "revoked": ("revoked", None, "localhost", r"revoked"),
 }
 
 
@@ -892,7 +920,8 @@ def bad_cert_case(env, name):
         env, (crt, key), "TLS_AES_128_GCM_SHA256", None,
         chain=env.pki.p(chain + ".pem") if chain else None)
     try:
-        cli, rc = run_moat_client(env, port, servername=servername)
+        cli, rc = run_moat_client(env, port, servername=servername,
+                                  extra=["--crl", env.pki.p("crl.pem")])
     finally:
         srv.stop()
     diag = "\n    moat client said:\n" + tail(cli.stderr)
@@ -903,6 +932,70 @@ def bad_cert_case(env, name):
            "the failure is not a verify error" + diag)
     expect(re.search(reason, line.group(1)),
            "the failure does not name the reason (%s)" % reason + diag)
+    return "ok"
+
+
+def crl_accepts_good(env):
+    """CRL checking on: a certificate the CRL does not list still passes."""
+    srv, port = start_openssl_server(env, env.pki.server("ecdsa-p256"),
+                                     "TLS_AES_128_GCM_SHA256", None)
+    try:
+        cli, rc = run_moat_client(env, port,
+                                  extra=["--crl", env.pki.p("crl.pem")])
+    finally:
+        srv.finish(5)
+    expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
+           "moat client with --crl refused a good certificate\n" +
+           tail(cli.stderr))
+    return "ok"
+
+
+def resumption_moat_client(env):
+    """moat client resumes with openssl s_server's ticket."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "2", "-rev", "-tls1_3"])
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start")
+    port = int(m.group(1))
+    sess = env.pki.p("resume-%d.bin" % port)
+    try:
+        cli1, rc1 = run_moat_client(env, port, extra=["--sess-out", sess])
+        cli2, rc2 = run_moat_client(env, port, extra=["--sess-in", sess])
+    finally:
+        srv.finish(5)
+    expect(rc1 == 0 and re.search(r"resumed: no", cli1.stderr),
+           "first connection failed or resumed\n" + tail(cli1.stderr))
+    expect(rc2 == 0 and re.search(r"resumed: yes", cli2.stderr),
+           "second connection did not resume\n" + tail(cli2.stderr))
+    expect(cli2.out == expected_echo("openssl", PAYLOAD),
+           "no data after resumption\n" + tail(cli2.stderr))
+    return "ok"
+
+
+def resumption_moat_server(env):
+    """openssl s_client resumes with moat server's ticket."""
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  once=False)
+    sess = env.pki.p("resume-srv-%d.pem" % port)
+    outs = []
+    try:
+        for extra in (["-sess_out", sess], ["-sess_in", sess]):
+            cli = Proc(["openssl", "s_client", "-connect",
+                        "127.0.0.1:%d" % port, "-CAfile",
+                        env.pki.p("ca.pem"), "-servername", "localhost",
+                        "-verify_return_error", "-tls1_3"] + extra,
+                       stdin_data=PAYLOAD)
+            cli.finish(10)
+            outs.append(cli.stdout)
+    finally:
+        srv.stop()
+    expect(re.search(r"^New, TLSv1\.3", outs[0], re.M),
+           "first s_client connection not new\n" + tail(outs[0]))
+    expect(re.search(r"^Reused, TLSv1\.3", outs[1], re.M),
+           "s_client did not resume with moat's ticket\n" + tail(outs[1]))
     return "ok"
 
 
@@ -1059,6 +1152,9 @@ def build_cases(env):
     for name in BAD_CERTS:
         add("moat-client>openssl-server/bad-cert/%s" % name, bad_cert_case,
             name)
+    add("moat-client>openssl-server/crl-good", crl_accepts_good)
+    add("moat-client>openssl-server/resumption", resumption_moat_client)
+    add("openssl-client>moat-server/resumption", resumption_moat_server)
     add("moat-client>openssl-server/insecure-self-signed",
         insecure_accepts_selfsigned)
     add("moat-client>openssl-server/keylog", keylog_case, "client")
