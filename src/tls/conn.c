@@ -463,6 +463,12 @@ void hs_consume_message(moat_conn *conn, size_t whole_len) {
   *len -= whole_len;
 }
 
+moat_err hs_absorb(moat_conn *conn, cursor whole) {
+  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
+  hs_consume_message(conn, cur_len(&whole));
+  return MOAT_OK;
+}
+
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len) {
   if (conn->hs->transcript == NULL ||
       !hash_update(conn->hs->transcript, msg, len)) {

@@ -108,6 +108,18 @@ moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
   return MOAT_OK;
 }
 
+/* WAIT_CV, either side: check the signature over the transcript so far,
+ * then absorb the message. */
+moat_err hs_recv_cert_verify(moat_conn *conn, hs_state next) {
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(cv_check(conn, body));
+  TRY(hs_absorb(conn, whole));
+  conn->state = next;
+  return MOAT_OK;
+}
+
 /* RFC 8446 5.1: handshake messages must not span a key change. */
 moat_err hs_key_change_boundary(moat_conn *conn) {
   if (conn->hs->msg_len != 0) {

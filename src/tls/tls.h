@@ -458,6 +458,10 @@ void hs_consume_message(moat_conn *conn, size_t whole_len);
 moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
                    cursor *out_whole);
 moat_err hs_key_change_boundary(moat_conn *conn);
+/* Adds a received message to the transcript and drops it from the
+ * reassembly buffer. */
+moat_err hs_absorb(moat_conn *conn, cursor whole);
+moat_err hs_recv_cert_verify(moat_conn *conn, hs_state next);
 
 void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
             size_t len);

@@ -207,8 +207,7 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
                      "HelloRetryRequest changes nothing in the ClientHello");
   }
   TRY(start_transcript(conn, true));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   TRY(hs_key_change_boundary(conn));
   /* RFC 8446 D.4: change_cipher_spec before the second flight. */
   TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
@@ -292,8 +291,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
   if (!hs->hrr_sent_or_seen) {
     TRY(start_transcript(conn, false));
   }
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
   hs->ch_copy = NULL;
   hs->ch_copy_len = 0;
@@ -333,8 +331,7 @@ static moat_err c_wait_ee(moat_conn *conn) {
                      (conn->hostname ? 1u << X_SERVER_NAME : 0) |
                      (conn->ctx->alpn_wire_len ? 1u << X_ALPN : 0);
   TRY(ee_parse(conn, body, offered));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   if (conn->hs->psk_accepted) {
     /* RFC 8446 2.2: the server is authenticated by the resumption PSK
      * (its certificate was checked when the ticket was issued); its
@@ -374,21 +371,13 @@ static moat_err c_wait_cert(moat_conn *conn) {
     TRY(on_server_cert(conn, body));
     conn->state = ST_C_WAIT_CV;
   }
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   return MOAT_OK;
 }
 
 /* C_WAIT_CV */
 static moat_err c_wait_cv(moat_conn *conn) {
-  uint8_t type;
-  cursor body, whole;
-  TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(cv_check(conn, body));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
-  conn->state = ST_C_WAIT_FINISHED;
-  return MOAT_OK;
+  return hs_recv_cert_verify(conn, ST_C_WAIT_FINISHED);
 }
 
 /* C_WAIT_FINISHED */
@@ -398,8 +387,7 @@ static moat_err c_wait_finished(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   TRY(fin_check(conn, body, hs->ks.s_hs));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   uint8_t th[HASH_MAX_LEN];
   if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");

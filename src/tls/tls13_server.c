@@ -427,21 +427,13 @@ static moat_err s_wait_cert(moat_conn *conn) {
     TRY(conn_verify_peer(conn));
     conn->state = ST_S_WAIT_CV;
   }
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   return MOAT_OK;
 }
 
 /* S_WAIT_CV */
 static moat_err s_wait_cv(moat_conn *conn) {
-  uint8_t type;
-  cursor body, whole;
-  TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(cv_check(conn, body));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
-  conn->state = ST_S_WAIT_FINISHED;
-  return MOAT_OK;
+  return hs_recv_cert_verify(conn, ST_S_WAIT_FINISHED);
 }
 
 /* S_WAIT_FINISHED */
@@ -451,8 +443,7 @@ static moat_err s_wait_finished(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   TRY(fin_check(conn, body, hs->ks.c_hs));
-  TRY(hs_transcript_add(conn, cur_data(&whole), cur_len(&whole)));
-  hs_consume_message(conn, cur_len(&whole));
+  TRY(hs_absorb(conn, whole));
   uint8_t th[HASH_MAX_LEN];
   if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
