@@ -986,8 +986,11 @@ def resumption_moat_server(env):
             cli = Proc(["openssl", "s_client", "-connect",
                         "127.0.0.1:%d" % port, "-CAfile",
                         env.pki.p("ca.pem"), "-servername", "localhost",
-                        "-verify_return_error", "-tls1_3"] + extra,
-                       stdin_data=PAYLOAD)
+                        "-verify_return_error", "-tls1_3"] + extra)
+            # Keep stdin open until the echo is back: by then the tickets,
+            # sent right after the handshake, have arrived too.
+            cli.write(PAYLOAD)
+            cli.wait_for(re.escape(PAYLOAD.decode().strip()), timeout=10)
             cli.finish(10)
             outs.append(cli.stdout)
     finally:
