@@ -152,6 +152,14 @@ MOAT_API moat_err moat_context_load_verify_locations(moat_context *ctx,
                                                      size_t cadata_len);
 MOAT_API moat_err moat_context_load_default_verify_paths(moat_context *ctx);
 MOAT_API size_t moat_context_num_trusted(const moat_context *ctx);
+/* The index-th trusted certificate (DER), for listing the store
+ * (Python's get_ca_certs); valid while ctx lives. */
+MOAT_API moat_err moat_context_trusted_cert_der(const moat_context *ctx,
+                                               size_t index,
+                                               const uint8_t **out_der,
+                                               size_t *out_len);
+/* Number of CRLs loaded with the trust anchors. */
+MOAT_API size_t moat_context_num_crls(const moat_context *ctx);
 
 MOAT_API void moat_context_set_verify_mode(moat_context *ctx,
                                            moat_verify_mode mode);

@@ -366,6 +366,19 @@ size_t moat_context_num_trusted(const moat_context *ctx) {
   return x509_store_num_certs(ctx->store);
 }
 
+moat_err moat_context_trusted_cert_der(const moat_context *ctx, size_t index,
+                                       const uint8_t **out_der,
+                                       size_t *out_len) {
+  if (!x509_store_cert_der(ctx->store, index, out_der, out_len)) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  return MOAT_OK;
+}
+
+size_t moat_context_num_crls(const moat_context *ctx) {
+  return x509_store_num_crls(ctx->store);
+}
+
 void moat_context_set_verify_mode(moat_context *ctx, moat_verify_mode mode) {
   ctx->verify_mode = mode;
 }

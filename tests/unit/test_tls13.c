@@ -286,6 +286,17 @@ static void test_key_update_close(void) {
 }
 
 static void test_verify_failures(void) {
+  /* the trust store can be listed */
+  moat_context *listed = client_ctx();
+  CHECK(moat_context_num_trusted(listed) == 1);
+  const uint8_t *der;
+  size_t der_len;
+  CHECK(moat_context_trusted_cert_der(listed, 0, &der, &der_len) == MOAT_OK &&
+        der_len > 100 && der[0] == 0x30);
+  CHECK(moat_context_trusted_cert_der(listed, 1, &der, &der_len) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_num_crls(listed) == 0);
+  moat_context_free(listed);
   moat_context *sc = server_ctx("p256");
   /* wrong host name */
   moat_context *cc = client_ctx();
