@@ -84,7 +84,8 @@ typedef enum moat_verify_mode {
 #define MOAT_VERIFY_X509_TRUSTED_FIRST 0x8000
 #define MOAT_VERIFY_X509_PARTIAL_CHAIN 0x80000
 
-/* ---- process-wide hooks ----------------------------------------------------*/
+/* ---- process-wide hooks
+ * ----------------------------------------------------*/
 
 /* Replace the allocator moat uses for its own memory.  Must be called before
  * any other moat call; returns MOAT_ERR_BAD_STATE afterwards.  (libcrypto's
@@ -155,9 +156,9 @@ MOAT_API size_t moat_context_num_trusted(const moat_context *ctx);
 /* The index-th trusted certificate (DER), for listing the store
  * (Python's get_ca_certs); valid while ctx lives. */
 MOAT_API moat_err moat_context_trusted_cert_der(const moat_context *ctx,
-                                               size_t index,
-                                               const uint8_t **out_der,
-                                               size_t *out_len);
+                                                size_t index,
+                                                const uint8_t **out_der,
+                                                size_t *out_len);
 /* Number of CRLs loaded with the trust anchors. */
 MOAT_API size_t moat_context_num_crls(const moat_context *ctx);
 
@@ -180,8 +181,7 @@ MOAT_API moat_err moat_context_set_max_version(moat_context *ctx, int version);
 MOAT_API moat_err moat_context_set_ciphersuites(moat_context *ctx,
                                                 const char *list);
 MOAT_API moat_err moat_context_set_groups(moat_context *ctx, const char *list);
-MOAT_API moat_err moat_context_set_sigalgs(moat_context *ctx,
-                                           const char *list);
+MOAT_API moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list);
 
 /* ALPN protocols in preference order.  A server picks the first of its own
  * list that the client offered; with no overlap it fails the handshake
@@ -335,7 +335,8 @@ MOAT_API moat_err moat_conn_verified_cert_der(const moat_conn *conn,
 MOAT_API long moat_conn_verify_code(const moat_conn *conn);
 MOAT_API const char *moat_conn_verify_message(const moat_conn *conn);
 
-/* ---- sessions (TLS 1.3 tickets, RFC 8446 4.6.1 and 2.2) ----------------------*/
+/* ---- sessions (TLS 1.3 tickets, RFC 8446 4.6.1 and 2.2)
+ * ----------------------*/
 
 /* A client's connection keeps the newest ticket the server sent; take it
  * after the handshake (and after reading, since tickets arrive after the

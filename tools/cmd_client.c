@@ -138,8 +138,8 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
     if (e != MOAT_OK) {
       return setup_fail("cannot load CRL file", o->crl, e);
     }
-    moat_context_set_verify_flags(
-        ctx, moat_context_verify_flags(ctx) | MOAT_VERIFY_CRL_CHECK_LEAF);
+    moat_context_set_verify_flags(ctx, moat_context_verify_flags(ctx) |
+                                           MOAT_VERIFY_CRL_CHECK_LEAF);
   }
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);

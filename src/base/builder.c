@@ -72,8 +72,12 @@ static bool bld_uint(builder *b, uint64_t v, size_t width) {
   return true;
 }
 
-bool bld_u8(builder *b, uint8_t v) { return bld_uint(b, v, 1); }
-bool bld_u16(builder *b, uint16_t v) { return bld_uint(b, v, 2); }
+bool bld_u8(builder *b, uint8_t v) {
+  return bld_uint(b, v, 1);
+}
+bool bld_u16(builder *b, uint16_t v) {
+  return bld_uint(b, v, 2);
+}
 bool bld_u24(builder *b, uint32_t v) {
   if (v > 0xffffff) {
     b->failed = true;
@@ -81,8 +85,12 @@ bool bld_u24(builder *b, uint32_t v) {
   }
   return bld_uint(b, v, 3);
 }
-bool bld_u32(builder *b, uint32_t v) { return bld_uint(b, v, 4); }
-bool bld_u64(builder *b, uint64_t v) { return bld_uint(b, v, 8); }
+bool bld_u32(builder *b, uint32_t v) {
+  return bld_uint(b, v, 4);
+}
+bool bld_u64(builder *b, uint64_t v) {
+  return bld_uint(b, v, 8);
+}
 
 bool bld_bytes(builder *b, const uint8_t *data, size_t len) {
   uint8_t *p;
@@ -122,9 +130,15 @@ static bool bld_open(builder *b, uint8_t width) {
   return true;
 }
 
-bool bld_open8(builder *b) { return bld_open(b, 1); }
-bool bld_open16(builder *b) { return bld_open(b, 2); }
-bool bld_open24(builder *b) { return bld_open(b, 3); }
+bool bld_open8(builder *b) {
+  return bld_open(b, 1);
+}
+bool bld_open16(builder *b) {
+  return bld_open(b, 2);
+}
+bool bld_open24(builder *b) {
+  return bld_open(b, 3);
+}
 
 bool bld_close(builder *b) {
   if (b->failed || b->depth == 0) {
@@ -179,4 +193,6 @@ bool bld_close_asn1(builder *b) {
   return true;
 }
 
-bool bld_finish(const builder *b) { return !b->failed && b->depth == 0; }
+bool bld_finish(const builder *b) {
+  return !b->failed && b->depth == 0;
+}

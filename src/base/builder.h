@@ -49,8 +49,12 @@ bool bld_close(builder *b);
 bool bld_open_asn1(builder *b, uint8_t tag);
 bool bld_close_asn1(builder *b);
 
-static inline size_t bld_len(const builder *b) { return b->len; }
-static inline uint8_t *bld_data(const builder *b) { return b->buf; }
+static inline size_t bld_len(const builder *b) {
+  return b->len;
+}
+static inline uint8_t *bld_data(const builder *b) {
+  return b->buf;
+}
 /* True when nothing failed and every opened prefix was closed. */
 bool bld_finish(const builder *b);
 

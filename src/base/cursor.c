@@ -91,7 +91,9 @@ bool cur_u32(cursor *c, uint32_t *out) {
   return true;
 }
 
-bool cur_u64(cursor *c, uint64_t *out) { return cur_uint(c, 8, out); }
+bool cur_u64(cursor *c, uint64_t *out) {
+  return cur_uint(c, 8, out);
+}
 
 bool cur_peek_u8(const cursor *c, uint8_t *out) {
   if (c->n == 0) {

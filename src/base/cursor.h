@@ -24,9 +24,15 @@ static inline void cur_init(cursor *c, const uint8_t *p, size_t n) {
   c->p = p;
   c->n = n;
 }
-static inline size_t cur_len(const cursor *c) { return c->n; }
-static inline const uint8_t *cur_data(const cursor *c) { return c->p; }
-static inline bool cur_done(const cursor *c) { return c->n == 0; }
+static inline size_t cur_len(const cursor *c) {
+  return c->n;
+}
+static inline const uint8_t *cur_data(const cursor *c) {
+  return c->p;
+}
+static inline bool cur_done(const cursor *c) {
+  return c->n == 0;
+}
 
 bool cur_u8(cursor *c, uint8_t *out);
 bool cur_u16(cursor *c, uint16_t *out);

@@ -5,12 +5,12 @@
 #include "moat.h"
 
 /* Return on failure: the one control-flow macro (STYLE 12). */
-#define TRY(expr)                 \
-  do {                            \
-    moat_err try_err_ = (expr);   \
-    if (try_err_ != MOAT_OK) {    \
-      return try_err_;            \
-    }                             \
+#define TRY(expr)                                                              \
+  do {                                                                         \
+    moat_err try_err_ = (expr);                                                \
+    if (try_err_ != MOAT_OK) {                                                 \
+      return try_err_;                                                         \
+    }                                                                          \
   } while (0)
 
 /* A short detail buffer kept beside an error. */

@@ -23,7 +23,8 @@
 /* libcrypto's CSPRNG.  (Contexts may inject another source for tests.) */
 bool crypto_random(uint8_t *out, size_t len);
 
-/* ---- hashes --------------------------------------------------------------- */
+/* ---- hashes ---------------------------------------------------------------
+ */
 
 typedef enum hash_id {
   HASH_NONE = 0,
@@ -91,7 +92,8 @@ bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
                  const uint8_t *info, size_t info_len, uint8_t *out,
                  size_t out_len);
 
-/* ---- AEADs ----------------------------------------------------------------- */
+/* ---- AEADs -----------------------------------------------------------------
+ */
 
 typedef enum aead_id {
   AEAD_AES_128_GCM,
@@ -138,9 +140,9 @@ bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 #define KEX_MAX_SECRET 96
 
 typedef struct kex_alg {
-  uint16_t group; /* IANA NamedGroup */
-  const char *name;      /* "X25519", "secp256r1" */
-  const char *alt_name;  /* "P-256" or NULL */
+  uint16_t group;       /* IANA NamedGroup */
+  const char *name;     /* "X25519", "secp256r1" */
+  const char *alt_name; /* "P-256" or NULL */
   size_t client_share_len;
   size_t server_share_len;
   size_t secret_len;
@@ -179,7 +181,8 @@ bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
 bool kex_key_share(const kex_key *key, uint8_t *out_share,
                    size_t *out_share_len);
 
-/* ---- signatures ------------------------------------------------------------ */
+/* ---- signatures ------------------------------------------------------------
+ */
 
 typedef enum key_type {
   KEY_NONE = 0,
@@ -205,9 +208,9 @@ typedef struct sig_scheme {
   uint16_t code;    /* IANA SignatureScheme */
   const char *name; /* "ecdsa_secp256r1_sha256" */
   sig_kind kind;
-  hash_id hash;     /* HASH_NONE for EdDSA */
-  key_type key;     /* the key type that signs with it */
-  bool tls13;       /* allowed in TLS 1.3 CertificateVerify */
+  hash_id hash; /* HASH_NONE for EdDSA */
+  key_type key; /* the key type that signs with it */
+  bool tls13;   /* allowed in TLS 1.3 CertificateVerify */
 } sig_scheme;
 
 const sig_scheme *sig_scheme_by_code(uint16_t code);
@@ -220,8 +223,8 @@ typedef struct pubkey pubkey;
 /* Parse a DER SubjectPublicKeyInfo with the cursor and build the key from
  * its raw parameters (never through libcrypto's decoder framework).
  * detail (may be NULL) receives a reason on failure. */
-moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len,
-                          pubkey **out, char *detail, size_t detail_cap);
+moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len, pubkey **out,
+                          char *detail, size_t detail_cap);
 /* Keys are reference counted: pubkey_free drops one reference. */
 pubkey *pubkey_ref(pubkey *key);
 void pubkey_free(pubkey *key);

@@ -111,9 +111,13 @@ void hash_free(hash_ctx *ctx) {
   moat_free_wipe(ctx, sizeof(*ctx));
 }
 
-const hash_alg *hash_ctx_alg(const hash_ctx *ctx) { return ctx->alg; }
+const hash_alg *hash_ctx_alg(const hash_ctx *ctx) {
+  return ctx->alg;
+}
 
-bool hash_init(hash_ctx *ctx) { return st_init(ctx->alg->id, &ctx->st); }
+bool hash_init(hash_ctx *ctx) {
+  return st_init(ctx->alg->id, &ctx->st);
+}
 
 bool hash_update(hash_ctx *ctx, const uint8_t *data, size_t len) {
   if (len == 0) {

@@ -188,15 +188,13 @@ static bool pkey_op_digest(EVP_PKEY *pkey, sig_kind kind, hash_id hash,
     return false;
   }
   EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
-  bool ok = pctx != NULL &&
-            (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) ==
-                1 &&
-            (kind == SIG_ECDSA ||
-             EVP_PKEY_CTX_set_signature_md(pctx, md) == 1) &&
-            pctx_params(pctx, kind, mgf1, salt_len) &&
-            (sign ? EVP_PKEY_sign(pctx, sig, io_sig_len, dgst, h->len)
-                  : EVP_PKEY_verify(pctx, sig, *io_sig_len, dgst, h->len)) ==
-                1;
+  bool ok =
+      pctx != NULL &&
+      (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) == 1 &&
+      (kind == SIG_ECDSA || EVP_PKEY_CTX_set_signature_md(pctx, md) == 1) &&
+      pctx_params(pctx, kind, mgf1, salt_len) &&
+      (sign ? EVP_PKEY_sign(pctx, sig, io_sig_len, dgst, h->len)
+            : EVP_PKEY_verify(pctx, sig, *io_sig_len, dgst, h->len)) == 1;
   EVP_PKEY_CTX_free(pctx);
   return ok;
 }
@@ -285,9 +283,9 @@ bool privkey_sign(const privkey *key, const sig_scheme *scheme,
   }
   size_t n = *io_sig_len;
   if (scheme->kind != SIG_EDDSA) {
-    bool ok = pkey_op_digest(key->pkey, scheme->kind, scheme->hash,
-                             scheme->hash, salt, msg, msg_len, out_sig, &n,
-                             true);
+    bool ok =
+        pkey_op_digest(key->pkey, scheme->kind, scheme->hash, scheme->hash,
+                       salt, msg, msg_len, out_sig, &n, true);
     if (!ok) {
       ERR_clear_error();
       return false;

@@ -90,7 +90,7 @@
 #define ALERT_CERTIFICATE_REQUIRED 116
 #define ALERT_NO_APPLICATION_PROTOCOL 120
 
-#define TLS_MAX_PLAINTEXT 16384                     /* RFC 8446 5.1 */
+#define TLS_MAX_PLAINTEXT 16384                      /* RFC 8446 5.1 */
 #define TLS_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 256) /* RFC 8446 5.2 */
 #define TLS_RECORD_HEADER 5
 #define TLS_MAX_RECORD (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT)
@@ -133,7 +133,8 @@ typedef struct der_chain {
 der_chain *chain_new(size_t num);
 void chain_free(der_chain *chain);
 
-/* ---- context -------------------------------------------------------------- */
+/* ---- context --------------------------------------------------------------
+ */
 
 struct moat_context {
   atomic_int refs;
@@ -191,7 +192,8 @@ moat_context *context_ref(moat_context *ctx);
 bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len);
 int64_t ctx_now(const moat_context *ctx);
 
-/* ---- sessions --------------------------------------------------------------*/
+/* ---- sessions
+ * --------------------------------------------------------------*/
 
 struct moat_session {
   atomic_int refs;
@@ -324,7 +326,8 @@ typedef struct handshake {
   moat_session psk_state; /* server: the ticket's state */
 } handshake;
 
-/* ---- connection ------------------------------------------------------------*/
+/* ---- connection
+ * ------------------------------------------------------------*/
 
 struct moat_conn {
   moat_context *ctx;
@@ -343,11 +346,11 @@ struct moat_conn {
   /* record layer */
   rec_dir rd;
   rec_dir wr;
-  uint8_t *in;      /* raw TLS bytes not yet processed */
+  uint8_t *in; /* raw TLS bytes not yet processed */
   size_t in_len;
   size_t in_cap;
-  size_t in_off;    /* start of unprocessed bytes */
-  uint8_t *out;     /* TLS bytes waiting to be taken */
+  size_t in_off; /* start of unprocessed bytes */
+  uint8_t *out;  /* TLS bytes waiting to be taken */
   size_t out_len;
   size_t out_off;
   size_t out_cap;
@@ -374,7 +377,7 @@ struct moat_conn {
   bool handshake_done;
   uint8_t c_ap[HASH_MAX_LEN]; /* current traffic secrets (KeyUpdate) */
   uint8_t s_ap[HASH_MAX_LEN];
-  hmac_ctx *hmac; /* made when needed after the handshake */
+  hmac_ctx *hmac;                   /* made when needed after the handshake */
   uint8_t res_master[HASH_MAX_LEN]; /* resumption_master_secret */
   uint8_t ticket_nonce;             /* server: next ticket's nonce */
   moat_session *session; /* client: offered, then the newest ticket */
@@ -438,9 +441,8 @@ bool ks_resumption(key_schedule *ks, const uint8_t *transcript_hash);
 bool ks_finished(key_schedule *ks, const uint8_t *base_key,
                  const uint8_t *transcript_hash, uint8_t *out);
 void ks_clear(key_schedule *ks);
-bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash,
-                    const uint8_t *secret, size_t key_len, uint8_t *key,
-                    uint8_t *iv);
+bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash, const uint8_t *secret,
+                    size_t key_len, uint8_t *key, uint8_t *iv);
 
 /* transcript */
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);
@@ -477,8 +479,7 @@ moat_err tls13_send_tickets(moat_conn *conn);
  * dropped when the connection goes idle. */
 hmac_ctx *conn_hmac(moat_conn *conn);
 /* PSK binder (RFC 8446 4.2.11.2) over Transcript-Hash(truncated). */
-bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
-                uint8_t *out);
+bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash, uint8_t *out);
 
 /* the legal-message table (STYLE 4) */
 bool hs_message_legal(hs_state state, uint8_t type);

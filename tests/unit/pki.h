@@ -53,11 +53,11 @@ static int pki_init(void) {
   if (mkdtemp(pki_dir) == NULL) {
     return -1;
   }
-  if (pki_run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
-              "-out ca.key && openssl req -x509 -new -key ca.key -days 30 "
-              "-subj '/CN=moat test CA' -addext basicConstraints=critical,CA:TRUE "
-              "-addext keyUsage=critical,keyCertSign,cRLSign -out ca.pem") !=
-      0) {
+  if (pki_run(
+          "openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+          "-out ca.key && openssl req -x509 -new -key ca.key -days 30 "
+          "-subj '/CN=moat test CA' -addext basicConstraints=critical,CA:TRUE "
+          "-addext keyUsage=critical,keyCertSign,cRLSign -out ca.pem") != 0) {
     return -1;
   }
   return 0;

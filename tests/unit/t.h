@@ -9,27 +9,26 @@
 
 static int t_pass, t_fail;
 
-#define CHECK(cond)                                                   \
-  do {                                                                \
-    if (cond) {                                                       \
-      t_pass++;                                                       \
-    } else {                                                          \
-      t_fail++;                                                       \
-      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, \
-              #cond);                                                 \
-    }                                                                 \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (cond) {                                                                \
+      t_pass++;                                                                \
+    } else {                                                                   \
+      t_fail++;                                                                \
+      fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                          \
   } while (0)
 
-#define CHECK_EQ_INT(a, b)                                                \
-  do {                                                                    \
-    long long t_a_ = (long long)(a), t_b_ = (long long)(b);               \
-    if (t_a_ == t_b_) {                                                   \
-      t_pass++;                                                           \
-    } else {                                                              \
-      t_fail++;                                                           \
-      fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",   \
-              __FILE__, __LINE__, #a, #b, t_a_, t_b_);                    \
-    }                                                                     \
+#define CHECK_EQ_INT(a, b)                                                     \
+  do {                                                                         \
+    long long t_a_ = (long long)(a), t_b_ = (long long)(b);                    \
+    if (t_a_ == t_b_) {                                                        \
+      t_pass++;                                                                \
+    } else {                                                                   \
+      t_fail++;                                                                \
+      fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%lld != %lld)\n",        \
+              __FILE__, __LINE__, #a, #b, t_a_, t_b_);                         \
+    }                                                                          \
   } while (0)
 
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)

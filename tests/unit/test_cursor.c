@@ -34,8 +34,7 @@ static void test_prefixed(void) {
 
 static void test_der(void) {
   /* SEQUENCE { INTEGER 5, BOOLEAN TRUE } */
-  static const uint8_t seq[] = {0x30, 0x06, 0x02, 0x01, 0x05,
-                                0x01, 0x01, 0xff};
+  static const uint8_t seq[] = {0x30, 0x06, 0x02, 0x01, 0x05, 0x01, 0x01, 0xff};
   cursor c = cur_make(seq, sizeof(seq)), in;
   uint64_t v;
   bool bv;

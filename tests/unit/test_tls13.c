@@ -113,8 +113,8 @@ static bool echo(pair *p, const char *msg) {
     return false;
   }
   shuttle(p->s, p->c);
-  return moat_conn_read(p->c, buf, sizeof(buf), &got) == MOAT_OK &&
-         got == n && memcmp(buf, msg, n) == 0;
+  return moat_conn_read(p->c, buf, sizeof(buf), &got) == MOAT_OK && got == n &&
+         memcmp(buf, msg, n) == 0;
 }
 
 static void test_matrix(void) {
@@ -176,7 +176,8 @@ static void test_hrr_alpn_sni(void) {
   moat_err se, ce = handshake_pair(&p, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
-  CHECK(moat_conn_group_name(p.c) && strcmp(moat_conn_group_name(p.c), "secp256r1") == 0);
+  CHECK(moat_conn_group_name(p.c) &&
+        strcmp(moat_conn_group_name(p.c), "secp256r1") == 0);
   CHECK(moat_conn_alpn(p.c) && strcmp(moat_conn_alpn(p.c), "h2") == 0);
   CHECK(moat_conn_alpn(p.s) && strcmp(moat_conn_alpn(p.s), "h2") == 0);
   CHECK(moat_conn_server_name(p.s) &&
@@ -347,7 +348,7 @@ static moat_session *first_session(moat_context *cc, moat_context *sc) {
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(!moat_conn_session_reused(p.c));
   CHECK(moat_conn_get_session(p.c) == NULL); /* tickets not read yet */
-  CHECK(echo(&p, "ticket please")); /* the client reads the tickets */
+  CHECK(echo(&p, "ticket please"));          /* the client reads the tickets */
   moat_session *s = moat_conn_get_session(p.c);
   free_pair(&p);
   return s;
@@ -379,8 +380,7 @@ static void test_resumption(void) {
   moat_session *s2 = NULL;
   CHECK(moat_session_to_bytes(s, bytes, sizeof(bytes), &n) == MOAT_OK);
   CHECK(moat_session_from_bytes(bytes, n, &s2) == MOAT_OK);
-  CHECK(moat_session_from_bytes(bytes, n - 1, &s2) != MOAT_OK ||
-        s2 != NULL);
+  CHECK(moat_session_from_bytes(bytes, n - 1, &s2) != MOAT_OK || s2 != NULL);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
   ce = handshake_pair(&p, &se);
@@ -396,7 +396,8 @@ static void test_resumption(void) {
   ce = handshake_pair(&p, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
-  CHECK(moat_conn_peer_chain_len(p.c) == 2 || moat_conn_peer_chain_len(p.c) == 1);
+  CHECK(moat_conn_peer_chain_len(p.c) == 2 ||
+        moat_conn_peer_chain_len(p.c) == 1);
   free_pair(&p);
   moat_session_free(s2);
 

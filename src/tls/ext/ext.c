@@ -61,8 +61,7 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     uint16_t type;
     cursor data;
     if (!cur_u16(&block, &type) || !cur_prefixed16(&block, &data)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed extension list");
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed extension list");
     }
     if (num_seen == EXT_MAX_PER_BLOCK) {
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,

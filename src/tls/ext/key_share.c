@@ -10,8 +10,7 @@ moat_err ext_key_share_build_ch(moat_conn *conn, builder *b) {
     size_t share_len;
     kex_key_free(hs->share_key[i]);
     hs->share_key[i] = NULL;
-    if (!kex_generate(hs->share_alg[i], &hs->share_key[i], share,
-                      &share_len)) {
+    if (!kex_generate(hs->share_alg[i], &hs->share_key[i], share, &share_len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
                        hs->share_alg[i]->name);
     }
@@ -34,7 +33,8 @@ static moat_err shares_walk(moat_conn *conn, cursor data, cursor *out_list) {
   while (!cur_done(&c)) {
     if (!cur_u16(&c, &group) || !cur_prefixed16(&c, &share) ||
         cur_done(&share)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed key_share entry");
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed key_share entry");
     }
   }
   return MOAT_OK;
@@ -55,8 +55,7 @@ moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
       }
     }
     if (*out_num == cap) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                       "too many key shares");
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER, "too many key shares");
     }
     out[(*out_num)++] = group;
   }

@@ -39,8 +39,7 @@ bool ext_psk_build_ch(moat_conn *conn, builder *b) {
  * HelloRetryRequest: message_hash and the retry) and the truncated
  * ClientHello itself. */
 static bool truncated_hash(moat_conn *conn, const hash_alg *h,
-                           const uint8_t *msg, size_t trunc_len,
-                           uint8_t *out) {
+                           const uint8_t *msg, size_t trunc_len, uint8_t *out) {
   handshake *hs = conn->hs;
   if (hs->transcript == NULL) {
     return hash_oneshot(h, msg, trunc_len, out);
@@ -103,9 +102,8 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
   while (!cur_done(&ids)) {
     cursor id, binder;
     uint32_t age;
-    if (!cur_prefixed16(&ids, &id) || !cur_u32(&ids, &age) ||
-        cur_done(&id) || !cur_prefixed8(&binders, &binder) ||
-        cur_len(&binder) < 32) {
+    if (!cur_prefixed16(&ids, &id) || !cur_u32(&ids, &age) || cur_done(&id) ||
+        !cur_prefixed8(&binders, &binder) || cur_len(&binder) < 32) {
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                        "malformed PSK identity or binder %u", index);
     }
@@ -122,8 +120,8 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
         moat_wipe(&st, sizeof(st));
         return conn_fail(conn, MOAT_ERR_CRYPTO, "checking a PSK binder");
       }
-      bool ok = cur_len(&binder) == h->len &&
-                ct_eq(want, cur_data(&binder), h->len);
+      bool ok =
+          cur_len(&binder) == h->len && ct_eq(want, cur_data(&binder), h->len);
       if (!ok) {
         moat_wipe(&st, sizeof(st));
         /* RFC 8446 4.2.11: a binder that does not verify is fatal. */

@@ -12,8 +12,8 @@ moat_err ext_versions_parse_ch(moat_conn *conn, cursor data, bool *out_tls13,
                                bool *out_tls12) {
   cursor list;
   *out_tls13 = *out_tls12 = false;
-  if (!cur_prefixed8(&data, &list) || !cur_done(&data) ||
-      cur_len(&list) < 2 || cur_len(&list) % 2 != 0) {
+  if (!cur_prefixed8(&data, &list) || !cur_done(&data) || cur_len(&list) < 2 ||
+      cur_len(&list) % 2 != 0) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "malformed supported_versions");
   }

@@ -38,8 +38,8 @@ extern const uint8_t k_hrr_random[TLS_RANDOM_LEN];
 moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out);
 /* share NULL for a HelloRetryRequest (then cookie may be set). */
 moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,
-                  const uint8_t *share, size_t share_len,
-                  const uint8_t *cookie, size_t cookie_len);
+                  const uint8_t *share, size_t share_len, const uint8_t *cookie,
+                  size_t cookie_len);
 
 /* EncryptedExtensions (RFC 8446 4.3.1) */
 moat_err ee_build(moat_conn *conn, builder *b, bool ack_sni);
@@ -61,8 +61,8 @@ moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
 moat_err cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
 moat_err cv_check(moat_conn *conn, cursor body);
 /* Picks our scheme for CertificateVerify from the peer's list. */
-const sig_scheme *cv_choose_scheme(const moat_conn *conn,
-                                   const uint16_t *peer, size_t num_peer);
+const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
+                                   size_t num_peer);
 
 /* Finished (RFC 8446 4.4.4) */
 moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *base_key);
