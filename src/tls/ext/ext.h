@@ -53,8 +53,10 @@ static inline bool ext_has(const ext_set *s, ext_idx i) {
 
 /* Parses an extensions block for message kind `msg` (one M_* bit).
  * offered: for server messages, the extensions the client sent (bit per
- * ext_idx); anything else is unsupported_extension.  Duplicates are
- * illegal_parameter... decode_error per RFC 8446 4.2. */
+ * ext_idx); anything else is unsupported_extension.  A duplicate is
+ * illegal_parameter (RFC 8446 4.2 forbids duplicates without naming the
+ * alert); a known extension in the wrong message is illegal_parameter;
+ * malformed framing is decode_error. */
 moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
                          uint32_t offered, ext_set *out);
 
