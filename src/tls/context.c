@@ -140,51 +140,14 @@ int64_t ctx_now(const moat_context *ctx) {
   return ctx->clock(ctx->clock_arg);
 }
 
-/* Reads a whole file (at most 16 MiB). */
+/* Reads a whole file; the failure is explained in ctx->detail. */
 static moat_err read_file(moat_context *ctx, const char *what, const char *path,
                           uint8_t **out, size_t *out_len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) {
-    return ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open %s file %s: %s",
-                    what, path, strerror(errno));
-  }
-  size_t cap = 4096, len = 0;
-  uint8_t *buf = moat_malloc(cap);
-  moat_err err = MOAT_OK;
-  while (buf != NULL) {
-    if (len == cap) {
-      if (cap >= 16u << 20) {
-        err = ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "%s file %s is too large",
-                       what, path);
-        break;
-      }
-      uint8_t *n = moat_realloc(buf, cap * 2);
-      if (n == NULL) {
-        break;
-      }
-      buf = n;
-      cap *= 2;
-    }
-    size_t got = fread(buf + len, 1, cap - len, f);
-    len += got;
-    if (got == 0) {
-      if (ferror(f)) {
-        err = ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot read %s file %s: %s",
-                       what, path, strerror(errno));
-      }
-      break;
-    }
-  }
-  fclose(f);
-  if (buf == NULL) {
-    return MOAT_ERR_NO_MEMORY;
-  }
+  char detail[200] = "";
+  moat_err err = x509_read_file(path, out, out_len, detail, sizeof(detail));
   if (err != MOAT_OK) {
-    moat_free_wipe(buf, cap);
-    return err;
+    return ctx_fail(ctx, err, "%s file: %s", what, detail);
   }
-  *out = buf;
-  *out_len = len;
   return MOAT_OK;
 }
 

@@ -4,6 +4,7 @@
  * process-wide cache keyed by path and file identity, so the second
  * context that loads the system store only takes a reference. */
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -186,47 +187,58 @@ static void bundle_seal(bundle *b) {
   }
 }
 
+static moat_err file_fail(char *detail, size_t cap, const char *what,
+                          const char *path, int err) {
+  if (detail != NULL && cap > 0) {
+    snprintf(detail, cap, "%s %s%s%s", what, path, err ? ": " : "",
+             err ? strerror(err) : "");
+  }
+  return MOAT_ERR_FILE_ERROR;
+}
+
+/* The buffer may hold a private key: growing copies and wipes the old one
+ * rather than leaving it to realloc. */
 moat_err x509_read_file(const char *path, uint8_t **out, size_t *out_len,
                         char *detail, size_t cap) {
   FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    return file_fail(detail, cap, "cannot open", path, errno);
+  }
   uint8_t *buf = NULL;
   size_t len = 0, bcap = 0;
-  if (f == NULL) {
-    snprintf(detail ? detail : (char[1]){0}, detail ? cap : 1, "cannot open %s",
-             path);
-    return MOAT_ERR_FILE_ERROR;
-  }
+  moat_err err = MOAT_OK;
   for (;;) {
     if (len == bcap) {
       if (bcap >= STORE_MAX_FILE) {
-        moat_free(buf);
-        fclose(f);
-        snprintf(detail ? detail : (char[1]){0}, detail ? cap : 1,
-                 "%s is too large", path);
-        return MOAT_ERR_FILE_ERROR;
+        err = file_fail(detail, cap, "too large:", path, 0);
+        break;
       }
-      bcap = bcap ? bcap * 2 : 65536;
-      uint8_t *p = moat_realloc(buf, bcap);
+      size_t ncap = bcap ? bcap * 2 : 65536;
+      uint8_t *p = moat_malloc(ncap);
       if (p == NULL) {
-        moat_free(buf);
-        fclose(f);
-        return MOAT_ERR_NO_MEMORY;
+        err = MOAT_ERR_NO_MEMORY;
+        break;
       }
+      if (len > 0) {
+        memcpy(p, buf, len);
+      }
+      moat_free_wipe(buf, bcap);
       buf = p;
+      bcap = ncap;
     }
     size_t got = fread(buf + len, 1, bcap - len, f);
     len += got;
     if (got == 0) {
+      if (ferror(f)) {
+        err = file_fail(detail, cap, "cannot read", path, errno);
+      }
       break;
     }
   }
-  bool bad = ferror(f) != 0;
   fclose(f);
-  if (bad) {
-    moat_free(buf);
-    snprintf(detail ? detail : (char[1]){0}, detail ? cap : 1, "cannot read %s",
-             path);
-    return MOAT_ERR_FILE_ERROR;
+  if (err != MOAT_OK) {
+    moat_free_wipe(buf, bcap);
+    return err;
   }
   *out = buf;
   *out_len = len;
@@ -366,11 +378,11 @@ moat_err x509_store_add_file(x509_store *s, const char *path, char *detail,
   struct stat st;
   uint8_t *data = NULL;
   size_t len, found;
-  if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
-    if (detail != NULL && cap > 0) {
-      snprintf(detail, cap, "cannot open %s", path);
-    }
-    return MOAT_ERR_FILE_ERROR;
+  if (stat(path, &st) != 0) {
+    return file_fail(detail, cap, "cannot open", path, errno);
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return file_fail(detail, cap, "not a regular file:", path, 0);
   }
   bundle *b = cache_get(path, &st);
   if (b != NULL) {
@@ -410,10 +422,7 @@ static moat_err load_dir(bundle *b, const char *path, char *detail,
   size_t nseen = 0, seen_cap = 0;
   moat_err err = MOAT_OK;
   if (d == NULL) {
-    if (detail != NULL && cap > 0) {
-      snprintf(detail, cap, "cannot open directory %s", path);
-    }
-    return MOAT_ERR_FILE_ERROR;
+    return file_fail(detail, cap, "cannot open directory", path, errno);
   }
   while ((de = readdir(d)) != NULL && err == MOAT_OK) {
     char full[4096];
@@ -462,11 +471,11 @@ static moat_err load_dir(bundle *b, const char *path, char *detail,
 moat_err x509_store_add_dir(x509_store *s, const char *path, char *detail,
                             size_t cap) {
   struct stat st;
-  if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-    if (detail != NULL && cap > 0) {
-      snprintf(detail, cap, "cannot open directory %s", path);
-    }
-    return MOAT_ERR_FILE_ERROR;
+  if (stat(path, &st) != 0) {
+    return file_fail(detail, cap, "cannot open directory", path, errno);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return file_fail(detail, cap, "not a directory:", path, 0);
   }
   bundle *b = cache_get(path, &st);
   if (b != NULL) {
