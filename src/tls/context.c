@@ -390,122 +390,96 @@ moat_err moat_context_set_max_version(moat_context *ctx, int version) {
   return MOAT_OK;
 }
 
-/* Splits a colon- or comma-separated list; calls add for each item. */
-static moat_err each_item(moat_context *ctx, const char *list, const char *what,
-                          bool (*add)(moat_context *, const char *)) {
+/* Parses a colon- or comma-separated list of names into out[] with
+ * lookup, dropping repeats.  Nothing is changed on failure. */
+static moat_err parse_names(moat_context *ctx, const char *list,
+                            const char *what,
+                            const void *(*lookup)(const char *name),
+                            const void **out, size_t max, size_t *out_num) {
   if (list == NULL) {
-    return MOAT_ERR_INVALID_ARGUMENT;
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no %s list given", what);
   }
+  size_t n = 0;
   char item[64];
-  const char *p = list;
-  while (*p != '\0') {
-    size_t n = strcspn(p, ":,");
-    if (n == 0 || n >= sizeof(item)) {
+  for (const char *p = list; *p != '\0';) {
+    size_t len = strcspn(p, ":,");
+    if (len == 0 || len >= sizeof(item)) {
       return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
                       "empty or overlong %s name in \"%s\"", what, list);
     }
-    memcpy(item, p, n);
-    item[n] = '\0';
-    if (!add(ctx, item)) {
+    memcpy(item, p, len);
+    item[len] = '\0';
+    const void *found = lookup(item);
+    if (found == NULL) {
       return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
                       "unknown or unsupported %s \"%s\"", what, item);
     }
-    p += n;
+    bool repeat = false;
+    for (size_t k = 0; k < n; k++) {
+      repeat |= out[k] == found;
+    }
+    if (!repeat) {
+      if (n == max) {
+        return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                        "more than %zu %s names in \"%s\"", max, what, list);
+      }
+      out[n++] = found;
+    }
+    p += len;
     if (*p != '\0') {
       p++;
     }
   }
+  if (n == 0) {
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no %s given", what);
+  }
+  *out_num = n;
   return MOAT_OK;
 }
 
-static bool add_suite(moat_context *ctx, const char *name) {
-  const tls_suite *s = suite_by_name(name);
-  if (s == NULL || ctx->num_suites == TLS_MAX_SUITES) {
-    return false;
-  }
-  for (size_t i = 0; i < ctx->num_suites; i++) {
-    if (ctx->suites[i] == s) {
-      return true;
-    }
-  }
-  ctx->suites[ctx->num_suites++] = s;
-  return true;
+static const void *lookup_suite(const char *name) {
+  return suite_by_name(name);
 }
-
-static bool add_group(moat_context *ctx, const char *name) {
-  const kex_alg *g = kex_by_name(name);
-  if (g == NULL || ctx->num_groups == TLS_MAX_GROUPS) {
-    return false;
-  }
-  for (size_t i = 0; i < ctx->num_groups; i++) {
-    if (ctx->groups[i] == g) {
-      return true;
-    }
-  }
-  ctx->groups[ctx->num_groups++] = g;
-  return true;
+static const void *lookup_group(const char *name) {
+  return kex_by_name(name);
 }
-
-static bool add_sigalg(moat_context *ctx, const char *name) {
-  const sig_scheme *s = sig_scheme_by_name(name);
-  if (s == NULL || ctx->num_sigalgs == TLS_MAX_SIGALGS) {
-    return false;
-  }
-  for (size_t i = 0; i < ctx->num_sigalgs; i++) {
-    if (ctx->sigalgs[i] == s) {
-      return true;
-    }
-  }
-  ctx->sigalgs[ctx->num_sigalgs++] = s;
-  return true;
+static const void *lookup_sigalg(const char *name) {
+  return sig_scheme_by_name(name);
 }
 
 moat_err moat_context_set_ciphersuites(moat_context *ctx, const char *list) {
-  const tls_suite *save[TLS_MAX_SUITES];
-  size_t save_n = ctx->num_suites;
-  memcpy(save, ctx->suites, sizeof(save));
-  ctx->num_suites = 0;
-  moat_err err = each_item(ctx, list, "cipher suite", add_suite);
-  if (err == MOAT_OK && ctx->num_suites == 0) {
-    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no cipher suite given");
+  const void *items[TLS_MAX_SUITES];
+  size_t n;
+  TRY(parse_names(ctx, list, "cipher suite", lookup_suite, items,
+                  TLS_MAX_SUITES, &n));
+  for (size_t i = 0; i < n; i++) {
+    ctx->suites[i] = items[i];
   }
-  if (err != MOAT_OK) {
-    memcpy(ctx->suites, save, sizeof(save));
-    ctx->num_suites = save_n;
-  }
-  return err;
+  ctx->num_suites = n;
+  return MOAT_OK;
 }
 
 moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
-  const kex_alg *save[TLS_MAX_GROUPS];
-  size_t save_n = ctx->num_groups;
-  memcpy(save, ctx->groups, sizeof(save));
-  ctx->num_groups = 0;
-  moat_err err = each_item(ctx, list, "group", add_group);
-  if (err == MOAT_OK && ctx->num_groups == 0) {
-    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no group given");
+  const void *items[TLS_MAX_GROUPS];
+  size_t n;
+  TRY(parse_names(ctx, list, "group", lookup_group, items, TLS_MAX_GROUPS, &n));
+  for (size_t i = 0; i < n; i++) {
+    ctx->groups[i] = items[i];
   }
-  if (err != MOAT_OK) {
-    memcpy(ctx->groups, save, sizeof(save));
-    ctx->num_groups = save_n;
-  }
-  return err;
+  ctx->num_groups = n;
+  return MOAT_OK;
 }
 
 moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
-  const sig_scheme *save[TLS_MAX_SIGALGS];
-  size_t save_n = ctx->num_sigalgs;
-  memcpy(save, ctx->sigalgs, sizeof(save));
-  ctx->num_sigalgs = 0;
-  moat_err err = each_item(ctx, list, "signature scheme", add_sigalg);
-  if (err == MOAT_OK && ctx->num_sigalgs == 0) {
-    err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "no signature scheme given");
+  const void *items[TLS_MAX_SIGALGS];
+  size_t n;
+  TRY(parse_names(ctx, list, "signature scheme", lookup_sigalg, items,
+                  TLS_MAX_SIGALGS, &n));
+  for (size_t i = 0; i < n; i++) {
+    ctx->sigalgs[i] = items[i];
   }
-  if (err != MOAT_OK) {
-    memcpy(ctx->sigalgs, save, sizeof(save));
-    ctx->num_sigalgs = save_n;
-  }
-  return err;
+  ctx->num_sigalgs = n;
+  return MOAT_OK;
 }
 
 moat_err moat_context_set_alpn_protocols(moat_context *ctx,

@@ -444,6 +444,28 @@ static void test_resumption(void) {
   moat_context_free(sc);
 }
 
+static void test_context_lists(void) {
+  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK(moat_context_set_groups(ctx, "P-256,X25519:P-256") == MOAT_OK);
+  CHECK(ctx->num_groups == 2 && ctx->groups[0] == kex_by_name("P-256"));
+  /* a bad name changes nothing and says which name */
+  CHECK(moat_context_set_groups(ctx, "X25519:nope") ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(moat_context_error_detail(ctx), "\"nope\"") != NULL);
+  CHECK(ctx->num_groups == 2 && ctx->groups[0] == kex_by_name("P-256"));
+  CHECK(moat_context_set_ciphersuites(ctx, "") == MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_set_ciphersuites(ctx, "TLS_AES_256_GCM_SHA384::x") ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(ctx->num_suites == 3);
+  CHECK(moat_context_set_sigalgs(ctx, "ed25519") == MOAT_OK &&
+        ctx->num_sigalgs == 1);
+  CHECK(moat_context_set_sigalgs(ctx, "rsa_pkcs1_sha1") ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_set_min_version(ctx, 0x0301) ==
+        MOAT_ERR_REFUSED_PROTOCOL);
+  moat_context_free(ctx);
+}
+
 static void test_legal_table(void) {
   /* Each waiting state accepts exactly the messages RFC 8446 A allows. */
   CHECK(hs_message_legal(ST_C_WAIT_SH, HT_SERVER_HELLO));
@@ -472,6 +494,7 @@ int main(void) {
     return 1;
   }
   test_legal_table();
+  test_context_lists();
   test_matrix();
   test_hrr_alpn_sni();
   test_client_cert();
