@@ -1,5 +1,6 @@
 /* moat_conn: the public connection API, the buffers behind its four ports,
  * the sticky error state, and the loop that drives a transport. */
+#include <errno.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -188,12 +189,10 @@ bool moat_conn_alert(const moat_conn *conn, int *out_alert,
 
 static void conn_idle_release(moat_conn *conn);
 
-moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
-                        size_t *out_consumed) {
-  *out_consumed = 0;
-  if (conn->failed) {
-    return conn->err;
-  }
+/* Makes room at the end of the input buffer: allocates it when released
+ * and moves undelivered data to the front.  Returns where new bytes go
+ * and how many fit. */
+static moat_err in_room(moat_conn *conn, uint8_t **out_at, size_t *out_room) {
   if (conn->in == NULL) {
     conn->in = moat_malloc(TLS_MAX_RECORD);
     if (conn->in == NULL) {
@@ -202,7 +201,6 @@ moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
     conn->in_cap = TLS_MAX_RECORD;
     conn->in_len = conn->in_off = conn->app_off = conn->app_len = 0;
   }
-  /* Compact: keep undelivered application data and unprocessed bytes. */
   size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
   if (base > 0) {
     memmove(conn->in, conn->in + base, conn->in_len - base);
@@ -212,10 +210,23 @@ moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
       conn->app_off -= base;
     }
   }
-  size_t space = conn->in_cap - conn->in_len;
-  size_t n = len < space ? len : space;
+  *out_at = conn->in + conn->in_len;
+  *out_room = conn->in_cap - conn->in_len;
+  return MOAT_OK;
+}
+
+moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
+                        size_t *out_consumed) {
+  *out_consumed = 0;
+  if (conn->failed) {
+    return conn->err;
+  }
+  uint8_t *at;
+  size_t room;
+  TRY(in_room(conn, &at, &room));
+  size_t n = len < room ? len : room;
   if (n > 0) {
-    memcpy(conn->in + conn->in_len, data, n);
+    memcpy(at, data, n);
   }
   conn->in_len += n;
   *out_consumed = n;
@@ -299,13 +310,15 @@ static moat_err conn_flush(moat_conn *conn) {
         conn->transport->send(conn->transport_arg, conn->out + conn->out_off,
                               conn->out_len - conn->out_off, &wb);
     if (n < 0) {
+      int why = errno;
       if (wb) {
         return MOAT_ERR_WANT_WRITE;
       }
       if (!conn->failed) {
         conn->failed = true;
         conn->err = MOAT_ERR_SYSCALL;
-        conn_set_detail(conn, "sending on the transport failed");
+        conn_set_detail(conn, "sending on the transport failed%s%s",
+                        why ? ": " : "", why ? strerror(why) : "");
       }
       return MOAT_ERR_SYSCALL;
     }
@@ -335,21 +348,18 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
   if (want == MOAT_ERR_WANT_WRITE) {
     return MOAT_OK;
   }
-  uint8_t buf[TLS_MAX_RECORD];
-  if (conn->in != NULL) {
-    size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
-    if (conn->in_cap - conn->in_len + base == 0) {
-      return MOAT_ERR_WANT_READ;
-    }
-  }
-  size_t room = TLS_MAX_RECORD;
-  if (conn->in != NULL) {
-    size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
-    room = conn->in_cap - conn->in_len + base;
+  /* Receive straight into the record buffer: no copy on the way in. */
+  uint8_t *at;
+  size_t room;
+  TRY(in_room(conn, &at, &room));
+  if (room == 0) {
+    return MOAT_ERR_WANT_READ; /* a full record waits to be read */
   }
   bool wb = false;
-  long n = conn->transport->recv(conn->transport_arg, buf, room, &wb);
+  errno = 0;
+  long n = conn->transport->recv(conn->transport_arg, at, room, &wb);
   if (n < 0) {
+    int why = errno;
     if (wb) {
       if (conn->handshake_done) {
         conn_release_buffers(conn);
@@ -359,7 +369,8 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
     if (!conn->failed) {
       conn->failed = true;
       conn->err = MOAT_ERR_SYSCALL;
-      conn_set_detail(conn, "receiving on the transport failed");
+      conn_set_detail(conn, "receiving on the transport failed%s%s",
+                      why ? ": " : "", why ? strerror(why) : "");
     }
     return MOAT_ERR_SYSCALL;
   }
@@ -367,8 +378,7 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
     conn->got_eof = true;
     return MOAT_OK;
   }
-  size_t used;
-  TRY(moat_conn_feed(conn, buf, (size_t)n, &used));
+  conn->in_len += (size_t)n > room ? room : (size_t)n;
   return MOAT_OK;
 }
 
@@ -380,6 +390,25 @@ static moat_err conn_eof_error(moat_conn *conn) {
                     conn->handshake_done ? "" : " during the handshake");
   }
   return conn->err;
+}
+
+static moat_err conn_post_handshake(moat_conn *conn);
+
+/* One step of the receive path after the handshake: handle a buffered
+ * record (and the post-handshake messages it completes), or pull bytes
+ * from the transport.  MOAT_OK after progress. */
+static moat_err conn_receive(moat_conn *conn) {
+  bool progress = false;
+  if (conn->in != NULL) {
+    TRY(rec_read_one(conn, &progress));
+  }
+  if (progress) {
+    return conn_post_handshake(conn);
+  }
+  if (conn->got_eof) {
+    return conn_eof_error(conn);
+  }
+  return conn_pump(conn, MOAT_ERR_WANT_READ);
 }
 
 /* ---- handshake
@@ -542,18 +571,7 @@ moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
     if (conn->close_received) {
       return MOAT_ERR_CLOSED;
     }
-    bool progress = false;
-    if (conn->in != NULL) {
-      TRY(rec_read_one(conn, &progress));
-    }
-    if (progress) {
-      TRY(conn_post_handshake(conn));
-      continue;
-    }
-    if (conn->got_eof) {
-      return conn_eof_error(conn);
-    }
-    TRY(conn_pump(conn, MOAT_ERR_WANT_READ));
+    TRY(conn_receive(conn));
   }
 }
 
@@ -603,23 +621,12 @@ moat_err moat_conn_shutdown(moat_conn *conn) {
     TRY(conn_flush(conn));
   }
   while (!conn->close_received) {
-    bool progress = false;
     /* RFC 8446 6.1: closing our side leaves the peer's open.  Data still
      * arriving stays readable: the caller drains it with moat_conn_read. */
     if (conn->app_len > 0) {
       return MOAT_ERR_WANT_READ;
     }
-    if (conn->in != NULL) {
-      TRY(rec_read_one(conn, &progress));
-    }
-    if (progress) {
-      TRY(conn_post_handshake(conn));
-      continue;
-    }
-    if (conn->got_eof) {
-      return conn_eof_error(conn);
-    }
-    TRY(conn_pump(conn, MOAT_ERR_WANT_READ));
+    TRY(conn_receive(conn));
   }
   return MOAT_OK;
 }
