@@ -597,6 +597,7 @@ moat_err moat_conn_write(moat_conn *conn, const uint8_t *data, size_t len,
   }
   if (len > 0) {
     TRY(rec_write(conn, CT_APPLICATION_DATA, data, len));
+    conn->key_update_answered = false;
   }
   *out_written = len;
   if (conn->transport != NULL) {

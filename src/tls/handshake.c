@@ -237,10 +237,12 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
   const hash_alg *h = hash_get(conn->suite->hash);
   TRY(rec_set_key(conn, &conn->rd, conn->suite, h, conn_hmac(conn), secret,
                   false));
-  if (request && !conn->close_sent) {
+  if (request && !conn->close_sent && !conn->key_update_answered) {
     /* RFC 8446 4.6.3: answer with update_not_requested before sending
-     * more data. */
+     * more data; requests that arrive while we are silent share one
+     * answer, so a peer cannot make us queue output without bound. */
     TRY(tls13_send_key_update(conn, false));
+    conn->key_update_answered = true;
   }
   return MOAT_OK;
 }

@@ -382,6 +382,9 @@ struct moat_conn {
   uint8_t ticket_nonce;             /* server: next ticket's nonce */
   moat_session *session; /* client: offered, then the newest ticket */
   bool key_update_pending;
+  /* We answered a KeyUpdate request and have sent no data since: further
+   * requests share that answer (RFC 8446 4.6.3). */
+  bool key_update_answered;
   /* Release record buffers once drained (set when the handshake ends). */
   bool release_when_idle;
 

@@ -259,28 +259,26 @@ static moat_err c_wait_sh(moat_conn *conn) {
                      "did not send",
                      group);
   }
-  uint8_t shared[KEX_MAX_SECRET];
-  size_t shared_len;
-  if (!kex_finish(hs->share_key[idx], cur_data(&share), cur_len(&share), shared,
-                  &shared_len)) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                     "the server's %s key share is invalid",
-                     hs->share_alg[idx]->name);
-  }
-  conn->group = hs->share_alg[idx];
   memcpy(hs->server_random, sh.random, TLS_RANDOM_LEN);
+  /* The message is consumed below; keep the share. */
+  uint8_t peer_share[KEX_MAX_SHARE];
+  size_t peer_share_len = cur_len(&share);
+  if (peer_share_len > sizeof(peer_share)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server's key share is %zu bytes long",
+                     peer_share_len);
+  }
+  memcpy(peer_share, cur_data(&share), peer_share_len);
   if (ext_has(&sh.ext, X_PRE_SHARED_KEY)) {
     cursor p = sh.ext.data[X_PRE_SHARED_KEY];
     uint16_t selected;
     if (!cur_u16(&p, &selected) || !cur_done(&p)) {
-      moat_wipe(shared, sizeof(shared));
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                        "malformed pre_shared_key in ServerHello");
     }
     /* RFC 8446 4.2.11: an identity we sent, with the PSK's hash. */
     if (selected != 0 ||
         hash_get(conn->session->suite->hash) != hash_get(conn->suite->hash)) {
-      moat_wipe(shared, sizeof(shared));
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                        "the server selected PSK %u with suite %s, which does "
                        "not fit the offered ticket",
@@ -292,9 +290,22 @@ static moat_err c_wait_sh(moat_conn *conn) {
     TRY(start_transcript(conn, false));
   }
   TRY(hs_absorb(conn, whole));
+  /* Everything that can fail on the ServerHello is checked: only now
+   * make the shared secret, so no early return leaves it on the stack. */
   moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
   hs->ch_copy = NULL;
   hs->ch_copy_len = 0;
+
+  uint8_t shared[KEX_MAX_SECRET];
+  size_t shared_len;
+  if (!kex_finish(hs->share_key[idx], peer_share, peer_share_len, shared,
+                  &shared_len)) {
+    moat_wipe(shared, sizeof(shared));
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server's %s key share is invalid",
+                     hs->share_alg[idx]->name);
+  }
+  conn->group = hs->share_alg[idx];
 
   const hash_alg *h = hash_get(conn->suite->hash);
   uint8_t th[HASH_MAX_LEN];

@@ -253,6 +253,16 @@ static void test_key_update_close(void) {
   for (int i = 0; i < 3; i++) {
     CHECK(moat_conn_key_update(p.c, true) == MOAT_OK);
   }
+  /* three requests while the server is silent: one answer (a KeyUpdate
+   * record is 5 + 5 + 1 + 16 bytes) */
+  shuttle(p.c, p.s);
+  {
+    uint8_t b[8];
+    size_t got;
+    CHECK(moat_conn_read(p.s, b, sizeof(b), &got) == MOAT_ERR_WANT_READ);
+    CHECK_EQ_INT(moat_conn_pending_output(p.s), 27);
+  }
+  shuttle(p.s, p.c);
   CHECK(echo(&p, "after three"));
   /* data still arriving after our close_notify stays readable */
   CHECK(moat_conn_shutdown(p.c) == MOAT_ERR_WANT_READ);
