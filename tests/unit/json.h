@@ -1,6 +1,6 @@
-/* A minimal JSON reader for test vectors: parses a whole document into a
- * tree (objects keep their members in order).  Enough for the Wycheproof
- * files; not for hostile input beyond what a test reads. */
+/* The JSON reader of moat's test harnesses (Wycheproof vectors, the
+ * x509-limbo document): parses a whole document into a tree, objects
+ * keeping their members in order.  For test data, not hostile input. */
 #ifndef MOAT_TEST_JSON_H
 #define MOAT_TEST_JSON_H
 
@@ -277,6 +277,19 @@ static inline void j_free(jval *v) {
   memset(v, 0, sizeof(*v));
 }
 
+/* Parse a whole document held in memory; false on a syntax error. */
+static inline bool j_parse(const char *text, size_t len, jval *out) {
+  jparser ps = {text, text + len, 0};
+  memset(out, 0, sizeof(*out));
+  bool ok = j_value(&ps, out);
+  j_ws(&ps);
+  ok = ok && ps.p == ps.end;
+  if (!ok) {
+    j_free(out);
+  }
+  return ok;
+}
+
 /* Parse a whole file; false (with a message) on a read or syntax error. */
 static inline bool j_load_file(const char *path, jval *out) {
   FILE *f = fopen(path, "rb");
@@ -306,14 +319,10 @@ static inline bool j_load_file(const char *path, jval *out) {
   if (buf == NULL) {
     return false;
   }
-  jparser ps = {buf, buf + len, 0};
-  bool ok = j_value(&ps, out);
-  j_ws(&ps);
-  ok = ok && ps.p == ps.end;
+  bool ok = j_parse(buf, len, out);
   free(buf);
   if (!ok) {
     fprintf(stderr, "%s: JSON syntax error\n", path);
-    j_free(out);
   }
   return ok;
 }
@@ -329,6 +338,11 @@ static inline const jval *j_get(const jval *obj, const char *key) {
     }
   }
   return NULL;
+}
+
+/* A value's string, or NULL when it is absent or not a string. */
+static inline const char *j_sval(const jval *v) {
+  return v != NULL && v->type == J_STR ? v->str : NULL;
 }
 
 /* String member, or "" when absent or not a string. */

@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "base/mem.h"
-#include "json.h"
+#include "json.h" /* tests/unit/json.h */
 #include "x509/der.h"
 #include "x509/x509.h"
 
@@ -111,8 +111,8 @@ static bool pem_certs(const char *pem, uint8_t **ders, size_t *lens, size_t *n,
 
 typedef enum { R_SUCCESS, R_FAILURE, R_SKIPPED } result;
 
-static result run_case(const json *tc, char *context, size_t cap) {
-  const json *v;
+static result run_case(const jval *tc, char *context, size_t cap) {
+  const jval *v;
   x509_verify_opts opts;
   x509_verify_result res;
   uint8_t *ders[X509_MAX_CHAIN * 4];
@@ -122,21 +122,21 @@ static result run_case(const json *tc, char *context, size_t cap) {
   memset(&opts, 0, sizeof(opts));
   x509_store *store = x509_store_new();
 
-  v = json_get(tc, "expected_peer_name");
-  const char *kind = json_str(json_get(v, "kind"));
+  v = j_get(tc, "expected_peer_name");
+  const char *kind = j_sval(j_get(v, "kind"));
   if (kind != NULL && strcmp(kind, "RFC822") == 0) {
     snprintf(context, cap, "RFC822 peer names are not checked by moat");
     goto done;
   }
-  opts.hostname = json_str(json_get(v, "value"));
+  opts.hostname = j_sval(j_get(v, "value"));
   opts.purpose = MOAT_PURPOSE_SERVER_AUTH;
-  const char *vk = json_str(json_get(tc, "validation_kind"));
+  const char *vk = j_sval(j_get(tc, "validation_kind"));
   if (vk != NULL && strcmp(vk, "CLIENT") == 0) {
     opts.purpose = MOAT_PURPOSE_CLIENT_AUTH;
   }
-  v = json_get(tc, "extended_key_usage");
-  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->len; i++) {
-    const char *e = json_str(v->items[i]);
+  v = j_get(tc, "extended_key_usage");
+  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->n; i++) {
+    const char *e = j_sval(&v->items[i]);
     if (e != NULL && strcmp(e, "clientAuth") == 0) {
       opts.purpose = MOAT_PURPOSE_CLIENT_AUTH;
     } else if (e != NULL && strcmp(e, "serverAuth") == 0) {
@@ -149,14 +149,14 @@ static result run_case(const json *tc, char *context, size_t cap) {
   }
   /* Leaf keyUsage is checked only when the case asks for it. */
   opts.skip_leaf_key_usage = true;
-  v = json_get(tc, "key_usage");
-  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->len; i++) {
-    const char *ku = json_str(v->items[i]);
+  v = j_get(tc, "key_usage");
+  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->n; i++) {
+    const char *ku = j_sval(&v->items[i]);
     if (ku != NULL && strcmp(ku, "digitalSignature") == 0) {
       opts.skip_leaf_key_usage = false;
     }
   }
-  const char *when = json_str(json_get(tc, "validation_time"));
+  const char *when = j_sval(j_get(tc, "validation_time"));
   opts.now = (int64_t)time(NULL);
   if (when != NULL && !parse_iso(when, &opts.now)) {
     snprintf(context, cap, "bad validation_time");
@@ -165,13 +165,13 @@ static result run_case(const json *tc, char *context, size_t cap) {
   /* limbo's model: every trusted certificate is a trust anchor, and the
    * checks of RFC 5280 / CA/B Forum apply (OpenSSL's X509_STRICT). */
   opts.flags = MOAT_VERIFY_X509_PARTIAL_CHAIN | MOAT_VERIFY_X509_STRICT;
-  v = json_get(tc, "max_chain_depth");
+  v = j_get(tc, "max_chain_depth");
   if (v != NULL && v->type == J_NUM) {
     opts.max_depth = v->num == 0 ? -1 : (int)v->num;
   }
-  v = json_get(tc, "trusted_certs");
-  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->len; i++) {
-    const char *pem = json_str(v->items[i]);
+  v = j_get(tc, "trusted_certs");
+  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->n; i++) {
+    const char *pem = j_sval(&v->items[i]);
     if (pem == NULL ||
         x509_store_add_mem(store, (const uint8_t *)pem, strlen(pem), detail,
                            sizeof(detail)) != MOAT_OK) {
@@ -179,24 +179,24 @@ static result run_case(const json *tc, char *context, size_t cap) {
       continue;
     }
   }
-  v = json_get(tc, "crls");
-  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->len; i++) {
-    const char *pem = json_str(v->items[i]);
+  v = j_get(tc, "crls");
+  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->n; i++) {
+    const char *pem = j_sval(&v->items[i]);
     if (pem != NULL) {
       (void)x509_store_add_mem(store, (const uint8_t *)pem, strlen(pem), detail,
                                sizeof(detail));
       opts.flags |= MOAT_VERIFY_CRL_CHECK_CHAIN;
     }
   }
-  const char *peer = json_str(json_get(tc, "peer_certificate"));
+  const char *peer = j_sval(j_get(tc, "peer_certificate"));
   if (peer == NULL || !pem_certs(peer, ders, lens, &n, 1) || n != 1) {
     r = R_FAILURE;
     snprintf(context, cap, "peer certificate is not valid PEM");
     goto done;
   }
-  v = json_get(tc, "untrusted_intermediates");
-  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->len; i++) {
-    const char *pem = json_str(v->items[i]);
+  v = j_get(tc, "untrusted_intermediates");
+  for (size_t i = 0; v != NULL && v->type == J_ARR && i < v->n; i++) {
+    const char *pem = j_sval(&v->items[i]);
     if (pem == NULL ||
         !pem_certs(pem, ders, lens, &n, sizeof(ders) / sizeof(ders[0]))) {
       r = R_FAILURE;
@@ -227,20 +227,24 @@ int main(int argc, char **argv) {
   }
   size_t len;
   char *text = read_all(stdin, &len);
-  json *doc = json_parse(text, len);
+  jval doc_val;
+  bool parsed = text != NULL && j_parse(text, len, &doc_val);
   free(text);
-  const json *cases = json_get(doc, "testcases");
+  jval *doc = parsed ? &doc_val : NULL;
+  const jval *cases = j_get(doc, "testcases");
   if (cases == NULL || cases->type != J_ARR) {
     fprintf(stderr, "limbo: stdin is not a limbo document\n");
-    json_free(doc);
+    if (doc != NULL) {
+      j_free(doc);
+    }
     return 2;
   }
   int agree = 0, disagree = 0, skipped = 0;
   printf("{\"version\":1,\"harness\":\"moat\",\"results\":[");
-  for (size_t i = 0; i < cases->len; i++) {
-    const json *tc = cases->items[i];
-    const char *id = json_str(json_get(tc, "id"));
-    const char *expected = json_str(json_get(tc, "expected_result"));
+  for (size_t i = 0; i < cases->n; i++) {
+    const jval *tc = &cases->items[i];
+    const char *id = j_sval(j_get(tc, "id"));
+    const char *expected = j_sval(j_get(tc, "expected_result"));
     char context[512];
     result r = run_case(tc, context, sizeof(context));
     static const char *const names[] = {"SUCCESS", "FAILURE", "SKIPPED"};
@@ -272,8 +276,8 @@ int main(int argc, char **argv) {
             families[i].fail, families[i].skip);
   }
   fprintf(stderr, "total: %d agree, %d disagree, %d skipped of %zu\n", agree,
-          disagree, skipped, cases->len);
-  json_free(doc);
+          disagree, skipped, cases->n);
+  j_free(doc);
   if (floor_file != NULL) {
     FILE *f = fopen(floor_file, "r");
     int floor = 0;
