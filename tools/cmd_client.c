@@ -59,55 +59,26 @@ static void client_usage(FILE *f) {
 
 static bool parse_opts(int argc, char **argv, struct client_opts *o) {
   memset(o, 0, sizeof(*o));
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char **slot = NULL;
-    if (strcmp(a, "--insecure") == 0) {
-      o->insecure = true;
-    } else if (strcmp(a, "--key-update") == 0) {
-      o->key_update = true;
-    } else if (strcmp(a, "--quiet") == 0) {
-      o->quiet = true;
-    } else if (strcmp(a, "--cafile") == 0) {
-      slot = &o->cafile;
-    } else if (strcmp(a, "--servername") == 0) {
-      slot = &o->servername;
-    } else if (strcmp(a, "--alpn") == 0) {
-      slot = &o->alpn;
-    } else if (strcmp(a, "--cert") == 0) {
-      slot = &o->cert;
-    } else if (strcmp(a, "--key") == 0) {
-      slot = &o->key;
-    } else if (strcmp(a, "--groups") == 0) {
-      slot = &o->groups;
-    } else if (strcmp(a, "--ciphers") == 0) {
-      slot = &o->ciphers;
-    } else if (strcmp(a, "--sigalgs") == 0) {
-      slot = &o->sigalgs;
-    } else if (strcmp(a, "--keylog") == 0) {
-      slot = &o->keylog;
-    } else if (strcmp(a, "--crl") == 0) {
-      slot = &o->crl;
-    } else if (strcmp(a, "--sess-in") == 0) {
-      slot = &o->sess_in;
-    } else if (strcmp(a, "--sess-out") == 0) {
-      slot = &o->sess_out;
-    } else if (a[0] == '-' && a[1] != '\0') {
-      fprintf(stderr, "moat client: unknown option '%s'\n", a);
-      return false;
-    } else if (o->addr == NULL) {
-      o->addr = a;
-    } else {
-      fprintf(stderr, "moat client: unexpected argument '%s'\n", a);
-      return false;
-    }
-    if (slot != NULL) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "moat client: %s needs a value\n", a);
-        return false;
-      }
-      *slot = argv[++i];
-    }
+  const util_opt opts[] = {
+      {"--insecure", NULL, &o->insecure},
+      {"--key-update", NULL, &o->key_update},
+      {"--quiet", NULL, &o->quiet},
+      {"--cafile", &o->cafile, NULL},
+      {"--servername", &o->servername, NULL},
+      {"--alpn", &o->alpn, NULL},
+      {"--cert", &o->cert, NULL},
+      {"--key", &o->key, NULL},
+      {"--groups", &o->groups, NULL},
+      {"--ciphers", &o->ciphers, NULL},
+      {"--sigalgs", &o->sigalgs, NULL},
+      {"--keylog", &o->keylog, NULL},
+      {"--crl", &o->crl, NULL},
+      {"--sess-in", &o->sess_in, NULL},
+      {"--sess-out", &o->sess_out, NULL},
+  };
+  if (!util_parse_opts("client", argc, argv, opts,
+                       sizeof(opts) / sizeof(opts[0]), &o->addr)) {
+    return false;
   }
   if (o->addr == NULL) {
     fprintf(stderr, "moat client: missing HOST:PORT\n");
@@ -123,11 +94,7 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
 static const moat_context *g_ctx; /* for the detail of setup failures */
 
 static bool setup_fail(const char *what, const char *arg, moat_err e) {
-  const char *detail = g_ctx ? moat_context_error_detail(g_ctx) : "";
-  fprintf(stderr, "moat client: %s%s%s: %s (%s)%s%s\n", what, arg ? " " : "",
-          arg ? arg : "", moat_err_name(e), moat_err_message(e),
-          detail[0] ? ": " : "", detail);
-  return false;
+  return util_setup_fail("client", g_ctx, what, arg, e);
 }
 
 static bool configure(moat_context *ctx, const struct client_opts *o) {

@@ -62,48 +62,25 @@ static void server_usage(FILE *f) {
 static bool parse_opts(int argc, char **argv, struct server_opts *o) {
   memset(o, 0, sizeof(*o));
   o->host = "127.0.0.1";
-  for (int i = 1; i < argc; i++) {
-    const char *a = argv[i];
-    const char **slot = NULL;
-    if (strcmp(a, "--verify-client") == 0) {
-      o->verify_client = true;
-    } else if (strcmp(a, "--once") == 0) {
-      o->once = true;
-    } else if (strcmp(a, "--http") == 0) {
-      o->http = true;
-    } else if (strcmp(a, "--key-update") == 0) {
-      o->key_update = true;
-    } else if (strcmp(a, "--host") == 0) {
-      slot = &o->host;
-    } else if (strcmp(a, "--port") == 0) {
-      slot = &o->port;
-    } else if (strcmp(a, "--cert") == 0) {
-      slot = &o->cert;
-    } else if (strcmp(a, "--key") == 0) {
-      slot = &o->key;
-    } else if (strcmp(a, "--cafile") == 0) {
-      slot = &o->cafile;
-    } else if (strcmp(a, "--alpn") == 0) {
-      slot = &o->alpn;
-    } else if (strcmp(a, "--groups") == 0) {
-      slot = &o->groups;
-    } else if (strcmp(a, "--ciphers") == 0) {
-      slot = &o->ciphers;
-    } else if (strcmp(a, "--sigalgs") == 0) {
-      slot = &o->sigalgs;
-    } else if (strcmp(a, "--keylog") == 0) {
-      slot = &o->keylog;
-    } else {
-      fprintf(stderr, "moat server: unknown argument '%s'\n", a);
-      return false;
-    }
-    if (slot != NULL) {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "moat server: %s needs a value\n", a);
-        return false;
-      }
-      *slot = argv[++i];
-    }
+  const util_opt opts[] = {
+      {"--verify-client", NULL, &o->verify_client},
+      {"--once", NULL, &o->once},
+      {"--http", NULL, &o->http},
+      {"--key-update", NULL, &o->key_update},
+      {"--host", &o->host, NULL},
+      {"--port", &o->port, NULL},
+      {"--cert", &o->cert, NULL},
+      {"--key", &o->key, NULL},
+      {"--cafile", &o->cafile, NULL},
+      {"--alpn", &o->alpn, NULL},
+      {"--groups", &o->groups, NULL},
+      {"--ciphers", &o->ciphers, NULL},
+      {"--sigalgs", &o->sigalgs, NULL},
+      {"--keylog", &o->keylog, NULL},
+  };
+  if (!util_parse_opts("server", argc, argv, opts,
+                       sizeof(opts) / sizeof(opts[0]), NULL)) {
+    return false;
   }
   if (o->port == NULL || o->cert == NULL) {
     fprintf(stderr, "moat server: --port and --cert are required\n");
@@ -116,13 +93,14 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
   return true;
 }
 
+static const moat_context *g_ctx; /* for the detail of setup failures */
+
 static bool setup_fail(const char *what, const char *arg, moat_err e) {
-  fprintf(stderr, "moat server: %s %s: %s (%s)\n", what, arg, moat_err_name(e),
-          moat_err_message(e));
-  return false;
+  return util_setup_fail("server", g_ctx, what, arg, e);
 }
 
 static bool configure(moat_context *ctx, const struct server_opts *o) {
+  g_ctx = ctx;
   moat_err e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL);
   if (e != MOAT_OK) {
     return setup_fail("cannot load certificate/key", o->cert, e);

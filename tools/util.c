@@ -374,3 +374,45 @@ void util_describe_error(const moat_conn *conn, moat_err err, char *out,
            detail != NULL && detail[0] ? detail : moat_err_message(err),
            verify_txt, alert_txt);
 }
+
+bool util_parse_opts(const char *cmd, int argc, char **argv,
+                     const util_opt *opts, size_t num_opts,
+                     const char **positional) {
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    const util_opt *o = NULL;
+    for (size_t k = 0; k < num_opts; k++) {
+      if (strcmp(a, opts[k].name) == 0) {
+        o = &opts[k];
+      }
+    }
+    if (o == NULL) {
+      if (a[0] != '-' && positional != NULL && *positional == NULL) {
+        *positional = a;
+        continue;
+      }
+      fprintf(stderr, "moat %s: %s '%s'\n", cmd,
+              a[0] == '-' ? "unknown option" : "unexpected argument", a);
+      return false;
+    }
+    if (o->flag != NULL) {
+      *o->flag = true;
+      continue;
+    }
+    if (i + 1 >= argc) {
+      fprintf(stderr, "moat %s: %s needs a value\n", cmd, a);
+      return false;
+    }
+    *o->value = argv[++i];
+  }
+  return true;
+}
+
+bool util_setup_fail(const char *cmd, const moat_context *ctx, const char *what,
+                     const char *arg, moat_err e) {
+  const char *detail = ctx ? moat_context_error_detail(ctx) : "";
+  fprintf(stderr, "moat %s: %s%s%s: %s (%s)%s%s\n", cmd, what, arg ? " " : "",
+          arg ? arg : "", moat_err_name(e), moat_err_message(e),
+          detail[0] ? ": " : "", detail);
+  return false;
+}

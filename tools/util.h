@@ -74,4 +74,24 @@ void util_describe_error(const moat_conn *conn, moat_err err, char *out,
 /* A value for printing: the string or "-" for NULL / empty. */
 const char *util_or_dash(const char *s);
 
+/* Command-line options: a table of names, each filling a string (takes a
+ * value) or setting a flag. */
+typedef struct util_opt {
+  const char *name;   /* "--cafile" */
+  const char **value; /* set for options with a value */
+  bool *flag;         /* set for flags */
+} util_opt;
+
+/* Parses argv[1..] against opts; a bare argument goes to *positional (at
+ * most one; NULL when none is allowed).  Prints what was wrong, prefixed
+ * with cmd, and returns false on an unknown option or a missing value. */
+bool util_parse_opts(const char *cmd, int argc, char **argv,
+                     const util_opt *opts, size_t num_opts,
+                     const char **positional);
+
+/* Reports a failed setup call with the context's explanation; returns
+ * false. */
+bool util_setup_fail(const char *cmd, const moat_context *ctx, const char *what,
+                     const char *arg, moat_err e);
+
 #endif
