@@ -88,11 +88,14 @@ static bool aead_start(aead_ctx *ctx, const uint8_t *nonce, const uint8_t *aad,
   return true;
 }
 
-bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
-               const uint8_t *aad, size_t aad_len, const uint8_t *in,
-               size_t in_len, uint8_t *out) {
-  int n = 0, fin = 0;
+bool aead_seal_parts(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                     size_t in_len, const uint8_t *trailer, size_t trailer_len,
+                     uint8_t *out) {
+  int n = 0, m = 0, fin = 0;
+  size_t total = in_len + trailer_len;
   if (!ctx->enc || in_len > INT_MAX - AEAD_TAG_LEN ||
+      trailer_len > INT_MAX - AEAD_TAG_LEN - in_len ||
       !aead_start(ctx, nonce, aad, aad_len)) {
     goto fail;
   }
@@ -100,9 +103,14 @@ bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                      (size_t)n != in_len)) {
     goto fail;
   }
-  if (EVP_CipherFinal_ex(ctx->c, out + n, &fin) != 1 || fin != 0 ||
+  if (trailer_len > 0 &&
+      (EVP_CipherUpdate(ctx->c, out + n, &m, trailer, (int)trailer_len) != 1 ||
+       (size_t)m != trailer_len)) {
+    goto fail;
+  }
+  if (EVP_CipherFinal_ex(ctx->c, out + total, &fin) != 1 || fin != 0 ||
       EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_GET_TAG, (int)ctx->alg->tag_len,
-                          out + in_len) != 1) {
+                          out + total) != 1) {
     goto fail;
   }
   return true;
@@ -110,6 +118,12 @@ bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 fail:
   ERR_clear_error();
   return false;
+}
+
+bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+               const uint8_t *aad, size_t aad_len, const uint8_t *in,
+               size_t in_len, uint8_t *out) {
+  return aead_seal_parts(ctx, nonce, aad, aad_len, in, in_len, NULL, 0, out);
 }
 
 bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],

@@ -127,6 +127,13 @@ bool aead_rekey(aead_ctx *ctx, const uint8_t *key);
 bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                const uint8_t *aad, size_t aad_len, const uint8_t *in,
                size_t in_len, uint8_t *out);
+/* The same over in || trailer without joining them first (a TLS record's
+ * data and its content-type byte): out receives in_len + trailer_len bytes
+ * of ciphertext then the tag; out may equal in. */
+bool aead_seal_parts(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, const uint8_t *in,
+                     size_t in_len, const uint8_t *trailer, size_t trailer_len,
+                     uint8_t *out);
 /* in is ciphertext || tag (in_len >= tag_len); out receives
  * in_len - tag_len bytes; out may equal in.  false when authentication
  * fails (out's contents are then unspecified and must not be used). */

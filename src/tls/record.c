@@ -91,19 +91,21 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
   if (!bld_space(&b, body, &p) || !bld_finish(&b)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "record framing");
   }
-  if (len > 0) {
-    memcpy(p, data, len);
-  }
-  if (wr->active) {
+  if (!wr->active) {
+    if (len > 0) {
+      memcpy(p, data, len);
+    }
+  } else {
     if (wr->seq == UINT64_MAX) {
       return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
                        "write sequence number exhausted");
     }
-    p[len] = type; /* TLSInnerPlaintext.type, no padding */
+    /* TLSInnerPlaintext = data || type, no padding; sealed straight from
+     * the caller's bytes into the output buffer. */
     uint8_t nonce[AEAD_NONCE_LEN];
     rec_nonce(wr, nonce);
-    if (!aead_seal(wr->aead, nonce, conn->out + conn->out_len,
-                   TLS_RECORD_HEADER, p, len + 1, p)) {
+    if (!aead_seal_parts(wr->aead, nonce, conn->out + conn->out_len,
+                         TLS_RECORD_HEADER, data, len, &type, 1, p)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "record encryption failed");
     }
     wr->seq++;

@@ -942,12 +942,45 @@ static void test_threads(void) {
   }
 }
 
+/* Sealing data and a trailer in two parts gives the same record as
+ * sealing them joined, for every AEAD, and it opens. */
+static void test_aead_seal_parts(void) {
+  static const aead_id ids[] = {AEAD_AES_128_GCM, AEAD_AES_256_GCM,
+                                AEAD_CHACHA20_POLY1305};
+  static uint8_t data[16385], joined[16386], a[16386 + 16], b[16386 + 16];
+  uint8_t key[32], nonce[12] = {1, 2, 3}, aad[5] = {23, 3, 3, 0, 1};
+  for (size_t i = 0; i < sizeof(data); i++) {
+    data[i] = (uint8_t)(i * 7 + 1);
+  }
+  memset(key, 0x5a, sizeof(key));
+  static const size_t lens[] = {0, 1, 15, 16, 17, 1000, 16384};
+  for (size_t k = 0; k < 3; k++) {
+    const aead_alg *alg = aead_get(ids[k]);
+    aead_ctx *enc = aead_new(alg, key, true);
+    aead_ctx *dec = aead_new(alg, key, false);
+    for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+      size_t n = lens[j];
+      uint8_t type = 22;
+      memcpy(joined, data, n);
+      joined[n] = type;
+      CHECK(aead_seal(enc, nonce, aad, 5, joined, n + 1, a));
+      CHECK(aead_seal_parts(enc, nonce, aad, 5, data, n, &type, 1, b));
+      CHECK_MEM(a, b, n + 1 + 16);
+      CHECK(aead_open(dec, nonce, aad, 5, b, n + 1 + 16, b) &&
+            memcmp(b, joined, n + 1) == 0);
+    }
+    aead_free(enc);
+    aead_free(dec);
+  }
+}
+
 int main(void) {
   (void)snprintf(g_dir, sizeof(g_dir), "/tmp/moat_crypto_XXXXXX");
   if (mkdtemp(g_dir) == NULL) {
     perror("mkdtemp");
     return 1;
   }
+  test_aead_seal_parts();
   test_threads();
   test_random();
   test_hash();
