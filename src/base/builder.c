@@ -61,6 +61,18 @@ bool bld_space(builder *b, size_t len, uint8_t **out) {
   return true;
 }
 
+bool bld_unreserve(builder *b, size_t n) {
+  size_t floor = b->depth > 0
+                     ? b->open_pos[b->depth - 1] + b->open_width[b->depth - 1]
+                     : 0;
+  if (b->failed || n > b->len - floor) {
+    b->failed = true;
+    return false;
+  }
+  b->len -= n;
+  return true;
+}
+
 static bool bld_uint(builder *b, uint64_t v, size_t width) {
   uint8_t *p;
   if (!bld_space(b, width, &p)) {

@@ -40,6 +40,10 @@ bool bld_zeros(builder *b, size_t len);
 /* Reserve len bytes and return where to write them. */
 bool bld_space(builder *b, size_t len, uint8_t **out);
 
+/* Give back the last n bytes of a bld_space reservation that were not
+ * used (inside the innermost open prefix). */
+bool bld_unreserve(builder *b, size_t n);
+
 bool bld_open8(builder *b);
 bool bld_open16(builder *b);
 bool bld_open24(builder *b);

@@ -107,6 +107,22 @@ static void test_builder(void) {
   bld_cleanup(&g);
 }
 
+static void test_unreserve(void) {
+  uint8_t buf[16];
+  builder b;
+  uint8_t *p;
+  bld_init_fixed(&b, buf, sizeof(buf));
+  CHECK(bld_open8(&b) && bld_space(&b, 6, &p));
+  memcpy(p, "abc", 3);
+  CHECK(bld_unreserve(&b, 3) && bld_close(&b) && bld_finish(&b));
+  CHECK(bld_len(&b) == 4 && buf[0] == 3 && memcmp(buf + 1, "abc", 3) == 0);
+  /* not past the start of the open prefix */
+  bld_init_fixed(&b, buf, sizeof(buf));
+  CHECK(bld_u8(&b, 1) && bld_open8(&b) && bld_u8(&b, 2));
+  CHECK(!bld_unreserve(&b, 2));
+  CHECK(!bld_finish(&b));
+}
+
 static void test_ct(void) {
   uint8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
   CHECK(ct_eq(a, b, 4));
@@ -121,6 +137,7 @@ int main(void) {
   test_prefixed();
   test_der();
   test_builder();
+  test_unreserve();
   test_ct();
   return t_done("cursor");
 }

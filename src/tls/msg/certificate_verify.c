@@ -73,7 +73,7 @@ moat_err cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "signing with %s failed",
                      scheme->name);
   }
-  b->len -= cap - sig_len; /* give back the unused room */
+  bld_unreserve(b, cap - sig_len); /* signatures vary in length */
   bld_close(b);
   msg_close(b);
   if (!bld_finish(b)) {
