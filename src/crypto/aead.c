@@ -162,3 +162,57 @@ cleanup:
   }
   return ok;
 }
+
+bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, uint8_t *ct,
+                     size_t ct_len, uint8_t *head, size_t head_len) {
+  const size_t tag_len = ctx->alg->tag_len;
+  uint8_t tag[AEAD_TAG_LEN];
+  size_t body_len = 0; /* plaintext bytes: head part + in-place part */
+  int n = 0, m = 0, fin = 0;
+  bool ok = false;
+
+  if (ctx->enc || ct_len < tag_len || ct_len > INT_MAX ||
+      head_len > ct_len - tag_len) {
+    goto cleanup;
+  }
+  body_len = ct_len - tag_len;
+  const size_t rest = body_len - head_len;
+  memcpy(tag, ct + body_len, tag_len);
+  if (!aead_start(ctx, nonce, aad, aad_len) ||
+      EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, tag) !=
+          1) {
+    goto cleanup;
+  }
+  /* Both ciphers are stream modes: each update returns exactly its input,
+   * so the split point needs no block alignment. */
+  if (head_len > 0 &&
+      (EVP_CipherUpdate(ctx->c, head, &n, ct, (int)head_len) != 1 ||
+       (size_t)n != head_len)) {
+    goto cleanup;
+  }
+  if (rest > 0 && (EVP_CipherUpdate(ctx->c, ct + head_len, &m, ct + head_len,
+                                    (int)rest) != 1 ||
+                   (size_t)m != rest)) {
+    goto cleanup;
+  }
+  /* The tag is checked here (in constant time, inside libcrypto). */
+  if (EVP_CipherFinal_ex(ctx->c, ct + body_len, &fin) != 1 || fin != 0) {
+    goto cleanup;
+  }
+  ok = true;
+
+cleanup:
+  if (!ok) {
+    ERR_clear_error();
+    /* GCM and Poly1305 release plaintext before the tag is checked: leave
+     * nothing of it behind. */
+    if (head_len > 0) {
+      moat_wipe(head, head_len);
+    }
+    if (body_len > head_len) {
+      moat_wipe(ct + head_len, body_len - head_len);
+    }
+  }
+  return ok;
+}

@@ -140,6 +140,13 @@ bool aead_seal_parts(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                const uint8_t *aad, size_t aad_len, const uint8_t *in,
                size_t in_len, uint8_t *out);
+/* Opens ct || tag (ct_len counts the tag) into two places: the first
+ * head_len bytes of plaintext go to head, the rest stays in place at
+ * ct + head_len.  head_len <= ct_len - tag_len; 0 makes it aead_open in
+ * place.  On failure head[0..head_len) and the in-place part are wiped. */
+bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
+                     const uint8_t *aad, size_t aad_len, uint8_t *ct,
+                     size_t ct_len, uint8_t *head, size_t head_len);
 
 /* ---- key exchange groups (RFC 8446 4.2.7) ------------------------------- */
 

@@ -974,6 +974,86 @@ static void test_aead_seal_parts(void) {
   }
 }
 
+static bool all_zero(const uint8_t *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != 0) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/* Opening into two places gives back exactly the sealed plaintext at every
+ * split point, for every AEAD; a damaged record leaves nothing behind. */
+static void test_aead_open_split(void) {
+  static const aead_id ids[] = {AEAD_AES_128_GCM, AEAD_AES_256_GCM,
+                                AEAD_CHACHA20_POLY1305};
+  static uint8_t pt[16385], ct[16385 + 16], rec[16385 + 16], head[16385];
+  uint8_t key[32], nonce[12] = {9, 8, 7}, aad[5] = {23, 3, 3, 0, 0};
+  for (size_t i = 0; i < sizeof(pt); i++) {
+    pt[i] = (uint8_t)(i * 13 + 5);
+  }
+  for (size_t i = 0; i < sizeof(key); i++) {
+    key[i] = (uint8_t)(0xa0 + i);
+  }
+  static const size_t lens[] = {0, 1, 15, 16, 17, 1000, 16385};
+  for (size_t k = 0; k < 3; k++) {
+    const aead_alg *alg = aead_get(ids[k]);
+    CHECK(alg != NULL);
+    if (alg == NULL) {
+      continue;
+    }
+    aead_ctx *enc = aead_new(alg, key, true);
+    aead_ctx *dec = aead_new(alg, key, false);
+    CHECK(enc != NULL && dec != NULL);
+    for (size_t j = 0; j < sizeof(lens) / sizeof(lens[0]); j++) {
+      size_t n = lens[j];
+      size_t splits[] = {0, 1, n / 2, n > 0 ? n - 1 : 0, n};
+      CHECK(aead_seal(enc, nonce, aad, 5, pt, n, ct));
+      for (size_t s = 0; s < sizeof(splits) / sizeof(splits[0]); s++) {
+        size_t h = splits[s] > n ? n : splits[s];
+        memcpy(rec, ct, n + 16);
+        memset(head, 0xee, sizeof(head));
+        CHECK(aead_open_split(dec, nonce, aad, 5, rec, n + 16, head, h));
+        CHECK_MEM(head, pt, h);
+        CHECK_MEM(rec + h, pt + h, n - h);
+        /* Nothing is written past the head part. */
+        CHECK(h == sizeof(head) || head[h] == 0xee);
+
+        /* A flipped ciphertext byte (in either part) or tag byte. */
+        size_t flips[] = {h > 0 ? h - 1 : n + 3, h < n ? h : n, n + 15};
+        for (size_t f = 0; f < sizeof(flips) / sizeof(flips[0]); f++) {
+          memcpy(rec, ct, n + 16);
+          rec[flips[f]] ^= 0x40;
+          memset(head, 0xee, sizeof(head));
+          CHECK(!aead_open_split(dec, nonce, aad, 5, rec, n + 16, head, h));
+          CHECK(all_zero(head, h));
+          CHECK(all_zero(rec + h, n - h));
+        }
+      }
+      /* A head longer than the plaintext is refused. */
+      memcpy(rec, ct, n + 16);
+      CHECK(!aead_open_split(dec, nonce, aad, 5, rec, n + 16, head, n + 1));
+      /* A different record header (the aad) is refused. */
+      aad[4] ^= 1;
+      memcpy(rec, ct, n + 16);
+      CHECK(!aead_open_split(dec, nonce, aad, 5, rec, n + 16, head, n / 2));
+      aad[4] ^= 1;
+      /* And the context still opens afterwards. */
+      memcpy(rec, ct, n + 16);
+      CHECK(aead_open_split(dec, nonce, aad, 5, rec, n + 16, head, n / 3));
+      CHECK_MEM(head, pt, n / 3);
+      CHECK_MEM(rec + n / 3, pt + n / 3, n - n / 3);
+      nonce[11]++;
+    }
+    /* Too short for a tag; the wrong direction. */
+    CHECK(!aead_open_split(dec, nonce, aad, 5, rec, 15, head, 0));
+    CHECK(!aead_open_split(enc, nonce, aad, 5, rec, 32, head, 0));
+    aead_free(enc);
+    aead_free(dec);
+  }
+}
+
 int main(void) {
   (void)snprintf(g_dir, sizeof(g_dir), "/tmp/moat_crypto_XXXXXX");
   if (mkdtemp(g_dir) == NULL) {
@@ -981,6 +1061,7 @@ int main(void) {
     return 1;
   }
   test_aead_seal_parts();
+  test_aead_open_split();
   test_threads();
   test_random();
   test_hash();
