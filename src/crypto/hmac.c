@@ -3,7 +3,12 @@
  * No libcrypto here: EVP_MAC and EVP_KDF fetch and allocate on every call.
  * An hmac_ctx instead keeps the two keyed states (hash of K ^ ipad and of
  * K ^ opad) computed once per key; each MAC with that key starts from
- * copies of them, so HKDF-Expand hashes the key blocks only once. */
+ * copies of them, so HKDF-Expand hashes the key blocks only once.  The
+ * context also remembers its key: the TLS 1.3 key schedule expands the
+ * same secret several times in a row (a traffic key and IV, the client
+ * and server secrets from one stage), and keying again with the same
+ * bytes reuses the keyed states. */
+#include <stdint.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -16,7 +21,9 @@ struct hmac_ctx {
   hash_ctx *inner;       /* running MAC */
   hash_ctx *outer;
   bool keyed;
-  bool running; /* between hmac_init/hmac_reset and hmac_final */
+  bool running;   /* between hmac_init/hmac_reset and hmac_final */
+  size_t key_len; /* of key, when keyed by one no longer than a block */
+  uint8_t key[HASH_MAX_BLOCK];
 };
 
 hmac_ctx *hmac_new(const hash_alg *alg) {
@@ -49,7 +56,7 @@ void hmac_free(hmac_ctx *ctx) {
   hash_free(ctx->outer_keyed);
   hash_free(ctx->inner);
   hash_free(ctx->outer);
-  moat_free(ctx);
+  moat_free_wipe(ctx, sizeof(*ctx));
 }
 
 const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx) {
@@ -62,8 +69,14 @@ bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
   uint8_t pad[HASH_MAX_BLOCK];
   bool ok = false;
 
+  if (ctx->keyed && key_len <= alg->block_len && key_len == ctx->key_len &&
+      ct_eq(key, ctx->key, key_len)) {
+    return hmac_reset(ctx);
+  }
   ctx->keyed = false;
   ctx->running = false;
+  ctx->key_len = SIZE_MAX;
+  moat_wipe(ctx->key, sizeof(ctx->key));
   memset(k, 0, sizeof(k));
   /* RFC 2104 2: a key longer than the block is hashed first; a shorter
    * one is padded with zeros to the block length. */
@@ -89,6 +102,12 @@ bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
     goto cleanup;
   }
   ctx->keyed = true;
+  if (key_len <= alg->block_len) {
+    if (key_len > 0) {
+      memcpy(ctx->key, key, key_len);
+    }
+    ctx->key_len = key_len;
+  }
   ok = hmac_reset(ctx);
 
 cleanup:

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 #include <openssl/param_build.h>
 #include <openssl/params.h>
+#include <stdatomic.h>
 #include <strings.h>
 
 #include "base/mem.h"
@@ -94,21 +95,59 @@ static const char *ossl_name(const kex_alg *alg) {
   }
 }
 
+/* One keygen context per group, kept process-wide for the next key pair:
+ * building one by name (EVP_PKEY_Q_keygen) sets up the group again each
+ * time, which doubles the cost of a P-256 key pair.  Threads take the
+ * spare with an atomic exchange and give it back with a compare-and-swap;
+ * a thread that finds none builds its own.  The spares live until the
+ * process ends. */
+static _Atomic(EVP_PKEY_CTX *) g_keygen_spare[NUM_KEX];
+
+static size_t kex_index(const kex_alg *alg) {
+  for (size_t i = 0; i < NUM_KEX; i++) {
+    if (k_all[i] == alg) {
+      return i;
+    }
+  }
+  return NUM_KEX;
+}
+
+static EVP_PKEY_CTX *keygen_ctx_new(const kex_alg *alg) {
+  EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_name(
+      NULL, is_ecx(alg) ? ossl_name(alg) : "EC", NULL);
+  if (pctx == NULL || EVP_PKEY_keygen_init(pctx) != 1 ||
+      (!is_ecx(alg) &&
+       EVP_PKEY_CTX_set_group_name(pctx, ossl_name(alg)) != 1)) {
+    EVP_PKEY_CTX_free(pctx);
+    return NULL;
+  }
+  return pctx;
+}
+
 /* A fresh key pair for alg, or NULL. */
 static EVP_PKEY *keygen(const kex_alg *alg) {
-  if (is_ecx(alg)) {
-    /* RFC 7748 5: any 32/56 random bytes are a private key; the clamping
-     * happens inside the scalar multiplication. */
-    uint8_t priv[56];
-    EVP_PKEY *pkey = NULL;
-    if (crypto_random(priv, alg->secret_len)) {
-      pkey = EVP_PKEY_new_raw_private_key_ex(NULL, ossl_name(alg), NULL, priv,
-                                             alg->secret_len);
-    }
-    moat_wipe(priv, sizeof(priv));
-    return pkey;
+  size_t i = kex_index(alg);
+  if (i == NUM_KEX) {
+    return NULL;
   }
-  return EVP_PKEY_Q_keygen(NULL, NULL, "EC", ossl_name(alg));
+  EVP_PKEY_CTX *pctx = atomic_exchange(&g_keygen_spare[i], NULL);
+  if (pctx == NULL) {
+    pctx = keygen_ctx_new(alg);
+    if (pctx == NULL) {
+      return NULL;
+    }
+  }
+  EVP_PKEY *pkey = NULL;
+  if (EVP_PKEY_keygen(pctx, &pkey) != 1) {
+    EVP_PKEY_free(pkey);
+    EVP_PKEY_CTX_free(pctx);
+    return NULL;
+  }
+  EVP_PKEY_CTX *empty = NULL;
+  if (!atomic_compare_exchange_strong(&g_keygen_spare[i], &empty, pctx)) {
+    EVP_PKEY_CTX_free(pctx);
+  }
+  return pkey;
 }
 
 /* Our public share. */
@@ -140,18 +179,20 @@ static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
   if (share_len != alg->client_share_len) {
     return NULL;
   }
-  if (is_ecx(alg)) {
+  if (is_ecx(alg) && like == NULL) {
     return EVP_PKEY_new_raw_public_key_ex(NULL, ossl_name(alg), NULL, share,
                                           share_len);
   }
   /* RFC 8446 4.2.8.2: only the uncompressed form (0x04 || X || Y); this
    * also refuses the one-byte point at infinity and compressed points. */
-  if (share[0] != 0x04) {
+  if (!is_ecx(alg) && share[0] != 0x04) {
     return NULL;
   }
-  /* Setting the encoded point decodes it and refuses one that is not on
-   * the curve (all three curves have cofactor 1, so on-curve is the whole
-   * check). */
+  /* Setting the encoded point decodes it and, for the NIST curves, refuses
+   * one that is not on the curve (all three have cofactor 1, so on-curve
+   * is the whole check; RFC 7748 keys are any 32 or 56 bytes).  Going
+   * through our own key's type costs about half of building the key by
+   * name. */
   if (like != NULL) {
     EVP_PKEY *pkey = EVP_PKEY_new();
     if (pkey == NULL || EVP_PKEY_copy_parameters(pkey, like) != 1 ||

@@ -263,6 +263,7 @@ moat_err privkey_load(const uint8_t *data, size_t len, const char *password,
   key->type = t;
   key->bits = bits;
   key->pkey = pkey;
+  atomic_init(&key->spare, NULL);
   pkey = NULL;
   *out = key;
 
@@ -276,6 +277,7 @@ void privkey_free(privkey *key) {
   if (key == NULL) {
     return;
   }
+  pkey_op_slot_clear(&key->spare);
   EVP_PKEY_free(key->pkey); /* libcrypto cleanses the private values */
   moat_free(key);
 }

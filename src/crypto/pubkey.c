@@ -111,6 +111,7 @@ moat_err pubkey_from_spki(const uint8_t *spki, size_t spki_len, pubkey **out,
                      "out of memory for a public key");
   }
   atomic_init(&key->refs, 1);
+  atomic_init(&key->spare, NULL);
   key->type = info.type;
   key->pkey = pkey;
   key->bits = info.type == KEY_RSA || info.type == KEY_RSA_PSS
@@ -129,6 +130,7 @@ void pubkey_free(pubkey *key) {
   if (key == NULL || atomic_fetch_sub(&key->refs, 1) != 1) {
     return;
   }
+  pkey_op_slot_clear(&key->spare);
   EVP_PKEY_free(key->pkey);
   moat_free(key);
 }

@@ -173,39 +173,101 @@ static bool pctx_params(EVP_PKEY_CTX *pctx, sig_kind kind, hash_id mgf1,
   }
 }
 
+void pkey_op_slot_clear(pkey_op_slot *slot) {
+  pkey_op *op = atomic_exchange(slot, NULL);
+  if (op != NULL) {
+    EVP_PKEY_CTX_free(op->ctx);
+    moat_free(op);
+  }
+}
+
+/* What a kept context was set up for: the operation and its parameters. */
+static uint64_t op_tag(bool sign, sig_kind kind, hash_id hash, hash_id mgf1,
+                       size_t salt_len) {
+  return (uint64_t)sign | (uint64_t)kind << 1 | (uint64_t)hash << 8 |
+         (uint64_t)mgf1 << 16 | (uint64_t)salt_len << 24;
+}
+
+/* A context for the operation: the key's spare when it was set up for
+ * the same parameters, else the spare (or a new one) set up again. */
+static pkey_op *op_take(EVP_PKEY *pkey, pkey_op_slot *slot, uint64_t tag,
+                        bool sign, sig_kind kind, hash_id hash, hash_id mgf1,
+                        size_t salt_len) {
+  pkey_op *op = atomic_exchange(slot, NULL);
+  if (op != NULL && op->tag == tag) {
+    return op;
+  }
+  if (op == NULL) {
+    op = moat_calloc(1, sizeof(*op));
+    if (op == NULL) {
+      return NULL;
+    }
+    op->ctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+  }
+  const EVP_MD *md = ossl_md(hash);
+  op->tag = tag;
+  if (op->ctx == NULL || md == NULL ||
+      (sign ? EVP_PKEY_sign_init(op->ctx) : EVP_PKEY_verify_init(op->ctx)) !=
+          1 ||
+      (kind != SIG_ECDSA && EVP_PKEY_CTX_set_signature_md(op->ctx, md) != 1) ||
+      !pctx_params(op->ctx, kind, mgf1, salt_len)) {
+    EVP_PKEY_CTX_free(op->ctx);
+    moat_free(op);
+    return NULL;
+  }
+  return op;
+}
+
+/* Back as the key's spare, unless another thread put one back first or
+ * the operation failed (a context in an unknown state is not kept). */
+static void op_give_back(pkey_op_slot *slot, pkey_op *op, bool ok) {
+  pkey_op *empty = NULL;
+  if (ok && atomic_compare_exchange_strong(slot, &empty, op)) {
+    return;
+  }
+  EVP_PKEY_CTX_free(op->ctx);
+  moat_free(op);
+}
+
 /* RSA and ECDSA sign and verify a digest: the message is hashed with
  * moat's allocation-free hash and only the public-key operation goes
- * through an EVP_PKEY_CTX (EVP_DigestSign/Verify would add a digest
- * context, a fetch and their allocations).  EdDSA signs the message. */
-static bool pkey_op_digest(EVP_PKEY *pkey, sig_kind kind, hash_id hash,
-                           hash_id mgf1, size_t salt_len, const uint8_t *msg,
-                           size_t msg_len, uint8_t *sig, size_t *io_sig_len,
-                           bool sign) {
+ * through an EVP_PKEY_CTX, the one kept with the key (EVP_DigestSign/Verify
+ * would add a digest context, a fetch and their allocations, and a new
+ * EVP_PKEY_CTX per operation costs a provider context and a fetch).  The
+ * slot is in the key, which callers share as const; it is the one field
+ * written through it, atomically.  EdDSA signs the message. */
+static bool pkey_op_digest(EVP_PKEY *pkey, pkey_op_slot *slot, sig_kind kind,
+                           hash_id hash, hash_id mgf1, size_t salt_len,
+                           const uint8_t *msg, size_t msg_len, uint8_t *sig,
+                           size_t *io_sig_len, bool sign) {
   const hash_alg *h = hash_get(hash);
-  const EVP_MD *md = ossl_md(hash);
   uint8_t dgst[HASH_MAX_LEN];
-  if (h == NULL || md == NULL || !hash_oneshot(h, msg, msg_len, dgst)) {
+  if (h == NULL || !hash_oneshot(h, msg, msg_len, dgst)) {
     return false;
   }
-  EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
+  uint64_t tag = op_tag(sign, kind, hash, mgf1, salt_len);
+  pkey_op *op = op_take(pkey, slot, tag, sign, kind, hash, mgf1, salt_len);
+  if (op == NULL) {
+    return false;
+  }
   bool ok =
-      pctx != NULL &&
-      (sign ? EVP_PKEY_sign_init(pctx) : EVP_PKEY_verify_init(pctx)) == 1 &&
-      (kind == SIG_ECDSA || EVP_PKEY_CTX_set_signature_md(pctx, md) == 1) &&
-      pctx_params(pctx, kind, mgf1, salt_len) &&
-      (sign ? EVP_PKEY_sign(pctx, sig, io_sig_len, dgst, h->len)
-            : EVP_PKEY_verify(pctx, sig, *io_sig_len, dgst, h->len)) == 1;
-  EVP_PKEY_CTX_free(pctx);
+      (sign ? EVP_PKEY_sign(op->ctx, sig, io_sig_len, dgst, h->len)
+            : EVP_PKEY_verify(op->ctx, sig, *io_sig_len, dgst, h->len)) == 1;
+  /* A signature that does not verify leaves the context as usable as one
+   * that does; only signing errors are unexpected. */
+  op_give_back(slot, op, ok || !sign);
   return ok;
 }
 
-static bool verify_with(EVP_PKEY *pkey, sig_kind kind, hash_id hash,
+static bool verify_with(const pubkey *key, sig_kind kind, hash_id hash,
                         hash_id mgf1, size_t salt_len, const uint8_t *msg,
                         size_t msg_len, const uint8_t *sig, size_t sig_len) {
+  EVP_PKEY *pkey = key->pkey;
   if (kind != SIG_EDDSA) {
     size_t n = sig_len;
-    bool ok = pkey_op_digest(pkey, kind, hash, mgf1, salt_len, msg, msg_len,
-                             (uint8_t *)sig, &n, false);
+    bool ok =
+        pkey_op_digest(pkey, (pkey_op_slot *)&key->spare, kind, hash, mgf1,
+                       salt_len, msg, msg_len, (uint8_t *)sig, &n, false);
     if (!ok) {
       ERR_clear_error();
     }
@@ -246,8 +308,8 @@ bool pubkey_verify(const pubkey *key, const sig_scheme *scheme,
     }
     salt = h->len; /* RFC 8446 4.2.3: salt length = digest length */
   }
-  return verify_with(key->pkey, scheme->kind, scheme->hash, scheme->hash, salt,
-                     msg, msg_len, sig, sig_len);
+  return verify_with(key, scheme->kind, scheme->hash, scheme->hash, salt, msg,
+                     msg_len, sig, sig_len);
 }
 
 bool pubkey_verify_pss(const pubkey *key, hash_id hash, hash_id mgf1_hash,
@@ -257,8 +319,8 @@ bool pubkey_verify_pss(const pubkey *key, hash_id hash, hash_id mgf1_hash,
       (key->type != KEY_RSA && key->type != KEY_RSA_PSS)) {
     return false;
   }
-  return verify_with(key->pkey, SIG_RSA_PSS, hash, mgf1_hash, salt_len, msg,
-                     msg_len, sig, sig_len);
+  return verify_with(key, SIG_RSA_PSS, hash, mgf1_hash, salt_len, msg, msg_len,
+                     sig, sig_len);
 }
 
 size_t privkey_max_sig_len(const privkey *key) {
@@ -283,9 +345,9 @@ bool privkey_sign(const privkey *key, const sig_scheme *scheme,
   }
   size_t n = *io_sig_len;
   if (scheme->kind != SIG_EDDSA) {
-    bool ok =
-        pkey_op_digest(key->pkey, scheme->kind, scheme->hash, scheme->hash,
-                       salt, msg, msg_len, out_sig, &n, true);
+    bool ok = pkey_op_digest(key->pkey, (pkey_op_slot *)&key->spare,
+                             scheme->kind, scheme->hash, scheme->hash, salt,
+                             msg, msg_len, out_sig, &n, true);
     if (!ok) {
       ERR_clear_error();
       return false;

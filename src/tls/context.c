@@ -449,7 +449,7 @@ static const void *lookup_sigalg(const char *name) {
 
 moat_err moat_context_set_ciphersuites(moat_context *ctx, const char *list) {
   const void *items[TLS_MAX_SUITES];
-  size_t n;
+  size_t n = 0;
   TRY(parse_names(ctx, list, "cipher suite", lookup_suite, items,
                   TLS_MAX_SUITES, &n));
   for (size_t i = 0; i < n; i++) {
@@ -461,7 +461,7 @@ moat_err moat_context_set_ciphersuites(moat_context *ctx, const char *list) {
 
 moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
   const void *items[TLS_MAX_GROUPS];
-  size_t n;
+  size_t n = 0;
   TRY(parse_names(ctx, list, "group", lookup_group, items, TLS_MAX_GROUPS, &n));
   for (size_t i = 0; i < n; i++) {
     ctx->groups[i] = items[i];
@@ -472,7 +472,7 @@ moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
 
 moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
   const void *items[TLS_MAX_SIGALGS];
-  size_t n;
+  size_t n = 0;
   TRY(parse_names(ctx, list, "signature scheme", lookup_sigalg, items,
                   TLS_MAX_SIGALGS, &n));
   for (size_t i = 0; i < n; i++) {

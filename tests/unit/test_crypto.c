@@ -151,6 +151,36 @@ static void test_hmac(void) {
         sizeof(exp));
   CHECK_MEM(out, exp, 32);
 
+  /* A context remembers its key: switching keys back and forth, the same
+   * key twice in a row, and a key that is a prefix of the last one (same
+   * bytes, shorter) must each give that key's MAC. */
+  static const char *const v1 =
+      "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7";
+  static const char *const v2 =
+      "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  uint8_t k1[20];
+  memset(k1, 0x0b, sizeof(k1));
+  for (int round = 0; round < 3; round++) {
+    CHECK(hmac_oneshot(h, k1, 20, (const uint8_t *)"Hi There", 8, out));
+    unhex(v1, exp, sizeof(exp));
+    CHECK_MEM(out, exp, 32);
+    CHECK(hmac_oneshot(h, k1, 20, (const uint8_t *)"Hi There", 8, out));
+    CHECK_MEM(out, exp, 32);
+    CHECK(hmac_oneshot(h, (const uint8_t *)"Jefe", 4, (const uint8_t *)d2,
+                       strlen(d2), out));
+    unhex(v2, exp, sizeof(exp));
+    CHECK_MEM(out, exp, 32);
+  }
+  uint8_t short_mac[32];
+  CHECK(hmac_oneshot(h, k1, 20, (const uint8_t *)"Hi There", 8, out));
+  CHECK(hmac_oneshot(h, k1, 19, (const uint8_t *)"Hi There", 8, short_mac));
+  hmac_ctx *once = hmac_new(h256);
+  CHECK(once != NULL &&
+        hmac_oneshot(once, k1, 19, (const uint8_t *)"Hi There", 8, exp));
+  hmac_free(once);
+  CHECK_MEM(short_mac, exp, 32);
+  CHECK(memcmp(short_mac, out, 32) != 0);
+
   /* RFC 4231 4.7 test case 6: a key longer than the block is hashed. */
   memset(key, 0xaa, 131);
   const char *d6 = "Test Using Larger Than Block-Size Key - Hash Key First";
@@ -601,6 +631,75 @@ static void test_sign_verify(void) {
     size_t sl = sizeof(sig);
     CHECK(!privkey_sign(g_priv[2], sig_scheme_by_code(0x0403), msg, sizeof(msg),
                         sig, &sl));
+  }
+}
+
+/* Threads share keys as connections of one context do: each key keeps
+ * one spare signing or verifying context, taken and given back
+ * atomically.  Every result must still be right: good signatures verify,
+ * tampered ones do not, and an RSA key alternates between PSS and
+ * PKCS#1 parameters. */
+typedef struct shared_keys {
+  const uint8_t *msg;
+  size_t msg_len;
+  uint8_t pss[512], pkcs1[512];
+  size_t pss_len, pkcs1_len;
+  int ok;
+} shared_keys;
+
+static void *shared_key_body(void *arg) {
+  shared_keys *sk = arg;
+  const sig_scheme *ec = sig_scheme_by_code(0x0403);
+  const sig_scheme *pss = sig_scheme_by_code(0x0804);
+  const sig_scheme *pkcs1 = sig_scheme_by_code(0x0401);
+  for (int i = 0; i < 40; i++) {
+    uint8_t sig[128];
+    size_t sig_len = sizeof(sig);
+    bool good =
+        privkey_sign(g_priv[2], ec, sk->msg, sk->msg_len, sig, &sig_len) &&
+        pubkey_verify(g_pub[2], ec, sk->msg, sk->msg_len, sig, sig_len) &&
+        !pubkey_verify(g_pub[2], ec, sk->msg, sk->msg_len - 1, sig, sig_len) &&
+        pubkey_verify(g_pub[0], pss, sk->msg, sk->msg_len, sk->pss,
+                      sk->pss_len) &&
+        !pubkey_verify(g_pub[0], pkcs1, sk->msg, sk->msg_len, sk->pss,
+                       sk->pss_len) &&
+        pubkey_verify(g_pub[0], pkcs1, sk->msg, sk->msg_len, sk->pkcs1,
+                      sk->pkcs1_len) &&
+        !pubkey_verify(g_pub[0], pss, sk->msg, sk->msg_len, sk->pkcs1,
+                       sk->pkcs1_len);
+    if (!good) {
+      sk->ok = 0;
+    }
+  }
+  return NULL;
+}
+
+static void test_shared_keys(void) {
+  if (g_priv[0] == NULL || g_pub[0] == NULL || g_priv[2] == NULL ||
+      g_pub[2] == NULL) {
+    CHECK(false);
+    return;
+  }
+  static const uint8_t msg[] = "signed by keys that threads share";
+  shared_keys sk[4];
+  for (int t = 0; t < 4; t++) {
+    sk[t].msg = msg;
+    sk[t].msg_len = sizeof(msg);
+    sk[t].pss_len = sizeof(sk[t].pss);
+    sk[t].pkcs1_len = sizeof(sk[t].pkcs1);
+    sk[t].ok = 1;
+    CHECK(privkey_sign(g_priv[0], sig_scheme_by_code(0x0804), msg, sizeof(msg),
+                       sk[t].pss, &sk[t].pss_len));
+    CHECK(privkey_sign(g_priv[0], sig_scheme_by_code(0x0401), msg, sizeof(msg),
+                       sk[t].pkcs1, &sk[t].pkcs1_len));
+  }
+  pthread_t th[4];
+  for (int t = 0; t < 4; t++) {
+    CHECK(pthread_create(&th[t], NULL, shared_key_body, &sk[t]) == 0);
+  }
+  for (int t = 0; t < 4; t++) {
+    CHECK(pthread_join(th[t], NULL) == 0);
+    CHECK_EQ_INT(sk[t].ok, 1);
   }
 }
 
@@ -1074,6 +1173,7 @@ int main(void) {
   test_sig_tables();
   make_keys();
   test_sign_verify();
+  test_shared_keys();
   test_verify_external();
   test_spki();
   test_privkey_load();
