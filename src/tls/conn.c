@@ -396,11 +396,15 @@ static moat_err conn_post_handshake(moat_conn *conn);
 
 /* One step of the receive path after the handshake: handle a buffered
  * record (and the post-handshake messages it completes), or pull bytes
- * from the transport.  MOAT_OK after progress. */
-static moat_err conn_receive(moat_conn *conn) {
+ * from the transport.  MOAT_OK after progress.  With a buffer (out, cap),
+ * application data is opened straight into it and *out_len says how much
+ * landed there. */
+static moat_err conn_receive(moat_conn *conn, uint8_t *out, size_t cap,
+                             size_t *out_len) {
   bool progress = false;
+  *out_len = 0;
   if (conn->in != NULL) {
-    TRY(rec_read_one(conn, &progress));
+    TRY(rec_read_into(conn, out, cap, out_len, &progress));
   }
   if (progress) {
     return conn_post_handshake(conn);
@@ -571,7 +575,15 @@ moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
     if (conn->close_received) {
       return MOAT_ERR_CLOSED;
     }
-    TRY(conn_receive(conn));
+    /* Nothing buffered: the next record opens straight into out (no copy
+     * through the input buffer).  An empty record delivers nothing and
+     * the loop goes on. */
+    size_t got = 0;
+    TRY(conn_receive(conn, out, cap, &got));
+    if (got > 0) {
+      *out_len = got;
+      return MOAT_OK;
+    }
   }
 }
 
@@ -627,7 +639,8 @@ moat_err moat_conn_shutdown(moat_conn *conn) {
     if (conn->app_len > 0) {
       return MOAT_ERR_WANT_READ;
     }
-    TRY(conn_receive(conn));
+    size_t none;
+    TRY(conn_receive(conn, NULL, 0, &none));
   }
   return MOAT_OK;
 }

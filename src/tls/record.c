@@ -212,7 +212,38 @@ static bool skipping_early_data(const moat_conn *conn) {
           conn->state == ST_S_WAIT_CV || conn->state == ST_S_WAIT_CH);
 }
 
-moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
+/* RFC 8446 5.4: the inner plaintext is content || type || zeros.  It may
+ * sit in two parts (head, then tail); returns the length up to and
+ * including its last non-zero byte, 0 when it is all zeros. */
+static size_t rec_unpad(const uint8_t *head, size_t head_len,
+                        const uint8_t *tail, size_t tail_len) {
+  size_t n = tail_len;
+  while (n > 0 && tail[n - 1] == 0) {
+    n--;
+  }
+  if (n > 0) {
+    return head_len + n;
+  }
+  n = head_len;
+  while (n > 0 && head[n - 1] == 0) {
+    n--;
+  }
+  return n;
+}
+
+/* Where a protected record's plaintext goes.  Without one it is opened in
+ * place in conn->in; with one (moat_conn_read after the handshake) its
+ * first head_len bytes are opened straight into the caller's buffer and
+ * only the rest in place. */
+typedef struct rec_dest {
+  uint8_t *buf;
+  size_t cap;
+  size_t head_len;  /* plaintext bytes now in buf */
+  size_t delivered; /* of those, application data for the caller */
+} rec_dest;
+
+static moat_err rec_process(moat_conn *conn, rec_dest *dst,
+                            bool *out_progress) {
   *out_progress = false;
   if (conn->app_len > 0 || conn->close_received || conn->in == NULL) {
     return MOAT_OK; /* nothing fed yet: no buffer to offset into */
@@ -268,10 +299,19 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
       return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
                        "protected record too short (%u bytes)", len);
     }
+    size_t inner = len - conn->rd.alg->tag_len;
+    size_t head_len = 0;
+    uint8_t *head = NULL;
+    if (dst != NULL && dst->buf != NULL && conn->handshake_done &&
+        !skipping_early_data(conn)) {
+      head_len = inner < dst->cap ? inner : dst->cap;
+      head = dst->buf;
+    }
     uint8_t nonce[AEAD_NONCE_LEN];
     rec_nonce(&conn->rd, nonce);
     uint8_t *p = conn->in + body_off;
-    if (!aead_open(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len, p)) {
+    if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
+                         head, head_len)) {
       if (skipping_early_data(conn) &&
           conn->hs->early_data_skipped + len <= EARLY_DATA_SKIP_LIMIT) {
         conn->hs->early_data_skipped += len;
@@ -280,6 +320,9 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
       return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
                        "record authentication failed (sequence %llu)",
                        (unsigned long long)conn->rd.seq);
+    }
+    if (dst != NULL) {
+      dst->head_len = head_len; /* wiped by rec_read_into on failure */
     }
     if (conn->rd.seq == UINT64_MAX) {
       return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
@@ -290,21 +333,27 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
       conn->hs->client_sent_early_data = false; /* decryptable: done */
     }
     /* RFC 8446 5.4: strip zero padding; the last non-zero byte is the
-     * content type. */
-    size_t n = len - conn->rd.alg->tag_len;
-    while (n > 0 && p[n - 1] == 0) {
-      n--;
-    }
+     * content type.  Byte i of the inner plaintext is head[i] below
+     * head_len and p[i] from there on. */
+    size_t n = rec_unpad(head, head_len, p + head_len, inner - head_len);
     if (n == 0) {
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                        "protected record holds no content type");
     }
-    type = p[n - 1];
+    type = n > head_len ? p[n - 1] : head[n - 1];
     n--;
     if (n > TLS_MAX_PLAINTEXT) {
       return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
                        "decrypted record of %zu bytes exceeds 2^14", n);
     }
+    if (head_len > 0 && type != CT_APPLICATION_DATA) {
+      /* Not for the caller: put the head back and go on in place. */
+      memcpy(p, head, head_len);
+      moat_wipe(head, head_len);
+      dst->head_len = 0;
+    }
+    /* With a head in the caller's buffer, the first dst->head_len bytes
+     * here are still ciphertext: only the offset and length are used. */
     body = cur_make(p, n);
   } else if (type == CT_APPLICATION_DATA) {
     /* After a HelloRetryRequest, a client's 0-RTT records arrive before the
@@ -328,7 +377,7 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
     return hs_append(conn, cur_data(&body), cur_len(&body));
   case CT_ALERT:
     return rec_alert(conn, &body);
-  case CT_APPLICATION_DATA:
+  case CT_APPLICATION_DATA: {
     if (!conn->handshake_done) {
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                        "application data before the handshake finished");
@@ -339,9 +388,19 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
                        "application data inside a fragmented handshake "
                        "message");
     }
-    conn->app_off = (size_t)(cur_data(&body) - conn->in);
-    conn->app_len = cur_len(&body);
+    /* The caller's buffer keeps what the head holds of the content (not
+     * the type byte or padding); the rest waits in conn->in. */
+    size_t content = cur_len(&body);
+    size_t mine = 0;
+    if (dst != NULL && dst->head_len > 0) {
+      mine = content < dst->head_len ? content : dst->head_len;
+      moat_wipe(dst->buf + mine, dst->head_len - mine);
+      dst->delivered = mine;
+    }
+    conn->app_off = (size_t)(cur_data(&body) - conn->in) + mine;
+    conn->app_len = content - mine;
     return MOAT_OK;
+  }
   case CT_CHANGE_CIPHER_SPEC:
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                      "protected change_cipher_spec");
@@ -349,4 +408,23 @@ moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                      "inner content type %u unknown", type);
   }
+}
+
+moat_err rec_read_one(moat_conn *conn, bool *out_progress) {
+  return rec_process(conn, NULL, out_progress);
+}
+
+moat_err rec_read_into(moat_conn *conn, uint8_t *out, size_t cap,
+                       size_t *out_len, bool *out_progress) {
+  rec_dest dst = {out, cap, 0, 0};
+  moat_err e = rec_process(conn, &dst, out_progress);
+  if (e != MOAT_OK) {
+    /* A record that failed after opening leaves nothing with the caller. */
+    if (dst.head_len > 0) {
+      moat_wipe(out, dst.head_len);
+    }
+    dst.delivered = 0;
+  }
+  *out_len = dst.delivered;
+  return e;
 }

@@ -426,6 +426,14 @@ moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
 void rec_dir_clear(rec_dir *dir);
 /* Process at most one record from the input; sets *out_progress. */
 moat_err rec_read_one(moat_conn *conn, bool *out_progress);
+/* The same, but after the handshake a protected record is opened with its
+ * first min(cap, plaintext) bytes straight into out: *out_len is how many
+ * bytes of application data landed there (0 for any other record, whose
+ * plaintext goes back to the input buffer; content beyond cap stays
+ * buffered as app_off/app_len).  out past *out_len may be wiped.  On
+ * error out holds nothing of the record. */
+moat_err rec_read_into(moat_conn *conn, uint8_t *out, size_t cap,
+                       size_t *out_len, bool *out_progress);
 void conn_release_buffers(moat_conn *conn);
 
 /* keysched.c (RFC 8446 7.1) */

@@ -501,6 +501,541 @@ static void test_legal_table(void) {
   }
 }
 
+/* ---- reading application data straight into the caller's buffer -------- */
+
+static pair connected_pair(moat_context *cc, moat_context *sc) {
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_pair(&p, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  /* Let the client take the server's tickets so later reads see only what
+   * a test sends. */
+  CHECK(echo(&p, "ready"));
+  return p;
+}
+
+/* Seals one record from `from` by hand into rec, with `pad` zero bytes of
+ * padding after the content type (moat itself never pads); returns its
+ * length.  Uses and advances from's write sequence so its own records
+ * stay valid. */
+static size_t seal_padded(moat_conn *from, uint8_t type, const uint8_t *data,
+                          size_t n, size_t pad, uint8_t *rec) {
+  rec_dir *wr = &from->wr;
+  size_t body = n + 1 + pad + wr->alg->tag_len;
+  CHECK(body <= TLS_MAX_CIPHERTEXT);
+  if (body > TLS_MAX_CIPHERTEXT) {
+    return 0;
+  }
+  uint8_t h[5] = {CT_APPLICATION_DATA, 3, 3, (uint8_t)(body >> 8),
+                  (uint8_t)body};
+  memcpy(rec, h, 5);
+  if (n > 0) {
+    memcpy(rec + 5, data, n);
+  }
+  rec[5 + n] = type;
+  memset(rec + 5 + n + 1, 0, pad);
+  uint8_t nonce[AEAD_NONCE_LEN];
+  memcpy(nonce, wr->iv, AEAD_NONCE_LEN);
+  for (int i = 0; i < 8; i++) {
+    nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(wr->seq >> (8 * i));
+  }
+  CHECK(aead_seal(wr->aead, nonce, h, 5, rec + 5, n + 1 + pad, rec + 5));
+  wr->seq++;
+  return 5 + body;
+}
+
+/* The same, fed to `to`. */
+static void send_padded(moat_conn *from, moat_conn *to, uint8_t type,
+                        const uint8_t *data, size_t n, size_t pad) {
+  static uint8_t rec[TLS_MAX_RECORD];
+  size_t len = seal_padded(from, type, data, n, pad, rec);
+  size_t used;
+  CHECK(len > 0 && moat_conn_feed(to, rec, len, &used) == MOAT_OK &&
+        used == len);
+}
+
+static bool all_byte(const uint8_t *p, size_t n, uint8_t v) {
+  for (size_t i = 0; i < n; i++) {
+    if (p[i] != v) {
+      return false;
+    }
+  }
+  return true;
+}
+
+static void fill_pattern(uint8_t *p, size_t n, uint8_t seed) {
+  for (size_t i = 0; i < n; i++) {
+    p[i] = (uint8_t)(seed + i * 31 + (i >> 8));
+  }
+}
+
+/* Read caps below, at and above a record's content. */
+static void test_read_caps(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  pair p = connected_pair(cc, sc);
+  static uint8_t msg[16384], rb[20000];
+  fill_pattern(msg, sizeof(msg), 7);
+  size_t w, n;
+
+  /* smaller: the rest stays buffered and comes with the next reads */
+  CHECK(moat_conn_write(p.c, msg, 1000, &w) == MOAT_OK && w == 1000);
+  shuttle(p.c, p.s);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, 300, &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 300);
+  CHECK_MEM(rb, msg, 300);
+  CHECK(all_byte(rb + 300, 100, 0xaa)); /* nothing past cap */
+  CHECK_EQ_INT(moat_conn_pending(p.s), 700);
+  CHECK(moat_conn_read(p.s, rb, 300, &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 300);
+  CHECK_MEM(rb, msg + 300, 300);
+  CHECK(moat_conn_read(p.s, rb, 1000, &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 400);
+  CHECK_MEM(rb, msg + 600, 400);
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+  CHECK(moat_conn_read(p.s, rb, 1000, &n) == MOAT_ERR_WANT_READ);
+  CHECK_EQ_INT(n, 0);
+
+  /* one byte at a time */
+  CHECK(moat_conn_write(p.c, msg, 3, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  for (size_t i = 0; i < 3; i++) {
+    CHECK(moat_conn_read(p.s, rb, 1, &n) == MOAT_OK && n == 1 &&
+          rb[0] == msg[i]);
+  }
+
+  /* equal */
+  CHECK(moat_conn_write(p.c, msg + 5, 1000, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, 1000, &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 1000);
+  CHECK_MEM(rb, msg + 5, 1000);
+  CHECK(all_byte(rb + 1000, 100, 0xaa));
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+
+  /* larger: the content-type byte is not left behind in the buffer, and
+   * nothing is written past the record's plaintext */
+  CHECK(moat_conn_write(p.c, msg + 9, 1000, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 1000);
+  CHECK_MEM(rb, msg + 9, 1000);
+  CHECK(rb[1000] == 0);
+  CHECK(all_byte(rb + 1001, sizeof(rb) - 1001, 0xaa));
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+
+  /* two records waiting: one read returns one record */
+  CHECK(moat_conn_write(p.c, msg, 100, &w) == MOAT_OK);
+  CHECK(moat_conn_write(p.c, msg + 100, 200, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == 100);
+  CHECK_MEM(rb, msg, 100);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == 200);
+  CHECK_MEM(rb, msg + 100, 200);
+
+  /* a full record into a buffer of exactly 2^14 (the bulk case) */
+  CHECK(moat_conn_write(p.c, msg, 16384, &w) == MOAT_OK && w == 16384);
+  shuttle(p.c, p.s);
+  memset(rb, 0, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, 16384, &n) == MOAT_OK);
+  CHECK_EQ_INT(n, 16384);
+  CHECK_MEM(rb, msg, 16384);
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+  /* and one byte short of it */
+  CHECK(moat_conn_write(p.c, msg, 16384, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_read(p.s, rb, 16383, &n) == MOAT_OK && n == 16383);
+  CHECK_MEM(rb, msg, 16383);
+  CHECK(moat_conn_read(p.s, rb, 16383, &n) == MOAT_OK && n == 1);
+  CHECK(rb[0] == msg[16383]);
+
+  /* cap 0 reads nothing and loses nothing */
+  CHECK(moat_conn_write(p.c, msg, 10, &w) == MOAT_OK);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_read(p.s, rb, 0, &n) == MOAT_OK && n == 0);
+  CHECK(moat_conn_read(p.s, rb, 100, &n) == MOAT_OK && n == 10);
+  CHECK_MEM(rb, msg, 10);
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* RFC 8446 5.4: padded records, through both parts of a direct read. */
+static void test_read_padding(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  pair p = connected_pair(cc, sc);
+  static const uint8_t hello[] = "hello, padded";
+  const size_t hl = sizeof(hello) - 1;
+  uint8_t rb[4096];
+  size_t n;
+
+  /* padding wholly in the tail (cap covers the content only) */
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, hello, hl, 300);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, hl, &n) == MOAT_OK && n == hl);
+  CHECK_MEM(rb, hello, hl);
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+
+  /* type and part of the padding in the head, the rest in the tail */
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, hello, hl, 300);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, 100, &n) == MOAT_OK && n == hl);
+  CHECK_MEM(rb, hello, hl);
+  CHECK(all_byte(rb + hl, 100 - hl, 0)); /* no type byte left */
+  CHECK(all_byte(rb + 100, sizeof(rb) - 100, 0xaa));
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+
+  /* everything in the head */
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, hello, hl, 300);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == hl);
+  CHECK_MEM(rb, hello, hl);
+
+  /* content split across the head and the buffer */
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, hello, hl, 40);
+  CHECK(moat_conn_read(p.s, rb, 5, &n) == MOAT_OK && n == 5);
+  CHECK_MEM(rb, hello, 5);
+  CHECK_EQ_INT(moat_conn_pending(p.s), hl - 5);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == hl - 5);
+  CHECK_MEM(rb, hello + 5, hl - 5);
+
+  /* an empty, padded application record delivers nothing: the read goes
+   * on to the next record */
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, NULL, 0, 64);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, NULL, 0, 0);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, (const uint8_t *)"next", 4, 7);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == 4);
+  CHECK_MEM(rb, "next", 4);
+
+  /* the largest padding: 2^14 bytes of content plus padding up to the
+   * ciphertext limit */
+  static uint8_t big[16384];
+  fill_pattern(big, sizeof(big), 3);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, big, sizeof(big), 255 - 16);
+  static uint8_t rbig[20000];
+  CHECK(moat_conn_read(p.s, rbig, sizeof(rbig), &n) == MOAT_OK &&
+        n == sizeof(big));
+  CHECK_MEM(rbig, big, sizeof(big));
+
+  /* a padded close_notify read with a one-byte buffer: the alert's level
+   * byte lands in the head and goes back; the buffer keeps nothing */
+  static const uint8_t cn[2] = {1, ALERT_CLOSE_NOTIFY};
+  send_padded(p.c, p.s, CT_ALERT, cn, 2, 50);
+  rb[0] = 0xaa;
+  CHECK(moat_conn_read(p.s, rb, 1, &n) == MOAT_ERR_CLOSED);
+  CHECK_EQ_INT(n, 0);
+  CHECK(rb[0] == 0);
+  free_pair(&p);
+
+  /* content beyond 2^14 after padding removal: record_overflow */
+  p = connected_pair(cc, sc);
+  static uint8_t over[16385];
+  fill_pattern(over, sizeof(over), 1);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, over, sizeof(over), 0);
+  memset(rbig, 0xaa, sizeof(rbig));
+  CHECK(moat_conn_read(p.s, rbig, sizeof(rbig), &n) ==
+        MOAT_ERR_RECORD_OVERFLOW);
+  CHECK_EQ_INT(n, 0);
+  CHECK(all_byte(rbig, sizeof(over) + 1, 0));
+  int alert = -1;
+  bool sent = false;
+  CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
+        alert == ALERT_RECORD_OVERFLOW);
+  free_pair(&p);
+
+  /* a record of zeros only has no content type */
+  p = connected_pair(cc, sc);
+  send_padded(p.c, p.s, 0, NULL, 0, 20);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_ERR_UNEXPECTED_MESSAGE);
+  CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
+        alert == ALERT_UNEXPECTED_MESSAGE);
+  CHECK(all_byte(rb, 21, 0));
+  free_pair(&p);
+
+  /* an empty handshake record, and application data inside a fragmented
+   * handshake message: refused, and the application bytes do not reach
+   * the caller */
+  p = connected_pair(cc, sc);
+  send_padded(p.c, p.s, CT_HANDSHAKE, NULL, 0, 3);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_ERR_UNEXPECTED_MESSAGE);
+  free_pair(&p);
+  p = connected_pair(cc, sc);
+  static const uint8_t frag[3] = {HT_KEY_UPDATE, 0, 0};
+  send_padded(p.c, p.s, CT_HANDSHAKE, frag, sizeof(frag), 0);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, (const uint8_t *)"do-not-leak", 11,
+              0);
+  memset(rb, 0xaa, sizeof(rb));
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_ERR_UNEXPECTED_MESSAGE);
+  CHECK_EQ_INT(n, 0);
+  CHECK(all_byte(rb, 12, 0));
+  CHECK(all_byte(rb + 12, sizeof(rb) - 12, 0xaa));
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* A NewSessionTicket and a KeyUpdate between two application records,
+ * read with a large buffer. */
+static void test_read_post_handshake_between(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  for (int request = 0; request < 2; request++) {
+    pair p = connected_pair(cc, sc);
+    CHECK(p.c->session != NULL && p.c->session->ticket != NULL);
+    uint8_t old_ticket[TICKET_MAX];
+    size_t old_len = 0;
+    if (p.c->session != NULL && p.c->session->ticket_len <= TICKET_MAX) {
+      old_len = p.c->session->ticket_len;
+      memcpy(old_ticket, p.c->session->ticket, old_len);
+    }
+    uint8_t old_s_ap[HASH_MAX_LEN];
+    memcpy(old_s_ap, p.c->s_ap, sizeof(old_s_ap));
+    size_t w, n;
+    CHECK(moat_conn_write(p.s, (const uint8_t *)"first", 5, &w) == MOAT_OK);
+    CHECK(tls13_send_tickets(p.s) == MOAT_OK);
+    CHECK(moat_conn_key_update(p.s, request != 0) == MOAT_OK);
+    CHECK(moat_conn_write(p.s, (const uint8_t *)"second!", 7, &w) == MOAT_OK);
+    shuttle(p.s, p.c);
+    static uint8_t rb[16384];
+    memset(rb, 0xaa, sizeof(rb));
+    CHECK(moat_conn_read(p.c, rb, sizeof(rb), &n) == MOAT_OK && n == 5);
+    CHECK_MEM(rb, "first", 5);
+    memset(rb, 0xaa, sizeof(rb));
+    CHECK(moat_conn_read(p.c, rb, sizeof(rb), &n) == MOAT_OK && n == 7);
+    CHECK_MEM(rb, "second!", 7);
+    /* the ticket and KeyUpdate records were opened into rb too, then
+     * moved back: what is left past the data is wiped or untouched */
+    bool clean = true;
+    for (size_t i = 7; i < sizeof(rb); i++) {
+      clean = clean && (rb[i] == 0 || rb[i] == 0xaa);
+    }
+    CHECK(clean);
+    CHECK(rb[7] == 0);
+    /* the key update was applied: a new read secret, and "second!" was
+     * the first record under it */
+    CHECK(memcmp(old_s_ap, p.c->s_ap, sizeof(old_s_ap)) != 0);
+    CHECK_EQ_INT(p.c->rd.seq, 1);
+    /* the new ticket replaced the old one */
+    CHECK(p.c->session != NULL && p.c->session->ticket != NULL &&
+          (p.c->session->ticket_len != old_len ||
+           memcmp(p.c->session->ticket, old_ticket, old_len) != 0));
+    CHECK_EQ_INT(p.c->post_len, 0);
+    /* when asked, the client answers with its own KeyUpdate (one record
+     * of 5 + 4 + 1 + 1 + 16 bytes); both directions still work */
+    CHECK_EQ_INT(moat_conn_pending_output(p.c), request ? 27 : 0);
+    CHECK(echo(&p, "after the update"));
+    free_pair(&p);
+  }
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* A damaged record read through the direct path. */
+static void test_read_bad_tag(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  static const char secret[] = "secret payload, never shown";
+  const size_t sl = sizeof(secret) - 1;
+  /* flip the last tag byte, then a ciphertext byte; read with a large and
+   * a small buffer */
+  for (int k = 0; k < 4; k++) {
+    pair p = connected_pair(cc, sc);
+    size_t w, n;
+    CHECK(moat_conn_write(p.c, (const uint8_t *)secret, sl, &w) == MOAT_OK);
+    uint8_t rec[256];
+    CHECK(moat_conn_take_output(p.c, rec, sizeof(rec), &n) == MOAT_OK);
+    CHECK_EQ_INT(n, 5 + sl + 1 + 16);
+    rec[(k & 1) ? 5 + 3 : n - 1] ^= 0x01;
+    size_t used;
+    CHECK(moat_conn_feed(p.s, rec, n, &used) == MOAT_OK && used == n);
+    uint8_t rb[512];
+    size_t cap = (k & 2) ? 4 : sizeof(rb);
+    memset(rb, 0xaa, sizeof(rb));
+    size_t got = 99;
+    CHECK(moat_conn_read(p.s, rb, cap, &got) == MOAT_ERR_BAD_RECORD_MAC);
+    CHECK_EQ_INT(got, 0);
+    size_t head = cap < sl + 1 ? cap : sl + 1;
+    CHECK(all_byte(rb, head, 0));
+    CHECK(all_byte(rb + head, sizeof(rb) - head, 0xaa));
+    int alert = -1;
+    bool sent = false;
+    CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
+          alert == ALERT_BAD_RECORD_MAC);
+    CHECK(moat_conn_pending_output(p.s) > 0);
+    /* sticky */
+    CHECK(moat_conn_read(p.s, rb, cap, &got) == MOAT_ERR_BAD_RECORD_MAC);
+    CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+    free_pair(&p);
+  }
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* ---- many records, random sizes and read caps ---------------------------*/
+
+typedef struct byteq {
+  uint8_t *d;
+  size_t len, off, cap;
+} byteq;
+
+static void byteq_put(byteq *q, const uint8_t *p, size_t n) {
+  if (q->len + n > q->cap) {
+    size_t ncap = q->cap ? q->cap : 65536;
+    while (ncap < q->len + n) {
+      ncap *= 2;
+    }
+    q->d = realloc(q->d, ncap);
+    q->cap = ncap;
+  }
+  memcpy(q->d + q->len, p, n);
+  q->len += n;
+}
+
+static void byteq_take_all(moat_conn *from, byteq *q) {
+  uint8_t buf[8192];
+  size_t n;
+  while (moat_conn_pending_output(from) > 0) {
+    moat_conn_take_output(from, buf, sizeof(buf), &n);
+    byteq_put(q, buf, n);
+  }
+}
+
+static uint32_t g_rng = 0x2545f491;
+static uint32_t rnd(uint32_t below) {
+  g_rng ^= g_rng << 13;
+  g_rng ^= g_rng >> 17;
+  g_rng ^= g_rng << 5;
+  return g_rng % below;
+}
+
+/* A transport over a byte queue that hands out a random number of bytes
+ * per receive, and would block when empty. */
+typedef struct qpair {
+  byteq in;  /* what the server receives */
+  byteq out; /* what it sends */
+} qpair;
+
+static long q_recv(void *arg, uint8_t *out, size_t cap, bool *out_wb) {
+  byteq *q = &((qpair *)arg)->in;
+  if (q->off == q->len) {
+    *out_wb = true;
+    return -1;
+  }
+  size_t n = q->len - q->off;
+  size_t chunk = 1 + rnd(3) * (1 + rnd(20000));
+  n = n < cap ? n : cap;
+  n = n < chunk ? n : chunk;
+  memcpy(out, q->d + q->off, n);
+  q->off += n;
+  return (long)n;
+}
+static long q_send(void *arg, const uint8_t *data, size_t len, bool *out_wb) {
+  (void)out_wb;
+  byteq_put(&((qpair *)arg)->out, data, len);
+  return (long)len;
+}
+static const moat_transport k_qt = {q_send, q_recv};
+
+static void read_random(moat_context *cc, moat_context *sc, bool transport) {
+  pair p = connected_pair(cc, sc);
+  const size_t total = 700000;
+  uint8_t *src = malloc(total), *dst = malloc(total);
+  static uint8_t rb[20000];
+  for (size_t i = 0; i < total; i++) {
+    src[i] = (uint8_t)rnd(256);
+  }
+  qpair qp;
+  memset(&qp, 0, sizeof(qp));
+  byteq *q = &qp.in;
+  static uint8_t rec[TLS_MAX_RECORD];
+  if (transport) {
+    CHECK(moat_conn_set_transport(p.s, &k_qt, &qp) == MOAT_OK);
+  }
+  size_t sent = 0, got = 0, reads = 0, key_updates = 0;
+  bool ok = true;
+  while (got < total && ok) {
+    for (uint32_t k = rnd(4); k > 0 && sent < total; k--) {
+      size_t n = 1 + rnd(rnd(2) ? 20000 : 300);
+      n = n < total - sent ? n : total - sent;
+      if (rnd(8) == 0 && n <= 16000) {
+        /* now and then a padded record, queued after what the client
+         * wrote before it */
+        byteq_take_all(p.c, q);
+        byteq_put(q, rec,
+                  seal_padded(p.c, CT_APPLICATION_DATA, src + sent, n, rnd(200),
+                              rec));
+      } else {
+        size_t w;
+        CHECK(moat_conn_write(p.c, src + sent, n, &w) == MOAT_OK && w == n);
+      }
+      sent += n;
+      if (rnd(16) == 0) {
+        CHECK(moat_conn_key_update(p.c, false) == MOAT_OK);
+        key_updates++;
+      }
+    }
+    byteq_take_all(p.c, q);
+    for (int guard = 0; guard < 100000; guard++) {
+      if (!transport && q->off < q->len) {
+        size_t used;
+        CHECK(moat_conn_feed(p.s, q->d + q->off, q->len - q->off, &used) ==
+              MOAT_OK);
+        q->off += used;
+      }
+      size_t cap = rnd(4) == 0 ? 16384 : 1 + rnd(sizeof(rb));
+      size_t n = 0;
+      moat_err e = moat_conn_read(p.s, rb, cap, &n);
+      if (e == MOAT_ERR_WANT_READ) {
+        CHECK_EQ_INT(n, 0);
+        if (q->off == q->len || transport) {
+          break;
+        }
+        continue;
+      }
+      reads++;
+      if (e != MOAT_OK || n == 0 || n > cap || got + n > total) {
+        fprintf(stderr, "random read: %s (%s), n %zu cap %zu got %zu\n",
+                moat_err_name(e), moat_conn_error_detail(p.s), n, cap, got);
+        ok = false;
+        break;
+      }
+      memcpy(dst + got, rb, n);
+      got += n;
+    }
+  }
+  CHECK(ok);
+  CHECK_EQ_INT(got, total);
+  CHECK(memcmp(dst, src, total) == 0);
+  CHECK(reads > 100 && key_updates > 0);
+  CHECK_EQ_INT(moat_conn_pending(p.s), 0);
+  CHECK_EQ_INT(qp.out.len, 0); /* the server had nothing to say */
+  free(qp.in.d);
+  free(qp.out.d);
+  free(src);
+  free(dst);
+  free_pair(&p);
+}
+
+static void test_read_random(void) {
+  moat_context *sc = server_ctx("p256");
+  static const char *suites[] = {"TLS_AES_128_GCM_SHA256",
+                                 "TLS_AES_256_GCM_SHA384",
+                                 "TLS_CHACHA20_POLY1305_SHA256"};
+  for (size_t s = 0; s < 3; s++) {
+    moat_context *cc = client_ctx();
+    CHECK(moat_context_set_ciphersuites(cc, suites[s]) == MOAT_OK);
+    read_random(cc, sc, false);
+    read_random(cc, sc, true);
+    moat_context_free(cc);
+  }
+  moat_context_free(sc);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("p384", "p384", "30", "serverAuth") ||
@@ -518,6 +1053,11 @@ int main(void) {
   test_key_update_close();
   test_verify_failures();
   test_resumption();
+  test_read_caps();
+  test_read_padding();
+  test_read_post_handshake_between();
+  test_read_bad_tag();
+  test_read_random();
   pki_cleanup();
   return t_done("tls13");
 }
