@@ -1,4 +1,5 @@
 /* The TLS 1.3 key schedule (RFC 8446 7.1) and traffic keys (7.3). */
+#include <pthread.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -37,14 +38,55 @@ bool derive_secret(const hash_alg *hash, hmac_ctx *hmac, const uint8_t *secret,
                            hash->len, out, hash->len);
 }
 
-/* Derive-Secret(secret, "derived", "") */
-static bool derive_empty(key_schedule *ks, uint8_t *out) {
+/* What every connection computes alike, per hash: Hash(""), and without a
+ * PSK the Early Secret and the "derived" secret made from it (RFC 8446
+ * 7.1).  Computed once for the process, never changed after. */
+typedef struct ks_consts {
+  bool ok;
   uint8_t empty_hash[HASH_MAX_LEN];
-  if (!hash_oneshot(ks->hash, NULL, 0, empty_hash)) {
-    return false;
-  }
-  return derive_secret(ks->hash, ks->hmac, ks->secret, "derived", empty_hash,
-                       out);
+  uint8_t early[HASH_MAX_LEN];
+  uint8_t derived[HASH_MAX_LEN];
+} ks_consts;
+
+static ks_consts g_consts[2]; /* SHA-256, SHA-384 */
+static pthread_once_t g_consts_once = PTHREAD_ONCE_INIT;
+
+static void consts_make(ks_consts *c, const hash_alg *hash) {
+  static const uint8_t zeros[HASH_MAX_LEN];
+  hmac_ctx *hmac = hmac_new(hash);
+  c->ok =
+      hmac != NULL && hash_oneshot(hash, NULL, 0, c->empty_hash) &&
+      hkdf_extract(hmac, zeros, hash->len, zeros, hash->len, c->early) &&
+      derive_secret(hash, hmac, c->early, "derived", c->empty_hash, c->derived);
+  hmac_free(hmac);
+}
+
+static void consts_init(void) {
+  consts_make(&g_consts[0], hash_get(HASH_SHA256));
+  consts_make(&g_consts[1], hash_get(HASH_SHA384));
+}
+
+static const ks_consts *consts_for(const hash_alg *hash) {
+  pthread_once(&g_consts_once, consts_init);
+  const ks_consts *c = hash == NULL              ? NULL
+                       : hash->id == HASH_SHA256 ? &g_consts[0]
+                       : hash->id == HASH_SHA384 ? &g_consts[1]
+                                                 : NULL;
+  return c != NULL && c->ok ? c : NULL;
+}
+
+const uint8_t *ks_empty_hash(const hash_alg *hash) {
+  const ks_consts *c = consts_for(hash);
+  return c != NULL ? c->empty_hash : NULL;
+}
+
+/* ks->derived = Derive-Secret(ks->secret, "derived", ""), the salt of the
+ * next stage, made while the HMAC is still keyed with this stage's
+ * secret. */
+static bool derive_next(key_schedule *ks) {
+  const uint8_t *empty = ks_empty_hash(ks->hash);
+  return empty != NULL && derive_secret(ks->hash, ks->hmac, ks->secret,
+                                        "derived", empty, ks->derived);
 }
 
 bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
@@ -57,43 +99,42 @@ bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
     }
   }
   ks->hash = hash;
-  uint8_t zeros[HASH_MAX_LEN] = {0};
   if (psk == NULL) {
-    psk = zeros;
-    psk_len = hash->len;
+    const ks_consts *c = consts_for(hash);
+    if (c == NULL) {
+      return false;
+    }
+    memcpy(ks->secret, c->early, hash->len);
+    memcpy(ks->derived, c->derived, hash->len);
+    return true;
   }
   /* RFC 8446 7.1: Early Secret = HKDF-Extract(0, PSK) */
-  return hkdf_extract(ks->hmac, zeros, hash->len, psk, psk_len, ks->secret);
+  static const uint8_t zeros[HASH_MAX_LEN];
+  return hkdf_extract(ks->hmac, zeros, hash->len, psk, psk_len, ks->secret) &&
+         derive_next(ks);
 }
 
 bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,
                   const uint8_t *transcript_hash) {
-  uint8_t derived[HASH_MAX_LEN];
-  bool ok = derive_empty(ks, derived) &&
-            hkdf_extract(ks->hmac, derived, ks->hash->len, shared, shared_len,
-                         ks->secret) &&
-            derive_secret(ks->hash, ks->hmac, ks->secret, "c hs traffic",
-                          transcript_hash, ks->c_hs) &&
-            derive_secret(ks->hash, ks->hmac, ks->secret, "s hs traffic",
-                          transcript_hash, ks->s_hs);
-  moat_wipe(derived, sizeof(derived));
-  return ok;
+  return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, shared, shared_len,
+                      ks->secret) &&
+         derive_secret(ks->hash, ks->hmac, ks->secret, "c hs traffic",
+                       transcript_hash, ks->c_hs) &&
+         derive_secret(ks->hash, ks->hmac, ks->secret, "s hs traffic",
+                       transcript_hash, ks->s_hs) &&
+         derive_next(ks);
 }
 
 bool ks_master(key_schedule *ks, const uint8_t *transcript_hash) {
-  uint8_t derived[HASH_MAX_LEN];
-  uint8_t zeros[HASH_MAX_LEN] = {0};
-  bool ok = derive_empty(ks, derived) &&
-            hkdf_extract(ks->hmac, derived, ks->hash->len, zeros, ks->hash->len,
-                         ks->secret) &&
-            derive_secret(ks->hash, ks->hmac, ks->secret, "c ap traffic",
-                          transcript_hash, ks->c_ap) &&
-            derive_secret(ks->hash, ks->hmac, ks->secret, "s ap traffic",
-                          transcript_hash, ks->s_ap) &&
-            derive_secret(ks->hash, ks->hmac, ks->secret, "exp master",
-                          transcript_hash, ks->exporter);
-  moat_wipe(derived, sizeof(derived));
-  return ok;
+  static const uint8_t zeros[HASH_MAX_LEN];
+  return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, zeros,
+                      ks->hash->len, ks->secret) &&
+         derive_secret(ks->hash, ks->hmac, ks->secret, "c ap traffic",
+                       transcript_hash, ks->c_ap) &&
+         derive_secret(ks->hash, ks->hmac, ks->secret, "s ap traffic",
+                       transcript_hash, ks->s_ap) &&
+         derive_secret(ks->hash, ks->hmac, ks->secret, "exp master",
+                       transcript_hash, ks->exporter);
 }
 
 bool ks_resumption(key_schedule *ks, const uint8_t *transcript_hash) {

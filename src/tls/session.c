@@ -236,9 +236,10 @@ moat_err tls13_send_tickets(moat_conn *conn) {
 bool psk_binder(key_schedule *ks, const uint8_t *transcript_hash,
                 uint8_t *out) {
   const hash_alg *h = ks->hash;
-  uint8_t empty[HASH_MAX_LEN], binder_key[HASH_MAX_LEN];
+  const uint8_t *empty = ks_empty_hash(h);
+  uint8_t binder_key[HASH_MAX_LEN];
   bool ok =
-      hash_oneshot(h, NULL, 0, empty) &&
+      empty != NULL &&
       derive_secret(h, ks->hmac, ks->secret, "res binder", empty, binder_key) &&
       ks_finished(ks, binder_key, transcript_hash, out);
   moat_wipe(binder_key, sizeof(binder_key));

@@ -256,7 +256,8 @@ typedef enum hs_state {
 typedef struct key_schedule {
   const hash_alg *hash;
   hmac_ctx *hmac;
-  uint8_t secret[HASH_MAX_LEN]; /* the current stage's secret */
+  uint8_t secret[HASH_MAX_LEN];  /* the current stage's secret */
+  uint8_t derived[HASH_MAX_LEN]; /* its "derived" secret, the next salt */
   uint8_t c_hs[HASH_MAX_LEN];
   uint8_t s_hs[HASH_MAX_LEN];
   uint8_t c_ap[HASH_MAX_LEN];
@@ -443,6 +444,8 @@ bool hkdf_expand_label(hmac_ctx *hmac, const uint8_t *secret, size_t secret_len,
 bool derive_secret(const hash_alg *hash, hmac_ctx *hmac, const uint8_t *secret,
                    const char *label, const uint8_t *transcript_hash,
                    uint8_t *out);
+/* Hash("") for a TLS 1.3 hash (computed once), or NULL. */
+const uint8_t *ks_empty_hash(const hash_alg *hash);
 bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
              size_t psk_len);
 bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,

@@ -181,7 +181,7 @@ typedef struct vctx {
   const x509_store *store;
   const x509_verify_opts *opts;
   int max_inter; /* intermediates allowed between leaf and anchor */
-  vcert pool[VERIFY_MAX_POOL];
+  vcert *pool;   /* the peer's intermediates, sized to how many it sent */
   size_t npool;
   vcert chain[X509_MAX_CHAIN];
   size_t chain_len;
@@ -786,6 +786,17 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
     moat_free(v);
     return out->err;
   }
+  size_t pool_cap = n - 1 < VERIFY_MAX_POOL ? n - 1 : VERIFY_MAX_POOL;
+  if (pool_cap > 0) {
+    v->pool = moat_calloc(pool_cap, sizeof(*v->pool));
+    if (v->pool == NULL) {
+      out->err = MOAT_ERR_NO_MEMORY;
+      out->code = 17; /* X509_V_ERR_OUT_OF_MEM */
+      snprintf(out->message, sizeof(out->message), "out of memory");
+      moat_free(v);
+      return out->err;
+    }
+  }
   vcert *leaf = &v->chain[0];
   leaf->der = ders[0];
   leaf->len = lens[0];
@@ -794,13 +805,14 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
     out->err = MOAT_ERR_BAD_CERTIFICATE;
     out->code = V_UNSPECIFIED;
     snprintf(out->message, sizeof(out->message), "%s at depth 0", detail);
+    moat_free(v->pool);
     moat_free(v);
     return out->err;
   }
   v->chain_len = 1;
   /* The peer's intermediates; unparsable ones are skipped (they may be
    * unrelated extras). */
-  for (size_t i = 1; i < n && v->npool < VERIFY_MAX_POOL; i++) {
+  for (size_t i = 1; i < n && v->npool < pool_cap; i++) {
     vcert *p = &v->pool[v->npool];
     p->der = ders[i];
     p->len = lens[i];
@@ -865,6 +877,7 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
       out->chain_der_len[i] = v->chain[i].len;
     }
   }
+  moat_free(v->pool);
   moat_free(v);
   return out->err;
 }
