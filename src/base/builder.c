@@ -33,6 +33,15 @@ void bld_cleanup(builder *b) {
   b->cap = b->len = 0;
 }
 
+void bld_reset(builder *b) {
+  if (b->buf != NULL) {
+    moat_wipe(b->buf, b->len);
+  }
+  b->len = 0;
+  b->failed = false;
+  b->depth = 0;
+}
+
 bool bld_space(builder *b, size_t len, uint8_t **out) {
   if (b->failed) {
     return false;

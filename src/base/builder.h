@@ -29,6 +29,9 @@ void bld_init_fixed(builder *b, uint8_t *out, size_t cap);
 /* Heap buffer; free with bld_cleanup (or take it with bld_take). */
 bool bld_init_alloc(builder *b, size_t initial_cap);
 void bld_cleanup(builder *b);
+/* Empty again (bytes wiped, failure cleared), keeping the buffer: one
+ * heap builder can write several messages in turn. */
+void bld_reset(builder *b);
 
 bool bld_u8(builder *b, uint8_t v);
 bool bld_u16(builder *b, uint16_t v);

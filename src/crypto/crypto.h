@@ -51,6 +51,10 @@ typedef struct hash_ctx hash_ctx;
 
 hash_ctx *hash_new(const hash_alg *alg);
 void hash_free(hash_ctx *ctx);
+/* A hash context inside memory the caller owns and wipes: hash_ctx_size()
+ * bytes aligned for any type (as malloc's).  Never passed to hash_free. */
+size_t hash_ctx_size(void);
+hash_ctx *hash_place(void *mem, const hash_alg *alg);
 const hash_alg *hash_ctx_alg(const hash_ctx *ctx);
 /* (Re)start: the context may be reused any number of times. */
 bool hash_init(hash_ctx *ctx);

@@ -104,6 +104,17 @@ hash_ctx *hash_new(const hash_alg *alg) {
   return ctx;
 }
 
+size_t hash_ctx_size(void) {
+  return sizeof(hash_ctx);
+}
+
+hash_ctx *hash_place(void *mem, const hash_alg *alg) {
+  hash_ctx *ctx = mem;
+  memset(ctx, 0, sizeof(*ctx));
+  ctx->alg = alg;
+  return alg != NULL && hash_init(ctx) ? ctx : NULL;
+}
+
 void hash_free(hash_ctx *ctx) {
   if (ctx == NULL) {
     return;

@@ -8,6 +8,7 @@
  * same secret several times in a row (a traffic key and IV, the client
  * and server secrets from one stage), and keying again with the same
  * bytes reuses the keyed states. */
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -26,20 +27,33 @@ struct hmac_ctx {
   uint8_t key[HASH_MAX_BLOCK];
 };
 
+/* The context and its four hash states are one allocation. */
+static size_t hmac_head_size(void) {
+  const size_t align = _Alignof(max_align_t);
+  return (sizeof(hmac_ctx) + align - 1) / align * align;
+}
+
+static size_t hmac_state_size(void) {
+  const size_t align = _Alignof(max_align_t);
+  return (hash_ctx_size() + align - 1) / align * align;
+}
+
 hmac_ctx *hmac_new(const hash_alg *alg) {
   if (alg == NULL || alg->len > HASH_MAX_LEN ||
       alg->block_len > HASH_MAX_BLOCK) {
     return NULL;
   }
-  hmac_ctx *ctx = moat_calloc(1, sizeof(*ctx));
-  if (ctx == NULL) {
+  uint8_t *mem = moat_calloc(1, hmac_head_size() + 4 * hmac_state_size());
+  if (mem == NULL) {
     return NULL;
   }
+  hmac_ctx *ctx = (hmac_ctx *)mem;
+  uint8_t *st = mem + hmac_head_size();
   ctx->alg = alg;
-  ctx->inner_keyed = hash_new(alg);
-  ctx->outer_keyed = hash_new(alg);
-  ctx->inner = hash_new(alg);
-  ctx->outer = hash_new(alg);
+  ctx->inner_keyed = hash_place(st, alg);
+  ctx->outer_keyed = hash_place(st + hmac_state_size(), alg);
+  ctx->inner = hash_place(st + 2 * hmac_state_size(), alg);
+  ctx->outer = hash_place(st + 3 * hmac_state_size(), alg);
   if (ctx->inner_keyed == NULL || ctx->outer_keyed == NULL ||
       ctx->inner == NULL || ctx->outer == NULL) {
     hmac_free(ctx);
@@ -52,11 +66,8 @@ void hmac_free(hmac_ctx *ctx) {
   if (ctx == NULL) {
     return;
   }
-  hash_free(ctx->inner_keyed);
-  hash_free(ctx->outer_keyed);
-  hash_free(ctx->inner);
-  hash_free(ctx->outer);
-  moat_free_wipe(ctx, sizeof(*ctx));
+  /* The keyed states and the remembered key are secret. */
+  moat_free_wipe(ctx, hmac_head_size() + 4 * hmac_state_size());
 }
 
 const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx) {

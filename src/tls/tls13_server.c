@@ -345,35 +345,46 @@ static moat_err s_send_finished(moat_conn *conn);
 static moat_err s_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
   const moat_context *ctx = conn->ctx;
+  /* One heap builder writes each message in turn. */
   builder b;
-  if (!bld_init_alloc(&b, 256)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "EncryptedExtensions");
+  if (!bld_init_alloc(&b, 2048)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server flight");
   }
-  TRY(send_built(conn, &b, ee_build(conn, &b, conn->hostname != NULL)));
+  moat_err err = ee_build(conn, &b, conn->hostname != NULL);
+  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  if (err != MOAT_OK || hs->psk_accepted) {
+    goto cleanup;
+  }
+  if (ctx->verify_mode != MOAT_VERIFY_NONE) {
+    bld_reset(&b);
+    err = cr_build(conn, &b);
+    err = err == MOAT_OK ? hs_send(conn, &b) : err;
+    if (err != MOAT_OK) {
+      goto cleanup;
+    }
+    hs->cert_requested = true;
+  }
+  bld_reset(&b);
+  err = cert_build(conn, &b, NULL, 0, ctx->chain_der, ctx->chain_len,
+                   ctx->chain_num);
+  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  if (err != MOAT_OK) {
+    goto cleanup;
+  }
+  bld_reset(&b);
+  err = cv_build(conn, &b, conn->our_sig);
+  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+
+cleanup:
+  bld_cleanup(&b);
+  if (err != MOAT_OK) {
+    return err;
+  }
   if (hs->psk_accepted) {
     /* RFC 8446 2.2: the resumption PSK authenticates both sides. */
     hs->proof_peer_cert = true;
     hs->proof_cert_verify = true;
-    return s_send_finished(conn);
-  }
-  if (ctx->verify_mode != MOAT_VERIFY_NONE) {
-    if (!bld_init_alloc(&b, 256)) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateRequest");
-    }
-    TRY(send_built(conn, &b, cr_build(conn, &b)));
-    hs->cert_requested = true;
-  }
-  if (!bld_init_alloc(&b, 2048)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
-  }
-  TRY(send_built(conn, &b,
-                 cert_build(conn, &b, NULL, 0, ctx->chain_der, ctx->chain_len,
-                            ctx->chain_num)));
-  if (!bld_init_alloc(&b, 600)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
-  }
-  TRY(send_built(conn, &b, cv_build(conn, &b, conn->our_sig)));
-  if (!hs->cert_requested) {
+  } else if (!hs->cert_requested) {
     /* No client authentication by policy (CERT_NONE). */
     hs->proof_peer_cert = true;
     hs->proof_cert_verify = true;

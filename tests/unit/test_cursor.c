@@ -123,6 +123,29 @@ static void test_unreserve(void) {
   CHECK(!bld_finish(&b));
 }
 
+/* bld_reset: a failed, half-open builder starts over with the same
+ * buffer, and the old bytes are wiped. */
+static void test_reset(void) {
+  builder b;
+  CHECK(bld_init_alloc(&b, 8));
+  CHECK(bld_u8(&b, 7) && bld_open16(&b) &&
+        bld_bytes(&b, (const uint8_t *)"xy", 2));
+  bld_reset(&b); /* with the 16-bit prefix still open */
+  CHECK(bld_len(&b) == 0);
+  CHECK(bld_data(&b)[0] == 0 && bld_data(&b)[3] == 0); /* wiped */
+  CHECK(bld_open8(&b) && bld_bytes(&b, (const uint8_t *)"abc", 3) &&
+        bld_close(&b) && bld_finish(&b));
+  CHECK(bld_len(&b) == 4 && bld_data(&b)[0] == 3 &&
+        memcmp(bld_data(&b) + 1, "abc", 3) == 0);
+  /* a failure is cleared too */
+  bld_reset(&b);
+  CHECK(!bld_unreserve(&b, 1)); /* nothing reserved: fails, sticky */
+  CHECK(!bld_finish(&b));
+  bld_reset(&b);
+  CHECK(bld_u16(&b, 0x0102) && bld_finish(&b) && bld_len(&b) == 2);
+  bld_cleanup(&b);
+}
+
 static void test_ct(void) {
   uint8_t a[4] = {1, 2, 3, 4}, b[4] = {1, 2, 3, 4};
   CHECK(ct_eq(a, b, 4));
@@ -138,6 +161,7 @@ int main(void) {
   test_der();
   test_builder();
   test_unreserve();
+  test_reset();
   test_ct();
   return t_done("cursor");
 }
