@@ -17,12 +17,21 @@
 /* ---- allocation counters (alloc.c, an interposer on malloc & co.) -------- */
 
 typedef struct alloc_stats {
-  uint64_t calls; /* malloc, calloc, realloc, memalign & co. */
-  uint64_t frees; /* free of a non-NULL pointer */
-  int64_t live;   /* bytes held (usable size) */
-  int64_t blocks; /* blocks held */
-  int64_t peak;   /* highest `live` since alloc_reset_peak() */
+  uint64_t calls;     /* malloc, calloc, realloc, memalign & co. */
+  uint64_t frees;     /* free of a non-NULL pointer */
+  int64_t live;       /* bytes held (usable size) */
+  int64_t blocks;     /* blocks held */
+  int64_t peak;       /* highest `live` since alloc_reset_peak() */
+  uint64_t own_calls; /* of those calls, moat's own (not libcrypto's) */
 } alloc_stats;
+
+/* The hooks lib_moat.c gives moat_set_allocator. */
+typedef struct bench_own_allocator {
+  void *(*malloc_fn)(size_t size, void *arg);
+  void *(*realloc_fn)(void *ptr, size_t size, void *arg);
+  void (*free_fn)(void *ptr, void *arg);
+} bench_own_allocator;
+extern const bench_own_allocator bench_own_alloc;
 
 void alloc_snapshot(alloc_stats *out);
 void alloc_reset_peak(void);
@@ -132,6 +141,8 @@ extern const bench_lib bench_lib_gnutls;
 /* Does this build's moat have a working engine?  (The bench links even
  * while parts of the engine are missing; see lib_moat.c.) */
 bool bench_moat_linked(void);
+/* Routes moat's own allocations through bench_own_alloc; call first. */
+void bench_moat_count_own(void);
 
 /* ---- the libcrypto floor (floor.c) ----------------------------------------
  */

@@ -41,6 +41,7 @@ WEAK(moat_conn_group_name);
 WEAK(moat_conn_get_session);
 WEAK(moat_conn_set_session);
 WEAK(moat_session_free);
+WEAK(moat_set_allocator);
 
 bool bench_moat_linked(void) {
   return moat_err_name && moat_err_get_class && moat_context_new &&
@@ -53,6 +54,16 @@ bool bench_moat_linked(void) {
          moat_conn_handshake && moat_conn_read && moat_conn_write &&
          moat_conn_session_reused && moat_conn_error_detail &&
          moat_conn_group_name;
+}
+
+void bench_moat_count_own(void) {
+  if (!moat_set_allocator)
+    return;
+  moat_allocator a = {bench_own_alloc.malloc_fn, bench_own_alloc.realloc_fn,
+                      bench_own_alloc.free_fn, NULL};
+  if (moat_set_allocator(&a) != MOAT_OK)
+    BENCH_LOG("moat: moat_set_allocator refused; own allocations not "
+              "counted\n");
 }
 
 typedef struct mt_env {
