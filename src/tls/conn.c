@@ -45,7 +45,7 @@ void moat_conn_free(moat_conn *conn) {
   hs_free(conn->hs);
   rec_dir_clear(&conn->rd);
   rec_dir_clear(&conn->wr);
-  moat_free_wipe(conn->in, conn->in_cap);
+  moat_free_wipe(conn->in, conn->in_used);
   moat_free_wipe(conn->out, conn->out_cap);
   moat_free_wipe(conn->post_msg, conn->post_len);
   moat_free(conn->alpn);
@@ -189,6 +189,15 @@ bool moat_conn_alert(const moat_conn *conn, int *out_alert,
 
 static void conn_idle_release(moat_conn *conn);
 
+/* The input buffer holds record bytes and, decrypted in place,
+ * plaintext: releasing it wipes every byte ever written, which is up to
+ * the highest in_len (far less than the 16 KiB buffer for a handshake). */
+static void in_grown(moat_conn *conn) {
+  if (conn->in_len > conn->in_used) {
+    conn->in_used = conn->in_len;
+  }
+}
+
 /* Makes room at the end of the input buffer: allocates it when released
  * and moves undelivered data to the front.  Returns where new bytes go
  * and how many fit. */
@@ -200,6 +209,7 @@ static moat_err in_room(moat_conn *conn, uint8_t **out_at, size_t *out_room) {
     }
     conn->in_cap = TLS_MAX_RECORD;
     conn->in_len = conn->in_off = conn->app_off = conn->app_len = 0;
+    conn->in_used = 0;
   }
   size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
   if (base > 0) {
@@ -229,6 +239,7 @@ moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
     memcpy(at, data, n);
   }
   conn->in_len += n;
+  in_grown(conn);
   *out_consumed = n;
   return MOAT_OK;
 }
@@ -379,6 +390,7 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
     return MOAT_OK;
   }
   conn->in_len += (size_t)n > room ? room : (size_t)n;
+  in_grown(conn);
   return MOAT_OK;
 }
 

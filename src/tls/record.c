@@ -128,9 +128,10 @@ moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
 
 void conn_release_buffers(moat_conn *conn) {
   if (conn->in != NULL && conn->in_off == conn->in_len && conn->app_len == 0) {
-    moat_free_wipe(conn->in, conn->in_cap);
+    moat_free_wipe(conn->in, conn->in_used);
     conn->in = NULL;
     conn->in_cap = conn->in_len = conn->in_off = conn->app_off = 0;
+    conn->in_used = 0;
   }
   if (conn->out != NULL && conn->out_off == conn->out_len) {
     moat_free(conn->out);
