@@ -168,15 +168,14 @@ bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                      size_t ct_len, uint8_t *head, size_t head_len) {
   const size_t tag_len = ctx->alg->tag_len;
   uint8_t tag[AEAD_TAG_LEN];
-  size_t body_len = 0; /* plaintext bytes: head part + in-place part */
   int n = 0, m = 0, fin = 0;
   bool ok = false;
 
   if (ctx->enc || ct_len < tag_len || ct_len > INT_MAX ||
       head_len > ct_len - tag_len) {
-    goto cleanup;
+    return false; /* nothing decrypted, and head_len is not to be trusted */
   }
-  body_len = ct_len - tag_len;
+  const size_t body_len = ct_len - tag_len; /* head part + in-place part */
   const size_t rest = body_len - head_len;
   memcpy(tag, ct + body_len, tag_len);
   if (!aead_start(ctx, nonce, aad, aad_len) ||

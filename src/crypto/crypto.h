@@ -147,7 +147,9 @@ bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 /* Opens ct || tag (ct_len counts the tag) into two places: the first
  * head_len bytes of plaintext go to head, the rest stays in place at
  * ct + head_len.  head_len <= ct_len - tag_len; 0 makes it aead_open in
- * place.  On failure head[0..head_len) and the in-place part are wiped. */
+ * place.  When authentication fails head[0..head_len) and the in-place
+ * part are wiped; bad arguments (head_len too large, ct_len shorter than
+ * the tag) fail before anything is written. */
 bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                      const uint8_t *aad, size_t aad_len, uint8_t *ct,
                      size_t ct_len, uint8_t *head, size_t head_len);
