@@ -24,6 +24,12 @@ void chain_free(der_chain *c) {
 }
 
 hmac_ctx *conn_hmac(moat_conn *conn) {
+  /* While the handshake runs (tickets sent or received right after it),
+   * its key schedule's context serves: no second one to build. */
+  if (conn->hs != NULL && conn->hs->ks.hmac != NULL &&
+      conn->hs->ks.hash == hash_get(conn->suite->hash)) {
+    return conn->hs->ks.hmac;
+  }
   if (conn->hmac == NULL && conn->suite != NULL) {
     conn->hmac = hmac_new(hash_get(conn->suite->hash));
   }

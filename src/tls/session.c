@@ -130,7 +130,8 @@ moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
 }
 
 /* ticket = key_id(4) || nonce(12) || AEAD(state) || tag */
-moat_err ticket_seal(moat_conn *conn, const moat_session *state, uint8_t *out,
+moat_err ticket_seal(moat_conn *conn, const moat_session *state,
+                     const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *out,
                      size_t cap, size_t *out_len) {
   moat_context *ctx = conn->ctx;
   uint8_t plain[128];
@@ -141,10 +142,7 @@ moat_err ticket_seal(moat_conn *conn, const moat_session *state, uint8_t *out,
     return conn_fail(conn, MOAT_ERR_INTERNAL, "ticket state");
   }
   memcpy(out, ctx->ticket_key_id, 4);
-  uint8_t *nonce = out + 4;
-  if (!ctx_random(ctx, nonce, AEAD_NONCE_LEN)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
-  }
+  memcpy(out + 4, nonce, AEAD_NONCE_LEN);
   pthread_mutex_lock(&ctx->ticket_lock);
   bool ok = aead_seal(ctx->ticket_aead, nonce, out, 4, plain, bld_len(&b),
                       out + 4 + AEAD_NONCE_LEN);
@@ -195,8 +193,13 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     st.created = ctx_now(conn->ctx);
     st.lifetime = conn->ctx->ticket_lifetime;
     uint8_t nonce = conn->ticket_nonce++;
-    if (!ctx_random(conn->ctx, (uint8_t *)&st.age_add, sizeof(st.age_add)) ||
-        conn_hmac(conn) == NULL ||
+    /* One draw for the age mask and the ticket's AEAD nonce. */
+    uint8_t rnd[sizeof(st.age_add) + AEAD_NONCE_LEN];
+    if (!ctx_random(conn->ctx, rnd, sizeof(rnd))) {
+      return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+    }
+    memcpy(&st.age_add, rnd, sizeof(st.age_add));
+    if (conn_hmac(conn) == NULL ||
         !hkdf_expand_label(conn->hmac, conn->res_master, h->len, "resumption",
                            &nonce, 1, st.psk, h->len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
@@ -204,7 +207,8 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     st.psk_len = h->len;
     uint8_t ticket[TICKET_MAX];
     size_t ticket_len;
-    moat_err err = ticket_seal(conn, &st, ticket, sizeof(ticket), &ticket_len);
+    moat_err err = ticket_seal(conn, &st, rnd + sizeof(st.age_add), ticket,
+                               sizeof(ticket), &ticket_len);
     moat_wipe(&st, sizeof(st));
     TRY(err);
     uint8_t msg[TICKET_MAX + 32];

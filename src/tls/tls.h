@@ -211,7 +211,8 @@ moat_session *session_new(void);
 moat_session *session_ref(moat_session *s);
 
 /* Server: seal a ticket for the state; open one. */
-moat_err ticket_seal(moat_conn *conn, const moat_session *state, uint8_t *out,
+moat_err ticket_seal(moat_conn *conn, const moat_session *state,
+                     const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *out,
                      size_t cap, size_t *out_len);
 /* false when the ticket is not ours, damaged or expired. */
 bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
@@ -352,7 +353,7 @@ struct moat_conn {
   size_t in_cap;
   size_t in_used; /* the most of in ever written: what a wipe must cover */
   size_t in_off;  /* start of unprocessed bytes */
-  uint8_t *out;  /* TLS bytes waiting to be taken */
+  uint8_t *out;   /* TLS bytes waiting to be taken */
   size_t out_len;
   size_t out_off;
   size_t out_cap;

@@ -27,10 +27,13 @@ static moat_err c_start(moat_conn *conn) {
   }
   conn->hs = hs;
   hs->session_id_len = 32; /* RFC 8446 D.4: middlebox compatibility */
-  if (!ctx_random(ctx, hs->client_random, TLS_RANDOM_LEN) ||
-      !ctx_random(ctx, hs->session_id, hs->session_id_len)) {
+  /* One draw for the random and the legacy session id. */
+  uint8_t rnd[TLS_RANDOM_LEN + sizeof(hs->session_id)];
+  if (!ctx_random(ctx, rnd, TLS_RANDOM_LEN + hs->session_id_len)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
   }
+  memcpy(hs->client_random, rnd, TLS_RANDOM_LEN);
+  memcpy(hs->session_id, rnd + TLS_RANDOM_LEN, hs->session_id_len);
   hs->share_alg[0] = ctx->groups[0];
   hs->num_shares = 1;
   moat_session *sess = conn->session;
