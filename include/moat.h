@@ -240,13 +240,31 @@ MOAT_API size_t moat_conn_pending_output(const moat_conn *conn);
 MOAT_API moat_err moat_conn_take_output(moat_conn *conn, uint8_t *out,
                                         size_t cap, size_t *out_len);
 
+/* The same two directions without a copy through a buffer of yours.
+ * moat_conn_input_space gives where TLS bytes may be written and how many
+ * fit; moat_conn_input_commit(n) then says n of them were written.
+ * moat_conn_output_view gives the pending TLS bytes in place;
+ * moat_conn_output_consume(n) says n of them were sent.  A view or a space
+ * is valid until the next call on the connection; each space takes one
+ * commit.  Committing or consuming more than was offered is
+ * MOAT_ERR_INVALID_ARGUMENT and changes nothing. */
+MOAT_API moat_err moat_conn_input_space(moat_conn *conn, uint8_t **out_at,
+                                        size_t *out_room);
+MOAT_API moat_err moat_conn_input_commit(moat_conn *conn, size_t n);
+MOAT_API moat_err moat_conn_output_view(moat_conn *conn,
+                                        const uint8_t **out_data,
+                                        size_t *out_len);
+MOAT_API moat_err moat_conn_output_consume(moat_conn *conn, size_t n);
+
 /* Drive the handshake.  MOAT_OK when complete; MOAT_ERR_WANT_READ /
  * MOAT_ERR_WANT_WRITE to be called again after feeding / taking bytes. */
 MOAT_API moat_err moat_conn_handshake(moat_conn *conn);
 MOAT_API bool moat_conn_handshake_done(const moat_conn *conn);
 
 /* Application data.  read returns MOAT_ERR_CLOSED once the peer's
- * close_notify arrived; write accepts all of len or fails. */
+ * close_notify arrived; write accepts all of len or fails.  read decrypts
+ * straight into out, so bytes of out past *out_len (within cap) may be
+ * overwritten (with zeros) too. */
 MOAT_API moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
                                  size_t *out_len);
 MOAT_API size_t moat_conn_pending(const moat_conn *conn);

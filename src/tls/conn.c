@@ -202,6 +202,7 @@ static void in_grown(moat_conn *conn) {
  * and moves undelivered data to the front.  Returns where new bytes go
  * and how many fit. */
 static moat_err in_room(moat_conn *conn, uint8_t **out_at, size_t *out_room) {
+  conn->in_granted = 0; /* what was offered before may move now */
   if (conn->in == NULL) {
     conn->in = moat_malloc(TLS_MAX_RECORD);
     if (conn->in == NULL) {
@@ -233,14 +234,36 @@ moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data, size_t len,
   }
   uint8_t *at;
   size_t room;
-  TRY(in_room(conn, &at, &room));
+  TRY(moat_conn_input_space(conn, &at, &room));
   size_t n = len < room ? len : room;
   if (n > 0) {
     memcpy(at, data, n);
   }
+  *out_consumed = n;
+  return moat_conn_input_commit(conn, n);
+}
+
+moat_err moat_conn_input_space(moat_conn *conn, uint8_t **out_at,
+                               size_t *out_room) {
+  *out_at = NULL;
+  *out_room = 0;
+  if (conn->failed) {
+    return conn->err;
+  }
+  TRY(in_room(conn, out_at, out_room));
+  conn->in_granted = *out_room;
+  return MOAT_OK;
+}
+
+moat_err moat_conn_input_commit(moat_conn *conn, size_t n) {
+  /* One commit per offer, refused or not. */
+  size_t granted = conn->in_granted;
+  conn->in_granted = 0;
+  if (n > granted || conn->in == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
   conn->in_len += n;
   in_grown(conn);
-  *out_consumed = n;
   return MOAT_OK;
 }
 
@@ -260,8 +283,22 @@ moat_err moat_conn_take_output(moat_conn *conn, uint8_t *out, size_t cap,
   if (n > 0) {
     memcpy(out, conn->out + conn->out_off, n);
   }
-  conn->out_off += n;
   *out_len = n;
+  return moat_conn_output_consume(conn, n);
+}
+
+moat_err moat_conn_output_view(moat_conn *conn, const uint8_t **out_data,
+                               size_t *out_len) {
+  *out_len = conn->out_len - conn->out_off;
+  *out_data = *out_len > 0 ? conn->out + conn->out_off : NULL;
+  return MOAT_OK;
+}
+
+moat_err moat_conn_output_consume(moat_conn *conn, size_t n) {
+  if (n > conn->out_len - conn->out_off) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  conn->out_off += n;
   if (conn->out_off == conn->out_len) {
     conn->out_off = conn->out_len = 0;
     conn_idle_release(conn);

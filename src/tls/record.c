@@ -132,6 +132,7 @@ void conn_release_buffers(moat_conn *conn) {
     conn->in = NULL;
     conn->in_cap = conn->in_len = conn->in_off = conn->app_off = 0;
     conn->in_used = 0;
+    conn->in_granted = 0;
   }
   if (conn->out != NULL && conn->out_off == conn->out_len) {
     moat_free(conn->out);

@@ -351,9 +351,10 @@ struct moat_conn {
   uint8_t *in; /* raw TLS bytes not yet processed */
   size_t in_len;
   size_t in_cap;
-  size_t in_used; /* the most of in ever written: what a wipe must cover */
-  size_t in_off;  /* start of unprocessed bytes */
-  uint8_t *out;   /* TLS bytes waiting to be taken */
+  size_t in_used;    /* the most of in ever written: what a wipe must cover */
+  size_t in_off;     /* start of unprocessed bytes */
+  size_t in_granted; /* room moat_conn_input_space last offered */
+  uint8_t *out;      /* TLS bytes waiting to be taken */
   size_t out_len;
   size_t out_off;
   size_t out_cap;
