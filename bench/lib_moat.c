@@ -1,6 +1,8 @@
 /* moat under the bench, through its public sans-IO API only: bytes leave a
- * connection with moat_conn_take_output() straight into the harness's
- * queue and enter the peer with moat_conn_feed() straight from it.
+ * connection through its output view and are copied once, straight into
+ * the peer's input space (moat's zero-copy memory ports: the one copy is
+ * the wire's).  What the peer has no room for yet waits in the harness's
+ * queue (moat_conn_take_output) and is fed later (moat_conn_feed).
  *
  * Every moat function used here is referenced weakly and the bench links
  * the whole moat archive, so moat-bench builds and runs while parts of the
@@ -42,6 +44,10 @@ WEAK(moat_conn_get_session);
 WEAK(moat_conn_set_session);
 WEAK(moat_session_free);
 WEAK(moat_set_allocator);
+WEAK(moat_conn_output_view);
+WEAK(moat_conn_output_consume);
+WEAK(moat_conn_input_space);
+WEAK(moat_conn_input_commit);
 
 bool bench_moat_linked(void) {
   return moat_err_name && moat_err_get_class && moat_context_new &&
@@ -201,8 +207,43 @@ static bool wants(moat_err err) {
   return cls == MOAT_CLASS_WANT_READ || cls == MOAT_CLASS_WANT_WRITE;
 }
 
-/* Move everything `from` has to send into q. */
-static bool take(moat_conn *from, byteq *q) {
+/* Copy what `from` has to send straight into `to`'s input, as far as it
+ * has room; nothing moves while older bytes still wait in q. */
+static bool pass(moat_conn *from, byteq *q, moat_conn *to) {
+  if (!moat_conn_output_view || !moat_conn_output_consume ||
+      !moat_conn_input_space || !moat_conn_input_commit)
+    return true;
+  while (byteq_avail(q) == 0) {
+    const uint8_t *data = NULL;
+    size_t len = 0;
+    moat_err err = moat_conn_output_view(from, &data, &len);
+    if (err != MOAT_OK)
+      return report("output_view", err);
+    if (len == 0)
+      return true;
+    uint8_t *at = NULL;
+    size_t room = 0;
+    err = moat_conn_input_space(to, &at, &room);
+    if (err != MOAT_OK && !wants(err))
+      return report("input_space", err);
+    if (err != MOAT_OK || room == 0)
+      return true; /* the rest goes through q */
+    size_t n = len < room ? len : room;
+    memcpy(at, data, n);
+    err = moat_conn_input_commit(to, n);
+    if (err == MOAT_OK)
+      err = moat_conn_output_consume(from, n);
+    if (err != MOAT_OK)
+      return report("input_commit/output_consume", err);
+  }
+  return true;
+}
+
+/* Move everything `from` has to send to `to`, or into q when `to` has no
+ * room. */
+static bool take(moat_conn *from, byteq *q, moat_conn *to) {
+  if (!pass(from, q, to))
+    return false;
   size_t want;
   while ((want = moat_conn_pending_output(from)) > 0) {
     uint8_t *dst = byteq_reserve(q, want);
@@ -250,7 +291,7 @@ static bool mt_handshake(void *p) {
       else if (!wants(err))
         return fail(pair->c, "client", err);
     }
-    if (!take(pair->c, &pair->c2s) || !give(pair->s, &pair->c2s))
+    if (!take(pair->c, &pair->c2s, pair->s) || !give(pair->s, &pair->c2s))
       return false;
     if (!ds) {
       moat_err err = moat_conn_handshake(pair->s);
@@ -259,7 +300,7 @@ static bool mt_handshake(void *p) {
       else if (!wants(err))
         return fail(pair->s, "server", err);
     }
-    if (!take(pair->s, &pair->s2c) || !give(pair->c, &pair->s2c))
+    if (!take(pair->s, &pair->s2c, pair->c) || !give(pair->c, &pair->s2c))
       return false;
     if (dc && ds)
       break;
@@ -318,7 +359,7 @@ static bool mt_bulk(void *p, const uint8_t *data, size_t chunk, size_t total) {
     if (err != MOAT_OK || w != n)
       return fail(pair->c, "client write", err);
     sent += n;
-    if (!take(pair->c, &pair->c2s))
+    if (!take(pair->c, &pair->c2s, pair->s))
       return false;
     for (int i = 0; i < 1024; i++) {
       if (!give(pair->s, &pair->c2s))
