@@ -164,8 +164,11 @@ static inline void fz_discard_output(moat_conn *conn) {
 }
 
 /* Runs the handshake, then reads, until the connection stops making
- * progress; everything it writes is thrown away. */
+ * progress; everything it writes is thrown away.  Reads take turns with
+ * buffers of several sizes, so records are opened whole into the buffer,
+ * split between it and the record buffer, or in place. */
 static inline moat_err fz_drive(moat_conn *conn) {
+  static const size_t caps[] = {4096, 1, 17, 300};
   moat_err e = MOAT_OK;
   for (int i = 0; i < 256; i++) {
     uint8_t buf[4096];
@@ -173,7 +176,7 @@ static inline moat_err fz_drive(moat_conn *conn) {
     if (!moat_conn_handshake_done(conn)) {
       e = moat_conn_handshake(conn);
     } else {
-      e = moat_conn_read(conn, buf, sizeof(buf), &n);
+      e = moat_conn_read(conn, buf, caps[i % 4], &n);
     }
     fz_discard_output(conn);
     if (e != MOAT_OK || (moat_conn_handshake_done(conn) && n == 0 && i > 0)) {
