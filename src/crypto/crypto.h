@@ -22,6 +22,10 @@
 
 /* libcrypto's CSPRNG.  (Contexts may inject another source for tests.) */
 bool crypto_random(uint8_t *out, size_t len);
+/* For values sent in the clear (hello randoms, session ids, cookies,
+ * ticket nonces): the same CSPRNG, drawn in blocks through a per-thread
+ * pool.  Never for keys or other secrets. */
+bool crypto_random_public(uint8_t *out, size_t len);
 
 /* ---- hashes ---------------------------------------------------------------
  */

@@ -9,9 +9,12 @@
 #include "tls/tls.h"
 #include "x509/x509.h"
 
+/* ctx_random draws only values sent in the clear (randoms, session ids,
+ * cookies, ticket nonces and age masks), so the default comes from the
+ * public pool; keys come from libcrypto directly. */
 static bool default_rng(void *arg, uint8_t *out, size_t len) {
   (void)arg;
-  return crypto_random(out, len);
+  return crypto_random_public(out, len);
 }
 
 moat_context *moat_context_new(moat_role role) {

@@ -189,6 +189,8 @@ struct moat_context {
 };
 
 moat_context *context_ref(moat_context *ctx);
+/* Randomness for values sent in the clear only (the default source is
+ * crypto_random_public). */
 bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len);
 int64_t ctx_now(const moat_context *ctx);
 

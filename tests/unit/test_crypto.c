@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "base/mem.h"
@@ -1004,6 +1005,46 @@ static void test_random(void) {
   CHECK(crypto_random(a, 0));
 }
 
+/* The public pool: successive draws differ, long draws bypass it, and a
+ * forked child never hands out what its parent hands out next. */
+static void test_random_public(void) {
+  uint8_t a[32], b[32], z[32] = {0}, big[300];
+  CHECK(crypto_random_public(a, sizeof(a)) &&
+        crypto_random_public(b, sizeof(b)));
+  CHECK(memcmp(a, b, 32) != 0 && memcmp(a, z, 32) != 0);
+  memset(big, 0, sizeof(big));
+  CHECK(crypto_random_public(big, sizeof(big)));
+  CHECK(memcmp(big + 268, z, 32) != 0);
+  /* Across a pool refill: 40 draws of 32 bytes, all distinct. */
+  static uint8_t seen[40][32];
+  for (int i = 0; i < 40; i++) {
+    CHECK(crypto_random_public(seen[i], 32));
+    for (int j = 0; j < i; j++) {
+      CHECK(memcmp(seen[i], seen[j], 32) != 0);
+    }
+  }
+  int fds[2];
+  CHECK(pipe(fds) == 0);
+  CHECK(crypto_random_public(a, 8)); /* the pool now holds unread bytes */
+  pid_t pid = fork();
+  if (pid == 0) {
+    uint8_t c[32];
+    bool ok = crypto_random_public(c, sizeof(c));
+    ssize_t w = ok ? write(fds[1], c, sizeof(c)) : -1;
+    _exit(w == (ssize_t)sizeof(c) ? 0 : 1);
+  }
+  CHECK(pid > 0);
+  uint8_t parent[32], child[32];
+  CHECK(crypto_random_public(parent, sizeof(parent)));
+  int status = 0;
+  CHECK(waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+        WEXITSTATUS(status) == 0);
+  CHECK(read(fds[0], child, sizeof(child)) == (ssize_t)sizeof(child));
+  CHECK(memcmp(parent, child, sizeof(child)) != 0);
+  close(fds[0]);
+  close(fds[1]);
+}
+
 /* Several threads use the adapter from a cold start at once (the
  * algorithm table is built under pthread_once). */
 static void *thread_body(void *arg) {
@@ -1176,6 +1217,7 @@ int main(void) {
   test_aead_open_split();
   test_threads();
   test_random();
+  test_random_public();
   test_hash();
   test_hmac();
   test_hkdf();
