@@ -181,9 +181,17 @@ const kex_alg *const *kex_all(size_t *out_num);
 
 typedef struct kex_key kex_key;
 
+/* Key-generation contexts kept for reuse, one per group, for a context
+ * (moat_context) to own: setting a group up costs as much as a P-256 key
+ * pair.  Safe to share between threads.  Functions taking a pool accept
+ * NULL (then they build what they need each time). */
+typedef struct kex_pool kex_pool;
+kex_pool *kex_pool_new(void);
+void kex_pool_free(kex_pool *pool);
+
 /* Initiator (client): a fresh key pair; writes its share. */
-bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
-                  size_t *out_share_len);
+bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
+                  uint8_t *out_share, size_t *out_share_len);
 /* Initiator: the shared secret from the responder's share.  Fails on an
  * invalid point / all-zero X25519 result. */
 bool kex_finish(const kex_key *key, const uint8_t *peer_share,
@@ -191,7 +199,7 @@ bool kex_finish(const kex_key *key, const uint8_t *peer_share,
                 size_t *out_secret_len);
 /* Responder (server): from the initiator's share, make our share and the
  * secret in one step (DH: fresh key pair + derive; KEM: encapsulate). */
-bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
+bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
                  size_t peer_share_len, uint8_t *out_share,
                  size_t *out_share_len, uint8_t *out_secret,
                  size_t *out_secret_len);

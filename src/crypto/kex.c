@@ -95,13 +95,34 @@ static const char *ossl_name(const kex_alg *alg) {
   }
 }
 
-/* One keygen context per group, kept process-wide for the next key pair:
- * building one by name (EVP_PKEY_Q_keygen) sets up the group again each
- * time, which doubles the cost of a P-256 key pair.  Threads take the
- * spare with an atomic exchange and give it back with a compare-and-swap;
- * a thread that finds none builds its own.  The spares live until the
- * process ends. */
-static _Atomic(EVP_PKEY_CTX *) g_keygen_spare[NUM_KEX];
+/* One keygen context per group kept for the next key pair: building one
+ * by name (EVP_PKEY_Q_keygen) sets the group up again each time, which
+ * doubles the cost of a P-256 key pair.  Threads take the spare with an
+ * atomic exchange and give it back with a compare-and-swap; a thread that
+ * finds none builds its own. */
+struct kex_pool {
+  _Atomic(EVP_PKEY_CTX *) spare[NUM_KEX];
+};
+
+kex_pool *kex_pool_new(void) {
+  kex_pool *pool = moat_calloc(1, sizeof(*pool));
+  if (pool != NULL) {
+    for (size_t i = 0; i < NUM_KEX; i++) {
+      atomic_init(&pool->spare[i], NULL);
+    }
+  }
+  return pool;
+}
+
+void kex_pool_free(kex_pool *pool) {
+  if (pool == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < NUM_KEX; i++) {
+    EVP_PKEY_CTX_free(atomic_exchange(&pool->spare[i], NULL));
+  }
+  moat_free(pool);
+}
 
 static size_t kex_index(const kex_alg *alg) {
   for (size_t i = 0; i < NUM_KEX; i++) {
@@ -125,12 +146,13 @@ static EVP_PKEY_CTX *keygen_ctx_new(const kex_alg *alg) {
 }
 
 /* A fresh key pair for alg, or NULL. */
-static EVP_PKEY *keygen(const kex_alg *alg) {
+static EVP_PKEY *keygen(const kex_alg *alg, kex_pool *pool) {
   size_t i = kex_index(alg);
   if (i == NUM_KEX) {
     return NULL;
   }
-  EVP_PKEY_CTX *pctx = atomic_exchange(&g_keygen_spare[i], NULL);
+  EVP_PKEY_CTX *pctx =
+      pool != NULL ? atomic_exchange(&pool->spare[i], NULL) : NULL;
   if (pctx == NULL) {
     pctx = keygen_ctx_new(alg);
     if (pctx == NULL) {
@@ -138,14 +160,15 @@ static EVP_PKEY *keygen(const kex_alg *alg) {
     }
   }
   EVP_PKEY *pkey = NULL;
-  if (EVP_PKEY_keygen(pctx, &pkey) != 1) {
-    EVP_PKEY_free(pkey);
-    EVP_PKEY_CTX_free(pctx);
-    return NULL;
-  }
+  bool ok = EVP_PKEY_keygen(pctx, &pkey) == 1;
   EVP_PKEY_CTX *empty = NULL;
-  if (!atomic_compare_exchange_strong(&g_keygen_spare[i], &empty, pctx)) {
+  if (!ok || pool == NULL ||
+      !atomic_compare_exchange_strong(&pool->spare[i], &empty, pctx)) {
     EVP_PKEY_CTX_free(pctx);
+  }
+  if (!ok) {
+    EVP_PKEY_free(pkey);
+    return NULL;
   }
   return pkey;
 }
@@ -251,8 +274,8 @@ cleanup:
   return ok;
 }
 
-bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
-                  size_t *out_share_len) {
+bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
+                  uint8_t *out_share, size_t *out_share_len) {
   kex_key *key = NULL;
   *out_key = NULL;
   if (alg == NULL || ossl_name(alg) == NULL) {
@@ -263,7 +286,7 @@ bool kex_generate(const kex_alg *alg, kex_key **out_key, uint8_t *out_share,
     return false;
   }
   key->alg = alg;
-  key->pkey = keygen(alg);
+  key->pkey = keygen(alg, pool);
   if (key->pkey == NULL ||
       !write_share(alg, key->pkey, out_share, out_share_len)) {
     ERR_clear_error();
@@ -287,7 +310,7 @@ bool kex_finish(const kex_key *key, const uint8_t *peer_share,
   return ok;
 }
 
-bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
+bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
                  size_t peer_share_len, uint8_t *out_share,
                  size_t *out_share_len, uint8_t *out_secret,
                  size_t *out_secret_len) {
@@ -299,7 +322,7 @@ bool kex_respond(const kex_alg *alg, const uint8_t *peer_share,
     return false;
   }
   /* Our key first: the peer's point then borrows its group. */
-  if (!kex_generate(alg, &key, out_share, out_share_len)) {
+  if (!kex_generate(alg, pool, &key, out_share, out_share_len)) {
     goto cleanup;
   }
   peer = peer_key(alg, peer_share, peer_share_len, key->pkey);

@@ -57,6 +57,7 @@ moat_context *moat_context_new(moat_role role) {
   ctx->ticket_lifetime = 7200;
   ctx->store = x509_store_new();
   ctx->key_cache = pubkey_cache_new();
+  ctx->kex_pool = kex_pool_new();
   if (role == MOAT_ROLE_SERVER) {
     /* A fresh ticket key per context (RFC 8446 4.6.1 leaves the format to
      * the server). */
@@ -72,7 +73,7 @@ moat_context *moat_context_new(moat_role role) {
       return NULL;
     }
   }
-  if (ctx->store == NULL || ctx->key_cache == NULL) {
+  if (ctx->store == NULL || ctx->key_cache == NULL || ctx->kex_pool == NULL) {
     moat_context_free(ctx);
     return NULL;
   }
@@ -106,6 +107,7 @@ void moat_context_free(moat_context *ctx) {
   privkey_free(ctx->key);
   x509_store_free(ctx->store);
   pubkey_cache_free(ctx->key_cache);
+  kex_pool_free(ctx->kex_pool);
   if (ctx->keylog_file != NULL) {
     fclose(ctx->keylog_file);
   }

@@ -156,6 +156,7 @@ struct moat_context {
   uint32_t verify_flags;
   struct x509_store *store;
   pubkey_cache *key_cache; /* peer and issuer keys by SPKI */
+  kex_pool *kex_pool;      /* keygen contexts kept for the next key share */
 
   /* our certificate chain (DER, leaf first) and key */
   uint8_t *chain_der[TLS_MAX_CHAIN];

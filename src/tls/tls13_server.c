@@ -286,8 +286,9 @@ static moat_err s_wait_ch(moat_conn *conn) {
   size_t our_share_len;
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
-  if (!kex_respond(group, cur_data(&share), cur_len(&share), our_share,
-                   &our_share_len, shared, &shared_len)) {
+  if (!kex_respond(group, conn->ctx->kex_pool, cur_data(&share),
+                   cur_len(&share), our_share, &our_share_len, shared,
+                   &shared_len)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the client's %s key share is invalid", group->name);
   }

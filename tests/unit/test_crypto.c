@@ -417,21 +417,29 @@ static void test_kex_tables(void) {
   CHECK_EQ_INT(kex_by_group(0x001e)->secret_len, 56);
 }
 
+/* Every group agrees with itself, without a keygen pool and then twice
+ * through one (the second time from the kept context). */
 static void test_kex_agree(void) {
   size_t n = 0;
   const kex_alg *const *all = kex_all(&n);
-  for (size_t i = 0; i < n; i++) {
+  kex_pool *shared = kex_pool_new();
+  CHECK(shared != NULL);
+  for (size_t r = 0; r < 3 * n; r++) {
+    size_t i = r % n;
+    kex_pool *pool = r < n ? NULL : shared;
     const kex_alg *alg = all[i];
     kex_key *k = NULL;
     uint8_t s1[KEX_MAX_SHARE], s2[KEX_MAX_SHARE], again[KEX_MAX_SHARE];
     uint8_t x1[KEX_MAX_SECRET], x2[KEX_MAX_SECRET];
     size_t l1 = 0, l2 = 0, la = 0, xl1 = 0, xl2 = 0;
-    CHECK(kex_generate(alg, &k, s1, &l1));
+    CHECK(kex_generate(alg, pool, &k, s1, &l1));
     CHECK_EQ_INT(l1, alg->client_share_len);
     CHECK(kex_key_share(k, again, &la) && la == l1 &&
           memcmp(again, s1, l1) == 0);
-    CHECK(kex_respond(alg, s1, l1, s2, &l2, x2, &xl2));
+    CHECK(kex_respond(alg, pool, s1, l1, s2, &l2, x2, &xl2));
     CHECK_EQ_INT(l2, alg->server_share_len);
+    /* A kept context makes a new key pair each time. */
+    CHECK(l1 != l2 || memcmp(s1, s2, l1) != 0);
     CHECK(kex_finish(k, s2, l2, x1, &xl1));
     CHECK_EQ_INT(xl1, alg->secret_len);
     CHECK(xl1 == xl2 && memcmp(x1, x2, xl1) == 0);
@@ -442,7 +450,7 @@ static void test_kex_agree(void) {
       memcpy(bad, s2, l2);
       bad[l2 - 1] ^= 0x01;
       CHECK(!kex_finish(k, bad, l2, x1, &xl1));
-      CHECK(!kex_respond(alg, bad, l2, s2, &l2, x2, &xl2));
+      CHECK(!kex_respond(alg, pool, bad, l2, s2, &l2, x2, &xl2));
       /* Compressed form (0x02/0x03 || x) is refused. */
       memcpy(bad, s2, l2);
       bad[0] = (uint8_t)(0x02 | (s2[l2 - 1] & 1));
@@ -459,9 +467,11 @@ static void test_kex_agree(void) {
     }
     /* Wrong lengths. */
     CHECK(!kex_finish(k, s2, l2 - 1, x1, &xl1));
-    CHECK(!kex_respond(alg, s1, l1 + 1, s2, &l2, x2, &xl2));
+    CHECK(!kex_respond(alg, pool, s1, l1 + 1, s2, &l2, x2, &xl2));
     kex_key_free(k);
   }
+  kex_pool_free(shared);
+  kex_pool_free(NULL);
 }
 
 static void test_kex_kat(void) {
@@ -489,7 +499,7 @@ static void test_kex_kat(void) {
   uint8_t zero[32] = {0}, one[32] = {1};
   CHECK(!kex_finish(k, zero, 32, out, &len));
   CHECK(!kex_finish(k, one, 32, out, &len));
-  CHECK(!kex_respond(x, zero, 32, share, &len, out, &len));
+  CHECK(!kex_respond(x, NULL, zero, 32, share, &len, out, &len));
   kex_key_free(k);
 
   /* Bad private keys. */
@@ -1046,7 +1056,10 @@ static void test_random_public(void) {
 }
 
 /* Several threads use the adapter from a cold start at once (the
- * algorithm table is built under pthread_once). */
+ * algorithm table is built under pthread_once), sharing one keygen pool
+ * as connections of one context do. */
+static kex_pool *g_thread_pool;
+
 static void *thread_body(void *arg) {
   int *ok = arg;
   uint8_t out[32], key[16] = {1}, nonce[12] = {0}, ct[48], s1[65], s2[65];
@@ -1059,8 +1072,9 @@ static void *thread_body(void *arg) {
     if (!hash_oneshot(hash_get(HASH_SHA256), (const uint8_t *)"abc", 3, out) ||
         out[0] != 0xba || a == NULL ||
         !aead_seal(a, nonce, NULL, 0, key, 16, ct) ||
-        !kex_generate(kex_by_group(0x0017), &k, s1, &l1) ||
-        !kex_respond(kex_by_group(0x0017), s1, l1, s2, &l2, x2, &xl2) ||
+        !kex_generate(kex_by_group(0x0017), g_thread_pool, &k, s1, &l1) ||
+        !kex_respond(kex_by_group(0x0017), g_thread_pool, s1, l1, s2, &l2, x2,
+                     &xl2) ||
         !kex_finish(k, s2, l2, x1, &xl1) || memcmp(x1, x2, 32) != 0) {
       *ok = 0;
     }
@@ -1073,6 +1087,8 @@ static void *thread_body(void *arg) {
 static void test_threads(void) {
   pthread_t th[4];
   int ok[4] = {0};
+  g_thread_pool = kex_pool_new();
+  CHECK(g_thread_pool != NULL);
   for (int i = 0; i < 4; i++) {
     CHECK(pthread_create(&th[i], NULL, thread_body, &ok[i]) == 0);
   }
@@ -1080,6 +1096,8 @@ static void test_threads(void) {
     CHECK(pthread_join(th[i], NULL) == 0);
     CHECK_EQ_INT(ok[i], 1);
   }
+  kex_pool_free(g_thread_pool);
+  g_thread_pool = NULL;
 }
 
 /* Sealing data and a trailer in two parts gives the same record as

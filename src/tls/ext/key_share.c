@@ -10,7 +10,8 @@ moat_err ext_key_share_build_ch(moat_conn *conn, builder *b) {
     size_t share_len;
     kex_key_free(hs->share_key[i]);
     hs->share_key[i] = NULL;
-    if (!kex_generate(hs->share_alg[i], &hs->share_key[i], share, &share_len)) {
+    if (!kex_generate(hs->share_alg[i], conn->ctx->kex_pool, &hs->share_key[i],
+                      share, &share_len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
                        hs->share_alg[i]->name);
     }
