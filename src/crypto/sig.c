@@ -242,7 +242,9 @@ static bool pkey_op_digest(EVP_PKEY *pkey, pkey_op_slot *slot, sig_kind kind,
                            size_t *io_sig_len, bool sign) {
   const hash_alg *h = hash_get(hash);
   uint8_t dgst[HASH_MAX_LEN];
-  if (h == NULL || !hash_oneshot(h, msg, msg_len, dgst)) {
+  /* The tag holds the salt length whole only below 2^40; libcrypto takes
+   * an int anyway. */
+  if (h == NULL || salt_len > INT_MAX || !hash_oneshot(h, msg, msg_len, dgst)) {
     return false;
   }
   uint64_t tag = op_tag(sign, kind, hash, mgf1, salt_len);

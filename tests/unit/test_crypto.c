@@ -712,6 +712,15 @@ static void test_shared_keys(void) {
     CHECK(pthread_join(th[t], NULL) == 0);
     CHECK_EQ_INT(sk[t].ok, 1);
   }
+  /* The kept PSS context (salt 32) is not taken for a salt length that
+   * only agrees with 32 in its low bits. */
+  CHECK(pubkey_verify_pss(g_pub[0], HASH_SHA256, HASH_SHA256, 32, msg,
+                          sizeof(msg), sk[0].pss, sk[0].pss_len));
+  CHECK(!pubkey_verify_pss(g_pub[0], HASH_SHA256, HASH_SHA256,
+                           32 + ((size_t)1 << 40), msg, sizeof(msg), sk[0].pss,
+                           sk[0].pss_len));
+  CHECK(!pubkey_verify_pss(g_pub[0], HASH_SHA256, HASH_SHA256, 20, msg,
+                           sizeof(msg), sk[0].pss, sk[0].pss_len));
 }
 
 /* Signatures made by the openssl command verify through the adapter. */
