@@ -8,7 +8,7 @@ PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 10
 
 .PHONY: all build deps demo test test-unit test-asan fuzz fuzz-smoke bench \
-        bench-quick bench-instructions format format-check install clean
+        bench-smoke bench-quick bench-instructions format format-check install clean
 
 all: build
 
@@ -26,13 +26,15 @@ demo: build
 	./$(BUILD)/moat demo
 
 # Everything: unit, X.509 conformance, interop; then the same suite under
-# ASan + UBSan with leak checking; then each fuzz target briefly.
+# ASan + UBSan with leak checking; then each fuzz target briefly; then the
+# benchmark is built and runs one handshake per library (no figure judged).
 test: build
 	@if command -v clang-format >/dev/null; then $(MAKE) --no-print-directory format-check; \
 	  else echo "format check skipped: clang-format not installed (apt-get install clang-format)"; fi
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) test-asan
 	$(MAKE) fuzz-smoke
+	$(MAKE) bench-smoke
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
@@ -59,6 +61,19 @@ bench:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
 	./$(BENCH_BUILD)/bench/moat-bench --json $(BENCH_BUILD)/bench.json
+
+# Keeps the benchmark building and running: one handshake and one
+# resumption per library, and the allocation figures (about 2 s after the
+# build).  No figure is judged.
+bench-smoke:
+	@pkg-config --exists gnutls || { echo "the benchmark needs GnuTLS's headers: apt-get install libgnutls28-dev"; exit 1; }
+	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
+	cmake --build $(BENCH_BUILD) -j$(JOBS)
+	for lib in moat openssl gnutls; do \
+	  ./$(BENCH_BUILD)/bench/moat-bench --one full --lib $$lib && \
+	  ./$(BENCH_BUILD)/bench/moat-bench --one resume --lib $$lib || exit 1; \
+	done
+	./$(BENCH_BUILD)/bench/moat-bench --quick --only allocs.hs >/dev/null
 
 bench-quick:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
