@@ -129,38 +129,13 @@ bool aead_seal(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                const uint8_t *aad, size_t aad_len, const uint8_t *in,
                size_t in_len, uint8_t *out) {
-  const size_t tag_len = ctx->alg->tag_len;
-  uint8_t tag[AEAD_TAG_LEN];
-  int n = 0, fin = 0;
-  bool ok = false;
-
-  if (ctx->enc || in_len < tag_len || in_len > INT_MAX) {
-    goto cleanup;
+  if (in_len < ctx->alg->tag_len) {
+    return false;
   }
-  const size_t ct_len = in_len - tag_len;
-  /* Copy the tag first: with out == in nothing past ct_len is written,
-   * but the copy keeps that reasoning local. */
-  memcpy(tag, in + ct_len, tag_len);
-  if (!aead_start(ctx, nonce, aad, aad_len) ||
-      EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, tag) !=
-          1) {
-    goto cleanup;
-  }
-  if (ct_len > 0 && (EVP_CipherUpdate(ctx->c, out, &n, in, (int)ct_len) != 1 ||
-                     (size_t)n != ct_len)) {
-    goto cleanup;
-  }
-  /* The tag is checked here (in constant time, inside libcrypto). */
-  if (EVP_CipherFinal_ex(ctx->c, out + n, &fin) != 1 || fin != 0) {
-    goto cleanup;
-  }
-  ok = true;
-
-cleanup:
-  if (!ok) {
-    ERR_clear_error();
-  }
-  return ok;
+  /* All of the plaintext is the "head", written to out: nothing is
+   * written into in (the in-place part is empty), so in may be const. */
+  return aead_open_split(ctx, nonce, aad, aad_len, (uint8_t *)in, in_len, out,
+                         in_len - ctx->alg->tag_len);
 }
 
 bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],

@@ -144,7 +144,8 @@ bool aead_seal_parts(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                      uint8_t *out);
 /* in is ciphertext || tag (in_len >= tag_len); out receives
  * in_len - tag_len bytes; out may equal in.  false when authentication
- * fails (out's contents are then unspecified and must not be used). */
+ * fails (out is then wiped).  The same as aead_open_split with all of the
+ * plaintext as its head. */
 bool aead_open(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
                const uint8_t *aad, size_t aad_len, const uint8_t *in,
                size_t in_len, uint8_t *out);
