@@ -209,6 +209,7 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     size_t ticket_len;
     moat_err err = ticket_seal(conn, &st, rnd + sizeof(st.age_add), ticket,
                                sizeof(ticket), &ticket_len);
+    uint32_t age_add = st.age_add; /* the state (with its PSK) goes now */
     moat_wipe(&st, sizeof(st));
     TRY(err);
     uint8_t msg[TICKET_MAX + 32];
@@ -217,7 +218,7 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     bld_u8(&b, HT_NEW_SESSION_TICKET);
     bld_open24(&b);
     bld_u32(&b, conn->ctx->ticket_lifetime);
-    bld_u32(&b, st.age_add);
+    bld_u32(&b, age_add);
     bld_open8(&b);
     bld_u8(&b, nonce);
     bld_close(&b);

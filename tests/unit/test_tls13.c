@@ -374,6 +374,14 @@ static void test_resumption(void) {
   }
   CHECK(strcmp(moat_session_cipher_name(s), "TLS_AES_128_GCM_SHA256") == 0);
   CHECK(moat_session_lifetime(s) == 7200);
+  /* RFC 8446 4.6.1: the NewSessionTicket carries the age mask sealed in
+   * the ticket (a random one), so the client's ticket age is hidden. */
+  moat_conn *sconn = moat_conn_new(sc);
+  moat_session st;
+  memset(&st, 0, sizeof(st));
+  CHECK(ticket_open(sconn, s->ticket, s->ticket_len, &st));
+  CHECK(st.age_add == s->age_add && st.age_add != 0);
+  moat_conn_free(sconn);
   pair p;
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
