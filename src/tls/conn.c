@@ -362,13 +362,17 @@ static moat_err conn_flush(moat_conn *conn) {
       if (wb) {
         return MOAT_ERR_WANT_WRITE;
       }
-      if (!conn->failed) {
-        conn->failed = true;
-        conn->err = MOAT_ERR_SYSCALL;
-        conn_set_detail(conn, "sending on the transport failed%s%s",
-                        why ? ": " : "", why ? strerror(why) : "");
-      }
-      return MOAT_ERR_SYSCALL;
+      /* A transport error sends no alert (alert_for_error). */
+      return conn_fail(conn, MOAT_ERR_SYSCALL,
+                       "sending on the transport failed%s%s", why ? ": " : "",
+                       why ? strerror(why) : "");
+    }
+    if (n == 0) {
+      /* Only recv may return 0: a send that takes nothing would have this
+       * loop spin for ever. */
+      return conn_fail(conn, MOAT_ERR_SYSCALL,
+                       "the transport's send took none of %zu bytes",
+                       conn->out_len - conn->out_off);
     }
     conn->out_off += (size_t)n;
   }
@@ -414,13 +418,9 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
       }
       return MOAT_ERR_WANT_READ;
     }
-    if (!conn->failed) {
-      conn->failed = true;
-      conn->err = MOAT_ERR_SYSCALL;
-      conn_set_detail(conn, "receiving on the transport failed%s%s",
-                      why ? ": " : "", why ? strerror(why) : "");
-    }
-    return MOAT_ERR_SYSCALL;
+    return conn_fail(conn, MOAT_ERR_SYSCALL,
+                     "receiving on the transport failed%s%s", why ? ": " : "",
+                     why ? strerror(why) : "");
   }
   if (n == 0) {
     conn->got_eof = true;

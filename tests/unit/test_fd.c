@@ -64,6 +64,34 @@ static void test_accessors(void) {
   moat_context_free(ctx);
 }
 
+/* A transport whose send takes nothing (only recv may return 0): the
+ * engine fails with a clear error instead of calling it for ever.  After
+ * 1000 calls it reports an error itself, so a regression fails here
+ * rather than hanging. */
+static int g_zero_sends;
+static long zero_send(void *arg, const uint8_t *d, size_t n, bool *wb) {
+  (void)arg;
+  (void)d;
+  (void)n;
+  *wb = false;
+  return ++g_zero_sends < 1000 ? 0 : -1;
+}
+
+static void test_send_takes_nothing(void) {
+  moat_context *ctx = client_ctx();
+  moat_conn *c = moat_conn_new(ctx);
+  static const moat_transport zero = {zero_send, other_recv};
+  moat_conn_set_hostname(c, "localhost");
+  CHECK_EQ_INT(moat_conn_set_transport(c, &zero, NULL), MOAT_OK);
+  CHECK_EQ_INT(moat_conn_handshake(c), MOAT_ERR_SYSCALL);
+  CHECK_EQ_INT(g_zero_sends, 1);
+  CHECK(strstr(moat_conn_error_detail(c), "took none") != NULL);
+  /* sticky */
+  CHECK_EQ_INT(moat_conn_handshake(c), MOAT_ERR_SYSCALL);
+  moat_conn_free(c);
+  moat_context_free(ctx);
+}
+
 /* Blocking: the server runs in a thread, echoes one message, closes. */
 struct server_arg {
   int fd;
@@ -271,6 +299,7 @@ static void test_peer_gone(void) {
 int main(void) {
   signal(SIGPIPE, SIG_DFL); /* a SIGPIPE would end the test: it must not */
   test_accessors();
+  test_send_takes_nothing();
   test_blocking();
   test_nonblocking();
   test_peer_gone();
