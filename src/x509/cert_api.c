@@ -53,28 +53,23 @@ moat_err moat_cert_from_der(const uint8_t *der, size_t len, moat_cert **out) {
 }
 
 moat_err moat_cert_from_pem(const uint8_t *pem, size_t len, moat_cert **out) {
+  static const char *const labels[] = {"CERTIFICATE", "TRUSTED CERTIFICATE",
+                                       NULL};
   cursor text = cur_make(pem, len);
+  uint8_t *der;
+  size_t der_len, which;
   *out = NULL;
-  for (;;) {
-    char label[64];
-    uint8_t *der;
-    size_t der_len;
-    moat_err err =
-        pem_next(&text, label, sizeof(label), &der, &der_len, NULL, 0);
-    if (err != MOAT_OK) {
-      return err;
-    }
-    if (der == NULL) {
-      return MOAT_ERR_NO_CERTIFICATE;
-    }
-    if (strcmp(label, "CERTIFICATE") == 0 ||
-        strcmp(label, "TRUSTED CERTIFICATE") == 0) {
-      err = moat_cert_from_der(der, der_len, out);
-      moat_free(der);
-      return err;
-    }
-    moat_free(der);
+  /* Blocks before the first certificate (a key, say) are wiped. */
+  moat_err err = pem_next_of(&text, labels, &which, &der, &der_len, NULL, 0);
+  if (err != MOAT_OK) {
+    return err;
   }
+  if (der == NULL) {
+    return MOAT_ERR_NO_CERTIFICATE;
+  }
+  err = moat_cert_from_der(der, der_len, out);
+  moat_free(der);
+  return err;
 }
 
 void moat_cert_free(moat_cert *cert) {

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/err.h"
 #include "base/mem.h"
 #include "x509/der.h"
 #include "x509/x509.h"
@@ -221,8 +222,32 @@ moat_err pem_next(cursor *text, char *label, size_t label_cap,
   *out_len = st.len;
   return MOAT_OK;
 fail:
-  moat_free(st.out);
+  /* The block may be a private key: leave none of it behind. */
+  moat_free_wipe(st.out, st.cap);
+  moat_wipe(&st.acc, sizeof(st.acc));
   return err;
+}
+
+moat_err pem_next_of(cursor *text, const char *const *labels, size_t *out_which,
+                     uint8_t **out_der, size_t *out_len, char *detail,
+                     size_t detail_cap) {
+  for (;;) {
+    char label[PEM_MAX_LABEL];
+    TRY(pem_next(text, label, sizeof(label), out_der, out_len, detail,
+                 detail_cap));
+    if (*out_der == NULL) {
+      return MOAT_OK;
+    }
+    for (size_t i = 0; labels[i] != NULL; i++) {
+      if (strcmp(label, labels[i]) == 0) {
+        *out_which = i;
+        return MOAT_OK;
+      }
+    }
+    moat_free_wipe(*out_der, *out_len);
+    *out_der = NULL;
+    *out_len = 0;
+  }
 }
 
 bool pem_detect(const uint8_t *data, size_t len) {

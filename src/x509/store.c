@@ -100,8 +100,8 @@ static moat_err bundle_add_der(bundle *b, uint8_t *buf, size_t len,
     it.name = crl.issuer;
     *out_kind = 2;
   } else {
-    moat_free(buf);
-    return MOAT_OK; /* unusable entries are skipped */
+    moat_free_wipe(buf, len); /* unusable entries are skipped: a DER key? */
+    return MOAT_OK;
   }
   it.hash = x509_name_hash(it.name);
   it.der = buf;
@@ -150,24 +150,19 @@ static moat_err bundle_add_data(bundle *b, const uint8_t *data, size_t len,
     *out_found = kind != 0;
     return MOAT_OK;
   }
+  /* Keys and other blocks are not ours to keep (pem_next_of wipes them). */
+  static const char *const labels[] = {"X509 CRL", "CERTIFICATE",
+                                       "TRUSTED CERTIFICATE",
+                                       "X509 CERTIFICATE", NULL};
   cursor text = cur_make(data, len);
   for (;;) {
-    char label[64];
     uint8_t *der;
-    size_t der_len;
-    TRY(pem_next(&text, label, sizeof(label), &der, &der_len, detail, cap));
+    size_t der_len, which = 0;
+    TRY(pem_next_of(&text, labels, &which, &der, &der_len, detail, cap));
     if (der == NULL) {
       return MOAT_OK;
     }
-    bool is_cert = strcmp(label, "CERTIFICATE") == 0 ||
-                   strcmp(label, "TRUSTED CERTIFICATE") == 0 ||
-                   strcmp(label, "X509 CERTIFICATE") == 0;
-    bool is_crl = strcmp(label, "X509 CRL") == 0;
-    if (!is_cert && !is_crl) {
-      moat_free(der); /* keys and other blocks are not ours to keep */
-      continue;
-    }
-    TRY(bundle_add_der(b, der, der_len, is_crl, &kind));
+    TRY(bundle_add_der(b, der, der_len, which == 0, &kind));
     *out_found += kind != 0;
   }
 }
@@ -389,13 +384,14 @@ moat_err x509_store_add_file(x509_store *s, const char *path, char *detail,
     return store_attach(s, b);
   }
   TRY(x509_read_file(path, &data, &len, detail, cap));
+  /* The file may hold a private key beside the certificates. */
   b = bundle_new();
   if (b == NULL) {
-    moat_free(data);
+    moat_free_wipe(data, len);
     return MOAT_ERR_NO_MEMORY;
   }
   moat_err err = bundle_add_data(b, data, len, &found, detail, cap);
-  moat_free(data);
+  moat_free_wipe(data, len);
   if (err == MOAT_OK && found == 0) {
     if (detail != NULL && cap > 0) {
       snprintf(detail, cap, "%s: no certificate or CRL in the file", path);
@@ -461,7 +457,7 @@ static moat_err load_dir(bundle *b, const char *path, char *detail,
     if (err == MOAT_ERR_BAD_PEM || err == MOAT_ERR_X509_PARSE) {
       err = MOAT_OK;
     }
-    moat_free(data);
+    moat_free_wipe(data, len); /* a key file in the directory, perhaps */
   }
   closedir(d);
   moat_free(seen);

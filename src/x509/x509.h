@@ -15,13 +15,20 @@
 
 /* Iterate blocks in text.  At the end returns MOAT_OK with *out_der ==
  * NULL.  On a block returns MOAT_OK with label copied (NUL-terminated) and
- * *out_der a moat_malloc'd DER buffer the caller frees with moat_free.  Bad
- * base64, mismatched BEGIN/END labels, truncated blocks: MOAT_ERR_BAD_PEM
- * with detail saying which line/label.  Text between blocks is ignored;
- * CRLF and LF both work. */
+ * *out_der a moat_malloc'd DER buffer the caller frees with moat_free
+ * (moat_free_wipe when the block may be a private key).  Bad base64,
+ * mismatched BEGIN/END labels, truncated blocks: MOAT_ERR_BAD_PEM with
+ * detail saying which line/label (what was decoded is wiped).  Text
+ * between blocks is ignored; CRLF and LF both work. */
 moat_err pem_next(cursor *text, char *label, size_t label_cap,
                   uint8_t **out_der, size_t *out_len, char *detail,
                   size_t detail_cap);
+/* pem_next for the blocks whose label is one of labels (a NULL-terminated
+ * list; *out_which is its index); other blocks (private keys among them)
+ * are wiped and skipped.  At the end MOAT_OK with *out_der == NULL. */
+moat_err pem_next_of(cursor *text, const char *const *labels, size_t *out_which,
+                     uint8_t **out_der, size_t *out_len, char *detail,
+                     size_t detail_cap);
 /* True when the buffer looks like PEM (has "-----BEGIN "). */
 bool pem_detect(const uint8_t *data, size_t len);
 /* Writes DER as a PEM block with the label (64-column base64, LF line
