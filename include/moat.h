@@ -208,7 +208,7 @@ typedef moat_err (*moat_sni_fn)(void *arg, moat_conn *conn,
 MOAT_API void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb,
                                       void *arg);
 
-/* Number of TLS 1.3 session tickets a server sends (default 2). */
+/* TLS 1.3 session tickets a server sends (default 2, at most 256). */
 MOAT_API void moat_context_set_num_tickets(moat_context *ctx, size_t n);
 
 /* Injection for tests: clock and randomness. */

@@ -540,7 +540,9 @@ void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb, void *arg) {
 }
 
 void moat_context_set_num_tickets(moat_context *ctx, size_t n) {
-  ctx->num_tickets = n;
+  /* RFC 8446 4.6.1: each ticket of a connection has its own nonce; ours
+   * is one byte, so at most 256 tickets. */
+  ctx->num_tickets = n > TLS_MAX_TICKETS ? TLS_MAX_TICKETS : n;
 }
 
 void moat_context_set_clock(moat_context *ctx, moat_clock_fn fn, void *arg) {

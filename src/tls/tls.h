@@ -221,6 +221,8 @@ moat_err ticket_seal(moat_conn *conn, const moat_session *state,
 bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
                  moat_session *out);
 #define TICKET_MAX 256
+/* Tickets per connection: one per value of the one-byte ticket nonce. */
+#define TLS_MAX_TICKETS 256
 
 /* ---- record layer ---------------------------------------------------------*/
 

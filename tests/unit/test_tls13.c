@@ -488,6 +488,14 @@ static void test_context_lists(void) {
   CHECK(moat_context_set_sigalgs(ctx, "rsa_pkcs1_sha1") ==
         MOAT_ERR_INVALID_ARGUMENT);
   CHECK(moat_context_set_min_version(ctx, 0x0301) == MOAT_ERR_REFUSED_PROTOCOL);
+  /* RFC 8446 4.6.1: a connection's tickets need distinct nonces, and ours
+   * are one byte long. */
+  moat_context_set_num_tickets(ctx, 1000);
+  CHECK_EQ_INT(ctx->num_tickets, 256);
+  moat_context_set_num_tickets(ctx, 0);
+  CHECK_EQ_INT(ctx->num_tickets, 0);
+  moat_context_set_num_tickets(ctx, 5);
+  CHECK_EQ_INT(ctx->num_tickets, 5);
   moat_context_free(ctx);
 }
 
