@@ -3,6 +3,7 @@
  * moat_conn_feed and each case checks the error, the alert we sent and
  * that the failure stays. */
 #include "moat.h"
+#include "pair.h"
 #include "pki.h"
 #include "t.h"
 #include "tls/tls.h"
@@ -11,22 +12,6 @@ typedef struct pair {
   moat_context *cc, *sc;
   moat_conn *c, *s;
 } pair;
-
-static void shuttle(moat_conn *from, moat_conn *to) {
-  uint8_t buf[4096];
-  size_t n, used;
-  while (moat_conn_pending_output(from) > 0) {
-    moat_conn_take_output(from, buf, sizeof(buf), &n);
-    size_t off = 0;
-    while (off < n) {
-      if (moat_conn_feed(to, buf + off, n - off, &used) != MOAT_OK ||
-          used == 0) {
-        return;
-      }
-      off += used;
-    }
-  }
-}
 
 static bool connect_pair(pair *p) {
   char cert[256], key[256], ca[256];
@@ -42,13 +27,7 @@ static bool connect_pair(pair *p) {
   p->c = moat_conn_new(p->cc);
   p->s = moat_conn_new(p->sc);
   moat_conn_set_hostname(p->c, "localhost");
-  moat_err ce = MOAT_ERR_WANT_READ, se = MOAT_ERR_WANT_READ;
-  for (int i = 0; i < 10 && (ce != MOAT_OK || se != MOAT_OK); i++) {
-    ce = moat_conn_handshake(p->c);
-    shuttle(p->c, p->s);
-    se = moat_conn_handshake(p->s);
-    shuttle(p->s, p->c);
-  }
+  moat_err se, ce = handshake_both(p->c, p->s, &se);
   return ce == MOAT_OK && se == MOAT_OK;
 }
 

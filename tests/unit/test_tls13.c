@@ -2,6 +2,7 @@
  * suite, group and key type; HRR; ALPN; client certificates; KeyUpdate;
  * close_notify; and the failures a peer can cause. */
 #include "moat.h"
+#include "pair.h"
 #include "pki.h"
 #include "t.h"
 #include "tls/tls.h"
@@ -10,55 +11,6 @@ typedef struct pair {
   moat_conn *c;
   moat_conn *s;
 } pair;
-
-/* Moves bytes between the two until both finish the handshake or one
- * fails. */
-static void shuttle(moat_conn *from, moat_conn *to) {
-  uint8_t buf[4096];
-  size_t n, used;
-  while (moat_conn_pending_output(from) > 0) {
-    moat_conn_take_output(from, buf, sizeof(buf), &n);
-    size_t off = 0;
-    while (off < n) {
-      if (moat_conn_feed(to, buf + off, n - off, &used) != MOAT_OK ||
-          used == 0) {
-        return;
-      }
-      off += used;
-    }
-  }
-}
-
-static moat_err handshake_pair(pair *p, moat_err *out_server) {
-  moat_err ce = MOAT_ERR_WANT_READ, se = MOAT_ERR_WANT_READ;
-  for (int i = 0; i < 50; i++) {
-    if (ce != MOAT_OK) {
-      ce = moat_conn_handshake(p->c);
-    }
-    shuttle(p->c, p->s);
-    if (se != MOAT_OK) {
-      se = moat_conn_handshake(p->s);
-    }
-    shuttle(p->s, p->c);
-    if ((ce == MOAT_OK && se == MOAT_OK) ||
-        (ce != MOAT_ERR_WANT_READ && ce != MOAT_OK) ||
-        (se != MOAT_ERR_WANT_READ && se != MOAT_OK)) {
-      break;
-    }
-  }
-  /* Let each side see what the other sent last (its Finished, or an
-   * alert). */
-  if (se == MOAT_ERR_WANT_READ) {
-    shuttle(p->c, p->s);
-    se = moat_conn_handshake(p->s);
-  }
-  if (ce == MOAT_ERR_WANT_READ) {
-    shuttle(p->s, p->c);
-    ce = moat_conn_handshake(p->c);
-  }
-  *out_server = se;
-  return ce;
-}
 
 static moat_context *server_ctx(const char *leaf) {
   char cert[256], key[256];
@@ -135,7 +87,7 @@ static void test_matrix(void) {
         CHECK(moat_context_set_groups(cc, groups[g]) == MOAT_OK);
         pair p;
         new_pair(&p, cc, sc);
-        moat_err se, ce = handshake_pair(&p, &se);
+        moat_err se, ce = handshake_both(p.c, p.s, &se);
         if (ce != MOAT_OK || se != MOAT_OK) {
           fprintf(stderr, "%s %s %s: client %s (%s) server %s (%s)\n",
                   leaves[l], suites[s], groups[g], moat_err_name(ce),
@@ -173,7 +125,7 @@ static void test_hrr_alpn_sni(void) {
   CHECK(moat_context_set_alpn_protocols(cc, cp, 2) == MOAT_OK);
   pair p;
   new_pair(&p, cc, sc);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
   CHECK(moat_conn_group_name(p.c) &&
@@ -188,7 +140,7 @@ static void test_hrr_alpn_sni(void) {
   const char *other[] = {"spdy/3"};
   CHECK(moat_context_set_alpn_protocols(cc, other, 1) == MOAT_OK);
   new_pair(&p, cc, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(se == MOAT_ERR_NO_APPLICATION_PROTOCOL);
   CHECK(ce == MOAT_ERR_ALERT_RECEIVED);
   int alert = -1;
@@ -209,7 +161,7 @@ static void test_client_cert(void) {
   moat_context *cc = client_ctx();
   pair p;
   new_pair(&p, cc, sc);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(se == MOAT_ERR_CERTIFICATE_REQUIRED);
   CHECK(moat_conn_error(p.s) == MOAT_ERR_CERTIFICATE_REQUIRED);
   (void)ce;
@@ -220,7 +172,7 @@ static void test_client_cert(void) {
   pki_path(key, sizeof(key), "client.key");
   CHECK(moat_context_load_cert_chain(cc, cert, key, NULL) == MOAT_OK);
   new_pair(&p, cc, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_peer_chain_len(p.s) == 1);
   CHECK(moat_conn_verified_chain_len(p.s) == 2);
@@ -230,7 +182,7 @@ static void test_client_cert(void) {
   moat_context_set_verify_mode(sc, MOAT_VERIFY_OPTIONAL);
   moat_context *cc2 = client_ctx();
   new_pair(&p, cc2, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_peer_chain_len(p.s) == 0);
   free_pair(&p);
@@ -244,7 +196,7 @@ static void test_key_update_close(void) {
   moat_context *cc = client_ctx();
   pair p;
   new_pair(&p, cc, sc);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_key_update(p.c, true) == MOAT_OK);
   CHECK(echo(&p, "after update 1"));
@@ -277,7 +229,7 @@ static void test_key_update_close(void) {
         late_n == 10 && memcmp(late, "late reply", 10) == 0);
   free_pair(&p);
   new_pair(&p, cc, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   /* close_notify both ways */
   CHECK(moat_conn_shutdown(p.c) == MOAT_ERR_WANT_READ);
@@ -315,7 +267,7 @@ static void test_verify_failures(void) {
   p.c = moat_conn_new(cc);
   p.s = moat_conn_new(sc);
   moat_conn_set_hostname(p.c, "example.com");
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_ERR_HOSTNAME_MISMATCH || ce == MOAT_ERR_CERT_VERIFY_FAILED);
   CHECK(moat_conn_verify_code(p.c) == 62);
   CHECK(se == MOAT_ERR_ALERT_RECEIVED);
@@ -325,7 +277,7 @@ static void test_verify_failures(void) {
   /* untrusted: a client with no anchors */
   moat_context *empty = moat_context_new(MOAT_ROLE_CLIENT);
   new_pair(&p, empty, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_ERR_CERT_VERIFY_FAILED);
   CHECK(moat_conn_verify_code(p.c) == 20);
   int alert;
@@ -336,7 +288,7 @@ static void test_verify_failures(void) {
   moat_context_set_verify_mode(empty, MOAT_VERIFY_NONE);
   moat_context_set_check_hostname(empty, false);
   new_pair(&p, empty, sc);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   free_pair(&p);
   moat_context_free(empty);
@@ -354,7 +306,7 @@ static int64_t fake_clock(void *arg) {
 static moat_session *first_session(moat_context *cc, moat_context *sc) {
   pair p;
   new_pair(&p, cc, sc);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(!moat_conn_session_reused(p.c));
   CHECK(moat_conn_get_session(p.c) == NULL); /* tickets not read yet */
@@ -385,7 +337,7 @@ static void test_resumption(void) {
   pair p;
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_session_reused(p.c) && moat_conn_session_reused(p.s));
   CHECK(moat_conn_peer_chain_len(p.c) == 0); /* no Certificate sent */
@@ -409,7 +361,7 @@ static void test_resumption(void) {
         bad == NULL);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_session_free(s2);
@@ -419,7 +371,7 @@ static void test_resumption(void) {
   CHECK(moat_session_from_bytes(bytes, n, &s2) == MOAT_OK);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
   CHECK(moat_conn_peer_chain_len(p.c) == 2 ||
@@ -431,7 +383,7 @@ static void test_resumption(void) {
   moat_context *sc2 = server_ctx("p256");
   new_pair(&p, cc, sc2);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_context_free(sc2);
@@ -441,7 +393,7 @@ static void test_resumption(void) {
   moat_context_set_clock(sc, fake_clock, NULL);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_context_set_clock(sc, NULL, NULL);
@@ -451,7 +403,7 @@ static void test_resumption(void) {
   CHECK(moat_context_set_groups(cc, "X25519:P-256") == MOAT_OK);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_hello_retry(p.c) && moat_conn_session_reused(p.s) &&
         moat_conn_session_reused(p.c));
@@ -462,7 +414,7 @@ static void test_resumption(void) {
   CHECK(moat_context_set_ciphersuites(cc, "TLS_AES_256_GCM_SHA384") == MOAT_OK);
   new_pair(&p, cc, sc);
   CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_pair(&p, &se);
+  ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.c));
   free_pair(&p);
   moat_session_free(s);
@@ -522,7 +474,7 @@ static void test_legal_table(void) {
 static pair connected_pair(moat_context *cc, moat_context *sc) {
   pair p;
   new_pair(&p, cc, sc);
-  moat_err se, ce = handshake_pair(&p, &se);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   /* Let the client take the server's tickets so later reads see only what
    * a test sends. */

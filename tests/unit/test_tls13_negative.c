@@ -7,6 +7,7 @@
 
 #include "base/mem.h"
 #include "moat.h"
+#include "pair.h"
 #include "pki.h"
 #include "t.h"
 #include "tls/msg/msg.h"
@@ -47,13 +48,6 @@ static void give(moat_conn *conn, const uint8_t *p, size_t n) {
     }
     off += used;
   }
-}
-
-static void shuttle(moat_conn *from, moat_conn *to) {
-  buf *b = buf_new();
-  take(from, b);
-  give(to, b->b, b->n);
-  free(b);
 }
 
 static void add_record(buf *o, uint8_t type, const uint8_t *body, size_t n) {
@@ -199,28 +193,14 @@ static void pair_free(pair *p) {
 
 /* Runs the handshake to the end; true when both succeed. */
 static bool finish(pair *p) {
-  moat_err ce = MOAT_ERR_WANT_READ, se = MOAT_ERR_WANT_READ;
-  for (int i = 0; i < 10; i++) {
-    if (ce != MOAT_OK) {
-      ce = moat_conn_handshake(p->c);
-    }
-    shuttle(p->c, p->s);
-    if (se != MOAT_OK) {
-      se = moat_conn_handshake(p->s);
-    }
-    shuttle(p->s, p->c);
-    if (ce == MOAT_OK && se == MOAT_OK) {
-      return true;
-    }
-    if ((ce != MOAT_OK && ce != MOAT_ERR_WANT_READ) ||
-        (se != MOAT_OK && se != MOAT_ERR_WANT_READ)) {
-      fprintf(stderr, "handshake: client %s (%s), server %s (%s)\n",
-              moat_err_name(ce), moat_conn_error_detail(p->c),
-              moat_err_name(se), moat_conn_error_detail(p->s));
-      return false;
-    }
+  moat_err se, ce = handshake_both(p->c, p->s, &se);
+  if (ce != MOAT_OK || se != MOAT_OK) {
+    fprintf(stderr, "handshake: client %s (%s), server %s (%s)\n",
+            moat_err_name(ce), moat_conn_error_detail(p->c), moat_err_name(se),
+            moat_conn_error_detail(p->s));
+    return false;
   }
-  return false;
+  return true;
 }
 
 /* conn failed with err, sent alert, and the detail mentions word. */
