@@ -18,13 +18,9 @@ struct client_opts {
   const char *addr;
   const char *cafile;
   const char *servername;
-  const char *alpn;
   const char *cert;
   const char *key;
-  const char *groups;
-  const char *ciphers;
-  const char *sigalgs;
-  const char *keylog;
+  util_tls_opts tls;
   const char *crl;
   const char *sess_in;
   const char *sess_out;
@@ -65,13 +61,13 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       {"--quiet", NULL, &o->quiet},
       {"--cafile", &o->cafile, NULL},
       {"--servername", &o->servername, NULL},
-      {"--alpn", &o->alpn, NULL},
+      {"--alpn", &o->tls.alpn, NULL},
       {"--cert", &o->cert, NULL},
       {"--key", &o->key, NULL},
-      {"--groups", &o->groups, NULL},
-      {"--ciphers", &o->ciphers, NULL},
-      {"--sigalgs", &o->sigalgs, NULL},
-      {"--keylog", &o->keylog, NULL},
+      {"--groups", &o->tls.groups, NULL},
+      {"--ciphers", &o->tls.ciphers, NULL},
+      {"--sigalgs", &o->tls.sigalgs, NULL},
+      {"--keylog", &o->tls.keylog, NULL},
       {"--crl", &o->crl, NULL},
       {"--sess-in", &o->sess_in, NULL},
       {"--sess-out", &o->sess_out, NULL},
@@ -91,19 +87,12 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
   return true;
 }
 
-static const moat_context *g_ctx; /* for the detail of setup failures */
-
-static bool setup_fail(const char *what, const char *arg, moat_err e) {
-  return util_setup_fail("client", g_ctx, what, arg, e);
-}
-
 static bool configure(moat_context *ctx, const struct client_opts *o) {
   moat_err e;
-  g_ctx = ctx;
   if (o->crl != NULL) {
     e = moat_context_load_verify_locations(ctx, o->crl, NULL, NULL, 0);
     if (e != MOAT_OK) {
-      return setup_fail("cannot load CRL file", o->crl, e);
+      return util_setup_fail("client", ctx, "cannot load CRL file", o->crl, e);
     }
     moat_context_set_verify_flags(ctx, moat_context_verify_flags(ctx) |
                                            MOAT_VERIFY_CRL_CHECK_LEAF);
@@ -111,34 +100,20 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
     if (e != MOAT_OK) {
-      return setup_fail("cannot load CA file", o->cafile, e);
+      return util_setup_fail("client", ctx, "cannot load CA file", o->cafile,
+                             e);
     }
   }
   if (o->insecure) {
     moat_context_set_check_hostname(ctx, false);
     moat_context_set_verify_mode(ctx, MOAT_VERIFY_NONE);
   }
-  if (o->ciphers && (e = moat_context_set_ciphersuites(ctx, o->ciphers))) {
-    return setup_fail("bad --ciphers", o->ciphers, e);
-  }
-  if (o->groups && (e = moat_context_set_groups(ctx, o->groups))) {
-    return setup_fail("bad --groups", o->groups, e);
-  }
-  if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
-    return setup_fail("bad --sigalgs", o->sigalgs, e);
-  }
-  if (o->alpn && (e = util_set_alpn(ctx, o->alpn))) {
-    return setup_fail("bad --alpn", o->alpn, e);
-  }
   if (o->cert &&
       (e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL))) {
-    return setup_fail("cannot load certificate/key", o->cert, e);
+    return util_setup_fail("client", ctx, "cannot load certificate/key",
+                           o->cert, e);
   }
-  const char *keylog = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
-  if (keylog && keylog[0] && (e = moat_context_set_keylog_file(ctx, keylog))) {
-    return setup_fail("cannot open key log", keylog, e);
-  }
-  return true;
+  return util_configure_tls("client", ctx, &o->tls);
 }
 
 /* Sessions travel between runs as the bytes of moat_session_to_bytes. */
@@ -350,7 +325,7 @@ int cmd_client(int argc, char **argv) {
     e = load_session(conn, o.sess_in);
   }
   if (e != MOAT_OK) {
-    setup_fail("cannot set up the connection for", name, e);
+    util_setup_fail("client", ctx, "cannot set up the connection for", name, e);
     goto out;
   }
   int64_t t0 = util_now_ms();
@@ -373,9 +348,7 @@ int cmd_client(int argc, char **argv) {
     util_print_params(stderr, conn, "  ");
   }
   if (o.key_update) {
-    util_set_nonblocking(fd, false);
-    e = moat_conn_key_update(conn, true);
-    util_set_nonblocking(fd, true);
+    e = util_key_update(conn, fd);
     if (e != MOAT_OK) {
       util_describe_error(conn, e, msg, sizeof(msg));
       fprintf(stderr, "moat client: key update failed: %s\n", msg);

@@ -25,11 +25,7 @@ struct server_opts {
   const char *cert;
   const char *key;
   const char *cafile;
-  const char *alpn;
-  const char *groups;
-  const char *ciphers;
-  const char *sigalgs;
-  const char *keylog;
+  util_tls_opts tls;
   bool verify_client;
   bool once;
   bool http;
@@ -72,11 +68,11 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
       {"--cert", &o->cert, NULL},
       {"--key", &o->key, NULL},
       {"--cafile", &o->cafile, NULL},
-      {"--alpn", &o->alpn, NULL},
-      {"--groups", &o->groups, NULL},
-      {"--ciphers", &o->ciphers, NULL},
-      {"--sigalgs", &o->sigalgs, NULL},
-      {"--keylog", &o->keylog, NULL},
+      {"--alpn", &o->tls.alpn, NULL},
+      {"--groups", &o->tls.groups, NULL},
+      {"--ciphers", &o->tls.ciphers, NULL},
+      {"--sigalgs", &o->tls.sigalgs, NULL},
+      {"--keylog", &o->tls.keylog, NULL},
   };
   if (!util_parse_opts("server", argc, argv, opts,
                        sizeof(opts) / sizeof(opts[0]), NULL)) {
@@ -93,43 +89,22 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
   return true;
 }
 
-static const moat_context *g_ctx; /* for the detail of setup failures */
-
-static bool setup_fail(const char *what, const char *arg, moat_err e) {
-  return util_setup_fail("server", g_ctx, what, arg, e);
-}
-
 static bool configure(moat_context *ctx, const struct server_opts *o) {
-  g_ctx = ctx;
   moat_err e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL);
   if (e != MOAT_OK) {
-    return setup_fail("cannot load certificate/key", o->cert, e);
+    return util_setup_fail("server", ctx, "cannot load certificate/key",
+                           o->cert, e);
   }
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
     if (e != MOAT_OK) {
-      return setup_fail("cannot load CA file", o->cafile, e);
+      return util_setup_fail("server", ctx, "cannot load CA file", o->cafile,
+                             e);
     }
     moat_context_set_verify_mode(ctx, o->verify_client ? MOAT_VERIFY_REQUIRED
                                                        : MOAT_VERIFY_OPTIONAL);
   }
-  if (o->ciphers && (e = moat_context_set_ciphersuites(ctx, o->ciphers))) {
-    return setup_fail("bad --ciphers", o->ciphers, e);
-  }
-  if (o->groups && (e = moat_context_set_groups(ctx, o->groups))) {
-    return setup_fail("bad --groups", o->groups, e);
-  }
-  if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
-    return setup_fail("bad --sigalgs", o->sigalgs, e);
-  }
-  if (o->alpn && (e = util_set_alpn(ctx, o->alpn))) {
-    return setup_fail("bad --alpn", o->alpn, e);
-  }
-  const char *keylog = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
-  if (keylog && keylog[0] && (e = moat_context_set_keylog_file(ctx, keylog))) {
-    return setup_fail("cannot open key log", keylog, e);
-  }
-  return true;
+  return util_configure_tls("server", ctx, &o->tls);
 }
 
 /* Appends s to out (holding *len bytes) with HTML escaping; stops at
@@ -237,6 +212,17 @@ struct session {
   const char *end;
 };
 
+/* Appends what fits of data to the request head, keeping it a string. */
+static void collect_head(struct session *s, const uint8_t *data, size_t n) {
+  size_t take = n;
+  if (take > sizeof(s->head) - 1 - s->head_len) {
+    take = sizeof(s->head) - 1 - s->head_len;
+  }
+  memcpy(s->head + s->head_len, data, take);
+  s->head_len += take;
+  s->head[s->head_len] = '\0';
+}
+
 /* Handles received bytes: echo them, or collect an HTTP request head.
  * Returns false when the session is over. */
 static bool on_data(struct session *s, const uint8_t *data, size_t n,
@@ -244,13 +230,7 @@ static bool on_data(struct session *s, const uint8_t *data, size_t n,
   *out_err = MOAT_OK;
   s->bytes += n;
   if (!s->decided) {
-    size_t take = n;
-    if (take > sizeof(s->head) - 1 - s->head_len) {
-      take = sizeof(s->head) - 1 - s->head_len;
-    }
-    memcpy(s->head + s->head_len, data, take);
-    s->head_len += take;
-    s->head[s->head_len] = '\0';
+    collect_head(s, data, n);
     if (s->head_len < 4 && strncmp(s->head, "GET ", s->head_len) == 0) {
       return true; /* too short to tell yet */
     }
@@ -264,14 +244,8 @@ static bool on_data(struct session *s, const uint8_t *data, size_t n,
   } else if (!s->http) {
     *out_err = util_write_all(s->conn, s->fd, data, n);
     return *out_err == MOAT_OK;
-  } else if (s->head_len + 1 < sizeof(s->head)) {
-    size_t take = n;
-    if (take > sizeof(s->head) - 1 - s->head_len) {
-      take = sizeof(s->head) - 1 - s->head_len;
-    }
-    memcpy(s->head + s->head_len, data, take);
-    s->head_len += take;
-    s->head[s->head_len] = '\0';
+  } else {
+    collect_head(s, data, n);
   }
   /* HTTP: answer once the request head is complete (or too long). */
   if (strstr(s->head, "\r\n\r\n") == NULL && strstr(s->head, "\n\n") == NULL &&
@@ -394,9 +368,7 @@ static void handle(moat_context *ctx, const struct server_opts *o, int fd,
           moat_conn_hello_retry(s->conn) ? "yes" : "no", (long long)(t1 - t0),
           subj);
   if (o->key_update) {
-    util_set_nonblocking(fd, false);
-    e = moat_conn_key_update(s->conn, true);
-    util_set_nonblocking(fd, true);
+    e = util_key_update(s->conn, fd);
     if (e != MOAT_OK) {
       util_describe_error(s->conn, e, msg, sizeof(msg));
       fprintf(stderr, "moat server: conn %lu: key update failed: %s\n", id,

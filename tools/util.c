@@ -416,3 +416,32 @@ bool util_setup_fail(const char *cmd, const moat_context *ctx, const char *what,
           detail[0] ? ": " : "", detail);
   return false;
 }
+
+bool util_configure_tls(const char *cmd, moat_context *ctx,
+                        const util_tls_opts *o) {
+  moat_err e;
+  if (o->ciphers && (e = moat_context_set_ciphersuites(ctx, o->ciphers))) {
+    return util_setup_fail(cmd, ctx, "bad --ciphers", o->ciphers, e);
+  }
+  if (o->groups && (e = moat_context_set_groups(ctx, o->groups))) {
+    return util_setup_fail(cmd, ctx, "bad --groups", o->groups, e);
+  }
+  if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
+    return util_setup_fail(cmd, ctx, "bad --sigalgs", o->sigalgs, e);
+  }
+  if (o->alpn && (e = util_set_alpn(ctx, o->alpn))) {
+    return util_setup_fail(cmd, ctx, "bad --alpn", o->alpn, e);
+  }
+  const char *keylog = o->keylog ? o->keylog : getenv("SSLKEYLOGFILE");
+  if (keylog && keylog[0] && (e = moat_context_set_keylog_file(ctx, keylog))) {
+    return util_setup_fail(cmd, ctx, "cannot open key log", keylog, e);
+  }
+  return true;
+}
+
+moat_err util_key_update(moat_conn *conn, int fd) {
+  util_set_nonblocking(fd, false);
+  moat_err e = moat_conn_key_update(conn, true);
+  util_set_nonblocking(fd, true);
+  return e;
+}

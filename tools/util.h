@@ -94,4 +94,22 @@ bool util_parse_opts(const char *cmd, int argc, char **argv,
 bool util_setup_fail(const char *cmd, const moat_context *ctx, const char *what,
                      const char *arg, moat_err e);
 
+/* The policy options client and server share (NULL = not given). */
+typedef struct util_tls_opts {
+  const char *ciphers;
+  const char *groups;
+  const char *sigalgs;
+  const char *alpn;
+  const char *keylog; /* $SSLKEYLOGFILE when NULL */
+} util_tls_opts;
+
+/* Applies o to ctx; on failure prints which option and value were refused
+ * (prefixed with cmd) and returns false. */
+bool util_configure_tls(const char *cmd, moat_context *ctx,
+                        const util_tls_opts *o);
+
+/* Sends a KeyUpdate that asks the peer to update its keys too, on the
+ * non-blocking socket fd (blocking for the duration of the write). */
+moat_err util_key_update(moat_conn *conn, int fd);
+
 #endif
