@@ -150,7 +150,9 @@ moat_err cert_leaf_pubkey(moat_conn *conn, const uint8_t *der, size_t len,
   return MOAT_OK;
 }
 
-/* Enter the traffic state: only with all three proofs (STYLE 8). */
+/* Enter the traffic state: only with all three proofs (STYLE 8).  Both
+ * flows call it once the client's Finished is in the transcript, which
+ * is what the resumption secret covers (RFC 8446 7.1). */
 moat_err tls13_enter_traffic(moat_conn *conn) {
   handshake *hs = conn->hs;
   if (!hs->proof_peer_cert || !hs->proof_cert_verify || !hs->proof_finished) {
@@ -159,6 +161,10 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
                      "CertificateVerify %d, Finished %d)",
                      hs->proof_peer_cert, hs->proof_cert_verify,
                      hs->proof_finished);
+  }
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
   }
   memcpy(conn->c_ap, hs->ks.c_ap, sizeof(conn->c_ap));
   memcpy(conn->s_ap, hs->ks.s_ap, sizeof(conn->s_ap));

@@ -459,10 +459,6 @@ static moat_err c_send_flight(moat_conn *conn) {
   TRY(fin_build(conn, &b, hs->ks.c_hs));
   TRY(hs_send(conn, &b));
   moat_wipe(fin, sizeof(fin));
-  uint8_t th[HASH_MAX_LEN];
-  if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
-  }
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_ap,
                   true));
   return tls13_enter_traffic(conn);

@@ -456,10 +456,6 @@ static moat_err s_wait_finished(moat_conn *conn) {
   TRY(hs_expect(conn, &type, &body, &whole));
   TRY(fin_check(conn, body, hs->ks.c_hs));
   TRY(hs_absorb(conn, whole));
-  uint8_t th[HASH_MAX_LEN];
-  if (!hs_transcript_hash(conn, th) || !ks_resumption(&hs->ks, th)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "resumption secret");
-  }
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, hs->ks.hash, hs->ks.hmac,
                   hs->ks.c_ap, false));
