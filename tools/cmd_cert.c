@@ -4,6 +4,7 @@
 
 #include "base/mem.h"
 #include "tools.h"
+#include "util.h"
 #include "x509/cert.h"
 #include "x509/der.h"
 #include "x509/x509.h"
@@ -41,14 +42,18 @@ static void print_ku(uint16_t ku, bool critical) {
   printf("%s\n", critical ? " (critical)" : "");
 }
 
-static void show_one(const uint8_t *der, size_t len, int index) {
+/* Prints one certificate; false when it cannot be parsed. */
+static bool show_one(const char *path, const uint8_t *der, size_t len,
+                     int index) {
   moat_cert *mc = NULL;
   x509_cert c;
   char detail[256] = "", buf[1024], t1[40], t2[40];
   if (x509_cert_parse(&c, der, len, detail, sizeof(detail)) != MOAT_OK ||
       moat_cert_from_der(der, len, &mc) != MOAT_OK) {
-    printf("certificate %d: cannot parse: %s\n", index, detail);
-    return;
+    fprintf(stderr, "moat cert: %s: certificate %d: cannot parse: %s\n", path,
+            index, detail[0] ? detail : "not an X.509 certificate");
+    moat_cert_free(mc);
+    return false;
   }
   printf("certificate %d:\n", index);
   printf("  version: %d\n", c.version);
@@ -115,6 +120,20 @@ static void show_one(const uint8_t *der, size_t len, int index) {
     printf("  SHA-256 fingerprint: %s\n", buf);
   }
   moat_cert_free(mc);
+  return true;
+}
+
+struct shown {
+  const char *path;
+  int count;
+  bool bad; /* a certificate could not be parsed */
+};
+
+static bool show_next(void *arg, uint8_t *der, size_t len) {
+  struct shown *sh = arg;
+  sh->bad |= !show_one(sh->path, der, len, sh->count++);
+  moat_free(der);
+  return true;
 }
 
 int cmd_cert(int argc, char **argv) {
@@ -122,41 +141,6 @@ int cmd_cert(int argc, char **argv) {
     fprintf(stderr, "usage: moat cert show FILE (PEM bundle or DER)\n");
     return 2;
   }
-  uint8_t *data;
-  size_t len;
-  char detail[256] = "";
-  if (x509_read_file(argv[2], &data, &len, detail, sizeof(detail)) != MOAT_OK) {
-    fprintf(stderr, "moat cert: %s\n", detail);
-    return 1;
-  }
-  int shown = 0, rc = 0;
-  if (!pem_detect(data, len)) {
-    show_one(data, len, shown++);
-  } else {
-    cursor text = cur_make(data, len);
-    for (;;) {
-      char label[64];
-      uint8_t *der;
-      size_t der_len;
-      if (pem_next(&text, label, sizeof(label), &der, &der_len, detail,
-                   sizeof(detail)) != MOAT_OK) {
-        fprintf(stderr, "moat cert: %s: %s\n", argv[2], detail);
-        rc = 1;
-        break;
-      }
-      if (der == NULL) {
-        break;
-      }
-      if (strcmp(label, "CERTIFICATE") == 0) {
-        show_one(der, der_len, shown++);
-      }
-      moat_free(der);
-    }
-  }
-  moat_free(data);
-  if (shown == 0 && rc == 0) {
-    fprintf(stderr, "moat cert: %s: no certificate in the file\n", argv[2]);
-    rc = 1;
-  }
-  return rc;
+  struct shown sh = {argv[2], 0, false};
+  return util_each_cert("cert", argv[2], show_next, &sh) && !sh.bad ? 0 : 1;
 }

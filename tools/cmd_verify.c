@@ -1,5 +1,6 @@
 /* moat verify: build and check a certificate chain the way a TLS peer
  * would, and print the chain or the reason it failed. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,7 @@
 
 #include "base/mem.h"
 #include "tools.h"
+#include "util.h"
 #include "x509/der.h"
 #include "x509/x509.h"
 
@@ -30,8 +32,18 @@ static bool parse_time(const char *s, int64_t *out) {
     *out = v;
     return true;
   }
-  int n = sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d", &y, &mo, &d, &h, &mi, &se);
-  if (n != 3 && n != 6) {
+  int used = 0;
+  int n = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used); /* date, then time */
+  if (n == 3 && s[used] == 'T') {
+    int more = 0;
+    n += sscanf(s + used, "T%2d:%2d:%2d%n", &h, &mi, &se, &more);
+    used += more;
+  }
+  /* A date or a full date and time, nothing after, fields in range. */
+  if ((n != 3 && n != 6) || (n == 3 && s[used] != '\0') ||
+      (n == 6 && (s[used] != '\0' || used == 0)) || mo < 1 || mo > 12 ||
+      d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
+      se > 60 || y < 0) {
     return false;
   }
   *out = der_civil_to_time(y, (unsigned)mo, (unsigned)d, (unsigned)h,
@@ -39,53 +51,43 @@ static bool parse_time(const char *s, int64_t *out) {
   return true;
 }
 
-/* Appends the certificates of a PEM or DER file. */
-static bool load_certs(const char *path, uint8_t **ders, size_t *lens,
-                       size_t *n) {
-  uint8_t *data;
-  size_t len;
-  char detail[256] = "";
-  if (x509_read_file(path, &data, &len, detail, sizeof(detail)) != MOAT_OK) {
-    fprintf(stderr, "moat verify: %s\n", detail);
+struct cert_list {
+  const char *path;
+  uint8_t *ders[VERIFY_MAX_CERTS];
+  size_t lens[VERIFY_MAX_CERTS];
+  size_t n;
+};
+
+/* Appends one certificate of the file being read. */
+static bool add_cert(void *arg, uint8_t *der, size_t len) {
+  struct cert_list *l = arg;
+  if (l->n == VERIFY_MAX_CERTS) {
+    fprintf(stderr, "moat verify: %s: more than %d certificates in all\n",
+            l->path, VERIFY_MAX_CERTS);
+    moat_free(der);
     return false;
   }
-  size_t before = *n;
-  if (!pem_detect(data, len)) {
-    if (*n < VERIFY_MAX_CERTS) {
-      ders[(*n)] = data;
-      lens[(*n)++] = len;
-      return true;
-    }
-    moat_free(data);
-    return false;
-  }
-  cursor text = cur_make(data, len);
-  for (;;) {
-    char label[64];
-    uint8_t *der;
-    size_t der_len;
-    if (pem_next(&text, label, sizeof(label), &der, &der_len, detail,
-                 sizeof(detail)) != MOAT_OK) {
-      fprintf(stderr, "moat verify: %s: %s\n", path, detail);
-      moat_free(data);
-      return false;
-    }
-    if (der == NULL) {
-      break;
-    }
-    if (strcmp(label, "CERTIFICATE") != 0 || *n == VERIFY_MAX_CERTS) {
-      moat_free(der);
-      continue;
-    }
-    ders[*n] = der;
-    lens[(*n)++] = der_len;
-  }
-  moat_free(data);
-  if (*n == before) {
-    fprintf(stderr, "moat verify: %s: no certificate in the file\n", path);
-    return false;
-  }
+  l->ders[l->n] = der;
+  l->lens[l->n++] = len;
   return true;
+}
+
+static bool load_certs(const char *path, struct cert_list *l) {
+  l->path = path;
+  return util_each_cert("verify", path, add_cert, l);
+}
+
+/* A usage error: what was wrong, then the usage. */
+__attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt,
+                                                           ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  fprintf(stderr, "moat verify: ");
+  vfprintf(stderr, fmt, ap);
+  fprintf(stderr, "\n");
+  va_end(ap);
+  usage();
+  return 2;
 }
 
 int cmd_verify(int argc, char **argv) {
@@ -114,25 +116,40 @@ int cmd_verify(int argc, char **argv) {
       return 0;
     } else if (a[0] != '-') {
       if (leaf != NULL) {
-        usage();
-        return 2;
+        return bad_usage("unexpected argument '%s' (one LEAF only)", a);
       }
       leaf = a;
       takes = false;
+    } else if (strcmp(a, "--cafile") != 0 && strcmp(a, "--capath") != 0 &&
+               strcmp(a, "--untrusted") != 0 && strcmp(a, "--crl") != 0 &&
+               strcmp(a, "--crl-check") != 0 && strcmp(a, "--host") != 0 &&
+               strcmp(a, "--ip") != 0 && strcmp(a, "--purpose") != 0 &&
+               strcmp(a, "--at") != 0) {
+      return bad_usage("unknown option '%s'", a);
     } else if (val == NULL) {
-      usage();
-      return 2;
+      return bad_usage("%s needs a value", a);
     } else if (strcmp(a, "--cafile") == 0) {
       cafile = val;
     } else if (strcmp(a, "--capath") == 0) {
       capath = val;
-    } else if (strcmp(a, "--untrusted") == 0 && nuntrusted < 8) {
+    } else if (strcmp(a, "--untrusted") == 0) {
+      if (nuntrusted == 8) {
+        return bad_usage("too many %s files (at most 8)", a);
+      }
       untrusted[nuntrusted++] = val;
-    } else if (strcmp(a, "--crl") == 0 && ncrls < 8) {
+    } else if (strcmp(a, "--crl") == 0) {
+      if (ncrls == 8) {
+        return bad_usage("too many %s files (at most 8)", a);
+      }
       crls[ncrls++] = val;
     } else if (strcmp(a, "--crl-check") == 0) {
-      opts.flags |= strcmp(val, "chain") == 0 ? MOAT_VERIFY_CRL_CHECK_CHAIN
-                                              : MOAT_VERIFY_CRL_CHECK_LEAF;
+      if (strcmp(val, "chain") == 0) {
+        opts.flags |= MOAT_VERIFY_CRL_CHECK_CHAIN;
+      } else if (strcmp(val, "leaf") == 0) {
+        opts.flags |= MOAT_VERIFY_CRL_CHECK_LEAF;
+      } else {
+        return bad_usage("bad --crl-check '%s' (leaf or chain)", val);
+      }
     } else if (strcmp(a, "--host") == 0 || strcmp(a, "--ip") == 0) {
       host = val;
     } else if (strcmp(a, "--purpose") == 0) {
@@ -141,25 +158,19 @@ int cmd_verify(int argc, char **argv) {
       } else if (strcmp(val, "client") == 0) {
         opts.purpose = MOAT_PURPOSE_CLIENT_AUTH;
       } else {
-        usage();
-        return 2;
+        return bad_usage("bad --purpose '%s' (server or client)", val);
       }
-    } else if (strcmp(a, "--at") == 0) {
-      if (!parse_time(val, &opts.now)) {
-        fprintf(stderr, "moat verify: bad time %s\n", val);
-        return 2;
-      }
-    } else {
-      usage();
-      return 2;
+    } else if (!parse_time(val, &opts.now)) { /* --at */
+      return bad_usage("bad --at '%s' (seconds since the epoch or "
+                       "YYYY-MM-DD[THH:MM:SS])",
+                       val);
     }
     if (takes) {
       i++;
     }
   }
   if (leaf == NULL) {
-    usage();
-    return 2;
+    return bad_usage("%s", "missing LEAF.pem");
   }
   opts.hostname = host;
   if (ncrls > 0 && !(opts.flags & MOAT_VERIFY_CRL_CHECK_LEAF)) {
@@ -168,10 +179,13 @@ int cmd_verify(int argc, char **argv) {
 
   int rc = 1;
   char detail[256] = "";
-  uint8_t *ders[VERIFY_MAX_CERTS];
-  size_t lens[VERIFY_MAX_CERTS], n = 0;
+  struct cert_list certs = {.n = 0};
   x509_store *store = x509_store_new();
   moat_err err = MOAT_OK;
+  if (store == NULL) {
+    fprintf(stderr, "moat verify: cannot allocate a trust store\n");
+    return 1;
+  }
   if (cafile != NULL) {
     err = x509_store_add_file(store, cafile, detail, sizeof(detail));
   }
@@ -188,18 +202,19 @@ int cmd_verify(int argc, char **argv) {
     fprintf(stderr, "moat verify: %s (%s)\n", detail, moat_err_name(err));
     goto done;
   }
-  if (!load_certs(leaf, ders, lens, &n)) {
+  if (!load_certs(leaf, &certs)) {
     goto done;
   }
   /* Further certificates in LEAF's file count as untrusted, like a
    * server's chain. */
   for (size_t i = 0; i < nuntrusted; i++) {
-    if (!load_certs(untrusted[i], ders, lens, &n)) {
+    if (!load_certs(untrusted[i], &certs)) {
       goto done;
     }
   }
   x509_verify_result res;
-  x509_verify_chain(store, (const uint8_t *const *)ders, lens, n, &opts, &res);
+  x509_verify_chain(store, (const uint8_t *const *)certs.ders, certs.lens,
+                    certs.n, &opts, &res);
   if (res.err != MOAT_OK) {
     printf("%s: verification failed: %s\n", leaf, res.message);
     printf("  code %ld (%s), depth %d\n", res.code,
@@ -220,8 +235,8 @@ int cmd_verify(int argc, char **argv) {
   }
   rc = 0;
 done:
-  for (size_t i = 0; i < n; i++) {
-    moat_free(ders[i]);
+  for (size_t i = 0; i < certs.n; i++) {
+    moat_free(certs.ders[i]);
   }
   x509_store_free(store);
   return rc;

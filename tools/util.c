@@ -12,6 +12,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/mem.h"
+#include "x509/x509.h"
+
 bool util_split_hostport(const char *in, char *host, size_t host_cap,
                          char *port, size_t port_cap) {
   const char *colon;
@@ -444,4 +447,51 @@ moat_err util_key_update(moat_conn *conn, int fd) {
   moat_err e = moat_conn_key_update(conn, true);
   util_set_nonblocking(fd, true);
   return e;
+}
+
+bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
+                    void *arg) {
+  uint8_t *data;
+  size_t len;
+  char detail[256] = "";
+  moat_err e = x509_read_file(path, &data, &len, detail, sizeof(detail));
+  if (e != MOAT_OK) {
+    fprintf(stderr, "moat %s: %s (%s)\n", cmd, detail, moat_err_name(e));
+    return false;
+  }
+  if (!pem_detect(data, len)) {
+    return fn(arg, data, len); /* one DER certificate */
+  }
+  size_t found = 0;
+  bool ok = true;
+  cursor text = cur_make(data, len);
+  for (;;) {
+    char label[64];
+    uint8_t *der;
+    size_t der_len;
+    if (pem_next(&text, label, sizeof(label), &der, &der_len, detail,
+                 sizeof(detail)) != MOAT_OK) {
+      fprintf(stderr, "moat %s: %s: %s\n", cmd, path, detail);
+      ok = false;
+      break;
+    }
+    if (der == NULL) {
+      break;
+    }
+    if (strcmp(label, "CERTIFICATE") != 0) {
+      moat_free(der);
+      continue;
+    }
+    found++;
+    if (!fn(arg, der, der_len)) {
+      ok = false;
+      break;
+    }
+  }
+  moat_free(data);
+  if (ok && found == 0) {
+    fprintf(stderr, "moat %s: %s: no certificate in the file\n", cmd, path);
+    ok = false;
+  }
+  return ok;
 }

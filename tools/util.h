@@ -108,6 +108,15 @@ typedef struct util_tls_opts {
 bool util_configure_tls(const char *cmd, moat_context *ctx,
                         const util_tls_opts *o);
 
+/* Calls fn with each certificate's DER in the file at path (a PEM bundle,
+ * or one DER certificate); fn owns der (free it with moat_free) and
+ * returns false to stop.  Returns false, after printing what was wrong
+ * ("moat CMD: PATH: ..."), when the file cannot be read, a PEM block is
+ * damaged or it holds no certificate, and when fn stopped. */
+typedef bool (*util_cert_fn)(void *arg, uint8_t *der, size_t len);
+bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
+                    void *arg);
+
 /* Sends a KeyUpdate that asks the peer to update its keys too, on the
  * non-blocking socket fd (blocking for the duration of the write). */
 moat_err util_key_update(moat_conn *conn, int fd);
