@@ -287,15 +287,19 @@ static int run_client(struct demo *d) {
   int fd = -1;
   moat_conn *conn = NULL;
   moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
-  moat_err e = ctx ? MOAT_OK : MOAT_ERR_NO_MEMORY;
-  if (e == MOAT_OK) {
-    e = moat_context_load_verify_locations(ctx, d->path_ca, NULL, NULL, 0);
+  if (ctx == NULL) {
+    fprintf(stderr, "moat demo: cannot create the client's context\n");
+    goto out;
   }
-  if (e == MOAT_OK) {
-    e = util_set_alpn(ctx, DEMO_ALPN);
-  }
+  moat_err e =
+      moat_context_load_verify_locations(ctx, d->path_ca, NULL, NULL, 0);
   if (e != MOAT_OK) {
-    fprintf(stderr, "moat demo: client setup failed: %s\n", moat_err_name(e));
+    util_setup_fail("demo", ctx, "cannot load the demo CA", d->path_ca, e);
+    goto out;
+  }
+  e = util_set_alpn(ctx, DEMO_ALPN);
+  if (e != MOAT_OK) {
+    util_setup_fail("demo", ctx, "cannot set ALPN", DEMO_ALPN, e);
     goto out;
   }
   snprintf(port, sizeof(port), "%d", d->port);
