@@ -117,11 +117,13 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
           !truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail,
                           th) ||
           !psk_binder(&hs->ks, th, want)) {
+        moat_wipe(want, sizeof(want));
         moat_wipe(&st, sizeof(st));
         return conn_fail(conn, MOAT_ERR_CRYPTO, "checking a PSK binder");
       }
       bool ok =
           cur_len(&binder) == h->len && ct_eq(want, cur_data(&binder), h->len);
+      moat_wipe(want, sizeof(want)); /* proves the PSK for this hello */
       if (!ok) {
         moat_wipe(&st, sizeof(st));
         /* RFC 8446 4.2.11: a binder that does not verify is fatal. */
