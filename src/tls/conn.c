@@ -47,7 +47,7 @@ void moat_conn_free(moat_conn *conn) {
   rec_dir_clear(&conn->wr);
   moat_free_wipe(conn->in, conn->in_used);
   moat_free_wipe(conn->out, conn->out_cap);
-  moat_free_wipe(conn->post_msg, conn->post_len);
+  moat_free_wipe(conn->post_msg, conn->post_cap);
   moat_free(conn->alpn);
   moat_free(conn->hostname);
   hmac_free(conn->hmac);
@@ -597,8 +597,9 @@ static moat_err conn_post_handshake(moat_conn *conn) {
     TRY(tls13_post_handshake(conn, type, &body));
     hs_consume_message(conn, cur_len(&whole));
     if (conn->post_len == 0) {
-      moat_free(conn->post_msg);
+      moat_free_wipe(conn->post_msg, conn->post_cap);
       conn->post_msg = NULL;
+      conn->post_cap = 0;
     }
   }
 }

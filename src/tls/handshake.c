@@ -179,7 +179,7 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
     if (conn->post_msg == NULL) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "post-handshake buffer");
     }
-    conn->post_len = hs->msg_len;
+    conn->post_len = conn->post_cap = hs->msg_len;
   }
   hs_free(hs);
   conn->hs = NULL;

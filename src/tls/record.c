@@ -141,27 +141,21 @@ void conn_release_buffers(moat_conn *conn) {
   }
 }
 
-/* Appends handshake bytes to the reassembly buffer. */
+/* Appends handshake bytes to the reassembly buffer (the handshake's, or
+ * after it the post-handshake one).  Both grow by doubling: a message sent
+ * a byte per record must not cost a reallocation and copy per record. */
 static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
-  uint8_t **buf;
-  size_t *blen;
-  size_t cap_now;
-  if (conn->hs != NULL) {
-    buf = &conn->hs->msg;
-    blen = &conn->hs->msg_len;
-    cap_now = conn->hs->msg_cap;
-  } else {
-    buf = &conn->post_msg;
-    blen = &conn->post_len;
-    cap_now = *buf ? *blen : 0;
-  }
+  bool post = conn->hs == NULL;
+  uint8_t **buf = post ? &conn->post_msg : &conn->hs->msg;
+  size_t *blen = post ? &conn->post_len : &conn->hs->msg_len;
+  size_t *cap = post ? &conn->post_cap : &conn->hs->msg_cap;
   if (len > TLS_MAX_HANDSHAKE_MSG + 4 - *blen) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "handshake data exceeds %d bytes", TLS_MAX_HANDSHAKE_MSG);
   }
   size_t need = *blen + len;
-  if (need > cap_now || conn->hs == NULL) {
-    size_t ncap = conn->hs != NULL ? (cap_now ? cap_now : 1024) : need;
+  if (need > *cap) {
+    size_t ncap = *cap ? *cap : (post ? 256 : 1024);
     while (ncap < need) {
       ncap *= 2;
     }
@@ -170,9 +164,7 @@ static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake buffer");
     }
     *buf = n;
-    if (conn->hs != NULL) {
-      conn->hs->msg_cap = ncap;
-    }
+    *cap = ncap;
   }
   memcpy(*buf + *blen, data, len);
   *blen += len;

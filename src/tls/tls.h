@@ -373,6 +373,7 @@ struct moat_conn {
   /* post-handshake message reassembly */
   uint8_t *post_msg;
   size_t post_len;
+  size_t post_cap;
 
   /* negotiated */
   const tls_suite *suite;

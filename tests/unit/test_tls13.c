@@ -1,6 +1,8 @@
 /* TLS 1.3 end to end in memory: moat client against moat server, every
  * suite, group and key type; HRR; ALPN; client certificates; KeyUpdate;
  * close_notify; and the failures a peer can cause. */
+#include <stdlib.h>
+
 #include "moat.h"
 #include "pair.h"
 #include "pki.h"
@@ -803,6 +805,66 @@ static void test_read_post_handshake_between(void) {
   moat_context_free(sc);
 }
 
+/* moat's reallocations, counted by the allocator main() installs. */
+static size_t g_reallocs;
+static void *count_malloc(size_t n, void *arg) {
+  (void)arg;
+  return malloc(n);
+}
+static void *count_realloc(void *p, size_t n, void *arg) {
+  (void)arg;
+  g_reallocs++;
+  return realloc(p, n);
+}
+static void count_free(void *p, void *arg) {
+  (void)arg;
+  free(p);
+}
+
+/* A post-handshake message sent one byte per record: reassembly grows its
+ * buffer geometrically, not by one reallocation (and copy) per record. */
+static void test_post_handshake_fragments(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  pair p = connected_pair(cc, sc);
+  /* NewSessionTicket: lifetime, age_add, nonce, a 4000-byte ticket */
+  static uint8_t nst[4 + 4 + 4 + 2 + 2 + 4000 + 2];
+  size_t body = sizeof(nst) - 4;
+  uint8_t head[] = {HT_NEW_SESSION_TICKET,
+                    0,
+                    (uint8_t)(body >> 8),
+                    (uint8_t)body,
+                    0,
+                    0,
+                    0x1c,
+                    0x20,
+                    1,
+                    2,
+                    3,
+                    4,
+                    1,
+                    0,
+                    4000 >> 8,
+                    4000 & 0xff};
+  memset(nst, 0x5a, sizeof(nst));
+  memcpy(nst, head, sizeof(head));
+  nst[sizeof(nst) - 2] = nst[sizeof(nst) - 1] = 0; /* no extensions */
+  size_t before = g_reallocs;
+  for (size_t i = 0; i < sizeof(nst); i++) {
+    send_padded(p.s, p.c, CT_HANDSHAKE, nst + i, 1, 0);
+    uint8_t rb[16];
+    size_t n;
+    CHECK_EQ_INT(moat_conn_read(p.c, rb, sizeof(rb), &n), MOAT_ERR_WANT_READ);
+  }
+  CHECK(g_reallocs - before < 32);
+  CHECK(p.c->session != NULL && p.c->session->ticket_len == 4000);
+  CHECK_EQ_INT(p.c->post_len, 0);
+  CHECK(echo(&p, "after a fragmented ticket"));
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 /* A damaged record read through the direct path. */
 static void test_read_bad_tag(void) {
   moat_context *sc = server_ctx("p256");
@@ -1099,6 +1161,12 @@ static void test_zero_copy_ports(void) {
 }
 
 int main(void) {
+  static const moat_allocator counting = {count_malloc, count_realloc,
+                                          count_free, NULL};
+  if (moat_set_allocator(&counting) != MOAT_OK) {
+    fprintf(stderr, "could not install the counting allocator\n");
+    return 1;
+  }
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("p384", "p384", "30", "serverAuth") ||
       pki_leaf("rsa", "rsa", "30", "serverAuth") ||
@@ -1118,6 +1186,7 @@ int main(void) {
   test_read_caps();
   test_read_padding();
   test_read_post_handshake_between();
+  test_post_handshake_fragments();
   test_read_bad_tag();
   test_read_random();
   test_zero_copy_ports();
