@@ -115,6 +115,12 @@ bool x509_cert_self_issued(const x509_cert *c);
  * directoryName the contents are the Name element). */
 bool x509_next_general_name(cursor *names, uint8_t *out_tag, cursor *out);
 
+/* x509_cert_matches_host on a parsed leaf.  When the match is the legacy
+ * CN fallback, *out_cn is that CN's value (else empty): the caller holds
+ * it to the chain's name constraints (x509_nc_check_dns). */
+bool x509_host_match(const x509_cert *leaf, const char *hostname,
+                     bool check_common_name, cursor *out_cn);
+
 /* ---- names (name.c) ---------------------------------------------------- */
 
 /* Checks a Name element's structure (RFC 5280 4.1.2.4). */

@@ -223,16 +223,24 @@ bool x509_dns_match(const uint8_t *pattern, size_t pattern_len,
 bool x509_cert_matches_host(const uint8_t *der, size_t len,
                             const char *hostname, bool check_common_name) {
   x509_cert c;
+  cursor cn;
+  return x509_cert_parse(&c, der, len, NULL, 0) == MOAT_OK &&
+         x509_host_match(&c, hostname, check_common_name, &cn);
+}
+
+bool x509_host_match(const x509_cert *leaf, const char *hostname,
+                     bool check_common_name, cursor *out_cn) {
   uint8_t ip[16];
   size_t ip_len;
-  if (x509_cert_parse(&c, der, len, NULL, 0) != MOAT_OK || hostname == NULL) {
+  *out_cn = cur_make(NULL, 0);
+  if (hostname == NULL) {
     return false;
   }
   bool is_ip = x509_parse_ip(hostname, ip, &ip_len);
   bool has_dns = false;
-  cursor names = c.san, v;
+  cursor names = leaf->san, v;
   uint8_t tag;
-  while ((c.exts & EXT_SAN) && x509_next_general_name(&names, &tag, &v)) {
+  while ((leaf->exts & EXT_SAN) && x509_next_general_name(&names, &tag, &v)) {
     if (tag == GN_IP && is_ip) {
       if (cur_equal(&v, ip, ip_len)) {
         return true;
@@ -250,7 +258,7 @@ bool x509_cert_matches_host(const uint8_t *der, size_t len,
     return false;
   }
   cursor rdns, cn;
-  cursor subj = c.subject;
+  cursor subj = leaf->subject;
   if (!cur_asn1(&subj, &rdns, ASN1_SEQUENCE)) {
     return false;
   }
@@ -259,6 +267,7 @@ bool x509_cert_matches_host(const uint8_t *der, size_t len,
     if ((tag == ASN1_UTF8STRING || tag == ASN1_PRINTABLESTRING ||
          tag == ASN1_IA5STRING) &&
         x509_dns_match(cur_data(&cn), cur_len(&cn), hostname)) {
+      *out_cn = cn;
       return true;
     }
   }

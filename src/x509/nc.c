@@ -345,3 +345,10 @@ long x509_nc_check(const x509_cert *ca, const x509_cert *c, bool subject,
   }
   return 0;
 }
+
+long x509_nc_check_dns(const x509_cert *ca, cursor name) {
+  if (!(ca->exts & EXT_NC)) {
+    return 0;
+  }
+  return check_name(ca, GN_DNS, name);
+}

@@ -13,5 +13,8 @@
  * or IP SANs. */
 long x509_nc_check(const x509_cert *ca, const x509_cert *c, bool subject,
                    bool leaf);
+/* One DNS name (a leaf's CN that matched the host name) against ca's
+ * nameConstraints: 0 or an X509_V_ERR code as above. */
+long x509_nc_check_dns(const x509_cert *ca, cursor name);
 
 #endif

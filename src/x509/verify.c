@@ -722,6 +722,38 @@ static long crl_check(vctx *v, size_t i) {
   return best;
 }
 
+/* The leaf's names against opts->hostname, once the path is built. */
+static void host_ok(vctx *v, const x509_cert *leaf) {
+  const char *host = v->opts->hostname;
+  cursor cn;
+  long code = V_OK;
+  char extra[160] = "";
+  if (!x509_host_match(leaf, host, v->opts->check_common_name, &cn)) {
+    uint8_t ip[16];
+    size_t ip_len;
+    bool is_ip = x509_parse_ip(host, ip, &ip_len);
+    code = is_ip ? V_IP_ADDRESS_MISMATCH : V_HOSTNAME_MISMATCH;
+    snprintf(extra, sizeof(extra), "%s %.100s",
+             is_ip ? "IP address" : "host name", host);
+  }
+  /* Named by the CN: path_ok held the CN to the name constraints only
+   * when the leaf lists no IP address either. */
+  for (size_t i = 1; code == V_OK && !cur_done(&cn) && i < v->chain_len; i++) {
+    code = x509_nc_check_dns(&v->chain[i].c, cn);
+    snprintf(extra, sizeof(extra),
+             "host name %.60s matched the CN, outside the name constraints "
+             "at depth %zu",
+             host, i);
+  }
+  if (code != V_OK) {
+    v->code = code;
+    v->depth = 0;
+    v->have_bad = true;
+    x509_name_text(leaf->subject, v->bad_subject, sizeof(v->bad_subject));
+    snprintf(v->extra, sizeof(v->extra), "%s", extra);
+  }
+}
+
 static void finish(vctx *v, x509_verify_result *out) {
   char subject[256] = "";
   out->code = v->code;
@@ -835,18 +867,8 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
     v->have_bad = false;
     v->extra[0] = '\0';
     /* Names (RFC 9525 6.3, RFC 2818 3.1). */
-    if (opts->hostname != NULL && opts->hostname[0] != '\0' &&
-        !x509_cert_matches_host(leaf->der, leaf->len, opts->hostname,
-                                opts->check_common_name)) {
-      uint8_t ip[16];
-      size_t ip_len;
-      bool is_ip = x509_parse_ip(opts->hostname, ip, &ip_len);
-      v->code = is_ip ? V_IP_ADDRESS_MISMATCH : V_HOSTNAME_MISMATCH;
-      v->depth = 0;
-      v->have_bad = true;
-      x509_name_text(leaf->c.subject, v->bad_subject, sizeof(v->bad_subject));
-      snprintf(v->extra, sizeof(v->extra), "%s %.100s",
-               is_ip ? "IP address" : "host name", opts->hostname);
+    if (opts->hostname != NULL && opts->hostname[0] != '\0') {
+      host_ok(v, &leaf->c);
     }
     /* Revocation: the leaf, or every certificate below the anchor. */
     if (v->code == V_OK && (opts->flags & MOAT_VERIFY_CRL_CHECK_LEAF)) {

@@ -139,6 +139,32 @@ int main(void) {
   CHECK_EQ_INT(r.chain_len, 2);
   x509_store_free(p);
 
+  /* Name constraints reach the CN that the host-name check falls back to
+   * when the leaf has no DNS names, even when it lists an IP address. */
+  x509_store *nc = x509_store_new();
+  CHECK_EQ_INT(
+      x509_store_add_file(nc, PKI "ncroot.pem", detail, sizeof(detail)),
+      MOAT_OK);
+  chain ncc = {{0}, {0}, 0};
+  add_pem(&ncc, PKI "ncleaf.pem");
+  x509_verify_opts o;
+  memset(&o, 0, sizeof(o));
+  o.purpose = MOAT_PURPOSE_SERVER_AUTH;
+  o.now = (int64_t)time(NULL);
+  o.hostname = "www.evil.example";
+  o.check_common_name = true;
+  x509_verify_chain(nc, (const uint8_t *const *)ncc.der, ncc.len, ncc.n, &o,
+                    &r);
+  CHECK_EQ_INT(r.code, 48); /* excluded subtree violation */
+  CHECK(strstr(r.message, "CN=www.evil.example at depth 0") != NULL);
+  /* By its IP address the same leaf is fine (as BetterTLS expects). */
+  o.hostname = "127.0.0.1";
+  x509_verify_chain(nc, (const uint8_t *const *)ncc.der, ncc.len, ncc.n, &o,
+                    &r);
+  CHECK_EQ_INT(r.code, 0);
+  free_chain(&ncc);
+  x509_store_free(nc);
+
   /* Certificate accessors. */
   uint8_t *data;
   size_t len;

@@ -102,6 +102,23 @@ default_crl_days = 36500
 CNF
 $O ca -gencrl -config crl.cnf -keyfile inter.key -cert inter.pem \
   -out inter.crl.pem 2>/dev/null
+# Name constraints: a root that excludes evil.example, and a leaf whose
+# only SAN is an IP address and whose CN is a host under evil.example (the
+# CN is what a host-name check falls back to when there are no DNS SANs).
+key ncroot
+$O req -new -x509 -key ncroot.key -subj "/CN=moat test nc root" -days $DAYS \
+  -addext "basicConstraints=critical,CA:TRUE" \
+  -addext "keyUsage=critical,keyCertSign,cRLSign" \
+  -addext "nameConstraints=critical,excluded;DNS:evil.example" \
+  -out ncroot.pem 2>/dev/null
+key ncleaf
+$O req -new -key ncleaf.key -subj "/CN=www.evil.example" -out ncleaf.csr
+printf '%s\n' "basicConstraints=critical,CA:FALSE" \
+  "keyUsage=critical,digitalSignature" "extendedKeyUsage=serverAuth" \
+  "subjectAltName=IP:127.0.0.1" > ncleaf.ext
+$O x509 -req -in ncleaf.csr -CA ncroot.pem -CAkey ncroot.key -set_serial 20 \
+  -days $DAYS -extfile ncleaf.ext -out ncleaf.pem 2>/dev/null
+rm -f ncleaf.ext
 cat server.pem inter.pem > server-chain.pem
 rm -f ./*.csr index.txt* crlnumber* crl.cnf ext.cnf ./*.key.unused
 echo "PKI written to $(pwd)"
