@@ -493,6 +493,14 @@ moat_err moat_conn_handshake(moat_conn *conn) {
       }
       return e;
     }
+    if (conn->close_received) {
+      /* Nothing after close_notify is read: waiting for the rest of the
+       * handshake would wait for ever. */
+      return conn_fail(conn, MOAT_ERR_CLOSED,
+                       "the peer sent close_notify during the handshake "
+                       "(while %s)",
+                       hs_state_name(conn->state));
+    }
     if (conn->got_eof) {
       return conn_eof_error(conn);
     }

@@ -202,6 +202,18 @@ static void test_plaintext_cases(void) {
                "change_cipher_spec");
   moat_conn_free(s);
   moat_context_free(ctx);
+  /* close_notify before the handshake ends: nothing can finish it, so the
+   * handshake fails (it must not wait for more input for ever) */
+  s = fresh_server(&ctx);
+  uint8_t close_alert[7] = {CT_ALERT, 3, 3, 0, 2, 1, ALERT_CLOSE_NOTIFY};
+  feed_all(s, close_alert, sizeof(close_alert));
+  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_CLOSED);
+  CHECK_EQ_INT(moat_conn_error(s), MOAT_ERR_CLOSED);
+  CHECK(strstr(moat_conn_error_detail(s), "during the handshake") != NULL);
+  CHECK(!moat_conn_alert(s, NULL, NULL));
+  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_CLOSED); /* sticky */
+  moat_conn_free(s);
+  moat_context_free(ctx);
   /* a well-formed CCS is ignored while the handshake runs */
   s = fresh_server(&ctx);
   uint8_t ccs1[6] = {CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 1};
