@@ -286,6 +286,20 @@ static bool verify_with(const pubkey *key, sig_kind kind, hash_id hash,
   return ok;
 }
 
+/* The PSS salt length of a TLS scheme (0 for the others): RFC 8446
+ * 4.2.3, the salt is as long as the digest. */
+static bool scheme_salt(const sig_scheme *scheme, size_t *out) {
+  *out = 0;
+  if (scheme->kind == SIG_RSA_PSS) {
+    const hash_alg *h = hash_get(scheme->hash);
+    if (h == NULL) {
+      return false;
+    }
+    *out = h->len;
+  }
+  return true;
+}
+
 bool pubkey_verify(const pubkey *key, const sig_scheme *scheme,
                    const uint8_t *msg, size_t msg_len, const uint8_t *sig,
                    size_t sig_len) {
@@ -302,13 +316,9 @@ bool pubkey_verify(const pubkey *key, const sig_scheme *scheme,
       !ecdsa_sig_der_ok(sig, sig_len, ec_field_len(key->type))) {
     return false;
   }
-  size_t salt = 0;
-  if (scheme->kind == SIG_RSA_PSS) {
-    const hash_alg *h = hash_get(scheme->hash);
-    if (h == NULL) {
-      return false;
-    }
-    salt = h->len; /* RFC 8446 4.2.3: salt length = digest length */
+  size_t salt;
+  if (!scheme_salt(scheme, &salt)) {
+    return false;
   }
   return verify_with(key, scheme->kind, scheme->hash, scheme->hash, salt, msg,
                      msg_len, sig, sig_len);
@@ -337,13 +347,9 @@ bool privkey_sign(const privkey *key, const sig_scheme *scheme,
       *io_sig_len < privkey_max_sig_len(key)) {
     return false;
   }
-  size_t salt = 0;
-  if (scheme->kind == SIG_RSA_PSS) {
-    const hash_alg *h = hash_get(scheme->hash);
-    if (h == NULL) {
-      return false;
-    }
-    salt = h->len;
+  size_t salt;
+  if (!scheme_salt(scheme, &salt)) {
+    return false;
   }
   size_t n = *io_sig_len;
   if (scheme->kind != SIG_EDDSA) {
