@@ -24,13 +24,19 @@ moat_err moat_set_allocator(const moat_allocator *alloc) {
   return MOAT_OK;
 }
 
+/* After the first allocation the allocator is fixed: blocks must be freed
+ * by the functions that made them. */
+static void note_alloc_used(void) {
+  if (!atomic_load_explicit(&g_alloc_used, memory_order_relaxed)) {
+    atomic_store(&g_alloc_used, true);
+  }
+}
+
 void *moat_malloc(size_t n) {
   if (n == 0) {
     n = 1;
   }
-  if (!atomic_load_explicit(&g_alloc_used, memory_order_relaxed)) {
-    atomic_store(&g_alloc_used, true);
-  }
+  note_alloc_used();
   if (atomic_load_explicit(&g_alloc_set, memory_order_acquire)) {
     return g_alloc.malloc_fn(n, g_alloc.arg);
   }
@@ -52,6 +58,7 @@ void *moat_realloc(void *p, size_t n) {
   if (n == 0) {
     n = 1;
   }
+  note_alloc_used(); /* realloc(NULL, n) allocates too */
   if (atomic_load_explicit(&g_alloc_set, memory_order_acquire)) {
     return g_alloc.realloc_fn(p, n, g_alloc.arg);
   }

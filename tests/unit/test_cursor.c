@@ -1,6 +1,7 @@
 #include "base/builder.h"
 #include "base/cursor.h"
 #include "base/mem.h"
+#include "moat.h"
 #include "t.h"
 
 static void test_ints(void) {
@@ -155,7 +156,35 @@ static void test_ct(void) {
   CHECK(a[0] == 0 && a[3] == 0);
 }
 
+static void *no_malloc(size_t n, void *arg) {
+  (void)n;
+  (void)arg;
+  return NULL;
+}
+static void *no_realloc(void *p, size_t n, void *arg) {
+  (void)p;
+  (void)n;
+  (void)arg;
+  return NULL;
+}
+static void no_free(void *p, void *arg) {
+  (void)p;
+  (void)arg;
+}
+
+/* Run first: a block from moat_realloc(NULL, n) is moat's first
+ * allocation, and the allocator can no longer change (the block would be
+ * freed through the new one). */
+static void test_allocator_after_realloc(void) {
+  void *p = moat_realloc(NULL, 16);
+  CHECK(p != NULL);
+  moat_allocator a = {no_malloc, no_realloc, no_free, NULL};
+  CHECK_EQ_INT(moat_set_allocator(&a), MOAT_ERR_BAD_STATE);
+  moat_free(p);
+}
+
 int main(void) {
+  test_allocator_after_realloc();
   test_ints();
   test_prefixed();
   test_der();
