@@ -13,6 +13,7 @@
 
 #define HANDSHAKE_TIMEOUT_MS 20000
 #define DRAIN_TIMEOUT_MS 10000
+#define READ_BUF_MAX 16384
 
 struct client_opts {
   const char *addr;
@@ -24,6 +25,8 @@ struct client_opts {
   const char *crl;
   const char *sess_in;
   const char *sess_out;
+  const char *read_size;
+  size_t read_cap; /* bytes asked of each moat_conn_read */
   bool insecure;
   bool key_update;
   bool quiet;
@@ -50,6 +53,8 @@ static void client_usage(FILE *f) {
           "  --sess-in F       resume the session saved in F\n"
           "  --key-update      send a KeyUpdate (update_requested) after the "
           "handshake\n"
+          "  --read-size N     read application data N bytes at a time "
+          "(1..16384)\n"
           "  --quiet           do not print the handshake parameters\n");
 }
 
@@ -71,6 +76,7 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       {"--crl", &o->crl, NULL},
       {"--sess-in", &o->sess_in, NULL},
       {"--sess-out", &o->sess_out, NULL},
+      {"--read-size", &o->read_size, NULL},
   };
   if (!util_parse_opts("client", argc, argv, opts,
                        sizeof(opts) / sizeof(opts[0]), &o->addr)) {
@@ -83,6 +89,17 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
   if ((o->cert == NULL) != (o->key == NULL)) {
     fprintf(stderr, "moat client: --cert and --key go together\n");
     return false;
+  }
+  o->read_cap = READ_BUF_MAX;
+  if (o->read_size != NULL) {
+    char *end = NULL;
+    unsigned long v = strtoul(o->read_size, &end, 10);
+    if (end == o->read_size || *end != '\0' || v < 1 || v > READ_BUF_MAX) {
+      fprintf(stderr, "moat client: bad --read-size '%s' (1..%d)\n",
+              o->read_size, READ_BUF_MAX);
+      return false;
+    }
+    o->read_cap = v;
   }
   return true;
 }
@@ -162,11 +179,11 @@ static int save_session(moat_conn *conn, const char *path) {
 
 /* Reads everything the connection has for us and copies it to stdout.
  * Returns WANT_READ when drained, CLOSED / EOF / an error otherwise. */
-static moat_err pump_to_stdout(moat_conn *conn, size_t *total) {
-  uint8_t buf[16384];
+static moat_err pump_to_stdout(moat_conn *conn, size_t cap, size_t *total) {
+  uint8_t buf[READ_BUF_MAX];
   for (;;) {
     size_t n = 0;
-    moat_err e = moat_conn_read(conn, buf, sizeof(buf), &n);
+    moat_err e = moat_conn_read(conn, buf, cap, &n);
     if (e != MOAT_OK) {
       return e;
     }
@@ -186,7 +203,7 @@ static moat_err pump_to_stdout(moat_conn *conn, size_t *total) {
 }
 
 /* The relay loop.  Returns the process exit status. */
-static int relay(moat_conn *conn, int fd, bool quiet) {
+static int relay(moat_conn *conn, int fd, size_t read_cap, bool quiet) {
   bool stdin_open = true;
   bool sent_close = false;
   int64_t drain_deadline = 0;
@@ -196,7 +213,7 @@ static int relay(moat_conn *conn, int fd, bool quiet) {
   int status = 0;
   for (;;) {
     /* Data may already be buffered inside the connection. */
-    moat_err e = pump_to_stdout(conn, &in_total);
+    moat_err e = pump_to_stdout(conn, read_cap, &in_total);
     if (e == MOAT_ERR_CLOSED) {
       if (!quiet) {
         fprintf(stderr, "moat: peer sent close_notify\n");
@@ -358,7 +375,7 @@ int cmd_client(int argc, char **argv) {
       fprintf(stderr, "moat: sent KeyUpdate (update_requested)\n");
     }
   }
-  status = relay(conn, fd, o.quiet);
+  status = relay(conn, fd, o.read_cap, o.quiet);
   if (o.sess_out != NULL && save_session(conn, o.sess_out) != 0) {
     status = 1;
   }

@@ -212,8 +212,9 @@ struct session {
   const char *end;
 };
 
-/* Appends what fits of data to the request head, keeping it a string. */
-static void collect_head(struct session *s, const uint8_t *data, size_t n) {
+/* Appends what fits of data to the request head, keeping it a string;
+ * returns how many bytes it took. */
+static size_t collect_head(struct session *s, const uint8_t *data, size_t n) {
   size_t take = n;
   if (take > sizeof(s->head) - 1 - s->head_len) {
     take = sizeof(s->head) - 1 - s->head_len;
@@ -221,6 +222,7 @@ static void collect_head(struct session *s, const uint8_t *data, size_t n) {
   memcpy(s->head + s->head_len, data, take);
   s->head_len += take;
   s->head[s->head_len] = '\0';
+  return take;
 }
 
 /* Handles received bytes: echo them, or collect an HTTP request head.
@@ -230,15 +232,20 @@ static bool on_data(struct session *s, const uint8_t *data, size_t n,
   *out_err = MOAT_OK;
   s->bytes += n;
   if (!s->decided) {
-    collect_head(s, data, n);
+    size_t took = collect_head(s, data, n);
     if (s->head_len < 4 && strncmp(s->head, "GET ", s->head_len) == 0) {
       return true; /* too short to tell yet */
     }
     s->decided = true;
     s->http = s->http || strncmp(s->head, "GET ", 4) == 0;
     if (!s->http) {
+      /* Echo what was held back, then the part of data the head had no
+       * room for. */
       *out_err =
           util_write_all(s->conn, s->fd, (const uint8_t *)s->head, s->head_len);
+      if (*out_err == MOAT_OK && took < n) {
+        *out_err = util_write_all(s->conn, s->fd, data + took, n - took);
+      }
       return *out_err == MOAT_OK;
     }
   } else if (!s->http) {

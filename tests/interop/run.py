@@ -1017,6 +1017,84 @@ def insecure_accepts_selfsigned(env):
     return "ok"
 
 
+# ---- application data of many sizes -----------------------------------------
+
+# Writes of these sizes, each its own sendall, so the peer's records range
+# from one byte to the 16384-byte maximum (larger writes span several
+# records), with bursts of tiny records that arrive together.  The first
+# write is larger than 8 KiB and larger than one record.
+DATA_SIZES = ([16385, 1, 2, 3, 100, 1000, 16383, 16384, 5, 40000] +
+              [1] * 40 + [7] * 20 + [70000, 17])
+
+
+def sized_chunks():
+    data = bytes((i * 131 + 7) & 0xff for i in range(sum(DATA_SIZES)))
+    out, off = [], 0
+    for n in DATA_SIZES:
+        out.append(data[off:off + n])
+        off += n
+    return data, out
+
+
+def sizes_to_moat_client(env, read_size):
+    """A Python ssl server sends records of many sizes; the moat client,
+    reading read_size bytes at a time (records larger than its buffer,
+    several records per read), must pass every byte on in order."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc([env.python, os.path.abspath(__file__), "--py-sizes-server",
+                "--cert", crt, "--key", key])
+    m = srv.wait_for(r"listening on 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("python ssl server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    extra = ["--read-size", str(read_size)] if read_size else []
+    try:
+        cli, rc = run_moat_client(env, int(m.group(1)), stdin=b"send\n",
+                                  extra=extra)
+    finally:
+        srv.finish(10)
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    python server said:\n" + tail(srv.stdout + srv.stderr)
+    data, _ = sized_chunks()
+    got = bytes(cli.out)
+    expect(rc == 0, "moat client exited %s" % rc + diag)
+    expect(len(got) == len(data),
+           "moat client passed on %d bytes of %d" % (len(got), len(data)) +
+           diag)
+    if got != data:
+        first = next(i for i in range(len(data)) if got[i] != data[i])
+        raise CaseFailed("the bytes differ from byte %d" % first + diag)
+    info = py_result(srv.stdout) or {}
+    expect(info.get("sent") == len(data) and "error" not in info,
+           "python server: %r" % info + diag)
+    return "ok"
+
+
+def sizes_to_moat_server(env):
+    """A Python ssl client sends records of many sizes to the moat server's
+    echo while reading the echo; every byte must come back in order."""
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
+    cli = Proc([env.python, os.path.abspath(__file__), "--py-sizes-client",
+                "--port", str(port), "--cafile", env.pki.p("ca.pem")])
+    cli.finish()
+    srv.finish(5)
+    srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    python client said:\n" + tail(cli.stdout + cli.stderr)
+    info = py_result(cli.stdout) or {}
+    data, _ = sized_chunks()
+    expect("error" not in info, "python client: %s" % info.get("error") +
+           diag)
+    expect(info.get("echoed") == len(data) and info.get("same") is True,
+           "echo: %r of %d bytes came back, same=%r" %
+           (info.get("echoed"), len(data), info.get("same")) + diag)
+    expect(moat_server_end(srv.stderr) == "close_notify",
+           "moat server connection ended with %r" %
+           moat_server_end(srv.stderr) + diag)
+    return "ok"
+
+
 # ---- key log and HTTP -------------------------------------------------------
 
 KEYLOG_LABELS = {"CLIENT_HANDSHAKE_TRAFFIC_SECRET",
@@ -1162,6 +1240,12 @@ def build_cases(env):
         insecure_accepts_selfsigned)
     add("moat-client>openssl-server/keylog", keylog_case, "client")
     add("openssl-client>moat-server/keylog-env", keylog_case, "server")
+    add("moat-client>python-server/data-sizes", sizes_to_moat_client, 0)
+    add("moat-client>python-server/data-sizes-read-1000",
+        sizes_to_moat_client, 1000)
+    add("moat-client>python-server/data-sizes-read-7", sizes_to_moat_client,
+        7)
+    add("python-client>moat-server/data-sizes", sizes_to_moat_server)
     add("python-http>moat-server/http-flag", http_case, "flag")
     add("python-http>moat-server/http-detected", http_case, "detect")
     return cases
@@ -1262,6 +1346,72 @@ def py_client_main(args):
     return 0 if "error" not in result else 1
 
 
+def py_sizes_server_main(args):
+    """Waits for a line, then sends the sized chunks and closes."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+    ctx.load_cert_chain(args.cert, args.key)
+    ls = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    ls.bind(("127.0.0.1", 0))
+    ls.listen(1)
+    ls.settimeout(PROC_TIMEOUT)
+    print("listening on 127.0.0.1:%d" % ls.getsockname()[1], flush=True)
+    raw, _ = ls.accept()
+    raw.settimeout(10)
+    result = {"sent": 0}
+    try:
+        s = ctx.wrap_socket(raw, server_side=True)
+        line = b""
+        while not line.endswith(b"\n"):
+            chunk = s.recv(100)
+            if not chunk:
+                break
+            line += chunk
+        for chunk in sized_chunks()[1]:
+            s.sendall(chunk)
+            result["sent"] += len(chunk)
+        s.unwrap()
+    except (ssl.SSLError, OSError) as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
+def py_sizes_client_main(args):
+    """Sends the sized chunks while a thread reads the echo back."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    ctx.load_verify_locations(args.cafile)
+    data, chunks = sized_chunks()
+    result = {}
+    got = bytearray()
+    try:
+        raw = socket.create_connection(("127.0.0.1", args.port), timeout=10)
+        s = ctx.wrap_socket(raw, server_hostname="localhost")
+
+        def reader():
+            try:
+                while len(got) < len(data):
+                    chunk = s.recv(65536)
+                    if not chunk:
+                        break
+                    got.extend(chunk)
+            except (ssl.SSLError, OSError) as e:
+                result["error"] = "reading: %s: %s" % (type(e).__name__, e)
+        t = threading.Thread(target=reader, daemon=True)
+        t.start()
+        for chunk in chunks:
+            s.sendall(chunk)
+        t.join(15)
+        s.unwrap()
+        s.close()
+    except (ssl.SSLError, OSError) as e:
+        result["error"] = "%s: %s" % (type(e).__name__, e)
+    result["echoed"] = len(got)
+    result["same"] = bytes(got) == data
+    print("RESULT " + json.dumps(result), flush=True)
+    return 0 if "error" not in result else 1
+
+
 def py_http_main(args):
     import http.client
     ctx = ssl.create_default_context(cafile=args.cafile)
@@ -1312,6 +1462,10 @@ def main():
     ap.add_argument("--py-client", action="store_true",
                     help=argparse.SUPPRESS)
     ap.add_argument("--py-http", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--py-sizes-server", action="store_true",
+                    help=argparse.SUPPRESS)
+    ap.add_argument("--py-sizes-client", action="store_true",
+                    help=argparse.SUPPRESS)
     ap.add_argument("--cert")
     ap.add_argument("--key")
     ap.add_argument("--cafile")
@@ -1328,6 +1482,10 @@ def main():
         return py_client_main(args)
     if args.py_http:
         return py_http_main(args)
+    if args.py_sizes_server:
+        return py_sizes_server_main(args)
+    if args.py_sizes_client:
+        return py_sizes_client_main(args)
 
     if shutil.which("openssl") is None:
         print("interop: the openssl command is required "
