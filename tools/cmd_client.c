@@ -2,6 +2,7 @@
  * parameters on stderr, then relay stdin to the server and the server's
  * data to stdout until either side ends. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,7 @@ static moat_err load_session(moat_conn *conn, const char *path) {
   fclose(f);
   moat_session *s = NULL;
   moat_err e = moat_session_from_bytes(buf, n, &s);
+  explicit_bzero(buf, sizeof(buf)); /* the session's PSK */
   if (e != MOAT_OK) {
     fprintf(stderr, "moat client: %s does not hold a moat session\n", path);
     return e;
@@ -165,13 +167,29 @@ static int save_session(moat_conn *conn, const char *path) {
   size_t n = 0;
   moat_err e = moat_session_to_bytes(s, buf, sizeof(buf), &n);
   moat_session_free(s);
-  FILE *f = e == MOAT_OK ? fopen(path, "wb") : NULL;
+  if (e != MOAT_OK) {
+    fprintf(stderr, "moat client: cannot encode the session for %s: %s\n", path,
+            moat_err_name(e));
+    return 1;
+  }
+  /* The file holds the resumption PSK: readable by its owner only. */
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
+  int err = errno;
   bool ok = f != NULL && fwrite(buf, 1, n, f) == n;
-  if (f != NULL && fclose(f) != 0) {
-    ok = false;
+  explicit_bzero(buf, sizeof(buf)); /* the session's PSK */
+  if (f != NULL) {
+    err = ok ? 0 : errno;
+    if (fclose(f) != 0 && ok) {
+      err = errno;
+      ok = false;
+    }
+  } else if (fd >= 0) {
+    close(fd);
   }
   if (!ok) {
-    fprintf(stderr, "moat client: cannot write session file %s\n", path);
+    fprintf(stderr, "moat client: cannot write session file %s: %s\n", path,
+            err ? strerror(err) : "short write");
     return 1;
   }
   return 0;

@@ -970,6 +970,9 @@ def resumption_moat_client(env):
            "first connection failed or resumed\n" + tail(cli1.stderr))
     expect(rc2 == 0 and re.search(r"resumed: yes", cli2.stderr),
            "second connection did not resume\n" + tail(cli2.stderr))
+    # The file holds the resumption PSK.
+    mode = os.stat(sess).st_mode & 0o777
+    expect(mode & 0o077 == 0, "session file mode %o, want 600" % mode)
     expect(cli2.out == expected_echo("openssl", PAYLOAD),
            "no data after resumption\n" + tail(cli2.stderr))
     return "ok"
