@@ -382,6 +382,8 @@ static void handle(moat_context *ctx, const struct server_opts *o, int fd,
               msg);
       goto out;
     }
+    fprintf(stderr,
+            "moat server: conn %lu: sent KeyUpdate (update_requested)\n", id);
   }
   serve_data(s, o->http);
   /* Send our close_notify; wait briefly for the peer's if it has not come

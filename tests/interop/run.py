@@ -434,10 +434,13 @@ PAYLOAD = b"hello moat interop 0123456789\n"
 
 
 def start_openssl_server(env, cert, suite, group, tls12=False, alpn=None,
-                         sni=False, client_auth=False, chain=None):
+                         sni=False, client_auth=False, chain=None,
+                         msgs=False):
     crt, key = cert
     argv = ["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
             "-key", key, "-naccept", "1", "-rev"]
+    if msgs:  # one line per TLS message, to see the KeyUpdates
+        argv += ["-msg"]
     if chain:
         argv += ["-cert_chain", chain]
     if tls12:
@@ -559,13 +562,31 @@ def expected_echo(peer, payload):
     return payload
 
 
+# openssl -msg lines for a KeyUpdate received and sent.
+OPENSSL_KU_RECEIVED = "<<< TLS 1.3, Handshake [length 0005], KeyUpdate"
+OPENSSL_KU_SENT = ">>> TLS 1.3, Handshake [length 0005], KeyUpdate"
+
+
+def check_key_update(moat_err, moat_line, peer, peer_out, answered):
+    """moat says it sent a KeyUpdate asking for one back; OpenSSL, which
+    can show its messages, must have received it and, when it wrote data
+    afterwards (answered), sent its own first (RFC 8446 4.6.3)."""
+    expect(moat_line in moat_err, "moat did not report sending KeyUpdate")
+    if peer == "openssl":
+        expect(OPENSSL_KU_RECEIVED in peer_out,
+               "openssl received no KeyUpdate from moat")
+        expect(not answered or OPENSSL_KU_SENT in peer_out,
+               "openssl did not answer moat's update_requested")
+
+
 def moat_client_case(env, peer, suite, group, cert, *, moat_groups=None,
                      alpn=None, server_alpn=None, sni=False,
                      client_auth=False, key_update=False, hrr=None,
                      check_close=False):
+    msgs = {"msgs": True} if key_update and peer == "openssl" else {}
     srv, port = SERVER_PEERS[peer](env, env.pki.server(cert), suite, group,
                                    alpn=server_alpn or alpn, sni=sni,
-                                   client_auth=client_auth)
+                                   client_auth=client_auth, **msgs)
     try:
         payload = PAYLOAD
         if key_update:
@@ -597,6 +618,10 @@ def moat_client_case(env, peer, suite, group, cert, *, moat_groups=None,
         if check_close:
             expect("peer sent close_notify" in cli.stderr,
                    "moat did not see the peer's close_notify")
+        if key_update:
+            # s_server -rev writes the answer after the KeyUpdate came.
+            check_key_update(cli.stderr, "moat: sent KeyUpdate", peer,
+                             srv.stdout + srv.stderr, answered=True)
         # The peer's own view, where it prints one.
         sout = srv.stdout + srv.stderr
         if peer == "openssl":
@@ -689,9 +714,12 @@ def start_moat_server(env, cert, suite=None, groups=None, alpn=None,
 
 
 def openssl_client(env, port, suite, group, alpn=None, client_auth=False,
-                   key_update=False, tls12=False, sni="localhost"):
+                   key_update=False, tls12=False, sni="localhost",
+                   msgs=False):
     argv = ["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
             "-CAfile", env.pki.p("ca.pem"), "-verify_return_error"]
+    if msgs:
+        argv += ["-msg"]
     if sni:
         argv += ["-servername", sni, "-verify_hostname", sni]
     if tls12:
@@ -783,12 +811,13 @@ def moat_server_case(env, peer, suite, group, cert, *, server_groups=None,
                                   alpn=server_alpn or alpn,
                                   client_auth=client_auth,
                                   key_update=key_update)
+    msgs = {"msgs": True} if key_update and peer == "openssl" else {}
     try:
         cli, echoed = CLIENT_PEERS[peer](env, port, suite,
                                          group if client_groups == "same"
                                          else client_groups,
                                          alpn=alpn, client_auth=client_auth,
-                                         key_update=peer_key_update)
+                                         key_update=peer_key_update, **msgs)
     finally:
         srv_rc = srv.finish(5)
         srv.stop()
@@ -819,6 +848,11 @@ def moat_server_case(env, peer, suite, group, cert, *, server_groups=None,
             end = moat_server_end(srv.stderr)
             expect(end == "close_notify",
                    "moat server connection ended with %r" % end)
+        if key_update:
+            # s_client may have written its line before the KeyUpdate
+            # came, and answers only with its next write.
+            check_key_update(srv.stderr, ": sent KeyUpdate", peer,
+                             cli.stdout + cli.stderr, answered=False)
         out = cli.stdout
         if peer == "openssl":
             expect("New, TLSv1.3, Cipher is %s" % suite in out,
