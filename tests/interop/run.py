@@ -1212,6 +1212,75 @@ def http_case(env, how):
     return "ok"
 
 
+# ---- the command's own checks (no peer) ----------------------------------------
+
+def run_moat(env, *args):
+    p = subprocess.run([env.moat] + list(args), capture_output=True,
+                       timeout=PROC_TIMEOUT)
+    return p.returncode, p.stdout.decode("utf-8", "replace"), \
+        p.stderr.decode("utf-8", "replace")
+
+
+def cli_verify(env):
+    """moat verify accepts a good chain and says what is wrong with bad
+    arguments, naming the option or file."""
+    leaf, ca = env.pki.p("server-ecdsa-p256.pem"), env.pki.p("ca.pem")
+    rc, out, err = run_moat(env, "verify", "--cafile", ca, "--host",
+                            "localhost", leaf)
+    expect(rc == 0 and "%s: OK" % leaf in out and "CN=localhost" in out,
+           "verify of a good chain: rc %d\n%s" % (rc, tail(out + err)))
+    rc, out, err = run_moat(env, "verify", "--cafile", ca, "--at",
+                            "2000-01-01", leaf)
+    expect(rc == 1 and "not yet valid" in out,
+           "verify --at before notBefore: rc %d\n%s" % (rc, tail(out + err)))
+    missing = env.pki.p("no-such-file.pem")
+    bad = [(["--cafile", ca, "--purpose", "mail", leaf],
+            "bad --purpose 'mail'"),
+           (["--cafile", ca, "--crl-check", "all", leaf],
+            "bad --crl-check 'all'"),
+           (["--cafile", ca, "--at", "2030-13-01", leaf],
+            "bad --at '2030-13-01'"),
+           (["--cafile", ca, "--at", "2030-01-01T25:00:00", leaf],
+            "bad --at"),
+           (["--cafile", ca, "--frobnicate", leaf],
+            "unknown option '--frobnicate'"),
+           (["--cafile", ca, leaf, leaf], "unexpected argument"),
+           (["--cafile", ca, "--host"], "--host needs a value"),
+           (["--cafile", ca], "missing LEAF"),
+           (["--cafile", ca] + ["--untrusted", ca] * 9 + [leaf],
+            "too many --untrusted files")]
+    for args, want in bad:
+        rc, out, err = run_moat(env, "verify", *args)
+        expect(rc == 2 and want in err,
+               "moat verify %s: rc %d, want 2 and %r in:\n%s" %
+               (" ".join(args[2:]), rc, want, tail(err)))
+    rc, out, err = run_moat(env, "verify", "--cafile", ca, missing)
+    expect(rc == 1 and missing in err,
+           "verify of a missing file does not name it:\n" + tail(err))
+    return "ok"
+
+
+def cli_cert_show(env):
+    """moat cert show prints each certificate of a bundle and exits 1,
+    naming the file, when one cannot be read."""
+    chain = env.pki.p("untrusted.chain.pem")
+    rc, out, err = run_moat(env, "cert", "show", chain)
+    expect(rc == 0 and "certificate 1:" in out and
+           "subject: CN=moat untrusted intermediate" in out,
+           "cert show of a two-certificate bundle: rc %d\n%s" %
+           (rc, tail(out + err)))
+    junk = env.pki.p("junk.der")
+    with open(junk, "wb") as f:
+        f.write(b"\x30\x03\x02\x01\x01 not a certificate")
+    rc, out, err = run_moat(env, "cert", "show", junk)
+    expect(rc == 1 and junk in err and "cannot parse" in err,
+           "cert show of a damaged file: rc %d\n%s" % (rc, tail(out + err)))
+    rc, out, err = run_moat(env, "cert", "show", env.pki.p("client.key"))
+    expect(rc == 1 and "no certificate" in err,
+           "cert show of a key file: rc %d\n%s" % (rc, tail(out + err)))
+    return "ok"
+
+
 # ---- the case list -------------------------------------------------------------
 
 def build_cases(env):
@@ -1283,6 +1352,8 @@ def build_cases(env):
     add("moat-client>python-server/data-sizes-read-7", sizes_to_moat_client,
         7)
     add("python-client>moat-server/data-sizes", sizes_to_moat_server)
+    add("cli/verify", cli_verify)
+    add("cli/cert-show", cli_cert_show)
     add("python-http>moat-server/http-flag", http_case, "flag")
     add("python-http>moat-server/http-detected", http_case, "detect")
     return cases
