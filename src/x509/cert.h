@@ -135,7 +135,8 @@ size_t x509_name_text(cursor name, char *out, size_t cap);
 /* True when the Name has no RDNs. */
 bool x509_name_empty(cursor name);
 /* Iterate attribute values of one type (oid contents) in a Name: *pos
- * starts as the Name's contents cursor. */
+ * starts as the Name's contents cursor.  One value per RDN (the first of
+ * the type in a multi-valued RDN). */
 bool x509_name_next_attr(cursor *pos, const uint8_t *oid, size_t oid_len,
                          uint8_t *out_tag, cursor *out_value);
 /* True when prefix's RDN sequence is a prefix of name's (RFC 5280

@@ -176,8 +176,10 @@ uint64_t x509_name_hash(cursor name) {
 
 bool x509_name_next_attr(cursor *pos, const uint8_t *oid, size_t oid_len,
                          uint8_t *out_tag, cursor *out_value) {
-  /* pos walks RDNs; a multi-valued RDN is scanned whole each time, so
-   * keep a nested cursor in the unused tail of pos by re-entering. */
+  /* pos walks RDNs and moves past an RDN once it is scanned: of a
+   * multi-valued RDN only the first value of the type is returned.  The
+   * host-name check and the name constraints both read CNs this way, so
+   * they see the same names. */
   cursor rdn, ava, o, v;
   uint8_t tag;
   while (cur_asn1(pos, &rdn, ASN1_SET)) {
