@@ -541,6 +541,17 @@ static inline moat_conn *fz_bare_conn(moat_context *ctx, bool with_hs) {
   return conn;
 }
 
+/* The connection for one input of a message-parser target: a bare
+ * connection (as fz_bare_conn) on a context of the given role, made on the
+ * first call and kept in *ctx. */
+static inline moat_conn *fz_msg_conn(moat_context **ctx, moat_role role,
+                                     bool with_hs) {
+  if (*ctx == NULL) {
+    *ctx = fz_context(role, false, NULL);
+  }
+  return fz_bare_conn(*ctx, with_hs);
+}
+
 /* The extension parsers a server runs on a ClientHello's extensions. */
 static inline void fz_parse_ch_extensions(moat_conn *conn, const ext_set *e) {
   char host[256];

@@ -4,13 +4,9 @@
  * goes through cert_leaf_pubkey. */
 #include "common.h"
 
-static moat_context *g_ctx;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx == NULL) {
-    g_ctx = fz_context(MOAT_ROLE_CLIENT, false, NULL);
-  }
-  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  static moat_context *ctx;
+  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_CLIENT, false);
   cursor body = cur_make(data, size);
   uint8_t n = 0;
   bool empty = false;

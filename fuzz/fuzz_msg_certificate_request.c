@@ -1,13 +1,9 @@
 /* cr_parse on arbitrary CertificateRequest bodies (RFC 8446 4.3.2). */
 #include "common.h"
 
-static moat_context *g_ctx;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx == NULL) {
-    g_ctx = fz_context(MOAT_ROLE_CLIENT, false, NULL);
-  }
-  moat_conn *conn = fz_bare_conn(g_ctx, true);
+  static moat_context *ctx;
+  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_CLIENT, true);
   cursor body = cur_make(data, size);
   (void)cr_parse(conn, body);
   moat_conn_free(conn);

@@ -2,13 +2,9 @@
  * parsers of the extensions a server reads from it. */
 #include "common.h"
 
-static moat_context *g_ctx;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx == NULL) {
-    g_ctx = fz_context(MOAT_ROLE_SERVER, false, NULL);
-  }
-  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  static moat_context *ctx;
+  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_SERVER, false);
   cursor body = cur_make(data, size);
   client_hello ch;
   if (ch_parse(conn, body, &ch) == MOAT_OK && ch.has_extensions) {

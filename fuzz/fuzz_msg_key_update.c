@@ -1,13 +1,9 @@
 /* ku_parse on arbitrary KeyUpdate bodies (RFC 8446 4.6.3). */
 #include "common.h"
 
-static moat_context *g_ctx;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx == NULL) {
-    g_ctx = fz_context(MOAT_ROLE_SERVER, false, NULL);
-  }
-  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  static moat_context *ctx;
+  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_SERVER, false);
   cursor body = cur_make(data, size);
   bool request = false;
   (void)ku_parse(conn, body, &request);

@@ -2,13 +2,9 @@
  * connection that negotiated TLS_AES_128_GCM_SHA256. */
 #include "common.h"
 
-static moat_context *g_ctx;
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx == NULL) {
-    g_ctx = fz_context(MOAT_ROLE_CLIENT, false, NULL);
-  }
-  moat_conn *conn = fz_bare_conn(g_ctx, false);
+  static moat_context *ctx;
+  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_CLIENT, false);
   cursor body = cur_make(data, size);
   /* A ticket is turned into a session with the negotiated suite. */
   conn->suite = suite_by_code(0x1301);
