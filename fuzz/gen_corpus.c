@@ -176,6 +176,16 @@ int main(int argc, char **argv) {
       sizeof(ee_sni_groups));
   put("fuzz_msg_certificate_request", "sigalgs", cr_body, sizeof(cr_body));
   put("fuzz_msg_new_session_ticket", "ticket", nst_body, sizeof(nst_body));
+  /* A session as moat_session_to_bytes writes it: format 1,
+   * TLS_AES_128_GCM_SHA256, created, lifetime, age_add, a 32-byte PSK and
+   * a 4-byte ticket. */
+  uint8_t sess[1 + 2 + 8 + 4 + 4 + 1 + 32 + 2 + 4] = {1, 0x13, 0x01};
+  sess[10] = 100;                   /* created */
+  sess[14] = 0x10;                  /* lifetime */
+  sess[19] = 32;                    /* PSK length */
+  memset(sess + 20, 0xa5, 32);      /* PSK */
+  memcpy(sess + 52, "\0\4tkt!", 6); /* ticket */
+  put("fuzz_session", "aes128", sess, sizeof(sess));
   put("fuzz_msg_key_update", "0", ku0, 1);
   put("fuzz_msg_key_update", "1", ku1, 1);
   buf[0] = 0;
