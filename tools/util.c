@@ -462,15 +462,18 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
   if (!pem_detect(data, len)) {
     return fn(arg, data, len); /* one DER certificate */
   }
+  /* Other blocks (a private key kept in the same file, say) are wiped
+   * and skipped by pem_next_of; the file's bytes are wiped when freed. */
+  static const char *const labels[] = {"CERTIFICATE", NULL};
   size_t found = 0;
   bool ok = true;
   cursor text = cur_make(data, len);
   for (;;) {
-    char label[64];
+    size_t which;
     uint8_t *der;
     size_t der_len;
-    if (pem_next(&text, label, sizeof(label), &der, &der_len, detail,
-                 sizeof(detail)) != MOAT_OK) {
+    if (pem_next_of(&text, labels, &which, &der, &der_len, detail,
+                    sizeof(detail)) != MOAT_OK) {
       fprintf(stderr, "moat %s: %s: %s\n", cmd, path, detail);
       ok = false;
       break;
@@ -478,17 +481,13 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
     if (der == NULL) {
       break;
     }
-    if (strcmp(label, "CERTIFICATE") != 0) {
-      moat_free(der);
-      continue;
-    }
     found++;
     if (!fn(arg, der, der_len)) {
       ok = false;
       break;
     }
   }
-  moat_free(data);
+  moat_free_wipe(data, len);
   if (ok && found == 0) {
     fprintf(stderr, "moat %s: %s: no certificate in the file\n", cmd, path);
     ok = false;
