@@ -257,7 +257,9 @@ MOAT_API moat_err moat_conn_output_view(moat_conn *conn,
 MOAT_API moat_err moat_conn_output_consume(moat_conn *conn, size_t n);
 
 /* Drive the handshake.  MOAT_OK when complete; MOAT_ERR_WANT_READ /
- * MOAT_ERR_WANT_WRITE to be called again after feeding / taking bytes. */
+ * MOAT_ERR_WANT_WRITE to be called again after feeding / taking bytes;
+ * MOAT_ERR_CLOSED (for good) when the peer sent close_notify before the
+ * handshake completed. */
 MOAT_API moat_err moat_conn_handshake(moat_conn *conn);
 MOAT_API bool moat_conn_handshake_done(const moat_conn *conn);
 
