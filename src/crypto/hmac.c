@@ -74,46 +74,59 @@ const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx) {
   return ctx->alg;
 }
 
+/* dst = src ^ (the byte b repeated), over n bytes, n a multiple of 8, a
+ * word at a time (the loop runs on every new key). */
+static void xor_pad(uint8_t *dst, const uint8_t *src, size_t n, uint8_t b) {
+  const uint64_t mask = 0x0101010101010101u * b;
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t w;
+    memcpy(&w, src + i, 8);
+    w ^= mask;
+    memcpy(dst + i, &w, 8);
+  }
+}
+
 bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
   const hash_alg *alg = ctx->alg;
+  const size_t block = alg->block_len;
   uint8_t k[HASH_MAX_BLOCK];
   uint8_t pad[HASH_MAX_BLOCK];
   bool ok = false;
 
-  if (ctx->keyed && key_len <= alg->block_len && key_len == ctx->key_len &&
+  if (ctx->keyed && key_len <= block && key_len == ctx->key_len &&
       ct_eq(key, ctx->key, key_len)) {
     return hmac_reset(ctx);
   }
   ctx->keyed = false;
   ctx->running = false;
+  if (ctx->key_len <= block) {
+    moat_wipe(ctx->key, ctx->key_len);
+  }
   ctx->key_len = SIZE_MAX;
-  moat_wipe(ctx->key, sizeof(ctx->key));
-  memset(k, 0, sizeof(k));
   /* RFC 2104 2: a key longer than the block is hashed first; a shorter
    * one is padded with zeros to the block length. */
-  if (key_len > alg->block_len) {
+  size_t used = key_len;
+  if (key_len > block) {
     if (!hash_oneshot(alg, key, key_len, k)) {
       goto cleanup;
     }
+    used = alg->len;
   } else if (key_len > 0) {
     memcpy(k, key, key_len);
   }
-  for (size_t i = 0; i < alg->block_len; i++) {
-    pad[i] = (uint8_t)(k[i] ^ 0x36);
-  }
+  memset(k + used, 0, block - used);
+  xor_pad(pad, k, block, 0x36);
   if (!hash_init(ctx->inner_keyed) ||
-      !hash_update(ctx->inner_keyed, pad, alg->block_len)) {
+      !hash_update(ctx->inner_keyed, pad, block)) {
     goto cleanup;
   }
-  for (size_t i = 0; i < alg->block_len; i++) {
-    pad[i] = (uint8_t)(k[i] ^ 0x5c);
-  }
+  xor_pad(pad, k, block, 0x5c);
   if (!hash_init(ctx->outer_keyed) ||
-      !hash_update(ctx->outer_keyed, pad, alg->block_len)) {
+      !hash_update(ctx->outer_keyed, pad, block)) {
     goto cleanup;
   }
   ctx->keyed = true;
-  if (key_len <= alg->block_len) {
+  if (key_len <= block) {
     if (key_len > 0) {
       memcpy(ctx->key, key, key_len);
     }
@@ -122,8 +135,8 @@ bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len) {
   ok = hmac_reset(ctx);
 
 cleanup:
-  moat_wipe(k, sizeof(k));
-  moat_wipe(pad, sizeof(pad));
+  moat_wipe(k, block);
+  moat_wipe(pad, block);
   return ok;
 }
 

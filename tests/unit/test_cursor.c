@@ -154,6 +154,22 @@ static void test_ct(void) {
   CHECK(!ct_eq(a, b, 4));
   moat_wipe(a, 4);
   CHECK(a[0] == 0 && a[3] == 0);
+  /* Every length up to 40 (whole words and tails), one bit flipped at
+   * every position, including the high bits of each word. */
+  uint8_t x[40], y[40];
+  for (size_t n = 0; n <= sizeof(x); n++) {
+    for (size_t i = 0; i < n; i++) {
+      x[i] = y[i] = (uint8_t)(i * 37 + n);
+    }
+    CHECK(ct_eq(x, y, n));
+    for (size_t i = 0; i < n; i++) {
+      for (int bit = 0; bit < 8; bit++) {
+        y[i] ^= (uint8_t)(1u << bit);
+        CHECK(!ct_eq(x, y, n));
+        y[i] ^= (uint8_t)(1u << bit);
+      }
+    }
+  }
 }
 
 static void *no_malloc(size_t n, void *arg) {
