@@ -1,7 +1,9 @@
 /* moat-bench: the driver.  See docs/performance.md for the method.
  *
  *   moat-bench [--quick] [--json FILE] [--lib a,b] [--only SUBSTR]
- *   moat-bench --one full|resume --lib NAME     (for bench/instructions.sh)
+ *   moat-bench --one full|resume --lib NAME [--repeat N]
+ *       (one measured handshake for bench/instructions.sh; N of them for
+ *       perf record)
  */
 #include <errno.h>
 #include <math.h>
@@ -178,6 +180,7 @@ typedef struct opts {
   const char *json;
   const char *only;
   const char *one; /* "full" or "resume" */
+  long repeat;     /* --one: measured handshakes (for perf record) */
   int runs;
   double target; /* CPU seconds per timed run */
 } opts;
@@ -795,7 +798,7 @@ __attribute__((noinline)) bool bench_measured(const bench_lib *lib, void *env,
   return one_handshake(lib, env, resume);
 }
 
-static int run_one(const bench_pki *pki, const char *what,
+static int run_one(const bench_pki *pki, const char *what, long repeat,
                    const bench_lib *lib) {
   bool resume = strcmp(what, "resume") == 0;
   if (!resume && strcmp(what, "full") != 0) {
@@ -810,14 +813,15 @@ static int run_one(const bench_pki *pki, const char *what,
             one_handshake(lib, env, false);
   if (ok && resume)
     ok = save_session(lib, env) && one_handshake(lib, env, true);
-  ok = ok && bench_measured(lib, env, resume);
+  for (long i = 0; ok && i < repeat; i++)
+    ok = bench_measured(lib, env, resume);
   if (env)
     lib->env_free(env);
   if (!ok) {
     fprintf(stderr, "moat-bench: %s %s handshake failed\n", lib->name, what);
     return 1;
   }
-  printf("%s: one %s handshake done\n", lib->name, what);
+  printf("%s: %ld %s handshake(s) done\n", lib->name, repeat, what);
   return 0;
 }
 
@@ -854,7 +858,7 @@ static void usage(void) {
   fprintf(stderr,
           "usage: moat-bench [--quick] [--json FILE] [--lib moat,openssl,"
           "gnutls] [--only SUBSTR]\n"
-          "       moat-bench --one full|resume --lib NAME\n");
+          "       moat-bench --one full|resume --lib NAME [--repeat N]\n");
 }
 
 /* A peer library that accepts what it should refuse makes its numbers
@@ -933,7 +937,7 @@ static void floor_allocs(floor_ctx *fc) {
 
 int main(int argc, char **argv) {
   bench_moat_count_own();
-  opts o = {.runs = 9, .target = 0.35};
+  opts o = {.runs = 9, .target = 0.35, .repeat = 1};
   const char *lib_list = NULL;
   for (int i = 1; i < argc; i++) {
     if (strcmp(argv[i], "--quick") == 0) {
@@ -946,6 +950,13 @@ int main(int argc, char **argv) {
       lib_list = argv[++i];
     } else if (strcmp(argv[i], "--one") == 0 && i + 1 < argc) {
       o.one = argv[++i];
+    } else if (strcmp(argv[i], "--repeat") == 0 && i + 1 < argc) {
+      char *end;
+      o.repeat = strtol(argv[++i], &end, 10);
+      if (*end != '\0' || o.repeat < 1 || o.repeat > 10000000) {
+        fprintf(stderr, "moat-bench: --repeat takes 1 to 10000000\n");
+        return 2;
+      }
     } else {
       usage();
       return 2;
@@ -974,7 +985,7 @@ int main(int argc, char **argv) {
       fprintf(stderr, "moat-bench: the moat engine is not in this build\n");
       return 1;
     }
-    int rc = run_one(&pki, o.one, g_libs[l]);
+    int rc = run_one(&pki, o.one, o.repeat, g_libs[l]);
     pki_free(&pki);
     return rc;
   }
