@@ -322,7 +322,8 @@ static inline bool fz_inj_sync(fz_inj *in) {
   }
   memcpy(in->secret, sec, h->len);
   /* rec_set_key reports failure on the target; that ends the input. */
-  return rec_set_key(t, &in->wr, t->suite, h, in->hmac, sec, true) == MOAT_OK;
+  return rec_set_key(t, &in->wr, t->suite, h, in->hmac, sec, true, NULL) ==
+         MOAT_OK;
 }
 
 /* One record holding content of the given type: protected (content, type,

@@ -218,7 +218,7 @@ moat_err tls13_send_key_update(moat_conn *conn, bool request_peer) {
   TRY(next_secret(conn, secret));
   const hash_alg *h = hash_get(conn->suite->hash);
   return rec_set_key(conn, &conn->wr, conn->suite, h, conn_hmac(conn), secret,
-                     true);
+                     true, NULL);
 }
 
 moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
@@ -242,7 +242,7 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
   TRY(next_secret(conn, secret));
   const hash_alg *h = hash_get(conn->suite->hash);
   TRY(rec_set_key(conn, &conn->rd, conn->suite, h, conn_hmac(conn), secret,
-                  false));
+                  false, NULL));
   if (request && !conn->close_sent && !conn->key_update_answered) {
     /* RFC 8446 4.6.3: answer with update_not_requested before sending
      * more data; requests that arrive while we are silent share one

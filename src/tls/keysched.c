@@ -144,15 +144,25 @@ bool ks_resumption(key_schedule *ks, const uint8_t *transcript_hash) {
 
 /* RFC 8446 4.4.4: finished_key = HKDF-Expand-Label(BaseKey, "finished", "",
  * Hash.length); verify_data = HMAC(finished_key, Transcript-Hash). */
+static bool finished_key(hmac_ctx *hmac, const hash_alg *hash,
+                         const uint8_t *base_key, uint8_t *out) {
+  return hkdf_expand_label(hmac, base_key, hash->len, "finished", NULL, 0, out,
+                           hash->len);
+}
+
 bool ks_finished(key_schedule *ks, const uint8_t *base_key,
                  const uint8_t *transcript_hash, uint8_t *out) {
   uint8_t fkey[HASH_MAX_LEN];
-  bool ok = hkdf_expand_label(ks->hmac, base_key, ks->hash->len, "finished",
-                              NULL, 0, fkey, ks->hash->len) &&
-            hmac_oneshot(ks->hmac, fkey, ks->hash->len, transcript_hash,
-                         ks->hash->len, out);
+  bool ok = finished_key(ks->hmac, ks->hash, base_key, fkey) &&
+            ks_verify_data(ks, fkey, transcript_hash, out);
   moat_wipe(fkey, sizeof(fkey));
   return ok;
+}
+
+bool ks_verify_data(key_schedule *ks, const uint8_t *fin_key,
+                    const uint8_t *transcript_hash, uint8_t *out) {
+  return hmac_oneshot(ks->hmac, fin_key, ks->hash->len, transcript_hash,
+                      ks->hash->len, out);
 }
 
 void ks_clear(key_schedule *ks) {
@@ -160,11 +170,13 @@ void ks_clear(key_schedule *ks) {
   moat_wipe(ks, sizeof(*ks));
 }
 
-/* RFC 8446 7.3 */
+/* RFC 8446 7.3 (and 4.4.4 for fin_key) */
 bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash, const uint8_t *secret,
-                    size_t key_len, uint8_t *key, uint8_t *iv) {
+                    size_t key_len, uint8_t *key, uint8_t *iv,
+                    uint8_t *fin_key) {
   return hkdf_expand_label(hmac, secret, hash->len, "key", NULL, 0, key,
                            key_len) &&
          hkdf_expand_label(hmac, secret, hash->len, "iv", NULL, 0, iv,
-                           AEAD_NONCE_LEN);
+                           AEAD_NONCE_LEN) &&
+         (fin_key == NULL || finished_key(hmac, hash, secret, fin_key));
 }

@@ -12,11 +12,11 @@ void rec_dir_clear(rec_dir *dir) {
 
 moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
                      const hash_alg *hash, hmac_ctx *hmac,
-                     const uint8_t *secret, bool encrypt) {
+                     const uint8_t *secret, bool encrypt, uint8_t *fin_key) {
   const aead_alg *alg = aead_get(suite->aead);
   uint8_t key[AEAD_MAX_KEY];
-  if (alg == NULL ||
-      !traffic_key_iv(hmac, hash, secret, alg->key_len, key, dir->iv)) {
+  if (alg == NULL || !traffic_key_iv(hmac, hash, secret, alg->key_len, key,
+                                     dir->iv, fin_key)) {
     moat_wipe(key, sizeof(key));
     return conn_fail(conn, MOAT_ERR_CRYPTO, "deriving traffic keys failed");
   }

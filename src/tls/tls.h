@@ -266,6 +266,10 @@ typedef struct key_schedule {
   uint8_t derived[HASH_MAX_LEN]; /* its "derived" secret, the next salt */
   uint8_t c_hs[HASH_MAX_LEN];
   uint8_t s_hs[HASH_MAX_LEN];
+  /* Finished keys (RFC 8446 4.4.4), made with the handshake traffic keys
+   * while c_hs / s_hs are loaded. */
+  uint8_t c_fin[HASH_MAX_LEN];
+  uint8_t s_fin[HASH_MAX_LEN];
   uint8_t c_ap[HASH_MAX_LEN];
   uint8_t s_ap[HASH_MAX_LEN];
   uint8_t exporter[HASH_MAX_LEN];
@@ -430,9 +434,12 @@ moat_err error_for_alert(int alert);
 /* record.c */
 moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
                    size_t len);
+/* Keys dir from a traffic secret; fin_key, when not NULL, also gets the
+ * secret's Finished key (RFC 8446 4.4.4), made while the secret is
+ * loaded. */
 moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
                      const hash_alg *hash, hmac_ctx *hmac,
-                     const uint8_t *secret, bool encrypt);
+                     const uint8_t *secret, bool encrypt, uint8_t *fin_key);
 void rec_dir_clear(rec_dir *dir);
 /* Process at most one record from the input; sets *out_progress. */
 moat_err rec_read_one(moat_conn *conn, bool *out_progress);
@@ -461,11 +468,20 @@ bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,
                   const uint8_t *transcript_hash);
 bool ks_master(key_schedule *ks, const uint8_t *transcript_hash);
 bool ks_resumption(key_schedule *ks, const uint8_t *transcript_hash);
+/* verify_data from a base key (RFC 8446 4.4.4): the finished key, then the
+ * MAC over transcript_hash. */
 bool ks_finished(key_schedule *ks, const uint8_t *base_key,
                  const uint8_t *transcript_hash, uint8_t *out);
+/* verify_data from a finished key already made (ks->c_fin / ks->s_fin). */
+bool ks_verify_data(key_schedule *ks, const uint8_t *fin_key,
+                    const uint8_t *transcript_hash, uint8_t *out);
 void ks_clear(key_schedule *ks);
+/* RFC 8446 7.3: the traffic key and IV of a secret, and when fin_key is
+ * not NULL its Finished key (4.4.4) as well, with the secret loaded
+ * once. */
 bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash, const uint8_t *secret,
-                    size_t key_len, uint8_t *key, uint8_t *iv);
+                    size_t key_len, uint8_t *key, uint8_t *iv,
+                    uint8_t *fin_key);
 
 /* transcript */
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);

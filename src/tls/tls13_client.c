@@ -323,7 +323,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
   keylog(conn, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, h->len);
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_hs,
-                  false));
+                  false, hs->ks.s_fin));
   /* From here on our records (an alert included) use the handshake key,
    * which the server expects; RFC 8446 D.4 puts change_cipher_spec before
    * the first of them. */
@@ -331,7 +331,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
     TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   }
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_hs,
-                  true));
+                  true, hs->ks.c_fin));
   conn->state = ST_C_WAIT_EE;
   return MOAT_OK;
 }
@@ -400,7 +400,7 @@ static moat_err c_wait_finished(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(fin_check(conn, body, hs->ks.s_hs));
+  TRY(fin_check(conn, body, hs->ks.s_fin));
   TRY(hs_absorb(conn, whole));
   uint8_t th[HASH_MAX_LEN];
   if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
@@ -412,7 +412,7 @@ static moat_err c_wait_finished(moat_conn *conn) {
   keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
-                  false));
+                  false, NULL));
   conn->state = ST_C_SEND_FLIGHT;
   return MOAT_OK;
 }
@@ -456,11 +456,11 @@ static moat_err c_send_flight(moat_conn *conn) {
   }
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));
-  TRY(fin_build(conn, &b, hs->ks.c_hs));
+  TRY(fin_build(conn, &b, hs->ks.c_fin));
   TRY(hs_send(conn, &b));
   moat_wipe(fin, sizeof(fin));
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_ap,
-                  true));
+                  true, NULL));
   return tls13_enter_traffic(conn);
 }
 

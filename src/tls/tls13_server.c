@@ -333,8 +333,10 @@ static moat_err s_wait_ch(moat_conn *conn) {
   if (hs->session_id_len > 0 && !second) {
     TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   }
-  TRY(rec_set_key(conn, &conn->wr, suite, h, hs->ks.hmac, hs->ks.s_hs, true));
-  TRY(rec_set_key(conn, &conn->rd, suite, h, hs->ks.hmac, hs->ks.c_hs, false));
+  TRY(rec_set_key(conn, &conn->wr, suite, h, hs->ks.hmac, hs->ks.s_hs, true,
+                  hs->ks.s_fin));
+  TRY(rec_set_key(conn, &conn->rd, suite, h, hs->ks.hmac, hs->ks.c_hs, false,
+                  hs->ks.c_fin));
   conn->state = ST_S_SEND_FLIGHT;
   return MOAT_OK;
 }
@@ -399,7 +401,7 @@ static moat_err s_send_finished(moat_conn *conn) {
   builder b;
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));
-  TRY(fin_build(conn, &b, hs->ks.s_hs));
+  TRY(fin_build(conn, &b, hs->ks.s_fin));
   TRY(hs_send(conn, &b));
   uint8_t th[HASH_MAX_LEN];
   if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
@@ -410,7 +412,7 @@ static moat_err s_send_finished(moat_conn *conn) {
   keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
   keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
-                  true));
+                  true, NULL));
   conn->state = hs->cert_requested ? ST_S_WAIT_CERT : ST_S_WAIT_FINISHED;
   return MOAT_OK;
 }
@@ -454,11 +456,11 @@ static moat_err s_wait_finished(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(fin_check(conn, body, hs->ks.c_hs));
+  TRY(fin_check(conn, body, hs->ks.c_fin));
   TRY(hs_absorb(conn, whole));
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, hs->ks.hash, hs->ks.hmac,
-                  hs->ks.c_ap, false));
+                  hs->ks.c_ap, false, NULL));
   return tls13_enter_traffic(conn);
 }
 

@@ -137,11 +137,11 @@ static void test_schedule(void) {
   CHECK_HEX(ks.s_hs, rfc8448_s_hs_traffic);
 
   uint8_t key[AEAD_MAX_KEY], iv[AEAD_NONCE_LEN];
-  CHECK(traffic_key_iv(ks.hmac, h, ks.s_hs, 16, key, iv));
+  CHECK(traffic_key_iv(ks.hmac, h, ks.s_hs, 16, key, iv, ks.s_fin));
   CHECK_HEX(key, rfc8448_s_hs_key);
   CHECK_HEX(iv, rfc8448_s_hs_iv);
   uint8_t c_hs_key[AEAD_MAX_KEY], c_hs_iv[AEAD_NONCE_LEN];
-  CHECK(traffic_key_iv(ks.hmac, h, ks.c_hs, 16, c_hs_key, c_hs_iv));
+  CHECK(traffic_key_iv(ks.hmac, h, ks.c_hs, 16, c_hs_key, c_hs_iv, ks.c_fin));
   CHECK_HEX(c_hs_key, rfc8448_c_hs_key);
   CHECK_HEX(c_hs_iv, rfc8448_c_hs_iv);
 
@@ -157,6 +157,16 @@ static void test_schedule(void) {
   /* The wrong base key must not give the same value. */
   CHECK(ks_finished(&ks, ks.s_hs, th_sf, fin));
   CHECK(memcmp(fin, cf.b + 4, 32) != 0);
+  /* The same values from the Finished keys traffic_key_iv made alongside
+   * the handshake traffic keys. */
+  memset(fin, 0, sizeof(fin));
+  CHECK(ks_verify_data(&ks, ks.s_fin, th_cv, fin));
+  CHECK(memcmp(fin, sf.b + 4, 32) == 0);
+  memset(fin, 0, sizeof(fin));
+  CHECK(ks_verify_data(&ks, ks.c_fin, th_sf, fin));
+  CHECK(memcmp(fin, cf.b + 4, 32) == 0);
+  CHECK(ks_verify_data(&ks, ks.s_fin, th_sf, fin));
+  CHECK(memcmp(fin, cf.b + 4, 32) != 0);
 
   CHECK(ks_master(&ks, th_sf));
   CHECK_HEX(ks.secret, rfc8448_master_secret);
@@ -165,10 +175,10 @@ static void test_schedule(void) {
   CHECK_HEX(ks.exporter, rfc8448_exporter);
   uint8_t c_ap_key[AEAD_MAX_KEY], c_ap_iv[AEAD_NONCE_LEN];
   uint8_t s_ap_key[AEAD_MAX_KEY], s_ap_iv[AEAD_NONCE_LEN];
-  CHECK(traffic_key_iv(ks.hmac, h, ks.c_ap, 16, c_ap_key, c_ap_iv));
+  CHECK(traffic_key_iv(ks.hmac, h, ks.c_ap, 16, c_ap_key, c_ap_iv, NULL));
   CHECK_HEX(c_ap_key, rfc8448_c_ap_key);
   CHECK_HEX(c_ap_iv, rfc8448_c_ap_iv);
-  CHECK(traffic_key_iv(ks.hmac, h, ks.s_ap, 16, s_ap_key, s_ap_iv));
+  CHECK(traffic_key_iv(ks.hmac, h, ks.s_ap, 16, s_ap_key, s_ap_iv, NULL));
   CHECK_HEX(s_ap_key, rfc8448_s_ap_key);
   CHECK_HEX(s_ap_iv, rfc8448_s_ap_iv);
 
@@ -214,7 +224,7 @@ static void test_record_layer(void) {
   const tls_suite *suite = suite_by_code(0x1301);
   CHECK(suite != NULL && hmac != NULL);
   conn->hs = moat_calloc(1, sizeof(*conn->hs));
-  CHECK(rec_set_key(conn, &conn->rd, suite, h, hmac, secret.b, false) ==
+  CHECK(rec_set_key(conn, &conn->rd, suite, h, hmac, secret.b, false, NULL) ==
         MOAT_OK);
   vec rec = V(rfc8448_client_finished_record);
   size_t used;

@@ -390,7 +390,11 @@ static void test_finished(void) {
   uint8_t th[32], verify[32];
   CHECK(hash_oneshot(hash_get(HASH_SHA256), NULL, 0, th));
   CHECK(ks_finished(&C->hs->ks, C->hs->ks.secret, th, verify));
-  OK_(fin_check(C, cur_make(verify, 32), C->hs->ks.secret));
+  /* fin_check takes the finished key (RFC 8446 4.4.4) of that secret */
+  uint8_t fkey[32];
+  CHECK(hkdf_expand_label(C->hs->ks.hmac, C->hs->ks.secret, 32, "finished",
+                          NULL, 0, fkey, 32));
+  OK_(fin_check(C, cur_make(verify, 32), fkey));
   CHECK(C->hs->proof_finished);
 }
 

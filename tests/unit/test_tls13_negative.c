@@ -101,7 +101,7 @@ static void prot_init(prot *p, const uint8_t *secret, bool encrypt) {
   const hash_alg *h = hash_get(HASH_SHA256);
   hmac_ctx *hmac = hmac_new(h);
   uint8_t key[16];
-  CHECK(traffic_key_iv(hmac, h, secret, 16, key, p->iv));
+  CHECK(traffic_key_iv(hmac, h, secret, 16, key, p->iv, NULL));
   p->aead = aead_new(aead_get(AEAD_AES_128_GCM), key, encrypt);
   p->seq = 0;
   hmac_free(hmac);

@@ -2,11 +2,11 @@
 #include "base/mem.h"
 #include "tls/msg/msg.h"
 
-moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *base_key) {
+moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *fin_key) {
   handshake *hs = conn->hs;
   uint8_t hash[HASH_MAX_LEN], verify[HASH_MAX_LEN];
   if (!hs_transcript_hash(conn, hash) ||
-      !ks_finished(&hs->ks, base_key, hash, verify)) {
+      !ks_verify_data(&hs->ks, fin_key, hash, verify)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
   }
   msg_open(b, HT_FINISHED);
@@ -19,7 +19,7 @@ moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *base_key) {
   return MOAT_OK;
 }
 
-moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *base_key) {
+moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key) {
   handshake *hs = conn->hs;
   uint8_t hash[HASH_MAX_LEN], verify[HASH_MAX_LEN];
   if (cur_len(&body) != hs->ks.hash->len) {
@@ -28,7 +28,7 @@ moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *base_key) {
                      hs->ks.hash->len);
   }
   if (!hs_transcript_hash(conn, hash) ||
-      !ks_finished(&hs->ks, base_key, hash, verify)) {
+      !ks_verify_data(&hs->ks, fin_key, hash, verify)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
   }
   bool ok = ct_eq(verify, cur_data(&body), hs->ks.hash->len);

@@ -65,8 +65,9 @@ const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
                                    size_t num_peer);
 
 /* Finished (RFC 8446 4.4.4) */
-moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *base_key);
-moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *base_key);
+/* fin_key: the sender's Finished key (key_schedule c_fin / s_fin). */
+moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *fin_key);
+moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key);
 
 /* KeyUpdate (RFC 8446 4.6.3) */
 bool ku_build(builder *b, bool request_update);
