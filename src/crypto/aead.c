@@ -44,11 +44,18 @@ aead_ctx *aead_new(const aead_alg *alg, const uint8_t *key, bool encrypt) {
   ctx->alg = alg;
   ctx->enc = encrypt ? 1 : 0;
   ctx->c = EVP_CIPHER_CTX_new();
-  if (ctx->c == NULL ||
-      EVP_CipherInit_ex2(ctx->c, cipher, NULL, NULL, ctx->enc, NULL) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_IVLEN, (int)alg->nonce_len,
-                          NULL) != 1 ||
-      EVP_CipherInit_ex2(ctx->c, NULL, key, NULL, ctx->enc, NULL) != 1) {
+  /* All three take a 12-byte nonce by default; setting the length anyway
+   * is a parameter round trip through the provider. */
+  bool ok = ctx->c != NULL;
+  if (ok && EVP_CIPHER_get_iv_length(cipher) == (int)alg->nonce_len) {
+    ok = EVP_CipherInit_ex2(ctx->c, cipher, key, NULL, ctx->enc, NULL) == 1;
+  } else if (ok) {
+    ok = EVP_CipherInit_ex2(ctx->c, cipher, NULL, NULL, ctx->enc, NULL) == 1 &&
+         EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_IVLEN,
+                             (int)alg->nonce_len, NULL) == 1 &&
+         EVP_CipherInit_ex2(ctx->c, NULL, key, NULL, ctx->enc, NULL) == 1;
+  }
+  if (!ok) {
     ERR_clear_error();
     aead_free(ctx);
     return NULL;
