@@ -281,6 +281,9 @@ typedef struct handshake {
   /* Client: ClientHello bytes kept until the hash is known. */
   uint8_t *ch_copy;
   size_t ch_copy_len;
+  /* Server: how many leading bytes of the ClientHello being processed the
+   * transcript already holds (checking the PSK binder hashed them). */
+  size_t ch_prefix_len;
 
   /* reassembly of handshake messages from records */
   uint8_t *msg;

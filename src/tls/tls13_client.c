@@ -87,6 +87,12 @@ static bool offered_group(const moat_context *ctx, uint16_t group) {
 static moat_err start_transcript(moat_conn *conn, bool hrr) {
   handshake *hs = conn->hs;
   const hash_alg *h = hash_get(conn->suite->hash);
+  /* With a PSK offered, ClientHello1 was hashed with the binder
+   * (ext_psk_patch_binder); that serves when the hash is the same. */
+  if (!hrr && hs->transcript != NULL && hash_ctx_alg(hs->transcript) == h) {
+    return MOAT_OK;
+  }
+  hash_free(hs->transcript);
   hs->transcript = hash_new(h);
   if (hs->transcript == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");

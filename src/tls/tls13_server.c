@@ -263,6 +263,14 @@ static moat_err s_wait_ch(moat_conn *conn) {
     hs_consume_message(conn, cur_len(&whole));
     return hs_key_change_boundary(conn);
   }
+  const hash_alg *h = hash_get(suite->hash);
+  if (hs->transcript == NULL) {
+    hs->transcript = hash_new(h);
+    if (hs->transcript == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+    }
+  }
+  hs->ch_prefix_len = 0;
   TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
   if (!hs->psk_accepted &&
       (conn->ctx->chain_num == 0 || conn->ctx->key == NULL)) {
@@ -293,15 +301,13 @@ static moat_err s_wait_ch(moat_conn *conn) {
                      "the client's %s key share is invalid", group->name);
   }
   conn->group = group;
-  const hash_alg *h = hash_get(suite->hash);
-  if (hs->transcript == NULL) {
-    hs->transcript = hash_new(h);
-    if (hs->transcript == NULL) {
-      moat_wipe(shared, sizeof(shared));
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
-    }
-  }
-  moat_err err = hs_transcript_add(conn, cur_data(&whole), cur_len(&whole));
+  /* The binder check may have hashed the start of the message already. */
+  size_t pre = hs->ch_prefix_len;
+  hs->ch_prefix_len = 0;
+  moat_err err = pre <= cur_len(&whole)
+                     ? hs_transcript_add(conn, cur_data(&whole) + pre,
+                                         cur_len(&whole) - pre)
+                     : conn_fail(conn, MOAT_ERR_INTERNAL, "transcript prefix");
   hs_consume_message(conn, cur_len(&whole));
   if (err == MOAT_OK && hs->msg_len != 0) {
     err = hs_key_change_boundary(conn);

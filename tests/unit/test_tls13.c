@@ -412,6 +412,43 @@ static void test_resumption(void) {
   CHECK(echo(&p, "retry and resume"));
   free_pair(&p);
 
+  /* a ticket whose hash the server's choice of suite does not fit: the
+   * client hashed ClientHello1 with the ticket's hash for the binder and
+   * must start the transcript again with the server's (RFC 8446 4.2.11) */
+  {
+    moat_context *sc384 = server_ctx("p256");
+    moat_context *cc384 = client_ctx();
+    CHECK(moat_context_set_ciphersuites(sc384, "TLS_AES_256_GCM_SHA384") ==
+          MOAT_OK);
+    moat_session *s384 = first_session(cc384, sc384);
+    CHECK(s384 != NULL && strcmp(moat_session_cipher_name(s384),
+                                 "TLS_AES_256_GCM_SHA384") == 0);
+    CHECK(moat_context_set_ciphersuites(
+              sc384, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384") ==
+          MOAT_OK);
+    new_pair(&p, cc384, sc384);
+    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK);
+    CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
+    CHECK(strcmp(moat_conn_cipher_name(p.c), "TLS_AES_128_GCM_SHA256") == 0);
+    CHECK(echo(&p, "new hash, full handshake"));
+    free_pair(&p);
+    /* and with the ticket's suite, resumed */
+    CHECK(moat_context_set_ciphersuites(sc384, "TLS_AES_256_GCM_SHA384") ==
+          MOAT_OK);
+    new_pair(&p, cc384, sc384);
+    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.c) &&
+          moat_conn_session_reused(p.s));
+    CHECK(echo(&p, "SHA-384 resumed"));
+    free_pair(&p);
+    moat_session_free(s384);
+    moat_context_free(cc384);
+    moat_context_free(sc384);
+  }
+
   /* a session for a suite the client no longer offers is not sent */
   CHECK(moat_context_set_ciphersuites(cc, "TLS_AES_256_GCM_SHA384") == MOAT_OK);
   new_pair(&p, cc, sc);

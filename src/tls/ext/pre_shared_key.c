@@ -37,10 +37,18 @@ bool ext_psk_build_ch(moat_conn *conn, builder *b) {
 
 /* Transcript-Hash over what precedes the truncated ClientHello (after a
  * HelloRetryRequest: message_hash and the retry) and the truncated
- * ClientHello itself. */
+ * ClientHello itself (RFC 8446 4.2.11.2).  in_place: the transcript
+ * itself takes the truncated bytes, so that the ClientHello is hashed
+ * once; the caller then adds only the rest. */
 static bool truncated_hash(moat_conn *conn, const hash_alg *h,
-                           const uint8_t *msg, size_t trunc_len, uint8_t *out) {
+                           const uint8_t *msg, size_t trunc_len, uint8_t *out,
+                           bool in_place) {
   handshake *hs = conn->hs;
+  if (in_place) {
+    return hs->transcript != NULL && hash_ctx_alg(hs->transcript) == h &&
+           hash_update(hs->transcript, msg, trunc_len) &&
+           hash_peek(hs->transcript, out);
+  }
   if (hs->transcript == NULL) {
     return hash_oneshot(h, msg, trunc_len, out);
   }
@@ -56,8 +64,22 @@ moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len) {
   const hash_alg *h = hs->ks.hash;
   size_t tail = 2 + 1 + h->len; /* binders list: one binder */
   uint8_t th[HASH_MAX_LEN];
-  if (len < tail + 4 || !truncated_hash(conn, h, msg, len - tail, th) ||
-      !psk_binder(&hs->ks, th, msg + len - h->len)) {
+  if (len < tail + 4) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "ClientHello too short");
+  }
+  /* ClientHello1 starts a transcript with the PSK's hash, which the
+   * ServerHello usually confirms (start_transcript checks); a retry's
+   * ClientHello goes through hs_send, which adds it whole. */
+  bool in_place = hs->transcript == NULL;
+  if (in_place) {
+    hs->transcript = hash_new(h);
+    if (hs->transcript == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+    }
+  }
+  if (!truncated_hash(conn, h, msg, len - tail, th, in_place) ||
+      !psk_binder(&hs->ks, th, msg + len - h->len) ||
+      (in_place && !hash_update(hs->transcript, msg + len - tail, tail))) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "computing the PSK binder");
   }
   return MOAT_OK;
@@ -114,8 +136,8 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
         hash_get(st.suite->hash) == h) {
       uint8_t th[HASH_MAX_LEN], want[HASH_MAX_LEN];
       if (!ks_init(&hs->ks, h, st.psk, st.psk_len) ||
-          !truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail,
-                          th) ||
+          !truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail, th,
+                          hs->ch_prefix_len == 0) ||
           !psk_binder(&hs->ks, th, want)) {
         moat_wipe(want, sizeof(want));
         moat_wipe(&st, sizeof(st));
@@ -130,6 +152,7 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
         return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
                          "the PSK binder for identity %u is wrong", index);
       }
+      hs->ch_prefix_len = cur_len(&whole) - tail;
       hs->psk_accepted = true;
       hs->psk_index = index;
       hs->psk_state = st;
