@@ -42,6 +42,19 @@ const hash_alg *hash_get(hash_id id) {
   return NULL;
 }
 
+/* The bytes of the union this hash uses: copies and wipes touch only
+ * those (a SHA-256 state is half the union). */
+static size_t st_size(hash_id id) {
+  switch (id) {
+  case HASH_SHA1:
+    return sizeof(SHA_CTX);
+  case HASH_SHA256:
+    return sizeof(SHA256_CTX);
+  default:
+    return sizeof(SHA512_CTX);
+  }
+}
+
 static bool st_init(hash_id id, sha_state *st) {
   switch (id) {
   case HASH_SHA1:
@@ -142,9 +155,11 @@ bool hash_final(hash_ctx *ctx, uint8_t *out) {
 }
 
 bool hash_peek(hash_ctx *ctx, uint8_t *out) {
-  sha_state copy = ctx->st;
+  const size_t n = st_size(ctx->alg->id);
+  sha_state copy;
+  memcpy(&copy, &ctx->st, n);
   bool ok = st_final(ctx->alg->id, &copy, out);
-  moat_wipe(&copy, sizeof(copy));
+  moat_wipe(&copy, n);
   return ok;
 }
 
@@ -152,7 +167,7 @@ bool hash_copy(hash_ctx *dst, const hash_ctx *src) {
   if (dst->alg != src->alg) {
     return false;
   }
-  dst->st = src->st;
+  memcpy(&dst->st, &src->st, st_size(src->alg->id));
   return true;
 }
 
@@ -165,6 +180,6 @@ bool hash_oneshot(const hash_alg *alg, const uint8_t *data, size_t len,
   bool ok = st_init(alg->id, &st) &&
             (len == 0 || st_update(alg->id, &st, data, len)) &&
             st_final(alg->id, &st, out);
-  moat_wipe(&st, sizeof(st));
+  moat_wipe(&st, st_size(alg->id));
   return ok;
 }
