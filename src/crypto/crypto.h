@@ -89,6 +89,10 @@ bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
  * cost: the keyed inner/outer states are kept).  After hmac_final,
  * hmac_update/hmac_final fail until hmac_init or hmac_reset. */
 bool hmac_reset(hmac_ctx *ctx);
+/* Key ctx as from's key (same hash), copying from's keyed states instead
+ * of hashing the key again; then as hmac_reset.  from is only read, so
+ * one keyed context can serve many threads. */
+bool hmac_init_as(hmac_ctx *ctx, const hmac_ctx *from);
 const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx);
 
 /* RFC 5869 2.2: out has alg->len bytes.  A NULL/empty salt means

@@ -140,6 +140,28 @@ cleanup:
   return ok;
 }
 
+bool hmac_init_as(hmac_ctx *ctx, const hmac_ctx *from) {
+  if (ctx == from) {
+    return hmac_reset(ctx);
+  }
+  if (!from->keyed || from->alg != ctx->alg ||
+      !hash_copy(ctx->inner_keyed, from->inner_keyed) ||
+      !hash_copy(ctx->outer_keyed, from->outer_keyed)) {
+    ctx->keyed = false;
+    ctx->running = false;
+    return false;
+  }
+  if (ctx->key_len <= sizeof(ctx->key)) {
+    moat_wipe(ctx->key, ctx->key_len);
+  }
+  ctx->key_len = from->key_len;
+  if (from->key_len <= sizeof(from->key)) {
+    memcpy(ctx->key, from->key, from->key_len);
+  }
+  ctx->keyed = true;
+  return hmac_reset(ctx);
+}
+
 bool hmac_reset(hmac_ctx *ctx) {
   ctx->running = ctx->keyed && hash_copy(ctx->inner, ctx->inner_keyed);
   return ctx->running;

@@ -46,6 +46,11 @@ typedef struct ks_consts {
   uint8_t empty_hash[HASH_MAX_LEN];
   uint8_t early[HASH_MAX_LEN];
   uint8_t derived[HASH_MAX_LEN];
+  /* HMAC keyed with the two salts that are the same for everyone: HashLen
+   * zeros (the Early Secret's, with a PSK) and `derived` (the Handshake
+   * Secret's, without one).  Made once, then only read; never freed. */
+  hmac_ctx *zero_salt;
+  hmac_ctx *derived_salt;
 } ks_consts;
 
 static ks_consts g_consts[2]; /* SHA-256, SHA-384 */
@@ -53,12 +58,20 @@ static pthread_once_t g_consts_once = PTHREAD_ONCE_INIT;
 
 static void consts_make(ks_consts *c, const hash_alg *hash) {
   static const uint8_t zeros[HASH_MAX_LEN];
-  hmac_ctx *hmac = hmac_new(hash);
-  c->ok =
-      hmac != NULL && hash_oneshot(hash, NULL, 0, c->empty_hash) &&
-      hkdf_extract(hmac, zeros, hash->len, zeros, hash->len, c->early) &&
-      derive_secret(hash, hmac, c->early, "derived", c->empty_hash, c->derived);
-  hmac_free(hmac);
+  c->zero_salt = hmac_new(hash);
+  c->derived_salt = hmac_new(hash);
+  c->ok = c->zero_salt != NULL && c->derived_salt != NULL &&
+          hash_oneshot(hash, NULL, 0, c->empty_hash) &&
+          hkdf_extract(c->zero_salt, zeros, hash->len, zeros, hash->len,
+                       c->early) &&
+          derive_secret(hash, c->derived_salt, c->early, "derived",
+                        c->empty_hash, c->derived) &&
+          hmac_init(c->derived_salt, c->derived, hash->len);
+  if (!c->ok) {
+    hmac_free(c->zero_salt);
+    hmac_free(c->derived_salt);
+    c->zero_salt = c->derived_salt = NULL;
+  }
 }
 
 static void consts_init(void) {
@@ -85,6 +98,7 @@ const uint8_t *ks_empty_hash(const hash_alg *hash) {
  * secret. */
 static bool derive_next(key_schedule *ks) {
   const uint8_t *empty = ks_empty_hash(ks->hash);
+  ks->derived_is_const = false;
   return empty != NULL && derive_secret(ks->hash, ks->hmac, ks->secret,
                                         "derived", empty, ks->derived);
 }
@@ -99,25 +113,40 @@ bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
     }
   }
   ks->hash = hash;
+  const ks_consts *c = consts_for(hash);
+  if (c == NULL) {
+    return false;
+  }
+  ks->derived_is_const = psk == NULL;
   if (psk == NULL) {
-    const ks_consts *c = consts_for(hash);
-    if (c == NULL) {
-      return false;
-    }
     memcpy(ks->secret, c->early, hash->len);
     memcpy(ks->derived, c->derived, hash->len);
     return true;
   }
-  /* RFC 8446 7.1: Early Secret = HKDF-Extract(0, PSK) */
-  static const uint8_t zeros[HASH_MAX_LEN];
-  return hkdf_extract(ks->hmac, zeros, hash->len, psk, psk_len, ks->secret) &&
-         derive_next(ks);
+  /* RFC 8446 7.1: Early Secret = HKDF-Extract(0, PSK), from the kept
+   * zero-keyed states. */
+  return hmac_init_as(ks->hmac, c->zero_salt) &&
+         hmac_update(ks->hmac, psk, psk_len) &&
+         hmac_final(ks->hmac, ks->secret) && derive_next(ks);
+}
+
+/* HKDF-Extract(ks->derived, ikm) into ks->secret; the salt's keyed states
+ * come ready-made when it is the PSK-less constant. */
+static bool extract_next(key_schedule *ks, const uint8_t *ikm, size_t ikm_len) {
+  const ks_consts *c = ks->derived_is_const ? consts_for(ks->hash) : NULL;
+  ks->derived_is_const = false;
+  if (c != NULL) {
+    return hmac_init_as(ks->hmac, c->derived_salt) &&
+           hmac_update(ks->hmac, ikm, ikm_len) &&
+           hmac_final(ks->hmac, ks->secret);
+  }
+  return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, ikm, ikm_len,
+                      ks->secret);
 }
 
 bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,
                   const uint8_t *transcript_hash) {
-  return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, shared, shared_len,
-                      ks->secret) &&
+  return extract_next(ks, shared, shared_len) &&
          derive_secret(ks->hash, ks->hmac, ks->secret, "c hs traffic",
                        transcript_hash, ks->c_hs) &&
          derive_secret(ks->hash, ks->hmac, ks->secret, "s hs traffic",
@@ -127,8 +156,7 @@ bool ks_handshake(key_schedule *ks, const uint8_t *shared, size_t shared_len,
 
 bool ks_master(key_schedule *ks, const uint8_t *transcript_hash) {
   static const uint8_t zeros[HASH_MAX_LEN];
-  return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, zeros,
-                      ks->hash->len, ks->secret) &&
+  return extract_next(ks, zeros, ks->hash->len) &&
          derive_secret(ks->hash, ks->hmac, ks->secret, "c ap traffic",
                        transcript_hash, ks->c_ap) &&
          derive_secret(ks->hash, ks->hmac, ks->secret, "s ap traffic",

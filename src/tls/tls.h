@@ -264,6 +264,7 @@ typedef struct key_schedule {
   hmac_ctx *hmac;
   uint8_t secret[HASH_MAX_LEN];  /* the current stage's secret */
   uint8_t derived[HASH_MAX_LEN]; /* its "derived" secret, the next salt */
+  bool derived_is_const;         /* that salt is the PSK-less constant */
   uint8_t c_hs[HASH_MAX_LEN];
   uint8_t s_hs[HASH_MAX_LEN];
   /* Finished keys (RFC 8446 4.4.4), made with the handshake traffic keys

@@ -189,6 +189,38 @@ static void test_hmac(void) {
   unhex("60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54", exp,
         sizeof(exp));
   CHECK_MEM(out, exp, 32);
+
+  /* hmac_init_as: another context takes h's key (the long one, so its
+   * keyed states, not a remembered key, carry it) and MACs as h does;
+   * then h's remembered short key is taken over too, so keying the copy
+   * with those bytes again reuses its states. */
+  hmac_ctx *as = hmac_new(h256);
+  CHECK(as != NULL && hmac_init_as(as, h) &&
+        hmac_update(as, (const uint8_t *)d6, strlen(d6)) &&
+        hmac_final(as, out));
+  CHECK_MEM(out, exp, 32);
+  CHECK(hmac_oneshot(h, (const uint8_t *)"Jefe", 4, (const uint8_t *)d2,
+                     strlen(d2), out));
+  CHECK(hmac_init_as(as, h) && hmac_update(as, (const uint8_t *)d2, 3) &&
+        hmac_update(as, (const uint8_t *)d2 + 3, strlen(d2) - 3) &&
+        hmac_final(as, exp));
+  CHECK_MEM(exp, out, 32);
+  CHECK(hmac_oneshot(as, (const uint8_t *)"Jefe", 4, (const uint8_t *)d2,
+                     strlen(d2), exp));
+  CHECK_MEM(exp, out, 32);
+  /* from a context of another hash, or one never keyed: refused, and the
+   * context is left unkeyed */
+  hmac_ctx *other = hmac_new(h384);
+  hmac_ctx *blank = hmac_new(h256);
+  CHECK(other != NULL && blank != NULL);
+  CHECK(hmac_oneshot(other, k1, 20, (const uint8_t *)"x", 1, out));
+  CHECK(!hmac_init_as(as, other));
+  CHECK(!hmac_update(as, (const uint8_t *)"x", 1));
+  CHECK(!hmac_init_as(as, blank));
+  CHECK(!hmac_reset(as));
+  hmac_free(other);
+  hmac_free(blank);
+  hmac_free(as);
   hmac_free(h);
 
   /* RFC 4231 4.2 test case 1, HMAC-SHA-384. */

@@ -185,6 +185,27 @@ static void test_schedule(void) {
   CHECK(ks_resumption(&ks, th_cf));
   CHECK_HEX(ks.resumption, rfc8448_resumption);
 
+  /* RFC 8448 4 resumes this session: the ticket's PSK (nonce 00 00, RFC
+   * 8446 4.6.1) and the Early Secret made from it, which ks_init takes
+   * from the kept zero-salt HMAC states. */
+  uint8_t psk[32];
+  static const uint8_t nonce[2] = {0, 0};
+  CHECK(hkdf_expand_label(ks.hmac, ks.resumption, 32, "resumption", nonce, 2,
+                          psk, 32));
+  CHECK_HEX(psk, "4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1"
+                 "c4f3");
+  key_schedule rks;
+  memset(&rks, 0, sizeof(rks));
+  CHECK(ks_init(&rks, h, psk, sizeof(psk)));
+  CHECK_HEX(rks.secret, "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb"
+                        "797cb7d8332c");
+  /* the same again on the same context (its keyed states now hold the
+   * "derived" step's key) */
+  CHECK(ks_init(&rks, h, psk, sizeof(psk)));
+  CHECK_HEX(rks.secret, "9b2188e9b2fc6d64d71dc329900e20bb41915000f678aa839cbb"
+                        "797cb7d8332c");
+  ks_clear(&rks);
+
   /* Records of the trace opened with the derived keys. */
   uint8_t plain[128];
   size_t n =
