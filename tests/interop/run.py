@@ -1486,30 +1486,40 @@ def py_sizes_server_main(args):
 
 
 def py_sizes_client_main(args):
-    """Sends the sized chunks while a thread reads the echo back."""
+    """Sends the sized chunks and reads the echo back, on one thread: an
+    ssl.SSLSocket (one OpenSSL SSL object) must not be read and written
+    from two threads at once.  After each chunk whatever echo has arrived
+    is drained without blocking, so neither side's buffers fill up."""
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(args.cafile)
     data, chunks = sized_chunks()
     result = {}
     got = bytearray()
+
+    def drain(s):
+        s.setblocking(False)
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    raise ssl.SSLEOFError("the server closed mid-echo")
+                got.extend(chunk)
+        except (ssl.SSLWantReadError, BlockingIOError):
+            pass
+        finally:
+            s.settimeout(10)
+
     try:
         raw = socket.create_connection(("127.0.0.1", args.port), timeout=10)
         s = ctx.wrap_socket(raw, server_hostname="localhost")
-
-        def reader():
-            try:
-                while len(got) < len(data):
-                    chunk = s.recv(65536)
-                    if not chunk:
-                        break
-                    got.extend(chunk)
-            except (ssl.SSLError, OSError) as e:
-                result["error"] = "reading: %s: %s" % (type(e).__name__, e)
-        t = threading.Thread(target=reader, daemon=True)
-        t.start()
         for chunk in chunks:
             s.sendall(chunk)
-        t.join(15)
+            drain(s)
+        while len(got) < len(data):
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            got.extend(chunk)
         s.unwrap()
         s.close()
     except (ssl.SSLError, OSError) as e:
