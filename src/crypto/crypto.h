@@ -65,6 +65,11 @@ bool hash_init(hash_ctx *ctx);
 bool hash_update(hash_ctx *ctx, const uint8_t *data, size_t len);
 /* Finish into out[0..alg->len); hash_init before reusing. */
 bool hash_final(hash_ctx *ctx, uint8_t *out);
+/* hash_update(data) then hash_final, in one step: when the state is at a
+ * block boundary and data fits in one padded block (HMAC's inner and
+ * outer hashes in HKDF), that block is built here and compressed once. */
+bool hash_final_with(hash_ctx *ctx, const uint8_t *data, size_t len,
+                     uint8_t *out);
 /* The digest of everything so far, leaving the context running
  * (transcript hashes). */
 bool hash_peek(hash_ctx *ctx, uint8_t *out);
@@ -83,6 +88,9 @@ bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len);
 bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len);
 /* Writes alg->len bytes. */
 bool hmac_final(hmac_ctx *ctx, uint8_t *out);
+/* hmac_update(data) then hmac_final, with the fused hash steps. */
+bool hmac_final_with(hmac_ctx *ctx, const uint8_t *data, size_t len,
+                     uint8_t *out);
 bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
                   const uint8_t *data, size_t len, uint8_t *out);
 /* Start a new MAC with the key last given to hmac_init (no re-keying

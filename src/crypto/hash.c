@@ -154,6 +154,80 @@ bool hash_final(hash_ctx *ctx, uint8_t *out) {
   return st_final(ctx->alg->id, &ctx->st, out);
 }
 
+static void put_be32(uint8_t *p, uint32_t v) {
+  p[0] = (uint8_t)(v >> 24);
+  p[1] = (uint8_t)(v >> 16);
+  p[2] = (uint8_t)(v >> 8);
+  p[3] = (uint8_t)v;
+}
+
+static void put_be64(uint8_t *p, uint64_t v) {
+  put_be32(p, (uint32_t)(v >> 32));
+  put_be32(p + 4, (uint32_t)v);
+}
+
+/* The last block of a SHA-256 message whose earlier blocks the state has
+ * absorbed (FIPS 180-4 5.1.1): data, 0x80, zeros, the length in bits. */
+static void sha256_last(SHA256_CTX *st, const uint8_t *data, size_t len,
+                        uint8_t *out) {
+  uint8_t block[64];
+  uint64_t bits = (((uint64_t)st->Nh << 32) | st->Nl) + (uint64_t)len * 8;
+  if (len > 0) {
+    memcpy(block, data, len);
+  }
+  block[len] = 0x80;
+  memset(block + len + 1, 0, 56 - len - 1);
+  put_be64(block + 56, bits);
+  SHA256_Transform(st, block);
+  for (size_t i = 0; i < 8; i++) {
+    put_be32(out + 4 * i, st->h[i]);
+  }
+  moat_wipe(block, sizeof(block));
+}
+
+/* The same for SHA-384 and SHA-512 (FIPS 180-4 5.1.2): 128-byte blocks,
+ * a 128-bit length; out_len 48 or 64. */
+static void sha512_last(SHA512_CTX *st, const uint8_t *data, size_t len,
+                        uint8_t *out, size_t out_len) {
+  uint8_t block[128];
+  uint64_t low = st->Nl + (uint64_t)len * 8;
+  uint64_t high = st->Nh + (low < st->Nl ? 1 : 0);
+  if (len > 0) {
+    memcpy(block, data, len);
+  }
+  block[len] = 0x80;
+  memset(block + len + 1, 0, 112 - len - 1);
+  put_be64(block + 112, high);
+  put_be64(block + 120, low);
+  SHA512_Transform(st, block);
+  for (size_t i = 0; i < out_len / 8; i++) {
+    put_be64(out + 8 * i, st->h[i]);
+  }
+  moat_wipe(block, sizeof(block));
+}
+
+bool hash_final_with(hash_ctx *ctx, const uint8_t *data, size_t len,
+                     uint8_t *out) {
+  switch (ctx->alg->id) {
+  case HASH_SHA256:
+    if (ctx->st.sha256.num == 0 && len < 56) {
+      sha256_last(&ctx->st.sha256, data, len, out);
+      return true;
+    }
+    break;
+  case HASH_SHA384:
+  case HASH_SHA512:
+    if (ctx->st.sha512.num == 0 && len < 112) {
+      sha512_last(&ctx->st.sha512, data, len, out, ctx->alg->len);
+      return true;
+    }
+    break;
+  default:
+    break;
+  }
+  return hash_update(ctx, data, len) && hash_final(ctx, out);
+}
+
 bool hash_peek(hash_ctx *ctx, uint8_t *out) {
   const size_t n = st_size(ctx->alg->id);
   sha_state copy;

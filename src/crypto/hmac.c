@@ -174,21 +174,24 @@ bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len) {
   return hash_update(ctx->inner, data, len);
 }
 
-bool hmac_final(hmac_ctx *ctx, uint8_t *out) {
+bool hmac_final_with(hmac_ctx *ctx, const uint8_t *data, size_t len,
+                     uint8_t *out) {
   uint8_t ih[HASH_MAX_LEN];
-  bool ok = ctx->running && hash_final(ctx->inner, ih) &&
+  bool ok = ctx->running && hash_final_with(ctx->inner, data, len, ih) &&
             hash_copy(ctx->outer, ctx->outer_keyed) &&
-            hash_update(ctx->outer, ih, ctx->alg->len) &&
-            hash_final(ctx->outer, out);
+            hash_final_with(ctx->outer, ih, ctx->alg->len, out);
   ctx->running = false;
   moat_wipe(ih, sizeof(ih));
   return ok;
 }
 
+bool hmac_final(hmac_ctx *ctx, uint8_t *out) {
+  return hmac_final_with(ctx, NULL, 0, out);
+}
+
 bool hmac_oneshot(hmac_ctx *ctx, const uint8_t *key, size_t key_len,
                   const uint8_t *data, size_t len, uint8_t *out) {
-  return hmac_init(ctx, key, key_len) && hmac_update(ctx, data, len) &&
-         hmac_final(ctx, out);
+  return hmac_init(ctx, key, key_len) && hmac_final_with(ctx, data, len, out);
 }
 
 bool hkdf_extract(hmac_ctx *ctx, const uint8_t *salt, size_t salt_len,
@@ -218,14 +221,28 @@ bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
   if (!hmac_init(ctx, prk, prk_len)) {
     return false;
   }
-  /* T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty. */
+  /* T(i) = HMAC(PRK, T(i-1) | info | i), T(0) empty.  A short message
+   * is put together here and given to the MAC in one piece, so its hash
+   * steps can fuse (TLS 1.3 labels always are short). */
+  uint8_t msg[128];
   for (unsigned i = 1; done < out_len; i++) {
     uint8_t counter = (uint8_t)i;
-    if (i > 1 && (!hmac_reset(ctx) || !hmac_update(ctx, t, hlen))) {
+    size_t prev = i > 1 ? hlen : 0;
+    if (i > 1 && !hmac_reset(ctx)) {
       goto cleanup;
     }
-    if (!hmac_update(ctx, info, info_len) || !hmac_update(ctx, &counter, 1) ||
-        !hmac_final(ctx, t)) {
+    if (prev + info_len + 1 <= sizeof(msg)) {
+      memcpy(msg, t, prev);
+      if (info_len > 0) {
+        memcpy(msg + prev, info, info_len);
+      }
+      msg[prev + info_len] = counter;
+      if (!hmac_final_with(ctx, msg, prev + info_len + 1, t)) {
+        goto cleanup;
+      }
+    } else if (!hmac_update(ctx, t, prev) ||
+               !hmac_update(ctx, info, info_len) ||
+               !hmac_update(ctx, &counter, 1) || !hmac_final(ctx, t)) {
       goto cleanup;
     }
     size_t n = out_len - done < hlen ? out_len - done : hlen;
@@ -236,5 +253,6 @@ bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
 
 cleanup:
   moat_wipe(t, sizeof(t));
+  moat_wipe(msg, sizeof(msg));
   return ok;
 }
