@@ -6,7 +6,12 @@
  * provider.  The transcript hash is peeked at a dozen times per handshake
  * and HKDF restarts HMAC states dozens of times; with the plain contexts a
  * copy is a struct assignment and nothing allocates.  The contexts are
- * the same code libcrypto's default provider runs underneath. */
+ * the same code libcrypto's default provider runs underneath.
+ *
+ * hash_final_with pads a short last block itself (FIPS 180-4 5.1) and
+ * hands it to SHA256_Transform / SHA512_Transform, libcrypto's
+ * compression function: every HMAC in the key schedule ends that way, and
+ * it skips the update's buffer copy and the final's separate pass. */
 #undef OPENSSL_NO_DEPRECATED
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <openssl/sha.h>
