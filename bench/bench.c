@@ -141,8 +141,12 @@ static figure g_figs[] = {
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, false), 1024, 0),
     FIG("bulk.tls13.aes256gcm.16k", "MB/s", K_BULK,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES256GCM, false), 16384, 0),
+    FIG("bulk.tls13.aes256gcm.1k", "MB/s", K_BULK,
+        CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES256GCM, false), 1024, 0),
     FIG("bulk.tls13.chacha20.16k", "MB/s", K_BULK,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_CHACHA20, false), 16384, 0),
+    FIG("bulk.tls13.chacha20.1k", "MB/s", K_BULK,
+        CFG(CERT_ECDSA, GROUP_X25519, SUITE_CHACHA20, false), 1024, 0),
     FIG("mem.idle.client", "bytes", K_MEM, CFG(0, 0, 0, false), 0,
         M_IDLE_CLIENT),
     FIG("mem.idle.server", "bytes", K_MEM, CFG(0, 0, 0, false), 0,
@@ -594,7 +598,9 @@ static floor_id floor_of(const figure *f) {
       {"bulk.tls13.aes128gcm.16k", FL_AES128GCM_16K},
       {"bulk.tls13.aes128gcm.1k", FL_AES128GCM_1K},
       {"bulk.tls13.aes256gcm.16k", FL_AES256GCM_16K},
+      {"bulk.tls13.aes256gcm.1k", FL_AES256GCM_1K},
       {"bulk.tls13.chacha20.16k", FL_CHACHA20_16K},
+      {"bulk.tls13.chacha20.1k", FL_CHACHA20_1K},
   };
   for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
     if (strcmp(f->name, map[i].name) == 0)
@@ -631,9 +637,10 @@ static void print_floor_ops(const floor_ops *fl) {
          fl->ecdsa_sign * 1e6, fl->ecdsa_verify * 1e6, fl->rsa_pss_sign * 1e6,
          fl->rsa_pss_verify * 1e6, fl->rsa_pkcs1_verify * 1e6);
   printf("  record seal+open: AES-128-GCM 16K %.2f  1K %.2f | AES-256-GCM "
-         "16K %.2f | ChaCha20-Poly1305 16K %.2f\n\n",
+         "16K %.2f  1K %.2f | ChaCha20-Poly1305 16K %.2f  1K %.2f\n\n",
          fl->aes128gcm_16k * 1e6, fl->aes128gcm_1k * 1e6,
-         fl->aes256gcm_16k * 1e6, fl->chacha20_16k * 1e6);
+         fl->aes256gcm_16k * 1e6, fl->aes256gcm_1k * 1e6,
+         fl->chacha20_16k * 1e6, fl->chacha20_1k * 1e6);
 }
 
 /* ---- output

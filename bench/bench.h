@@ -154,7 +154,8 @@ typedef struct floor_ops {
   double ecdsa_sign, ecdsa_verify;
   double rsa_pss_sign, rsa_pss_verify, rsa_pkcs1_verify;
   /* seconds per record, seal + open */
-  double aes128gcm_16k, aes128gcm_1k, aes256gcm_16k, chacha20_16k;
+  double aes128gcm_16k, aes128gcm_1k, aes256gcm_16k, aes256gcm_1k;
+  double chacha20_16k, chacha20_1k;
 } floor_ops;
 
 /* Measure each for about `seconds` of CPU. */
@@ -172,7 +173,9 @@ typedef enum floor_id {
   FL_AES128GCM_16K,
   FL_AES128GCM_1K,
   FL_AES256GCM_16K,
+  FL_AES256GCM_1K,
   FL_CHACHA20_16K,
+  FL_CHACHA20_1K,
 } floor_id;
 
 typedef struct floor_ctx floor_ctx;

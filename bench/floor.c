@@ -299,7 +299,9 @@ bool floor_measure(floor_ops *out, double seconds) {
     out->aes128gcm_16k = aead_time("AES-128-GCM", 16, 16384, seconds);
     out->aes128gcm_1k = aead_time("AES-128-GCM", 16, 1024, seconds);
     out->aes256gcm_16k = aead_time("AES-256-GCM", 32, 16384, seconds);
+    out->aes256gcm_1k = aead_time("AES-256-GCM", 32, 1024, seconds);
     out->chacha20_16k = aead_time("ChaCha20-Poly1305", 32, 16384, seconds);
+    out->chacha20_1k = aead_time("ChaCha20-Poly1305", 32, 1024, seconds);
   }
   kx_clear(&x);
   kx_clear(&p);
@@ -327,8 +329,8 @@ struct floor_ctx {
   sig rp;
   EVP_PKEY *ec;
   EVP_PKEY *rsa;
-  aead a[4];
-  EVP_CIPHER *c[4];
+  aead a[6];
+  EVP_CIPHER *c[6];
 };
 
 floor_ctx *floor_new(void) {
@@ -344,7 +346,9 @@ floor_ctx *floor_new(void) {
             aead_setup(&f->a[0], &f->c[0], "AES-128-GCM", 16, 16384) &&
             aead_setup(&f->a[1], &f->c[1], "AES-128-GCM", 16, 1024) &&
             aead_setup(&f->a[2], &f->c[2], "AES-256-GCM", 32, 16384) &&
-            aead_setup(&f->a[3], &f->c[3], "ChaCha20-Poly1305", 32, 16384);
+            aead_setup(&f->a[3], &f->c[3], "ChaCha20-Poly1305", 32, 16384) &&
+            aead_setup(&f->a[4], &f->c[4], "AES-256-GCM", 32, 1024) &&
+            aead_setup(&f->a[5], &f->c[5], "ChaCha20-Poly1305", 32, 1024);
   if (!ok) {
     floor_free(f);
     return NULL;
@@ -362,7 +366,7 @@ void floor_free(floor_ctx *f) {
   sig_clear(&f->rp);
   EVP_PKEY_free(f->ec);
   EVP_PKEY_free(f->rsa);
-  for (int i = 0; i < 4; i++)
+  for (int i = 0; i < 6; i++)
     aead_clear(&f->a[i], f->c[i]);
   bench_free(f);
 }
@@ -393,6 +397,10 @@ bool floor_unit(floor_ctx *f, floor_id id) {
     return aead_record(&f->a[2]);
   case FL_CHACHA20_16K:
     return aead_record(&f->a[3]);
+  case FL_AES256GCM_1K:
+    return aead_record(&f->a[4]);
+  case FL_CHACHA20_1K:
+    return aead_record(&f->a[5]);
   case FL_NONE:
   default:
     return false;
