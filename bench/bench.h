@@ -107,6 +107,8 @@ typedef struct bench_cfg {
   bool release_buffers; /* OpenSSL: SSL_MODE_RELEASE_BUFFERS */
   const char *host;     /* name the client checks; NULL: "localhost" */
   bool trust_other;     /* client trusts the other CA (must fail) */
+  bool tls12; /* TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 (suite ignored);
+                 resumption by session ticket */
 } bench_cfg;
 
 typedef struct bench_lib {

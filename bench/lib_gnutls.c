@@ -52,6 +52,12 @@ static ssize_t gt_pull(gnutls_transport_ptr_t p, void *data, size_t len) {
 }
 
 static const char *prio_string(const bench_cfg *cfg) {
+  if (cfg->tls12) {
+    return cfg->group == GROUP_X25519
+               ? "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"
+                 "-KX-ALL:+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519"
+               : NULL;
+  }
   switch (cfg->suite * 2 + cfg->group) {
   case SUITE_AES128GCM * 2 + GROUP_X25519:
     return "NORMAL:-VERS-ALL:+VERS-TLS1.3:-CIPHER-ALL:+AES-128-GCM:"
@@ -234,10 +240,12 @@ static bool gt_handshake(void *p) {
 
 static bool gt_resumed(void *p) {
   gt_pair *pair = p;
-  /* psk_dhe_ke: a group was negotiated (RFC 8446 4.2.9). */
+  /* TLS 1.3: psk_dhe_ke, so a group was negotiated (RFC 8446 4.2.9);
+   * a TLS 1.2 ticket resumption has no key exchange. */
   return gnutls_session_is_resumed(pair->c.sess) != 0 &&
          gnutls_session_is_resumed(pair->s.sess) != 0 &&
-         gnutls_group_get(pair->c.sess) != GNUTLS_GROUP_INVALID;
+         (gnutls_protocol_get_version(pair->c.sess) == GNUTLS_TLS1_2 ||
+          gnutls_group_get(pair->c.sess) != GNUTLS_GROUP_INVALID);
 }
 
 static bool gt_save_session(void *e, void *p) {

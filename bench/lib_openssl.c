@@ -19,6 +19,7 @@ typedef struct ossl_env {
   SSL_CTX *server;
   SSL_SESSION *session;
   const char *host;
+  int group; /* NID of the configured key-exchange group */
 } ossl_env;
 
 typedef struct ossl_end {
@@ -33,6 +34,7 @@ typedef struct ossl_pair {
   ossl_end se;
   byteq c2s;
   byteq s2c;
+  int want_group; /* NID of the group a full handshake must use */
 } ossl_pair;
 
 static BIO_METHOD *g_method;
@@ -108,11 +110,24 @@ static const char *suite_name(int suite) {
 static bool common(SSL_CTX *ctx, const bench_cfg *cfg) {
   const char *suite = suite_name(cfg->suite);
   bool ok = suite != NULL;
-  ok = ok && SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION) == 1;
-  ok = ok && SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) == 1;
-  ok = ok && SSL_CTX_set_ciphersuites(ctx, suite) == 1;
-  ok = ok && SSL_CTX_set1_groups_list(
-                 ctx, cfg->group == GROUP_X25519 ? "X25519" : "P-256") == 1;
+  int version = cfg->tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
+  ok = ok && SSL_CTX_set_min_proto_version(ctx, version) == 1;
+  ok = ok && SSL_CTX_set_max_proto_version(ctx, version) == 1;
+  if (cfg->tls12) {
+    ok = ok &&
+         SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256") == 1;
+    if (!cfg->tickets)
+      SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
+  } else {
+    ok = ok && SSL_CTX_set_ciphersuites(ctx, suite) == 1;
+  }
+  /* TLS 1.2 (RFC 8422 5.1.1): the client's supported_groups also limit the
+   * curve of the server's ECDSA certificate, so P-256 is listed after the
+   * key-exchange group. */
+  const char *groups = cfg->group == GROUP_X25519
+                           ? (cfg->tls12 ? "X25519:P-256" : "X25519")
+                           : "P-256";
+  ok = ok && SSL_CTX_set1_groups_list(ctx, groups) == 1;
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
   if (cfg->release_buffers)
     SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
@@ -144,6 +159,7 @@ static void *ossl_env_new(const bench_pki *pki, const bench_cfg *cfg) {
   if (env == NULL)
     return NULL;
   env->host = cfg->host ? cfg->host : "localhost";
+  env->group = cfg->group == GROUP_X25519 ? NID_X25519 : NID_X9_62_prime256v1;
   env->client = SSL_CTX_new(TLS_client_method());
   env->server = SSL_CTX_new(TLS_server_method());
   bool ok = env->client != NULL && env->server != NULL;
@@ -212,6 +228,7 @@ static void *ossl_pair_new(void *e, bool resume) {
     return NULL;
   pair->c = SSL_new(env->client);
   pair->s = SSL_new(env->server);
+  pair->want_group = env->group;
   pair->ce = (ossl_end){&pair->s2c, &pair->c2s};
   pair->se = (ossl_end){&pair->c2s, &pair->s2c};
   BIO *bc = q_bio(&pair->ce);
@@ -281,14 +298,24 @@ static bool ossl_handshake(void *p) {
   }
   if (SSL_get_verify_result(pair->c) != X509_V_OK)
     return false;
+  /* A full handshake used the configured group (TLS 1.2 lists P-256 too,
+   * for the certificate). */
+  if (SSL_session_reused(pair->c) != 1 &&
+      SSL_get_negotiated_group(pair->c) != pair->want_group) {
+    BENCH_LOG("openssl: negotiated group %ld, not %d\n",
+              (long)SSL_get_negotiated_group(pair->c), pair->want_group);
+    return false;
+  }
   return drain_client(pair) && byteq_avail(&pair->c2s) == 0;
 }
 
 static bool ossl_resumed(void *p) {
   ossl_pair *pair = p;
-  /* psk_dhe_ke: a group was negotiated (RFC 8446 4.2.9). */
+  /* TLS 1.3: psk_dhe_ke, so a group was negotiated (RFC 8446 4.2.9);
+   * a TLS 1.2 ticket resumption has no key exchange. */
   return SSL_session_reused(pair->c) == 1 && SSL_session_reused(pair->s) == 1 &&
-         SSL_get_negotiated_group(pair->c) != 0;
+         (SSL_version(pair->c) == TLS1_2_VERSION ||
+          SSL_get_negotiated_group(pair->c) != 0);
 }
 
 static bool ossl_save_session(void *e, void *p) {
