@@ -126,8 +126,7 @@ bool ks_init(key_schedule *ks, const hash_alg *hash, const uint8_t *psk,
   /* RFC 8446 7.1: Early Secret = HKDF-Extract(0, PSK), from the kept
    * zero-keyed states. */
   return hmac_init_as(ks->hmac, c->zero_salt) &&
-         hmac_update(ks->hmac, psk, psk_len) &&
-         hmac_final(ks->hmac, ks->secret) && derive_next(ks);
+         hmac_final_with(ks->hmac, psk, psk_len, ks->secret) && derive_next(ks);
 }
 
 /* HKDF-Extract(ks->derived, ikm) into ks->secret; the salt's keyed states
@@ -137,8 +136,7 @@ static bool extract_next(key_schedule *ks, const uint8_t *ikm, size_t ikm_len) {
   ks->derived_is_const = false;
   if (c != NULL) {
     return hmac_init_as(ks->hmac, c->derived_salt) &&
-           hmac_update(ks->hmac, ikm, ikm_len) &&
-           hmac_final(ks->hmac, ks->secret);
+           hmac_final_with(ks->hmac, ikm, ikm_len, ks->secret);
   }
   return hkdf_extract(ks->hmac, ks->derived, ks->hash->len, ikm, ikm_len,
                       ks->secret);
