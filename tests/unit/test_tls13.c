@@ -179,7 +179,31 @@ static void test_client_cert(void) {
   CHECK(moat_conn_peer_chain_len(p.s) == 1);
   CHECK(moat_conn_verified_chain_len(p.s) == 2);
   CHECK(echo(&p, "mutual"));
+  moat_session *sess = moat_conn_get_session(p.c);
   free_pair(&p);
+  /* the same after a HelloRetryRequest: the client's Certificate,
+   * CertificateVerify and Finished follow message_hash and the retry */
+  CHECK(moat_context_set_groups(sc, "P-256") == MOAT_OK);
+  CHECK(moat_context_set_groups(cc, "X25519:P-256") == MOAT_OK);
+  new_pair(&p, cc, sc);
+  ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
+  CHECK(moat_conn_peer_chain_len(p.s) == 1);
+  CHECK(echo(&p, "mutual after retry"));
+  free_pair(&p);
+  /* resumed: the PSK authenticates the client, no CertificateRequest
+   * (RFC 8446 4.3.2), and the Finished keys still check out */
+  CHECK(sess != NULL);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, sess) == MOAT_OK);
+  ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_session_reused(p.c) && moat_conn_session_reused(p.s));
+  CHECK(moat_conn_hello_retry(p.c));
+  CHECK(echo(&p, "mutual, resumed"));
+  free_pair(&p);
+  moat_session_free(sess);
   /* optional: a client without a certificate gets through */
   moat_context_set_verify_mode(sc, MOAT_VERIFY_OPTIONAL);
   moat_context *cc2 = client_ctx();
@@ -412,6 +436,21 @@ static void test_resumption(void) {
   CHECK(echo(&p, "retry and resume"));
   free_pair(&p);
 
+  /* a retry, then a server that cannot open the ticket: the second
+   * ClientHello's binder covers message_hash and the retry, and both
+   * transcripts take that ClientHello whole (RFC 8446 4.4.1) */
+  sc2 = server_ctx("p256");
+  CHECK(moat_context_set_groups(sc2, "P-256") == MOAT_OK);
+  new_pair(&p, cc, sc2);
+  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
+  ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
+  CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
+  CHECK(echo(&p, "retry, ticket refused"));
+  free_pair(&p);
+  moat_context_free(sc2);
+
   /* a ticket whose hash the server's choice of suite does not fit: the
    * client hashed ClientHello1 with the ticket's hash for the binder and
    * must start the transcript again with the server's (RFC 8446 4.2.11) */
@@ -443,6 +482,34 @@ static void test_resumption(void) {
     CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.c) &&
           moat_conn_session_reused(p.s));
     CHECK(echo(&p, "SHA-384 resumed"));
+    free_pair(&p);
+    /* a retry whose suite has another hash than the ticket's: the second
+     * ClientHello no longer offers the ticket (RFC 8446 4.1.4), and the
+     * transcript starts again with the retry's hash */
+    CHECK(moat_context_set_ciphersuites(
+              sc384, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384") ==
+          MOAT_OK);
+    CHECK(moat_context_set_groups(sc384, "P-256") == MOAT_OK);
+    CHECK(moat_context_set_groups(cc384, "X25519:P-256") == MOAT_OK);
+    new_pair(&p, cc384, sc384);
+    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK);
+    CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
+    CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
+    CHECK(strcmp(moat_conn_cipher_name(p.c), "TLS_AES_128_GCM_SHA256") == 0);
+    CHECK(echo(&p, "retry to another hash"));
+    free_pair(&p);
+    /* and a retry in the ticket's suite: resumed with SHA-384 */
+    CHECK(moat_context_set_ciphersuites(sc384, "TLS_AES_256_GCM_SHA384") ==
+          MOAT_OK);
+    new_pair(&p, cc384, sc384);
+    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK);
+    CHECK(moat_conn_hello_retry(p.c) && moat_conn_session_reused(p.c) &&
+          moat_conn_session_reused(p.s));
+    CHECK(echo(&p, "retry and SHA-384 resumed"));
     free_pair(&p);
     moat_session_free(s384);
     moat_context_free(cc384);
