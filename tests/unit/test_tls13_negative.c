@@ -879,6 +879,257 @@ static void test_early_data(void) {
   pair_free(&p);
 }
 
+/* ---- (h) pre_shared_key from a hostile client ---------------------------- */
+
+/* Fresh connections on p's contexts, the client offering ticket s. */
+static void psk_conns(pair *p, moat_session *s) {
+  moat_conn_free(p->c);
+  moat_conn_free(p->s);
+  memset(&p->ck, 0, sizeof(p->ck));
+  memset(&p->sk, 0, sizeof(p->sk));
+  p->c = moat_conn_new(p->cc);
+  p->s = moat_conn_new(p->sc);
+  moat_conn_set_hostname(p->c, "localhost");
+  CHECK(moat_conn_set_session(p->c, s) == MOAT_OK);
+}
+
+/* A full handshake on p's contexts; the client's ticket from it. */
+static moat_session *psk_ticket(pair *p) {
+  if (!finish(p)) {
+    return NULL;
+  }
+  shuttle(p->s, p->c); /* NewSessionTicket */
+  uint8_t b[16];
+  size_t got;
+  CHECK_EQ_INT(moat_conn_read(p->c, b, sizeof(b), &got), MOAT_ERR_WANT_READ);
+  moat_session *s = moat_conn_get_session(p->c);
+  CHECK(s != NULL);
+  return s;
+}
+
+/* Replaces the ClientHello's pre_shared_key (its last extension) with
+ * num_ids identities, the offered ticket at index `real` and made-up ones
+ * elsewhere, then num_binders binders of binder_len zero bytes. */
+static void psk_replace(hmsg *ch, size_t num_ids, size_t real,
+                        size_t num_binders, size_t binder_len) {
+  size_t len, off = hmsg_find(ch, EXT_PRE_SHARED_KEY, &len);
+  CHECK(off != 0 && off + len == ch->n);
+  cursor c = cur_make(ch->b + off + 4, len - 4), ids, id;
+  uint32_t age = 0;
+  CHECK(cur_prefixed16(&c, &ids) && cur_prefixed16(&ids, &id) &&
+        cur_u32(&ids, &age));
+  uint8_t ticket[512];
+  size_t ticket_len = cur_len(&id);
+  CHECK(ticket_len <= sizeof(ticket));
+  memcpy(ticket, cur_data(&id), ticket_len);
+  CHECK(hmsg_remove(ch, EXT_PRE_SHARED_KEY));
+  uint8_t data[2048];
+  builder b;
+  bld_init_fixed(&b, data, sizeof(data));
+  bld_open16(&b);
+  for (size_t i = 0; i < num_ids; i++) {
+    bld_open16(&b);
+    if (i == real) {
+      bld_bytes(&b, ticket, ticket_len);
+    } else {
+      bld_zeros(&b, 40); /* no ticket of ours */
+    }
+    bld_close(&b);
+    bld_u32(&b, age);
+  }
+  bld_close(&b);
+  bld_open16(&b);
+  for (size_t i = 0; i < num_binders; i++) {
+    bld_open8(&b);
+    bld_zeros(&b, binder_len);
+    bld_close(&b);
+  }
+  bld_close(&b);
+  CHECK(bld_finish(&b));
+  hmsg_append(ch, EXT_PRE_SHARED_KEY, data, bld_len(&b));
+}
+
+/* Fills in binder `which` of num (each 32 bytes, SHA-256) for ticket s
+ * over the edited hello (RFC 8446 4.2.11.2). */
+static void psk_sign(hmsg *ch, const moat_session *s, size_t which,
+                     size_t num) {
+  const hash_alg *h = hash_get(HASH_SHA256);
+  size_t tail = 2 + num * 33;
+  uint8_t th[32];
+  key_schedule ks;
+  memset(&ks, 0, sizeof(ks));
+  CHECK(ks_init(&ks, h, s->psk, s->psk_len) &&
+        hash_oneshot(h, ch->b, ch->n - tail, th) &&
+        psk_binder(&ks, th, ch->b + ch->n - tail + 2 + which * 33 + 1));
+  ks_clear(&ks);
+}
+
+/* The server answered hello ch: its Finished must be the MAC over
+ * ClientHello || ServerHello || EncryptedExtensions exactly (RFC 8446
+ * 4.4.1, a resumed handshake), whatever the pre_shared_key looked like. */
+static bool server_finished_over(pair *p, const hmsg *ch) {
+  const hash_alg *h = hash_get(HASH_SHA256);
+  buf *in = buf_new();
+  uint8_t *plain = malloc(BUF_MAX);
+  hash_ctx *t = hash_new(h);
+  hmac_ctx *hm = hmac_new(h);
+  bool ok = false, seen_fin = false;
+  take(p->s, in);
+  CHECK(p->sk.have_hs);
+  prot rd;
+  prot_init(&rd, p->sk.s_hs, false);
+  CHECK(hash_update(t, ch->b, ch->n));
+  cursor c = cur_make(in->b, in->n), body, whole;
+  uint8_t type;
+  while (next_record(&c, &type, &body, &whole)) {
+    if (type == CT_HANDSHAKE) {
+      CHECK(hash_update(t, cur_data(&body), cur_len(&body))); /* SH */
+      continue;
+    }
+    if (type != CT_APPLICATION_DATA) {
+      continue; /* change_cipher_spec */
+    }
+    uint8_t inner;
+    size_t n = prot_open(&rd, whole, plain, &inner);
+    cursor f = cur_make(plain, n == SIZE_MAX ? 0 : n);
+    while (!cur_done(&f)) {
+      cursor start = f, mbody;
+      uint8_t mt;
+      uint32_t ml;
+      if (!cur_u8(&f, &mt) || !cur_u24(&f, &ml) || !cur_sub(&f, ml, &mbody)) {
+        break;
+      }
+      if (mt == HT_FINISHED) {
+        uint8_t fkey[32], th[32], want[32];
+        seen_fin = true;
+        ok = cur_len(&mbody) == 32 && hash_peek(t, th) &&
+             hkdf_expand_label(hm, p->sk.s_hs, 32, "finished", NULL, 0, fkey,
+                               32) &&
+             hmac_oneshot(hm, fkey, 32, th, 32, want) &&
+             memcmp(want, cur_data(&mbody), 32) == 0;
+      }
+      CHECK(hash_update(t, cur_data(&start), 4 + ml));
+    }
+  }
+  CHECK(seen_fin);
+  aead_free(rd.aead);
+  hmac_free(hm);
+  hash_free(t);
+  free(plain);
+  free(in);
+  return ok;
+}
+
+static void test_psk_edits(void) {
+  pair p;
+  hmsg ch;
+  moat_err e;
+  pair_init(&p, NULL, NULL);
+  moat_session *s = psk_ticket(&p);
+  if (s == NULL) {
+    pair_free(&p);
+    return;
+  }
+
+  /* the editor: the hello as sent is accepted, and the server's Finished
+   * covers it once */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    CHECK(p.s->hs != NULL && p.s->hs->psk_accepted && p.s->hs->psk_index == 0);
+    CHECK(server_finished_over(&p, &ch));
+  }
+
+  /* the ticket second, after one the server cannot open: accepted as
+   * identity 1, the truncated hello hashed in place with its own length */
+  for (size_t real = 0; real < 2; real++) {
+    psk_conns(&p, s);
+    if (take_client_hello(&p, &ch)) {
+      psk_replace(&ch, 2, real, 2, 32);
+      psk_sign(&ch, s, real, 2);
+      CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+      CHECK(p.s->hs != NULL && p.s->hs->psk_accepted &&
+            p.s->hs->psk_index == real);
+      CHECK(server_finished_over(&p, &ch));
+    }
+  }
+
+  /* a binder that does not verify is fatal (RFC 8446 4.2.11) */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    ch.b[ch.n - 1] ^= 0x01;
+    e = server_gets(&p, &ch);
+    check_failed("bad binder", p.s, e, MOAT_ERR_DECRYPT_ERROR,
+                 ALERT_DECRYPT_ERROR, "binder for identity 0");
+  }
+  /* the right binder for the wrong identity */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 2, 1, 2, 32);
+    psk_sign(&ch, s, 0, 2);
+    e = server_gets(&p, &ch);
+    check_failed("binder of another identity", p.s, e, MOAT_ERR_DECRYPT_ERROR,
+                 ALERT_DECRYPT_ERROR, "binder for identity 1");
+  }
+  /* a binder longer than the ticket's hash */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 1, 0, 1, 48);
+    e = server_gets(&p, &ch);
+    check_failed("long binder", p.s, e, MOAT_ERR_DECRYPT_ERROR,
+                 ALERT_DECRYPT_ERROR, "binder for identity 0");
+  }
+  /* one shorter than any hash */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 1, 0, 1, 31);
+    e = server_gets(&p, &ch);
+    check_failed("short binder", p.s, e, MOAT_ERR_DECODE_ERROR,
+                 ALERT_DECODE_ERROR, "binder 0");
+  }
+  /* no identities */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 0, 0, 1, 32);
+    e = server_gets(&p, &ch);
+    check_failed("no identities", p.s, e, MOAT_ERR_DECODE_ERROR,
+                 ALERT_DECODE_ERROR, "malformed pre_shared_key");
+  }
+  /* more binders than identities, and fewer */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 1, 0, 2, 32);
+    psk_sign(&ch, s, 0, 2);
+    e = server_gets(&p, &ch);
+    check_failed("extra binder", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "more binders than identities");
+  }
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 3, 3, 2, 32);
+    e = server_gets(&p, &ch);
+    check_failed("missing binder", p.s, e, MOAT_ERR_DECODE_ERROR,
+                 ALERT_DECODE_ERROR, "binder 2");
+  }
+  /* many identities, none ours: a full handshake */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    psk_replace(&ch, 20, 20, 20, 32);
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    CHECK(p.s->hs != NULL && !p.s->hs->psk_accepted);
+  }
+  /* pre_shared_key not last */
+  psk_conns(&p, s);
+  if (take_client_hello(&p, &ch)) {
+    hmsg_append(&ch, 0x1234, NULL, 0);
+    e = server_gets(&p, &ch);
+    check_failed("not last", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "not the last extension");
+  }
+  moat_session_free(s);
+  pair_free(&p);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
@@ -891,6 +1142,7 @@ int main(void) {
   test_client_flight_edits();
   test_server_hello_edits();
   test_early_data();
+  test_psk_edits();
   pki_cleanup();
   return t_done("tls13_negative");
 }
