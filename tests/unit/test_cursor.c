@@ -169,6 +169,13 @@ static void test_ct(void) {
         y[i] ^= (uint8_t)(1u << bit);
       }
     }
+    /* a difference just past the end does not count */
+    if (n < sizeof(x)) {
+      x[n] = 0x00;
+      y[n] = 0x80;
+      CHECK(ct_eq(x, y, n));
+      y[n] = 0x00;
+    }
   }
 }
 
