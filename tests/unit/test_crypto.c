@@ -323,6 +323,49 @@ static void test_hkdf(void) {
   CHECK(hkdf_expand(h, inplace, 32, NULL, 0, inplace, 42));
   CHECK_MEM(inplace, exp, 42);
 
+  /* hkdf_expand puts T(i-1) | info | i together when that fits its
+   * 128-byte buffer and feeds the MAC piece by piece when it does not:
+   * info lengths on both sides of that limit for T(1) (127/128) and for
+   * T(2..) (95/96), L = 100 (four blocks); values from another HMAC. */
+  static const struct {
+    size_t info_len;
+    const char *okm;
+  } sized[] = {
+      {95, "937166015a348cd560ea06ca753d96365c07daa76ec66d7cd58c07060ea95158"
+           "434480f27d5e5e480c5cb1f49157287f6213722672e62916bdb77d0d90f2dddf"
+           "2aaffcbd813ca6f87c19cfe1b22884bfd3d9727971378a842899de09d36ed07f"
+           "16a7a2ef"},
+      {96, "cb02469118ece17dfbd1bb0bcf4eda559dbdccbcdd778a46dcff2b08f20ecbb1"
+           "6f3d4a3e125b8a84b627f478b9099d9824c40753e807b8fb5f49e3358fd2b25e"
+           "27bc9603db9358bbdc1e4197d8e881322938ef1f71674048d016cf87bc5c3c32"
+           "f008975c"},
+      {127, "4f74df98236b62eb4a24e14cc79573901ebec4f1cabe24e6b6c5d1b0bfad5313"
+            "fe4c53bfda9c02e8e903aa6226a4521d32e384eb3e51bca50ceb22c4050c0089"
+            "2c56f9f0cff02b74addcda02522c0e4017a4d86943cacd24f13c3f6d75c36422"
+            "694a3bcc"},
+      {128, "62dfd6ff1f301431680c72f885288f04968602c0a46a8d0f5ccd0d0ee9198567"
+            "81e4440a31daad0d884d5e06ac676203b9d86054310c08946f26a88d1863baec"
+            "5d7f3b7d02ac5db859afacca4835c475b278cc2604d45cb47c937ac1d06f25c0"
+            "2d80b401"},
+      {200, "8de30410f0181c2da20a4c4fc577e1725c77f0d565f5ccfef1d801d000efb0e0"
+            "4e04492e5beda18e550fdbbde79113a29b6547af19deda760fcba969ce501ca0"
+            "0eb3646b0d25ce50541527480d72b85c6240adb0b9202b92061ca81950d72a45"
+            "4d15f885"},
+  };
+  uint8_t long_info[200], long_okm[100], long_exp[100];
+  for (size_t i = 0; i < sizeof(long_info); i++) {
+    long_info[i] = (uint8_t)(i * 7 + 3);
+  }
+  unhex("077709362c2e32df0ddc3f0dc47bba6390b6c73bb50f9c3122ec844ad7c2b3e5", prk,
+        sizeof(prk));
+  for (size_t i = 0; i < sizeof(sized) / sizeof(sized[0]); i++) {
+    memset(long_okm, 0, sizeof(long_okm));
+    CHECK(hkdf_expand(h, prk, 32, long_info, sized[i].info_len, long_okm,
+                      sizeof(long_okm)));
+    unhex(sized[i].okm, long_exp, sizeof(long_exp));
+    CHECK_MEM(long_okm, long_exp, sizeof(long_exp));
+  }
+
   /* RFC 5869 2.3: L > 255 * HashLen is refused. */
   uint8_t *big = malloc(255 * 32 + 1);
   CHECK(big != NULL && !hkdf_expand(h, prk, 32, NULL, 0, big, 255 * 32 + 1));
