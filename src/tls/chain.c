@@ -2,6 +2,7 @@
  * what the peer sent. */
 #include "base/mem.h"
 #include "tls/tls.h"
+#include "x509/x509.h"
 
 der_chain *chain_new(size_t num) {
   der_chain *c = moat_calloc(1, sizeof(der_chain) + num * sizeof(der_entry));
@@ -20,6 +21,7 @@ void chain_free(der_chain *c) {
       moat_free(c->e[i].der);
     }
   }
+  x509_store_free(c->store);
   moat_free(c);
 }
 

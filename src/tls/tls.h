@@ -127,6 +127,9 @@ typedef struct der_entry {
 
 typedef struct der_chain {
   size_t num;
+  /* Entries neither owned nor the peer's point into this trust store's
+   * certificates; the chain holds a reference to it. */
+  struct x509_store *store;
   der_entry e[]; /* num entries */
 } der_chain;
 

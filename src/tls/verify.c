@@ -30,7 +30,9 @@ static int alert_for_verify_code(long code) {
 }
 
 /* Keeps the verified chain; certificates the peer sent are shared with
- * the peer chain, anchors from the store are copied. */
+ * the peer chain, anchors with the trust store (the chain keeps a
+ * reference to it: the connection may change contexts before the
+ * handshake ends); anything else is copied. */
 static moat_err keep_verified_chain(moat_conn *conn,
                                     const x509_verify_result *r) {
   size_t num = r->chain_len < TLS_MAX_CHAIN ? r->chain_len : TLS_MAX_CHAIN;
@@ -44,6 +46,14 @@ static moat_err keep_verified_chain(moat_conn *conn,
       if (conn->peer->e[j].der == r->chain_der[i]) {
         c->e[i].der = conn->peer->e[j].der;
       }
+    }
+    if (c->e[i].der == NULL &&
+        x509_store_holds(conn->ctx->store, r->chain_der[i],
+                         r->chain_der_len[i])) {
+      if (c->store == NULL) {
+        c->store = x509_store_ref(conn->ctx->store);
+      }
+      c->e[i].der = (uint8_t *)r->chain_der[i];
     }
     if (c->e[i].der == NULL) {
       c->e[i].der = moat_memdup(r->chain_der[i], r->chain_der_len[i]);

@@ -538,6 +538,18 @@ size_t x509_store_num_crls(const x509_store *s) {
   return n;
 }
 
+bool x509_store_holds(const x509_store *s, const uint8_t *der, size_t len) {
+  for (size_t b = 0; s != NULL && b < s->nbundles; b++) {
+    const bundle *bu = s->bundles[b];
+    for (size_t i = 0; i < bu->ncerts; i++) {
+      if (bu->certs[i].der == der && bu->certs[i].len == len) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
 bool x509_store_cert_der(const x509_store *s, size_t i, const uint8_t **out,
                          size_t *out_len) {
   for (size_t b = 0; s != NULL && b < s->nbundles; b++) {

@@ -1264,6 +1264,56 @@ static void test_zero_copy_ports(void) {
   moat_context_free(sc);
 }
 
+/* The verified chain's anchor is the trust store's own buffer, not a copy,
+ * and the chain keeps the store alive: here the client switches contexts
+ * after verifying the server (allowed until the handshake ends), and the
+ * context it verified with, the only other holder of that store, goes. */
+static void test_verified_anchor_borrowed(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  moat_context *cc2 = client_ctx();
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_context_free(cc); /* the connection holds the last reference */
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+  /* The server's flight a byte at a time, until the client has verified
+   * its chain but not finished. */
+  uint8_t flight[8192];
+  size_t n = 0, used;
+  CHECK(moat_conn_take_output(p.s, flight, sizeof(flight), &n) == MOAT_OK);
+  size_t off = 0;
+  while (off < n && moat_conn_verified_chain_len(p.c) == 0) {
+    CHECK(moat_conn_feed(p.c, flight + off, 1, &used) == MOAT_OK && used == 1);
+    off++;
+    moat_err e = moat_conn_handshake(p.c);
+    CHECK(e == MOAT_ERR_WANT_READ);
+    if (e != MOAT_ERR_WANT_READ) {
+      break;
+    }
+  }
+  CHECK(moat_conn_verified_chain_len(p.c) == 2 && off < n);
+  CHECK(p.c->verified != NULL && p.c->verified->store != NULL &&
+        !p.c->verified->e[1].owned);
+  CHECK(moat_conn_set_context(p.c, cc2) == MOAT_OK); /* cc is freed here */
+  CHECK(moat_conn_feed(p.c, flight + off, n - off, &used) == MOAT_OK &&
+        used == n - off);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  /* The anchor's bytes are still there, and they are the CA's. */
+  const uint8_t *der = NULL, *want = NULL;
+  size_t len = 0, want_len = 0;
+  CHECK(moat_conn_verified_cert_der(p.c, 1, &der, &len) == MOAT_OK);
+  CHECK(moat_context_trusted_cert_der(cc2, 0, &want, &want_len) == MOAT_OK);
+  CHECK(der != NULL && want != NULL && len == want_len &&
+        memcmp(der, want, len) == 0);
+  CHECK(echo(&p, "anchor kept"));
+  free_pair(&p);
+  moat_context_free(cc2);
+  moat_context_free(sc);
+}
+
 int main(void) {
   static const moat_allocator counting = {count_malloc, count_realloc,
                                           count_free, NULL};
@@ -1294,6 +1344,7 @@ int main(void) {
   test_read_bad_tag();
   test_read_random();
   test_zero_copy_ports();
+  test_verified_anchor_borrowed();
   pki_cleanup();
   return t_done("tls13");
 }
