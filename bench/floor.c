@@ -45,6 +45,7 @@ typedef struct kx {
   bool x25519;
   EVP_PKEY_CTX *gen; /* keygen context, kept */
   EVP_PKEY *mine;
+  EVP_PKEY *peer_key; /* kept; each derive sets the peer's share into it */
   uint8_t peer[65];
   size_t peer_len;
 } kx;
@@ -72,18 +73,26 @@ static bool kx_keygen(void *arg) {
   return ok;
 }
 
-/* The peer's share as a key, by the cheapest route libcrypto offers: an
- * empty key that takes our own key's type and group, then the encoded
- * point (building it by name, EVP_PKEY_new_raw_public_key_ex or
- * EVP_PKEY_fromdata, costs about twice as much). */
+/* The peer's share as a key, by the cheapest route libcrypto offers: a
+ * key object kept from the last time takes the encoded point in place (no
+ * allocation); the first one is an empty key that takes our own key's
+ * type and group (building it by name, EVP_PKEY_new_raw_public_key_ex or
+ * EVP_PKEY_fromdata, costs about twice as much as that). */
 static EVP_PKEY *kx_peer(kx *k) {
-  EVP_PKEY *peer = EVP_PKEY_new();
-  if (peer == NULL || EVP_PKEY_copy_parameters(peer, k->mine) != 1 ||
-      EVP_PKEY_set1_encoded_public_key(peer, k->peer, k->peer_len) != 1) {
-    EVP_PKEY_free(peer);
+  if (k->peer_key == NULL) {
+    k->peer_key = EVP_PKEY_new();
+    if (k->peer_key == NULL ||
+        EVP_PKEY_copy_parameters(k->peer_key, k->mine) != 1) {
+      EVP_PKEY_free(k->peer_key);
+      k->peer_key = NULL;
+      return NULL;
+    }
+  }
+  if (EVP_PKEY_set1_encoded_public_key(k->peer_key, k->peer, k->peer_len) !=
+      1) {
     return NULL;
   }
-  return peer;
+  return k->peer_key;
 }
 
 static bool kx_derive(void *arg) {
@@ -100,7 +109,6 @@ static bool kx_derive(void *arg) {
             EVP_PKEY_derive_set_peer_ex(ctx, peer, 0) == 1 &&
             EVP_PKEY_derive(ctx, secret, &len) == 1;
   EVP_PKEY_CTX_free(ctx);
-  EVP_PKEY_free(peer);
   return ok;
 }
 
@@ -123,6 +131,7 @@ static bool kx_setup(kx *k, bool x25519) {
 static void kx_clear(kx *k) {
   EVP_PKEY_CTX_free(k->gen);
   EVP_PKEY_free(k->mine);
+  EVP_PKEY_free(k->peer_key);
 }
 
 /* ---- signatures

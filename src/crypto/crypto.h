@@ -196,8 +196,9 @@ typedef struct kex_key kex_key;
 
 /* Key-generation contexts kept for reuse, one per group, for a context
  * (moat_context) to own: setting a group up costs as much as a P-256 key
- * pair.  Safe to share between threads.  Functions taking a pool accept
- * NULL (then they build what they need each time). */
+ * pair; and one key object per group for the peer's public share.  Safe
+ * to share between threads.  Functions taking a pool accept NULL (then
+ * they build what they need each time). */
 typedef struct kex_pool kex_pool;
 kex_pool *kex_pool_new(void);
 void kex_pool_free(kex_pool *pool);
@@ -219,9 +220,11 @@ bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
 void kex_key_free(kex_key *key);
 /* A key pair from a known private key (known-answer tests, RFC 8448
  * traces): X25519/X448 take the raw 32/56 bytes (RFC 7748 5), the NIST
- * curves a big-endian scalar in [1, n-1].  Not for production keys. */
+ * curves a big-endian scalar in [1, n-1].  Not for production keys.
+ * pool (or NULL) serves kex_finish with this key as kex_generate's
+ * does. */
 bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
-                          size_t priv_len, kex_key **out_key);
+                          size_t priv_len, kex_pool *pool, kex_key **out_key);
 /* The key's public share (the same bytes kex_generate wrote). */
 bool kex_key_share(const kex_key *key, uint8_t *out_share,
                    size_t *out_share_len);

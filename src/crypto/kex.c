@@ -39,6 +39,7 @@ static const kex_alg *const k_all[] = {&k_x25519, &k_p256, &k_p384, &k_x448,
 struct kex_key {
   const kex_alg *alg;
   EVP_PKEY *pkey;
+  kex_pool *pool; /* where the peer's key object comes from, or NULL */
 };
 
 const kex_alg *kex_by_group(uint16_t group) {
@@ -97,11 +98,16 @@ static const char *ossl_name(const kex_alg *alg) {
 
 /* One keygen context per group kept for the next key pair: building one
  * by name (EVP_PKEY_Q_keygen) sets the group up again each time, which
- * doubles the cost of a P-256 key pair.  Threads take the spare with an
- * atomic exchange and give it back with a compare-and-swap; a thread that
- * finds none builds its own. */
+ * doubles the cost of a P-256 key pair.  And one key object per group for
+ * the peer's share: setting a new public value into a kept object makes
+ * no allocation, building the object makes seven.  Only public values go
+ * into a kept object; our own keys are never kept (their private halves
+ * would outlive the handshake).  Threads take a spare with an atomic
+ * exchange and give it back with a compare-and-swap; a thread that finds
+ * none builds its own. */
 struct kex_pool {
   _Atomic(EVP_PKEY_CTX *) spare[NUM_KEX];
+  _Atomic(EVP_PKEY *) peer[NUM_KEX];
 };
 
 kex_pool *kex_pool_new(void) {
@@ -109,6 +115,7 @@ kex_pool *kex_pool_new(void) {
   if (pool != NULL) {
     for (size_t i = 0; i < NUM_KEX; i++) {
       atomic_init(&pool->spare[i], NULL);
+      atomic_init(&pool->peer[i], NULL);
     }
   }
   return pool;
@@ -120,6 +127,7 @@ void kex_pool_free(kex_pool *pool) {
   }
   for (size_t i = 0; i < NUM_KEX; i++) {
     EVP_PKEY_CTX_free(atomic_exchange(&pool->spare[i], NULL));
+    EVP_PKEY_free(atomic_exchange(&pool->peer[i], NULL));
   }
   moat_free(pool);
 }
@@ -196,20 +204,35 @@ static bool write_share(const kex_alg *alg, EVP_PKEY *pkey, uint8_t *out,
 /* The peer's public key from its share, or NULL when the share is
  * malformed or not a valid point.  like, when given, is our own key of
  * the same group: copying its group is much cheaper than building the
- * group again from its name. */
+ * group again from its name.  pool, when given, may lend a kept object
+ * that takes the new public value in place (give it back with
+ * peer_key_done). */
 static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
-                          size_t share_len, EVP_PKEY *like) {
+                          size_t share_len, EVP_PKEY *like, kex_pool *pool) {
   if (share_len != alg->client_share_len) {
     return NULL;
-  }
-  if (is_ecx(alg) && like == NULL) {
-    return EVP_PKEY_new_raw_public_key_ex(NULL, ossl_name(alg), NULL, share,
-                                          share_len);
   }
   /* RFC 8446 4.2.8.2: only the uncompressed form (0x04 || X || Y); this
    * also refuses the one-byte point at infinity and compressed points. */
   if (!is_ecx(alg) && share[0] != 0x04) {
     return NULL;
+  }
+  size_t i = kex_index(alg);
+  EVP_PKEY *kept = pool != NULL && i < NUM_KEX
+                       ? atomic_exchange(&pool->peer[i], NULL)
+                       : NULL;
+  if (kept != NULL) {
+    /* The same decoding and on-curve check as for a new object; if it
+     * fails, the kept object is dropped and a new one decides. */
+    if (EVP_PKEY_set1_encoded_public_key(kept, share, share_len) == 1) {
+      return kept;
+    }
+    EVP_PKEY_free(kept);
+    ERR_clear_error();
+  }
+  if (is_ecx(alg) && like == NULL) {
+    return EVP_PKEY_new_raw_public_key_ex(NULL, ossl_name(alg), NULL, share,
+                                          share_len);
   }
   /* Setting the encoded point decodes it and, for the NIST curves, refuses
    * one that is not on the curve (all three have cofactor 1, so on-curve
@@ -240,6 +263,19 @@ static EVP_PKEY *peer_key(const kex_alg *alg, const uint8_t *share,
   }
   EVP_PKEY_CTX_free(pctx);
   return pkey;
+}
+
+/* Gives the peer's key object to pool for the next share, or frees it. */
+static void peer_key_done(const kex_alg *alg, kex_pool *pool, EVP_PKEY *peer) {
+  size_t i = kex_index(alg);
+  EVP_PKEY *empty = NULL;
+  if (peer == NULL) {
+    return;
+  }
+  if (pool == NULL || i == NUM_KEX ||
+      !atomic_compare_exchange_strong(&pool->peer[i], &empty, peer)) {
+    EVP_PKEY_free(peer);
+  }
 }
 
 static bool derive(const kex_alg *alg, EVP_PKEY *ours, EVP_PKEY *peer,
@@ -286,6 +322,7 @@ bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
     return false;
   }
   key->alg = alg;
+  key->pool = pool;
   key->pkey = keygen(alg, pool);
   if (key->pkey == NULL ||
       !write_share(alg, key->pkey, out_share, out_share_len)) {
@@ -300,10 +337,17 @@ bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
 bool kex_finish(const kex_key *key, const uint8_t *peer_share,
                 size_t peer_share_len, uint8_t *out_secret,
                 size_t *out_secret_len) {
-  EVP_PKEY *peer = peer_key(key->alg, peer_share, peer_share_len, key->pkey);
+  EVP_PKEY *peer =
+      peer_key(key->alg, peer_share, peer_share_len, key->pkey, key->pool);
   bool ok = peer != NULL &&
             derive(key->alg, key->pkey, peer, out_secret, out_secret_len);
-  EVP_PKEY_free(peer);
+  /* A key that failed to derive is not kept: the next share gets a fresh
+   * object. */
+  if (ok) {
+    peer_key_done(key->alg, key->pool, peer);
+  } else {
+    EVP_PKEY_free(peer);
+  }
   if (!ok) {
     ERR_clear_error();
   }
@@ -325,12 +369,14 @@ bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
   if (!kex_generate(alg, pool, &key, out_share, out_share_len)) {
     goto cleanup;
   }
-  peer = peer_key(alg, peer_share, peer_share_len, key->pkey);
+  peer = peer_key(alg, peer_share, peer_share_len, key->pkey, pool);
   if (peer == NULL ||
       !derive(alg, key->pkey, peer, out_secret, out_secret_len)) {
     goto cleanup;
   }
   ok = true;
+  peer_key_done(alg, pool, peer);
+  peer = NULL;
 
 cleanup:
   EVP_PKEY_free(peer);
@@ -409,7 +455,7 @@ cleanup:
 }
 
 bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
-                          size_t priv_len, kex_key **out_key) {
+                          size_t priv_len, kex_pool *pool, kex_key **out_key) {
   *out_key = NULL;
   if (alg == NULL || ossl_name(alg) == NULL || priv == NULL) {
     return false;
@@ -431,6 +477,7 @@ bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
   }
   key->alg = alg;
   key->pkey = pkey;
+  key->pool = pool;
   *out_key = key;
   return true;
 }

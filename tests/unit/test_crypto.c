@@ -591,7 +591,7 @@ static void test_kex_kat(void) {
   kex_key *k = NULL;
   unhex("77076d0a7318a57d3c16c17251b26645df4c2f87ebc0992ab177fba51db92c2a",
         priv, sizeof(priv));
-  CHECK(kex_key_from_private(x, priv, 32, &k));
+  CHECK(kex_key_from_private(x, priv, 32, NULL, &k));
   CHECK(k != NULL && kex_key_share(k, share, &len) && len == 32);
   unhex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a", exp,
         sizeof(exp));
@@ -612,9 +612,9 @@ static void test_kex_kat(void) {
   kex_key_free(k);
 
   /* Bad private keys. */
-  CHECK(!kex_key_from_private(x, priv, 31, &k) && k == NULL);
+  CHECK(!kex_key_from_private(x, priv, 31, NULL, &k) && k == NULL);
   uint8_t zscalar[32] = {0};
-  CHECK(!kex_key_from_private(kex_by_group(0x0017), zscalar, 32, &k));
+  CHECK(!kex_key_from_private(kex_by_group(0x0017), zscalar, 32, NULL, &k));
 }
 
 /* ---- signatures ------------------------------------------------------------

@@ -241,6 +241,22 @@ static int ecdh_acceptable(const jval *tc) {
   return j_has_flag(tc, "CompressedPublic") ? 0 : 1;
 }
 
+/* Each vector twice: with a fresh peer key object, and through a pool
+ * whose kept object carries over from vector to vector (valid, invalid
+ * and all); both routes must agree on every one. */
+static bool kex_vector(const kex_alg *alg, kex_pool *pool, const uint8_t *pp,
+                       size_t pl, const uint8_t *pub, size_t ql,
+                       const uint8_t *shared, size_t sl) {
+  uint8_t out[KEX_MAX_SECRET];
+  size_t outl = 0;
+  kex_key *k = NULL;
+  bool ok = kex_key_from_private(alg, pp, pl, pool, &k) &&
+            kex_finish(k, pub, ql, out, &outl) && outl == sl &&
+            memcmp(out, shared, sl) == 0;
+  kex_key_free(k);
+  return ok;
+}
+
 static void run_kex(const char *file, const kex_alg *alg, acceptable_fn acc) {
   tally t = {file, 0, 0, 0, 0, 0, 0, 0};
   jval doc;
@@ -249,13 +265,13 @@ static void run_kex(const char *file, const kex_alg *alg, acceptable_fn acc) {
     CHECK(false);
     return;
   }
+  kex_pool *pool = kex_pool_new();
+  CHECK(pool != NULL);
   FOR_EACH_TEST(doc, g, tc) {
-    size_t pl, ql, sl, outl = 0;
+    size_t pl, ql, sl;
     uint8_t *priv = unhex(j_str(tc, "private"), &pl);
     uint8_t *pub = unhex(j_str(tc, "public"), &ql);
     uint8_t *shared = unhex(j_str(tc, "shared"), &sl);
-    uint8_t out[KEX_MAX_SECRET];
-    kex_key *k = NULL;
     /* Wycheproof writes the NIST private scalars as signed DER-style
      * integers: a leading zero byte may appear. */
     const uint8_t *pp = priv;
@@ -263,15 +279,15 @@ static void run_kex(const char *file, const kex_alg *alg, acceptable_fn acc) {
       pp++;
       pl--;
     }
-    bool ok = kex_key_from_private(alg, pp, pl, &k) &&
-              kex_finish(k, pub, ql, out, &outl) && outl == sl &&
-              memcmp(out, shared, sl) == 0;
+    bool ok = kex_vector(alg, NULL, pp, pl, pub, ql, shared, sl);
+    bool pooled = kex_vector(alg, pool, pp, pl, pub, ql, shared, sl);
+    CHECK(ok == pooled);
     judge(&t, tc, ok, acc);
-    kex_key_free(k);
     free(priv);
     free(pub);
     free(shared);
   }
+  kex_pool_free(pool);
   report(&t);
   j_free(&doc);
 }
