@@ -583,6 +583,56 @@ static void test_kex_agree(void) {
   kex_pool_free(NULL);
 }
 
+/* Threads sharing one pool: its keygen contexts and peer key objects go
+ * from thread to thread; every exchange must still agree, and a bad share
+ * between good ones must still be refused. */
+typedef struct kex_thread {
+  kex_pool *pool;
+  const kex_alg *alg;
+  int ok;
+} kex_thread;
+
+static void *kex_thread_body(void *arg) {
+  kex_thread *kt = arg;
+  for (int i = 0; i < 200 && kt->ok; i++) {
+    kex_key *k = NULL;
+    uint8_t s1[KEX_MAX_SHARE], s2[KEX_MAX_SHARE];
+    uint8_t x1[KEX_MAX_SECRET], x2[KEX_MAX_SECRET];
+    size_t l1 = 0, l2 = 0, xl1 = 0, xl2 = 0;
+    bool ok = kex_generate(kt->alg, kt->pool, &k, s1, &l1) &&
+              kex_respond(kt->alg, kt->pool, s1, l1, s2, &l2, x2, &xl2) &&
+              kex_finish(k, s2, l2, x1, &xl1) && xl1 == xl2 &&
+              memcmp(x1, x2, xl1) == 0;
+    if (ok && i % 7 == 3 && kt->alg->group == 0x0017) {
+      s2[l2 - 1] ^= 1; /* off the curve */
+      ok = !kex_finish(k, s2, l2, x1, &xl1);
+    }
+    kex_key_free(k);
+    if (!ok) {
+      kt->ok = 0;
+    }
+  }
+  return NULL;
+}
+
+static void test_kex_pool_threads(void) {
+  kex_pool *pool = kex_pool_new();
+  CHECK(pool != NULL);
+  kex_thread kt[4];
+  pthread_t th[4];
+  for (int t = 0; t < 4; t++) {
+    kt[t].pool = pool;
+    kt[t].alg = kex_by_group(t % 2 ? 0x001d : 0x0017); /* X25519, P-256 */
+    kt[t].ok = 1;
+    CHECK(pthread_create(&th[t], NULL, kex_thread_body, &kt[t]) == 0);
+  }
+  for (int t = 0; t < 4; t++) {
+    CHECK(pthread_join(th[t], NULL) == 0);
+    CHECK_EQ_INT(kt[t].ok, 1);
+  }
+  kex_pool_free(pool);
+}
+
 static void test_kex_kat(void) {
   /* RFC 7748 6.1 */
   const kex_alg *x = kex_by_group(0x001d);
@@ -1360,6 +1410,7 @@ int main(void) {
   test_aead();
   test_kex_tables();
   test_kex_agree();
+  test_kex_pool_threads();
   test_kex_kat();
   test_sig_tables();
   make_keys();
