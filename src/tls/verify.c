@@ -106,7 +106,8 @@ moat_err conn_verify_peer(moat_conn *conn) {
       x509_verify_chain(ctx->store, ders, lens, conn->peer->num, &opts, r);
   conn->verify_code = r->code;
   moat_free(conn->verify_message);
-  conn->verify_message = moat_strdup(err == MOAT_OK ? "ok" : r->message);
+  /* NULL reads as "ok" (moat_conn_verify_message): no copy to keep. */
+  conn->verify_message = err == MOAT_OK ? NULL : moat_strdup(r->message);
   if (err == MOAT_OK) {
     err = keep_verified_chain(conn, r);
     moat_free(r);

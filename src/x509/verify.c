@@ -762,6 +762,11 @@ static void finish(vctx *v, x509_verify_result *out) {
     snprintf(subject, sizeof(subject), "%s", v->bad_subject);
   }
   snprintf(out->subject, sizeof(out->subject), "%s", subject);
+  if (v->code == V_OK) {
+    out->err = MOAT_OK;
+    snprintf(out->message, sizeof(out->message), "ok");
+    return;
+  }
   text_buf tb;
   tb_init(&tb, out->message, sizeof(out->message));
   tb_puts(&tb, x509_verify_code_text(v->code));
@@ -774,10 +779,6 @@ static void finish(vctx *v, x509_verify_result *out) {
   tb_puts(&tb, subject[0] ? subject : "(empty subject)");
   tb_printf(&tb, " at depth %d", v->depth);
   switch (v->code) {
-  case V_OK:
-    out->err = MOAT_OK;
-    snprintf(out->message, sizeof(out->message), "ok");
-    break;
   case V_HOSTNAME_MISMATCH:
   case V_IP_ADDRESS_MISMATCH:
     out->err = MOAT_ERR_HOSTNAME_MISMATCH;

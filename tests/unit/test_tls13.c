@@ -106,6 +106,7 @@ static void test_matrix(void) {
               strcmp(moat_conn_peer_sigalg_name(p.c), want_sig[l]) == 0);
         CHECK(moat_conn_version(p.c) == MOAT_TLS1_3);
         CHECK(moat_conn_verify_code(p.c) == 0);
+        CHECK(strcmp(moat_conn_verify_message(p.c), "ok") == 0);
         CHECK(moat_conn_verified_chain_len(p.c) == 2);
         CHECK(echo(&p, "hello moat"));
         free_pair(&p);
@@ -296,6 +297,9 @@ static void test_verify_failures(void) {
   moat_err se, ce = handshake_both(p.c, p.s, &se);
   CHECK(ce == MOAT_ERR_HOSTNAME_MISMATCH || ce == MOAT_ERR_CERT_VERIFY_FAILED);
   CHECK(moat_conn_verify_code(p.c) == 62);
+  /* the message says what failed and where */
+  CHECK(strstr(moat_conn_verify_message(p.c), "mismatch") != NULL &&
+        strstr(moat_conn_verify_message(p.c), "at depth 0") != NULL);
   CHECK(se == MOAT_ERR_ALERT_RECEIVED);
   /* sticky */
   CHECK(moat_conn_handshake(p.c) == ce);
