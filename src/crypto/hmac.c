@@ -231,7 +231,7 @@ bool hkdf_expand(hmac_ctx *ctx, const uint8_t *prk, size_t prk_len,
     if (i > 1 && !hmac_reset(ctx)) {
       goto cleanup;
     }
-    if (prev + info_len + 1 <= sizeof(msg)) {
+    if (info_len < sizeof(msg) - prev) { /* prev + info + counter fit */
       memcpy(msg, t, prev);
       if (info_len > 0) {
         memcpy(msg + prev, info, info_len);
