@@ -46,6 +46,14 @@ static void new_pair(pair *p, moat_context *cc, moat_context *sc) {
   moat_conn_set_hostname(p->c, "localhost");
 }
 
+/* A new pair whose client offers session s; the handshake's results. */
+static moat_err offer(pair *p, moat_context *cc, moat_context *sc,
+                      moat_session *s, moat_err *out_server) {
+  new_pair(p, cc, sc);
+  CHECK(moat_conn_set_session(p->c, s) == MOAT_OK);
+  return handshake_both(p->c, p->s, out_server);
+}
+
 static void free_pair(pair *p) {
   moat_conn_free(p->c);
   moat_conn_free(p->s);
@@ -196,9 +204,7 @@ static void test_client_cert(void) {
   /* resumed: the PSK authenticates the client, no CertificateRequest
    * (RFC 8446 4.3.2), and the Finished keys still check out */
   CHECK(sess != NULL);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, sess) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, sess, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_session_reused(p.c) && moat_conn_session_reused(p.s));
   CHECK(moat_conn_hello_retry(p.c));
@@ -365,9 +371,8 @@ static void test_resumption(void) {
   CHECK(st.age_add == s->age_add && st.age_add != 0);
   moat_conn_free(sconn);
   pair p;
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  moat_err se;
+  moat_err ce = offer(&p, cc, sc, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_session_reused(p.c) && moat_conn_session_reused(p.s));
   CHECK(moat_conn_peer_chain_len(p.c) == 0); /* no Certificate sent */
@@ -389,9 +394,7 @@ static void test_resumption(void) {
   CHECK(moat_session_from_bytes(bytes, n + 1, &bad) ==
             MOAT_ERR_INVALID_ARGUMENT &&
         bad == NULL);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, s2, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_session_free(s2);
@@ -399,9 +402,7 @@ static void test_resumption(void) {
   /* a damaged ticket: the server falls back to a full handshake */
   bytes[n - 5] ^= 1; /* inside the ticket */
   CHECK(moat_session_from_bytes(bytes, n, &s2) == MOAT_OK);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s2) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, s2, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
   CHECK(moat_conn_peer_chain_len(p.c) == 2 ||
@@ -411,9 +412,7 @@ static void test_resumption(void) {
 
   /* a ticket from another server context is not accepted */
   moat_context *sc2 = server_ctx("p256");
-  new_pair(&p, cc, sc2);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc2, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_context_free(sc2);
@@ -421,9 +420,7 @@ static void test_resumption(void) {
   /* expired: the server refuses it (clock moved past the lifetime) */
   g_fake_now = moat_session_time(s) + 7201;
   moat_context_set_clock(sc, fake_clock, NULL);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.s));
   free_pair(&p);
   moat_context_set_clock(sc, NULL, NULL);
@@ -431,9 +428,7 @@ static void test_resumption(void) {
   /* resumption after a HelloRetryRequest */
   CHECK(moat_context_set_groups(sc, "P-256") == MOAT_OK);
   CHECK(moat_context_set_groups(cc, "X25519:P-256") == MOAT_OK);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_hello_retry(p.c) && moat_conn_session_reused(p.s) &&
         moat_conn_session_reused(p.c));
@@ -445,9 +440,7 @@ static void test_resumption(void) {
    * transcripts take that ClientHello whole (RFC 8446 4.4.1) */
   sc2 = server_ctx("p256");
   CHECK(moat_context_set_groups(sc2, "P-256") == MOAT_OK);
-  new_pair(&p, cc, sc2);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc2, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
   CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
   CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
@@ -469,9 +462,7 @@ static void test_resumption(void) {
     CHECK(moat_context_set_ciphersuites(
               sc384, "TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384") ==
           MOAT_OK);
-    new_pair(&p, cc384, sc384);
-    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
-    ce = handshake_both(p.c, p.s, &se);
+    ce = offer(&p, cc384, sc384, s384, &se);
     CHECK(ce == MOAT_OK && se == MOAT_OK);
     CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
     CHECK(strcmp(moat_conn_cipher_name(p.c), "TLS_AES_128_GCM_SHA256") == 0);
@@ -480,9 +471,7 @@ static void test_resumption(void) {
     /* and with the ticket's suite, resumed */
     CHECK(moat_context_set_ciphersuites(sc384, "TLS_AES_256_GCM_SHA384") ==
           MOAT_OK);
-    new_pair(&p, cc384, sc384);
-    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
-    ce = handshake_both(p.c, p.s, &se);
+    ce = offer(&p, cc384, sc384, s384, &se);
     CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.c) &&
           moat_conn_session_reused(p.s));
     CHECK(echo(&p, "SHA-384 resumed"));
@@ -495,9 +484,7 @@ static void test_resumption(void) {
           MOAT_OK);
     CHECK(moat_context_set_groups(sc384, "P-256") == MOAT_OK);
     CHECK(moat_context_set_groups(cc384, "X25519:P-256") == MOAT_OK);
-    new_pair(&p, cc384, sc384);
-    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
-    ce = handshake_both(p.c, p.s, &se);
+    ce = offer(&p, cc384, sc384, s384, &se);
     CHECK(ce == MOAT_OK && se == MOAT_OK);
     CHECK(moat_conn_hello_retry(p.c) && moat_conn_hello_retry(p.s));
     CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
@@ -507,9 +494,7 @@ static void test_resumption(void) {
     /* and a retry in the ticket's suite: resumed with SHA-384 */
     CHECK(moat_context_set_ciphersuites(sc384, "TLS_AES_256_GCM_SHA384") ==
           MOAT_OK);
-    new_pair(&p, cc384, sc384);
-    CHECK(moat_conn_set_session(p.c, s384) == MOAT_OK);
-    ce = handshake_both(p.c, p.s, &se);
+    ce = offer(&p, cc384, sc384, s384, &se);
     CHECK(ce == MOAT_OK && se == MOAT_OK);
     CHECK(moat_conn_hello_retry(p.c) && moat_conn_session_reused(p.c) &&
           moat_conn_session_reused(p.s));
@@ -522,9 +507,7 @@ static void test_resumption(void) {
 
   /* a session for a suite the client no longer offers is not sent */
   CHECK(moat_context_set_ciphersuites(cc, "TLS_AES_256_GCM_SHA384") == MOAT_OK);
-  new_pair(&p, cc, sc);
-  CHECK(moat_conn_set_session(p.c, s) == MOAT_OK);
-  ce = handshake_both(p.c, p.s, &se);
+  ce = offer(&p, cc, sc, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK && !moat_conn_session_reused(p.c));
   free_pair(&p);
   moat_session_free(s);
