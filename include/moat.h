@@ -345,13 +345,16 @@ MOAT_API size_t moat_conn_peer_chain_len(const moat_conn *conn);
 MOAT_API moat_err moat_conn_peer_cert_der(const moat_conn *conn, size_t index,
                                           const uint8_t **out_der,
                                           size_t *out_len);
-/* The chain verification built (leaf to anchor); empty when unverified. */
+/* The chain verification built (leaf to anchor); empty when unverified.
+ * The bytes stay valid as long as the connection (the anchor's are the
+ * trust store's own, which the connection keeps alive). */
 MOAT_API size_t moat_conn_verified_chain_len(const moat_conn *conn);
 MOAT_API moat_err moat_conn_verified_cert_der(const moat_conn *conn,
                                               size_t index,
                                               const uint8_t **out_der,
                                               size_t *out_len);
-/* Verification result: X509_V_ERR-compatible code (0 = ok) and message. */
+/* Verification result: X509_V_ERR-compatible code (0 = ok) and message
+ * ("ok" when verification passed or has not run). */
 MOAT_API long moat_conn_verify_code(const moat_conn *conn);
 MOAT_API const char *moat_conn_verify_message(const moat_conn *conn);
 
