@@ -13,6 +13,18 @@ static moat_err fail(char *detail, size_t cap, const char *what) {
   return MOAT_ERR_X509_PARSE;
 }
 
+/* One Extension (RFC 5280 4.1): extnID, critical (DEFAULT FALSE, so
+ * never an encoded FALSE in DER), extnValue. */
+static bool next_extension(cursor *list, cursor *oid, bool *critical,
+                           cursor *value) {
+  cursor ext;
+  *critical = false;
+  return cur_asn1(list, &ext, ASN1_SEQUENCE) && der_read_oid(&ext, oid) &&
+         (!cur_peek_asn1(&ext, ASN1_BOOLEAN) ||
+          (cur_asn1_bool(&ext, critical) && *critical)) &&
+         cur_asn1(&ext, value, ASN1_OCTET_STRING) && cur_done(&ext);
+}
+
 static bool crl_extensions(x509_crl *out, cursor exts) {
   cursor list;
   if (!cur_asn1(&exts, &list, ASN1_SEQUENCE) || !cur_done(&exts) ||
@@ -20,12 +32,9 @@ static bool crl_extensions(x509_crl *out, cursor exts) {
     return false;
   }
   while (!cur_done(&list)) {
-    cursor ext, oid, value;
-    bool critical = false;
-    if (!cur_asn1(&list, &ext, ASN1_SEQUENCE) || !der_read_oid(&ext, &oid) ||
-        (cur_peek_asn1(&ext, ASN1_BOOLEAN) &&
-         (!cur_asn1_bool(&ext, &critical) || !critical)) ||
-        !cur_asn1(&ext, &value, ASN1_OCTET_STRING) || !cur_done(&ext)) {
+    cursor oid, value;
+    bool critical;
+    if (!next_extension(&list, &oid, &critical, &value)) {
       return false;
     }
     if (OID_IS(&oid, OID_EXT_AKI)) {
@@ -48,6 +57,23 @@ static bool crl_extensions(x509_crl *out, cursor exts) {
        * delta CRLs, so such a CRL is not used. */
       out->unknown_critical = true;
     }
+  }
+  return true;
+}
+
+/* crlEntryExtensions: each well formed; none is processed, so any
+ * critical one marks the CRL as unusable. */
+static bool entry_extensions(x509_crl *out, cursor list) {
+  if (cur_done(&list)) {
+    return false; /* Extensions ::= SEQUENCE SIZE (1..MAX) */
+  }
+  while (!cur_done(&list)) {
+    cursor oid, value;
+    bool critical;
+    if (!next_extension(&list, &oid, &critical, &value)) {
+      return false;
+    }
+    out->unknown_critical = out->unknown_critical || critical;
   }
   return true;
 }
@@ -111,6 +137,12 @@ moat_err x509_crl_parse(x509_crl *out, const uint8_t *der, size_t len,
         !cur_asn1_optional(&e, &ext, &present, ASN1_SEQUENCE) ||
         !cur_done(&e)) {
       return fail(detail, cap, "malformed revoked entry");
+    }
+    /* RFC 5280 5.3: a critical entry extension moat does not process
+     * (certificateIssuer of an indirect CRL, ...) makes the CRL unusable
+     * for every certificate. */
+    if (present && (version != 1 || !entry_extensions(out, ext))) {
+      return fail(detail, cap, "malformed revoked entry extensions");
     }
   }
   if (!cur_asn1_optional(&tbs, &f, &present, ASN1_CONTEXT_CONS(0))) {

@@ -3,6 +3,7 @@
 
 #include "t.h"
 #include "x509/cert.h"
+#include "x509/crl.h"
 #include "x509/der.h"
 
 static bool time_of(const char *hex, int64_t *out) {
@@ -66,5 +67,46 @@ int main(void) {
   CHECK_EQ_INT(x509_cert_parse(&c, junk, sizeof(junk), detail, sizeof(detail)),
                MOAT_ERR_X509_PARSE);
   CHECK(strstr(detail, "certificate:") != NULL);
+
+  /* CRL entry extensions (RFC 5280 5.3): a critical one moat does not
+   * process (here certificateIssuer, as in an indirect CRL) makes the
+   * whole CRL unusable; a non-critical reasonCode does not. */
+  unsigned char crl_der[128];
+  x509_crl crl;
+  int64_t when = 0;
+  unsigned char serial_a[] = {0x0a};
+  size_t crl_len = t_unhex(
+      "30553043020101300a06082a8648ce3d040302300d310b300906035504030c026361"
+      "170d3234303130313030303030305a3014301202010a170d32343031303130303030"
+      "30305a300a06082a8648ce3d04030203020001",
+      crl_der, sizeof(crl_der));
+  CHECK_EQ_INT(x509_crl_parse(&crl, crl_der, crl_len, NULL, 0), MOAT_OK);
+  CHECK(!crl.unknown_critical);
+  CHECK(x509_crl_lists(&crl, cur_make(serial_a, 1), &when));
+  CHECK_EQ_INT(when, 1704067200);
+  crl_len = t_unhex(
+      "30683056020101300a06082a8648ce3d040302300d310b300906035504030c026361"
+      "170d3234303130313030303030305a3027302502010a170d32343031303130303030"
+      "30305a3011300f0603551d1d0101ff04053003820178300a06082a8648ce3d040302"
+      "03020001",
+      crl_der, sizeof(crl_der));
+  CHECK_EQ_INT(x509_crl_parse(&crl, crl_der, crl_len, NULL, 0), MOAT_OK);
+  CHECK(crl.unknown_critical);
+  crl_len = t_unhex(
+      "30633051020101300a06082a8648ce3d040302300d310b300906035504030c026361"
+      "170d3234303130313030303030305a3022302002010a170d32343031303130303030"
+      "30305a300c300a0603551d1504030a0101300a06082a8648ce3d040302"
+      "03020001",
+      crl_der, sizeof(crl_der));
+  CHECK_EQ_INT(x509_crl_parse(&crl, crl_der, crl_len, NULL, 0), MOAT_OK);
+  CHECK(!crl.unknown_critical);
+  CHECK(x509_crl_lists(&crl, cur_make(serial_a, 1), &when));
+  /* An entry's Extensions whose member is not an Extension SEQUENCE
+   * (the byte before the signatureAlgorithm and signature, 16 bytes, and
+   * the 12-byte Extension). */
+  CHECK_EQ_INT(crl_der[crl_len - 16 - 12], 0x30);
+  crl_der[crl_len - 16 - 12] = 0x31;
+  CHECK_EQ_INT(x509_crl_parse(&crl, crl_der, crl_len, NULL, 0),
+               MOAT_ERR_X509_PARSE);
   return t_done("test_der");
 }
