@@ -318,6 +318,15 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     if (dst != NULL) {
       dst->head_len = head_len; /* wiped by rec_read_into on failure */
     }
+    /* RFC 8446 5.2, 5.4: the whole TLSInnerPlaintext (content, type and
+     * padding) is at most 2^14 + 1 bytes; the ciphertext limit leaves
+     * room for more, which padding must not use. */
+    if (inner > TLS_MAX_PLAINTEXT + 1) {
+      return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                       "decrypted record of %zu bytes (content, type and "
+                       "padding) exceeds 2^14 + 1",
+                       inner);
+    }
     if (conn->rd.seq == UINT64_MAX) {
       return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
                        "read sequence number exhausted");
@@ -336,10 +345,6 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     }
     type = n > head_len ? p[n - 1] : head[n - 1];
     n--;
-    if (n > TLS_MAX_PLAINTEXT) {
-      return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
-                       "decrypted record of %zu bytes exceeds 2^14", n);
-    }
     if (head_len > 0 && type != CT_APPLICATION_DATA) {
       /* Not for the caller: put the head back and go on in place. */
       memcpy(p, head, head_len);

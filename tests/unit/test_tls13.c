@@ -772,12 +772,17 @@ static void test_read_padding(void) {
   CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_OK && n == 4);
   CHECK_MEM(rb, "next", 4);
 
-  /* the largest padding: 2^14 bytes of content plus padding up to the
-   * ciphertext limit */
+  /* the largest inner plaintext (RFC 8446 5.4: 2^14 + 1 bytes of
+   * content, type and padding): 2^14 - 200 bytes of content padded by 200
+   * bytes, then 2^14 bytes with no padding */
   static uint8_t big[16384];
   fill_pattern(big, sizeof(big), 3);
-  send_padded(p.c, p.s, CT_APPLICATION_DATA, big, sizeof(big), 255 - 16);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, big, sizeof(big) - 200, 200);
   static uint8_t rbig[20000];
+  CHECK(moat_conn_read(p.s, rbig, sizeof(rbig), &n) == MOAT_OK &&
+        n == sizeof(big) - 200);
+  CHECK_MEM(rbig, big, sizeof(big) - 200);
+  send_padded(p.c, p.s, CT_APPLICATION_DATA, big, sizeof(big), 0);
   CHECK(moat_conn_read(p.s, rbig, sizeof(rbig), &n) == MOAT_OK &&
         n == sizeof(big));
   CHECK_MEM(rbig, big, sizeof(big));
@@ -807,6 +812,24 @@ static void test_read_padding(void) {
   CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
         alert == ALERT_RECORD_OVERFLOW);
   free_pair(&p);
+
+  /* padding that takes the inner plaintext one byte past 2^14 + 1, with
+   * content within 2^14, into the ciphertext limit's room: record_overflow,
+   * and nothing reaches the caller */
+  size_t pads[2] = {1, 255 - 16};
+  for (size_t i = 0; i < 2; i++) {
+    p = connected_pair(cc, sc);
+    send_padded(p.c, p.s, CT_APPLICATION_DATA, big, sizeof(big), pads[i]);
+    memset(rbig, 0xaa, sizeof(rbig));
+    CHECK(moat_conn_read(p.s, rbig, sizeof(rbig), &n) ==
+          MOAT_ERR_RECORD_OVERFLOW);
+    CHECK_EQ_INT(n, 0);
+    CHECK(all_byte(rbig, sizeof(big) + 1 + pads[i], 0));
+    CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
+          alert == ALERT_RECORD_OVERFLOW);
+    CHECK(strstr(moat_conn_error_detail(p.s), "2^14 + 1") != NULL);
+    free_pair(&p);
+  }
 
   /* a record of zeros only has no content type */
   p = connected_pair(cc, sc);
