@@ -376,11 +376,13 @@ static long strict_checks(const x509_cert *c, bool is_ca, bool self_signed,
 }
 
 /* Strict key checks: a key moat can use; RSA of at least 2048 bits in
- * whole octets (CA/B Forum BR 6.1.5). */
-static long key_checks(const x509_cert *c, bool is_ca) {
+ * whole octets (CA/B Forum BR 6.1.5).  The key comes from the cache that
+ * the signature checks and the handshake's CertificateVerify use, so
+ * strict mode builds no key of its own. */
+static long key_checks(vctx *v, const x509_cert *c, bool is_ca) {
   pubkey *key = NULL;
-  if (pubkey_from_spki(cur_data(&c->spki), cur_len(&c->spki), &key, NULL, 0) !=
-      MOAT_OK) {
+  if (pubkey_from_spki_cached(v->opts->key_cache, cur_data(&c->spki),
+                              cur_len(&c->spki), &key, NULL, 0) != MOAT_OK) {
     return V_UNSUPPORTED_SIGNATURE_ALGORITHM;
   }
   key_type t = pubkey_type(key);
@@ -446,7 +448,7 @@ static bool leaf_ok(vctx *v, const x509_cert *c) {
   if (v->opts->flags & MOAT_VERIFY_X509_STRICT) {
     long r = strict_checks(c, c->ca, x509_cert_self_issued(c), false);
     if (r == V_OK) {
-      r = key_checks(c, false);
+      r = key_checks(v, c, false);
     }
     if (r == V_OK) {
       r = leaf_name_checks(c);
@@ -512,7 +514,7 @@ static bool issuer_ok(vctx *v, const x509_cert *cand, int depth, bool anchor) {
   if (v->opts->flags & MOAT_VERIFY_X509_STRICT) {
     long r = strict_checks(cand, true, self_signed, anchor);
     if (r == V_OK) {
-      r = key_checks(cand, true);
+      r = key_checks(v, cand, true);
     }
     if (r != V_OK) {
       note(v, r, depth, cand, NULL);
