@@ -166,19 +166,42 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
   return fd;
 }
 
+enum { ALPN_MAX_PROTOS = 16 };
+
+const char *util_alpn_problem(const char *csv) {
+  size_t n = 1;
+  if (csv[0] == '\0') {
+    return "the list is empty";
+  }
+  for (const char *p = csv; *p != '\0'; p++) {
+    if (*p == ',') {
+      n++;
+    }
+    if (*p == ',' && (p == csv || p[1] == ',' || p[1] == '\0')) {
+      return "a protocol name is empty";
+    }
+  }
+  if (n > ALPN_MAX_PROTOS) {
+    return "more than 16 protocols";
+  }
+  return NULL;
+}
+
 moat_err util_set_alpn(moat_context *ctx, const char *csv) {
-  enum { MAX_PROTOS = 16 };
-  const char *protos[MAX_PROTOS];
-  char *copy = strdup(csv);
+  const char *protos[ALPN_MAX_PROTOS];
   size_t n = 0;
   moat_err err = MOAT_ERR_INVALID_ARGUMENT;
+  if (util_alpn_problem(csv) != NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  char *copy = strdup(csv);
   if (copy == NULL) {
     return MOAT_ERR_NO_MEMORY;
   }
   char *save = NULL;
   for (char *tok = strtok_r(copy, ",", &save); tok != NULL;
        tok = strtok_r(NULL, ",", &save)) {
-    if (n == MAX_PROTOS) {
+    if (n == ALPN_MAX_PROTOS) {
       goto out;
     }
     protos[n++] = tok;
@@ -431,6 +454,14 @@ bool util_configure_tls(const char *cmd, moat_context *ctx,
   }
   if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
     return util_setup_fail(cmd, ctx, "bad --sigalgs", o->sigalgs, e);
+  }
+  const char *why = o->alpn ? util_alpn_problem(o->alpn) : NULL;
+  if (why != NULL) {
+    fprintf(stderr,
+            "moat %s: bad --alpn '%s': %s (a,b,... of 1..255-byte "
+            "names)\n",
+            cmd, o->alpn, why);
+    return false;
   }
   if (o->alpn && (e = util_set_alpn(ctx, o->alpn))) {
     return util_setup_fail(cmd, ctx, "bad --alpn", o->alpn, e);

@@ -26,7 +26,12 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
 
 bool util_set_nonblocking(int fd, bool on);
 
-/* Applies a comma-separated ALPN list ("h2,http/1.1"). */
+/* What is wrong with a comma-separated ALPN list ("h2,http/1.1"): an
+ * empty list or name, more than 16 names; NULL when its shape is right. */
+const char *util_alpn_problem(const char *csv);
+
+/* Applies a comma-separated ALPN list; MOAT_ERR_INVALID_ARGUMENT when
+ * util_alpn_problem() finds one. */
 moat_err util_set_alpn(moat_context *ctx, const char *csv);
 
 /* Milliseconds from a monotonic clock. */

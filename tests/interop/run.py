@@ -1281,6 +1281,26 @@ def cli_cert_show(env):
     return "ok"
 
 
+def cli_bad_alpn(env):
+    """moat client and server refuse a malformed --alpn list and say what
+    is wrong with it (no connection is attempted)."""
+    crt, key = env.pki.server("ecdsa-p256")
+    bad = [(",,", "a protocol name is empty"),
+           ("h2,", "a protocol name is empty"),
+           ("", "the list is empty"),
+           (",".join(["p%d" % i for i in range(17)]),
+            "more than 16 protocols"),
+           ("a" * 256, "must be 1 to 255 bytes")]
+    for alpn, want in bad:
+        for cmd in (["client", "127.0.0.1:9"],
+                    ["server", "--port", "0", "--cert", crt, "--key", key]):
+            rc, out, err = run_moat(env, *(cmd + ["--alpn", alpn]))
+            expect(rc == 2 and "bad --alpn" in err and want in err,
+                   "moat %s --alpn %r: rc %d, want 2 and %r in:\n%s" %
+                   (cmd[0], alpn[:40], rc, want, tail(err)))
+    return "ok"
+
+
 # ---- the case list -------------------------------------------------------------
 
 def build_cases(env):
@@ -1354,6 +1374,7 @@ def build_cases(env):
     add("python-client>moat-server/data-sizes", sizes_to_moat_server)
     add("cli/verify", cli_verify)
     add("cli/cert-show", cli_cert_show)
+    add("cli/bad-alpn", cli_bad_alpn)
     add("python-http>moat-server/http-flag", http_case, "flag")
     add("python-http>moat-server/http-detected", http_case, "detect")
     return cases
