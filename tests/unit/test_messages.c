@@ -299,6 +299,14 @@ static void test_certificate(void) {
   fresh(false);
   EXPECT(cert_parse(C, CV(&ext), NULL, 0, &empty),
          MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  CHECK(strstr(moat_conn_error_detail(C), "CertificateEntry") != NULL);
+  /* ... and one of a type moat does not know (RFC 8446 4.4.2: it answers
+   * nothing we sent) */
+  vec unknown = V("00 00000a 000001 30 0004 12340000");
+  fresh(false);
+  EXPECT(cert_parse(C, CV(&unknown), NULL, 0, &empty),
+         MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
+  CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
   /* more certificates than TLS_MAX_CHAIN */
   uint8_t raw[512];
   builder b;

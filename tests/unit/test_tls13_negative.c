@@ -776,7 +776,7 @@ static void test_server_hello_edits(void) {
     hmsg_append(&sh, EXT_ALPN, (const uint8_t *)"\x00\x03\x02h2", 5);
     e = client_gets(&p, &sh, rest);
     check_failed("ALPN in ServerHello", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
-                 ALERT_ILLEGAL_PARAMETER, "not allowed in this message");
+                 ALERT_ILLEGAL_PARAMETER, "not allowed in ServerHello");
   }
   pair_free(&p);
 

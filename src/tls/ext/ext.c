@@ -49,29 +49,56 @@ static const ext_info *ext_lookup(uint16_t type) {
 
 #define EXT_MAX_PER_BLOCK 128
 
+/* For error details: the message an extension block belongs to. */
+static const char *block_name(unsigned msg) {
+  switch (msg) {
+  case M_CH:
+    return "ClientHello";
+  case M_SH:
+    return "ServerHello";
+  case M_HRR:
+    return "HelloRetryRequest";
+  case M_EE:
+    return "EncryptedExtensions";
+  case M_CT:
+    return "a CertificateEntry";
+  case M_CR:
+    return "CertificateRequest";
+  case M_NST:
+    return "NewSessionTicket";
+  default:
+    return "an extension block";
+  }
+}
+
 moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
                          uint32_t offered, ext_set *out) {
   uint16_t seen[EXT_MAX_PER_BLOCK];
   size_t num_seen = 0;
   memset(out, 0, sizeof(*out));
   /* Messages from the peer that answer ours may only carry what we asked
-   * for (RFC 8446 4.2); the client's messages may carry anything. */
-  bool responses = (msg & (M_SH | M_HRR | M_EE)) != 0;
+   * for (RFC 8446 4.2), a CertificateEntry's included (4.4.2: its
+   * extensions answer the ClientHello's or the CertificateRequest's);
+   * ClientHello, CertificateRequest and NewSessionTicket may carry
+   * anything. */
+  bool responses = (msg & (M_SH | M_HRR | M_EE | M_CT)) != 0;
   while (!cur_done(&block)) {
     uint16_t type;
     cursor data;
     if (!cur_u16(&block, &type) || !cur_prefixed16(&block, &data)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed extension list");
+      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                       "malformed extension list in %s", block_name(msg));
     }
     if (num_seen == EXT_MAX_PER_BLOCK) {
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "more than %d extensions in one message",
-                       EXT_MAX_PER_BLOCK);
+                       "more than %d extensions in %s", EXT_MAX_PER_BLOCK,
+                       block_name(msg));
     }
     for (size_t i = 0; i < num_seen; i++) {
       if (seen[i] == type) {
         return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                         "extension %u appears twice", type);
+                         "extension %u appears twice in %s", type,
+                         block_name(msg));
       }
     }
     seen[num_seen++] = type;
@@ -82,19 +109,22 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     if (info == NULL) {
       if (responses) {
         return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
-                         "the peer sent extension %u, which was not offered",
-                         type);
+                         "the peer sent extension %u in %s, which was not "
+                         "offered",
+                         type, block_name(msg));
       }
       continue; /* RFC 8446 4.2: ignore unknown extensions */
     }
     if ((info->allowed & msg) == 0) {
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                       "extension %u is not allowed in this message", type);
+                       "extension %u is not allowed in %s", type,
+                       block_name(msg));
     }
     if (responses && ((offered >> info->idx) & 1) == 0) {
       return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
-                       "the peer sent extension %u, which was not offered",
-                       type);
+                       "the peer sent extension %u in %s, which was not "
+                       "offered",
+                       type, block_name(msg));
     }
     out->present |= 1u << info->idx;
     out->data[info->idx] = data;
