@@ -65,11 +65,11 @@ moat_err x509_read_file(const char *path, uint8_t **out, size_t *out_len,
                         char *detail, size_t cap);
 size_t x509_store_num_certs(const x509_store *s);
 size_t x509_store_num_crls(const x509_store *s);
-/* i-th trusted certificate's DER (for get_ca_certs). */
 /* Is der one of the store's own certificate buffers (the same bytes at the
  * same address, as x509_verify_chain hands anchors out)?  Such a buffer
  * lives as long as a reference to the store. */
 bool x509_store_holds(const x509_store *s, const uint8_t *der, size_t len);
+/* i-th trusted certificate's DER (for get_ca_certs). */
 bool x509_store_cert_der(const x509_store *s, size_t i, const uint8_t **out,
                          size_t *out_len);
 
