@@ -120,6 +120,37 @@ moat_err hs_recv_cert_verify(moat_conn *conn, hs_state next) {
   return MOAT_OK;
 }
 
+moat_err hs_derive_app_secrets(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t th[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");
+  }
+  const hash_alg *h = hs->ks.hash;
+  keylog(conn, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, h->len);
+  keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
+  keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
+  return MOAT_OK;
+}
+
+moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
+                             const uint8_t *context, size_t context_len,
+                             const sig_scheme *scheme) {
+  const moat_context *ctx = conn->ctx;
+  bld_reset(b);
+  TRY(scheme != NULL
+          ? cert_build(conn, b, context, context_len, ctx->chain_der,
+                       ctx->chain_len, ctx->chain_num)
+          : cert_build(conn, b, context, context_len, NULL, NULL, 0));
+  TRY(hs_send(conn, b));
+  if (scheme == NULL) {
+    return MOAT_OK;
+  }
+  bld_reset(b);
+  TRY(cv_build(conn, b, scheme));
+  return hs_send(conn, b);
+}
+
 /* RFC 8446 5.1: handshake messages must not span a key change. */
 moat_err hs_key_change_boundary(moat_conn *conn) {
   if (conn->hs->msg_len != 0) {

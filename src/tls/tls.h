@@ -510,6 +510,15 @@ moat_err hs_key_change_boundary(moat_conn *conn);
  * reassembly buffer. */
 moat_err hs_absorb(moat_conn *conn, cursor whole);
 moat_err hs_recv_cert_verify(moat_conn *conn, hs_state next);
+/* RFC 8446 7.1: the application traffic and exporter secrets over the
+ * transcript through the server's Finished, logged for the key log. */
+moat_err hs_derive_app_secrets(moat_conn *conn);
+/* Certificate with our chain and CertificateVerify with scheme, each
+ * written in turn into the heap builder b; with scheme NULL an empty
+ * Certificate alone (RFC 8446 4.4.2). */
+moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
+                             const uint8_t *context, size_t context_len,
+                             const sig_scheme *scheme);
 
 void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
             size_t len);

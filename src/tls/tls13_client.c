@@ -408,17 +408,10 @@ static moat_err c_wait_finished(moat_conn *conn) {
   TRY(hs_expect(conn, &type, &body, &whole));
   TRY(fin_check(conn, body, hs->ks.s_fin));
   TRY(hs_absorb(conn, whole));
-  uint8_t th[HASH_MAX_LEN];
-  if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");
-  }
-  const hash_alg *h = hs->ks.hash;
-  keylog(conn, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, h->len);
-  keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
-  keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
+  TRY(hs_derive_app_secrets(conn));
   TRY(hs_key_change_boundary(conn));
-  TRY(rec_set_key(conn, &conn->rd, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
-                  false, NULL));
+  TRY(rec_set_key(conn, &conn->rd, conn->suite, hs->ks.hash, hs->ks.hmac,
+                  hs->ks.s_ap, false, NULL));
   conn->state = ST_C_SEND_FLIGHT;
   return MOAT_OK;
 }
@@ -438,27 +431,10 @@ static moat_err c_send_flight(moat_conn *conn) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
     }
     /* RFC 8446 4.4.2: an empty Certificate when we have none to offer. */
-    moat_err err =
-        scheme ? cert_build(conn, &b, hs->cr_context, hs->cr_context_len,
-                            ctx->chain_der, ctx->chain_len, ctx->chain_num)
-               : cert_build(conn, &b, hs->cr_context, hs->cr_context_len, NULL,
-                            NULL, 0);
-    if (err != MOAT_OK) {
-      bld_cleanup(&b);
-      return err;
-    }
-    TRY(send_msg(conn, &b));
-    if (scheme != NULL) {
-      if (!bld_init_alloc(&b, 600)) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
-      }
-      err = cv_build(conn, &b, scheme);
-      if (err != MOAT_OK) {
-        bld_cleanup(&b);
-        return err;
-      }
-      TRY(send_msg(conn, &b));
-    }
+    moat_err err = hs_send_cert_and_cv(conn, &b, hs->cr_context,
+                                       hs->cr_context_len, scheme);
+    bld_cleanup(&b);
+    TRY(err);
   }
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));

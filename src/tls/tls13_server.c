@@ -373,16 +373,7 @@ static moat_err s_send_flight(moat_conn *conn) {
     }
     hs->cert_requested = true;
   }
-  bld_reset(&b);
-  err = cert_build(conn, &b, NULL, 0, ctx->chain_der, ctx->chain_len,
-                   ctx->chain_num);
-  err = err == MOAT_OK ? hs_send(conn, &b) : err;
-  if (err != MOAT_OK) {
-    goto cleanup;
-  }
-  bld_reset(&b);
-  err = cv_build(conn, &b, conn->our_sig);
-  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  err = hs_send_cert_and_cv(conn, &b, NULL, 0, conn->our_sig);
 
 cleanup:
   bld_cleanup(&b);
@@ -409,16 +400,9 @@ static moat_err s_send_finished(moat_conn *conn) {
   bld_init_fixed(&b, fin, sizeof(fin));
   TRY(fin_build(conn, &b, hs->ks.s_fin));
   TRY(hs_send(conn, &b));
-  uint8_t th[HASH_MAX_LEN];
-  if (!hs_transcript_hash(conn, th) || !ks_master(&hs->ks, th)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "traffic key derivation");
-  }
-  const hash_alg *h = hs->ks.hash;
-  keylog(conn, "CLIENT_TRAFFIC_SECRET_0", hs->ks.c_ap, h->len);
-  keylog(conn, "SERVER_TRAFFIC_SECRET_0", hs->ks.s_ap, h->len);
-  keylog(conn, "EXPORTER_SECRET", hs->ks.exporter, h->len);
-  TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.s_ap,
-                  true, NULL));
+  TRY(hs_derive_app_secrets(conn));
+  TRY(rec_set_key(conn, &conn->wr, conn->suite, hs->ks.hash, hs->ks.hmac,
+                  hs->ks.s_ap, true, NULL));
   conn->state = hs->cert_requested ? ST_S_WAIT_CERT : ST_S_WAIT_FINISHED;
   return MOAT_OK;
 }
