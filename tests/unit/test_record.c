@@ -79,6 +79,19 @@ static void check_failed(moat_conn *conn, moat_err err, int alert,
   CHECK_EQ_INT(moat_conn_error(conn), err);
 }
 
+/* A fresh server fed rec (before any handshake) fails its handshake with
+ * err, sends alert and says word in its detail. */
+static void server_refuses(const void *rec, size_t len, moat_err err, int alert,
+                           const char *word) {
+  moat_context *ctx;
+  moat_conn *s = fresh_server(&ctx);
+  feed_all(s, rec, len);
+  CHECK_EQ_INT(moat_conn_handshake(s), err);
+  check_failed(s, err, alert, word);
+  moat_conn_free(s);
+  moat_context_free(ctx);
+}
+
 /* Reads the application data the connected side has. */
 static moat_err read_some(moat_conn *conn) {
   uint8_t buf[256];
@@ -108,14 +121,9 @@ static void test_overflow(void) {
   CHECK_EQ_INT(read_some(p.s), MOAT_ERR_BAD_RECORD_MAC);
   free_pair(&p);
   /* RFC 8446 5.1: a plaintext record is at most 2^14 */
-  moat_context *ctx;
-  moat_conn *s = fresh_server(&ctx);
   uint8_t phdr[5] = {CT_HANDSHAKE, 3, 1, 0x40, 0x01};
-  feed_all(s, phdr, sizeof(phdr));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_RECORD_OVERFLOW);
-  check_failed(s, MOAT_ERR_RECORD_OVERFLOW, ALERT_RECORD_OVERFLOW, "16385");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(phdr, sizeof(phdr), MOAT_ERR_RECORD_OVERFLOW,
+                 ALERT_RECORD_OVERFLOW, "16385");
 }
 
 static void test_unknown_type_and_garbage(void) {
@@ -128,23 +136,13 @@ static void test_unknown_type_and_garbage(void) {
                "content type 24");
   free_pair(&p);
   /* An HTTP request sent to a TLS server. */
-  moat_context *ctx;
-  moat_conn *s = fresh_server(&ctx);
   const char *http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
-  feed_all(s, (const uint8_t *)http, strlen(http));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_UNEXPECTED_MESSAGE);
-  check_failed(s, MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-               "unknown content type");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(http, strlen(http), MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "unknown content type");
   /* A handshake record with a version that is not TLS's. */
-  s = fresh_server(&ctx);
   uint8_t badver[9] = {CT_HANDSHAKE, 0x47, 0x45, 0, 4, 1, 0, 0, 0};
-  feed_all(s, badver, sizeof(badver));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_DECODE_ERROR);
-  check_failed(s, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR, "0x4745");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(badver, sizeof(badver), MOAT_ERR_DECODE_ERROR,
+                 ALERT_DECODE_ERROR, "0x4745");
 }
 
 static void test_truncated(void) {
@@ -185,23 +183,13 @@ static void test_plaintext_cases(void) {
   moat_context *ctx;
   moat_conn *s;
   /* zero-length handshake record (RFC 8446 5.1) */
-  s = fresh_server(&ctx);
   uint8_t empty_hs[5] = {CT_HANDSHAKE, 3, 1, 0, 0};
-  feed_all(s, empty_hs, sizeof(empty_hs));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_UNEXPECTED_MESSAGE);
-  check_failed(s, MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-               "empty handshake record");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(empty_hs, sizeof(empty_hs), MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "empty handshake record");
   /* change_cipher_spec with a value other than 1 (RFC 8446 5) */
-  s = fresh_server(&ctx);
   uint8_t ccs2[6] = {CT_CHANGE_CIPHER_SPEC, 3, 3, 0, 1, 2};
-  feed_all(s, ccs2, sizeof(ccs2));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_UNEXPECTED_MESSAGE);
-  check_failed(s, MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-               "change_cipher_spec");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(ccs2, sizeof(ccs2), MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "change_cipher_spec");
   /* close_notify before the handshake ends: nothing can finish it, so the
    * handshake fails (it must not wait for more input for ever) */
   s = fresh_server(&ctx);
@@ -223,23 +211,14 @@ static void test_plaintext_cases(void) {
   moat_conn_free(s);
   moat_context_free(ctx);
   /* application data before the handshake */
-  s = fresh_server(&ctx);
   uint8_t app[10] = {CT_APPLICATION_DATA, 3, 3, 0, 5, 'h', 'e', 'l', 'l', 'o'};
-  feed_all(s, app, sizeof(app));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_UNEXPECTED_MESSAGE);
-  check_failed(s, MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
-               "application data before the handshake");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(app, sizeof(app), MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE,
+                 "application data before the handshake");
   /* an alert record of three bytes (RFC 8446 6: exactly two) */
-  s = fresh_server(&ctx);
   uint8_t alert3[8] = {CT_ALERT, 3, 3, 0, 3, 2, 40, 0};
-  feed_all(s, alert3, sizeof(alert3));
-  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_DECODE_ERROR);
-  check_failed(s, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR,
-               "exactly two bytes");
-  moat_conn_free(s);
-  moat_context_free(ctx);
+  server_refuses(alert3, sizeof(alert3), MOAT_ERR_DECODE_ERROR,
+                 ALERT_DECODE_ERROR, "exactly two bytes");
   /* a fatal alert from the peer: alert received, nothing sent back */
   s = fresh_server(&ctx);
   uint8_t fatal[7] = {CT_ALERT, 3, 3, 0, 2, 2, ALERT_HANDSHAKE_FAILURE};
