@@ -7,21 +7,9 @@
 #include "../vectors/rfc8448_simple.h"
 #include "base/mem.h"
 #include "crypto/crypto.h"
+#include "hexvec.h"
 #include "t.h"
 #include "tls/tls.h"
-
-#define MAXV 512
-
-typedef struct vec {
-  uint8_t b[MAXV];
-  size_t n;
-} vec;
-
-static vec V(const char *hex) {
-  vec v;
-  v.n = t_unhex(hex, v.b, sizeof(v.b));
-  return v;
-}
 
 #define CHECK_HEX(buf, hex)                                                    \
   do {                                                                         \

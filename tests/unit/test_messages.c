@@ -7,6 +7,7 @@
 
 #include "../vectors/rfc8448_simple.h"
 #include "base/mem.h"
+#include "hexvec.h"
 #include "moat.h"
 #include "t.h"
 #include "tls/msg/msg.h"
@@ -21,17 +22,6 @@ static moat_conn *fresh(bool server) {
   C = moat_conn_new(server ? g_sctx : g_cctx);
   C->hs = moat_calloc(1, sizeof(*C->hs));
   return C;
-}
-
-typedef struct vec {
-  uint8_t b[1024];
-  size_t n;
-} vec;
-
-static vec V(const char *hex) {
-  vec v;
-  v.n = t_unhex(hex, v.b, sizeof(v.b));
-  return v;
 }
 
 static cursor CV(const vec *v) {
