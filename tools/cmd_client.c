@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "moat.h"
 #include "tools.h"
 #include "util.h"
@@ -147,7 +148,7 @@ static moat_err load_session(moat_conn *conn, const char *path) {
   fclose(f);
   moat_session *s = NULL;
   moat_err e = moat_session_from_bytes(buf, n, &s);
-  explicit_bzero(buf, sizeof(buf)); /* the session's PSK */
+  moat_wipe(buf, sizeof(buf)); /* the session's PSK */
   if (e != MOAT_OK) {
     fprintf(stderr, "moat client: %s does not hold a moat session\n", path);
     return e;
@@ -177,7 +178,7 @@ static int save_session(moat_conn *conn, const char *path) {
   FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   int err = errno;
   bool ok = f != NULL && fwrite(buf, 1, n, f) == n;
-  explicit_bzero(buf, sizeof(buf)); /* the session's PSK */
+  moat_wipe(buf, sizeof(buf)); /* the session's PSK */
   if (f != NULL) {
     err = ok ? 0 : errno;
     if (fclose(f) != 0 && ok) {
@@ -199,11 +200,12 @@ static int save_session(moat_conn *conn, const char *path) {
  * Returns WANT_READ when drained, CLOSED / EOF / an error otherwise. */
 static moat_err pump_to_stdout(moat_conn *conn, size_t cap, size_t *total) {
   uint8_t buf[READ_BUF_MAX];
+  moat_err e;
   for (;;) {
     size_t n = 0;
-    moat_err e = moat_conn_read(conn, buf, cap, &n);
+    e = moat_conn_read(conn, buf, cap, &n);
     if (e != MOAT_OK) {
-      return e;
+      break;
     }
     size_t off = 0;
     while (off < n) {
@@ -212,12 +214,16 @@ static moat_err pump_to_stdout(moat_conn *conn, size_t cap, size_t *total) {
         continue;
       }
       if (w <= 0) {
-        return MOAT_ERR_SYSCALL;
+        e = MOAT_ERR_SYSCALL;
+        goto out;
       }
       off += (size_t)w;
     }
     *total += n;
   }
+out:
+  moat_wipe(buf, cap); /* the plaintext of the last records */
+  return e;
 }
 
 /* The relay loop.  Returns the process exit status. */
@@ -300,6 +306,7 @@ static int relay(moat_conn *conn, int fd, size_t read_cap, bool quiet) {
     }
     drain_deadline = util_now_ms() + DRAIN_TIMEOUT_MS;
   }
+  moat_wipe(buf, sizeof(buf)); /* what stdin sent */
   if (!sent_close && status == 0) {
     /* Answer the peer's close_notify with ours. */
     (void)util_drive(conn, fd, util_step_shutdown, NULL, util_now_ms() + 2000);

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "base/mem.h"
 #include "moat.h"
 #include "tools.h"
 #include "util.h"
@@ -264,14 +265,12 @@ static bool on_data(struct session *s, const uint8_t *data, size_t n,
   return false;
 }
 
-/* Echo / HTTP loop after the handshake. */
-static void serve_data(struct session *s, bool force_http) {
-  uint8_t buf[16384];
+/* Echo / HTTP loop after the handshake, reading into buf. */
+static void serve_loop(struct session *s, uint8_t *buf, size_t cap) {
   char msg[768];
-  s->http = force_http;
   for (;;) {
     size_t n = 0;
-    moat_err e = moat_conn_read(s->conn, buf, sizeof(buf), &n);
+    moat_err e = moat_conn_read(s->conn, buf, cap, &n);
     if (e == MOAT_OK) {
       if (!on_data(s, buf, n, &e)) {
         if (e != MOAT_OK) {
@@ -311,6 +310,14 @@ static void serve_data(struct session *s, bool force_http) {
       return;
     }
   }
+}
+
+/* Echo / HTTP after the handshake. */
+static void serve_data(struct session *s, bool force_http) {
+  uint8_t buf[16384];
+  s->http = force_http;
+  serve_loop(s, buf, sizeof(buf));
+  moat_wipe(buf, sizeof(buf)); /* the plaintext of the last records */
 }
 
 static void peer_name(const struct sockaddr_storage *ss, char *out,
@@ -394,6 +401,7 @@ static void handle(moat_context *ctx, const struct server_opts *o, int fd,
           util_or_dash(s->end), s->bytes, moat_err_name(e));
 out:
   moat_conn_free(s->conn);
+  moat_wipe(s->head, sizeof(s->head)); /* the request's plaintext */
   free(s);
 }
 
