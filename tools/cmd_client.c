@@ -135,22 +135,40 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
   return util_configure_tls("client", ctx, &o->tls);
 }
 
-/* Sessions travel between runs as the bytes of moat_session_to_bytes. */
+/* Sessions travel between runs as the bytes of moat_session_to_bytes: the
+ * session's state (under 100 bytes), then the server's ticket, which may
+ * be up to 2^16-1 bytes long (RFC 8446 4.6.1). */
+#define SESSION_FILE_MAX (256 + 65535)
+
 static moat_err load_session(moat_conn *conn, const char *path) {
-  uint8_t buf[4096];
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     fprintf(stderr, "moat client: cannot open session file %s: %s\n", path,
             strerror(errno));
     return MOAT_ERR_FILE_ERROR;
   }
-  size_t n = fread(buf, 1, sizeof(buf), f);
+  uint8_t *buf = moat_malloc(SESSION_FILE_MAX + 1);
+  if (buf == NULL) {
+    fclose(f);
+    return MOAT_ERR_NO_MEMORY;
+  }
+  size_t n = fread(buf, 1, SESSION_FILE_MAX + 1, f);
+  bool read_err = ferror(f) != 0;
   fclose(f);
   moat_session *s = NULL;
-  moat_err e = moat_session_from_bytes(buf, n, &s);
-  moat_wipe(buf, sizeof(buf)); /* the session's PSK */
-  if (e != MOAT_OK) {
-    fprintf(stderr, "moat client: %s does not hold a moat session\n", path);
+  moat_err e = MOAT_ERR_FILE_ERROR;
+  if (read_err) {
+    fprintf(stderr, "moat client: cannot read session file %s\n", path);
+  } else if (n > SESSION_FILE_MAX) {
+    fprintf(stderr,
+            "moat client: %s is larger than a session can be (%d bytes)\n",
+            path, SESSION_FILE_MAX);
+  } else if ((e = moat_session_from_bytes(buf, n, &s)) != MOAT_OK) {
+    fprintf(stderr, "moat client: %s does not hold a moat session (%s)\n", path,
+            moat_err_name(e));
+  }
+  moat_free_wipe(buf, SESSION_FILE_MAX + 1); /* the session's PSK */
+  if (s == NULL) {
     return e;
   }
   e = moat_conn_set_session(conn, s);
@@ -164,13 +182,15 @@ static int save_session(moat_conn *conn, const char *path) {
     fprintf(stderr, "moat client: the server sent no session ticket\n");
     return 1;
   }
-  uint8_t buf[4096];
+  uint8_t *buf = moat_malloc(SESSION_FILE_MAX);
   size_t n = 0;
-  moat_err e = moat_session_to_bytes(s, buf, sizeof(buf), &n);
+  moat_err e = buf != NULL ? moat_session_to_bytes(s, buf, SESSION_FILE_MAX, &n)
+                           : MOAT_ERR_NO_MEMORY;
   moat_session_free(s);
   if (e != MOAT_OK) {
     fprintf(stderr, "moat client: cannot encode the session for %s: %s\n", path,
             moat_err_name(e));
+    moat_free_wipe(buf, SESSION_FILE_MAX);
     return 1;
   }
   /* The file holds the resumption PSK: readable by its owner only. */
@@ -178,7 +198,7 @@ static int save_session(moat_conn *conn, const char *path) {
   FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   int err = errno;
   bool ok = f != NULL && fwrite(buf, 1, n, f) == n;
-  moat_wipe(buf, sizeof(buf)); /* the session's PSK */
+  moat_free_wipe(buf, SESSION_FILE_MAX); /* the session's PSK */
   if (f != NULL) {
     err = ok ? 0 : errno;
     if (fclose(f) != 0 && ok) {

@@ -22,6 +22,7 @@ import re
 import shutil
 import socket
 import ssl
+import struct
 import subprocess
 import sys
 import tempfile
@@ -1012,6 +1013,51 @@ def resumption_moat_client(env):
     return "ok"
 
 
+def session_big_ticket(env):
+    """A saved session whose ticket is larger than 4 KiB (RFC 8446 4.6.1
+    allows 2^16-1 bytes) loads whole: the moat client offers it, the
+    server does not know it, and the handshake falls back to a full one.
+    A file larger than any session is refused with a reason."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "2", "-rev", "-tls1_3"])
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start")
+    port = int(m.group(1))
+    sess = env.pki.p("big-ticket-%d.bin" % port)
+    try:
+        cli1, rc1 = run_moat_client(env, port, extra=["--sess-out", sess])
+        expect(rc1 == 0, "first connection failed\n" + tail(cli1.stderr))
+        with open(sess, "rb") as f:
+            raw = f.read()
+        # format(1) suite(2) created(8) lifetime(4) age_add(4) psk<1..255>,
+        # then ticket<1..2^16-1>.
+        state = raw[:20 + raw[19]]
+        big = state + struct.pack(">H", 5000) + bytes(range(250)) * 20
+        with open(sess, "wb") as f:
+            f.write(big)
+        cli2, rc2 = run_moat_client(env, port, extra=["--sess-in", sess])
+    finally:
+        srv.finish(5)
+    expect(rc2 == 0 and re.search(r"resumed: no", cli2.stderr) and
+           cli2.out == expected_echo("openssl", PAYLOAD),
+           "a session with a 5000-byte ticket was not offered\n" +
+           tail(cli2.stderr))
+    with open(sess, "wb") as f:
+        f.write(big + bytes(70000))
+    # The file is read once connected: a listener that never answers.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as ls:
+        ls.bind(("127.0.0.1", 0))
+        ls.listen(1)
+        rc, out, err = run_moat(env, "client", "127.0.0.1:%d" %
+                                ls.getsockname()[1], "--sess-in", sess)
+    expect(rc != 0 and "larger than a session can be" in err,
+           "an oversized session file: rc %d\n%s" % (rc, tail(err)))
+    return "ok"
+
+
 def resumption_moat_server(env):
     """openssl s_client resumes with moat server's ticket."""
     srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
@@ -1362,6 +1408,7 @@ def build_cases(env):
     add("moat-client>openssl-server/crl-good", crl_accepts_good)
     add("moat-client>openssl-server/resumption", resumption_moat_client)
     add("openssl-client>moat-server/resumption", resumption_moat_server)
+    add("moat-client>openssl-server/session-big-ticket", session_big_ticket)
     add("moat-client>openssl-server/insecure-self-signed",
         insecure_accepts_selfsigned)
     add("moat-client>openssl-server/keylog", keylog_case, "client")
