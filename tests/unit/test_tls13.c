@@ -859,6 +859,18 @@ static void test_read_padding(void) {
   CHECK(all_byte(rb, 12, 0));
   CHECK(all_byte(rb + 12, sizeof(rb) - 12, 0xaa));
   free_pair(&p);
+
+  /* RFC 8446 5.1: a KeyUpdate ends its record; one followed by another
+   * message in the same record is refused */
+  p = connected_pair(cc, sc);
+  static const uint8_t two_ku[10] = {HT_KEY_UPDATE, 0, 0, 1, 0,
+                                     HT_KEY_UPDATE, 0, 0, 1, 0};
+  send_padded(p.c, p.s, CT_HANDSHAKE, two_ku, sizeof(two_ku), 0);
+  CHECK(moat_conn_read(p.s, rb, sizeof(rb), &n) == MOAT_ERR_UNEXPECTED_MESSAGE);
+  CHECK(moat_conn_alert(p.s, &alert, &sent) && sent &&
+        alert == ALERT_UNEXPECTED_MESSAGE);
+  CHECK(strstr(moat_conn_error_detail(p.s), "follows a KeyUpdate") != NULL);
+  free_pair(&p);
   moat_context_free(cc);
   moat_context_free(sc);
 }

@@ -863,6 +863,38 @@ static void test_early_data(void) {
           memcmp(rb, "1-RTT", 5) == 0);
   }
   pair_free(&p);
+  /* RFC 8446 4.2.10: skipping has a limit (moat's: 16 records of the
+   * largest size); 16 records of 16000 bytes are skipped, the 17th is
+   * bad_record_mac */
+  static uint8_t big_junk[16000];
+  memset(big_junk, 0x5a, sizeof(big_junk));
+  for (int num = 16; num <= 17; num++) {
+    pair_init(&p, NULL, NULL);
+    if (take_client_hello(&p, &ch)) {
+      hmsg_append(&ch, EXT_EARLY_DATA, NULL, 0);
+      client_uses(&p, &ch);
+      buf *o = buf_new();
+      add_record(o, CT_HANDSHAKE, ch.b, ch.n);
+      give(p.s, o->b, o->n);
+      moat_err e = moat_conn_handshake(p.s);
+      for (int i = 0; i < num && e == MOAT_ERR_WANT_READ; i++) {
+        o->n = 0;
+        add_record(o, CT_APPLICATION_DATA, big_junk, sizeof(big_junk));
+        give(p.s, o->b, o->n);
+        e = moat_conn_handshake(p.s);
+      }
+      free(o);
+      if (num == 16) {
+        CHECK_EQ_INT(e, MOAT_ERR_WANT_READ);
+        CHECK(finish(&p));
+      } else {
+        check_failed("early data past the skip limit", p.s, e,
+                     MOAT_ERR_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
+                     "authentication failed");
+      }
+    }
+    pair_free(&p);
+  }
   /* without early_data in the ClientHello the same records are an
    * attack: bad_record_mac */
   pair_init(&p, NULL, NULL);
