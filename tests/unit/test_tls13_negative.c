@@ -863,6 +863,34 @@ static void test_early_data(void) {
           memcmp(rb, "1-RTT", 5) == 0);
   }
   pair_free(&p);
+  /* RFC 8446 4.2.10: after a HelloRetryRequest the client's 0-RTT
+   * records arrive as application data before the second ClientHello:
+   * skipped when it offered early data, unexpected when it did not */
+  for (int offered = 1; offered >= 0; offered--) {
+    pair_init(&p, "X25519:P-256", "P-256");
+    if (take_client_hello(&p, &ch)) {
+      if (offered) {
+        hmsg_append(&ch, EXT_EARLY_DATA, NULL, 0);
+        client_uses(&p, &ch);
+      }
+      buf *o = buf_new();
+      add_record(o, CT_HANDSHAKE, ch.b, ch.n);
+      junk_records(o);
+      give(p.s, o->b, o->n);
+      free(o);
+      moat_err e = moat_conn_handshake(p.s);
+      if (offered) {
+        CHECK_EQ_INT(e, MOAT_ERR_WANT_READ);
+        CHECK(finish(&p));
+        CHECK(moat_conn_hello_retry(p.s) && moat_conn_hello_retry(p.c));
+      } else {
+        check_failed("application data after HRR without early_data", p.s, e,
+                     MOAT_ERR_UNEXPECTED_MESSAGE, ALERT_UNEXPECTED_MESSAGE,
+                     "before the handshake finished");
+      }
+    }
+    pair_free(&p);
+  }
   /* RFC 8446 4.2.10: skipping has a limit (moat's: 16 records of the
    * largest size); 16 records of 16000 bytes are skipped, the 17th is
    * bad_record_mac */
