@@ -821,5 +821,10 @@ long moat_conn_verify_code(const moat_conn *conn) {
   return conn->verify_code;
 }
 const char *moat_conn_verify_message(const moat_conn *conn) {
-  return conn->verify_message ? conn->verify_message : "ok";
+  if (conn->verify_message != NULL) {
+    return conn->verify_message;
+  }
+  /* No message is kept after a success; after a failure only when
+   * copying it ran out of memory. */
+  return conn->verify_code == 0 ? "ok" : "certificate verify failed";
 }
