@@ -258,6 +258,27 @@ static inline bool fz_handshake_pair(moat_conn *c, moat_conn *s) {
          moat_conn_handshake_done(s);
 }
 
+/* A session (ticket and PSK) from one full handshake between client and
+ * server, for the targets' resumption modes; the ticket opens only with
+ * server's ticket key, so it is made once per server context. */
+static inline moat_session *fz_session(moat_context *client,
+                                       moat_context *server) {
+  moat_conn *c = moat_conn_new(client);
+  moat_conn *s = moat_conn_new(server);
+  if (c == NULL || s == NULL ||
+      moat_conn_set_hostname(c, "localhost") != MOAT_OK ||
+      !fz_handshake_pair(c, s)) {
+    fz_die("the handshake that makes a session", client);
+  }
+  moat_session *sess = moat_conn_get_session(c);
+  if (sess == NULL) {
+    fz_die("the server sent no ticket", server);
+  }
+  moat_conn_free(c);
+  moat_conn_free(s);
+  return sess;
+}
+
 /* ---- injector
  * --------------------------------------------------------------*/
 

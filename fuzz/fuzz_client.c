@@ -5,17 +5,23 @@
  * client's ClientHello, the client takes the real ServerHello, and the
  * operations (fuzz/common.h) then stand in for the rest of the server's
  * flight, protected with the real handshake keys; otherwise the
- * operations start right after the ClientHello, in the clear. */
+ * operations start right after the ClientHello, in the clear.
+ * data[0] & 4: the client offers a session the real server issued
+ * (RFC 8446 2.2); in deep mode the server accepts it, so the client's
+ * PSK and psk_dhe_ke paths run and the operations stand in for the
+ * server's EncryptedExtensions and Finished. */
 #include "common.h"
 
 static moat_context *g_client[2];
 static moat_context *g_server;
+static moat_session *g_session;
 
 static void setup(void) {
   if (g_server == NULL) {
     g_client[0] = fz_context(MOAT_ROLE_CLIENT, false, NULL);
     g_client[1] = fz_context(MOAT_ROLE_CLIENT, true, NULL);
     g_server = fz_context(MOAT_ROLE_SERVER, false, NULL);
+    g_session = fz_session(g_client[1], g_server);
   }
 }
 
@@ -43,9 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) {
     return 0;
   }
-  bool verify = data[0] & 1, deep = data[0] & 2;
+  bool verify = data[0] & 1, deep = data[0] & 2, resume = data[0] & 4;
   moat_conn *c = moat_conn_new(g_client[verify]);
-  if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK) {
+  if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK ||
+      (resume && moat_conn_set_session(c, g_session) != MOAT_OK)) {
     abort();
   }
   (void)moat_conn_handshake(c); /* the ClientHello */

@@ -6,17 +6,23 @@
  * its flight, and the operations (fuzz/common.h) then stand in for the
  * client's second flight, protected with the real handshake keys;
  * otherwise the operations are the client's first bytes (a ClientHello in
- * a handshake record, op 2, is the usual start). */
+ * a handshake record, op 2, is the usual start).  data[0] & 4 with deep:
+ * the real client resumes a session this server issued (RFC 8446 2.2), so
+ * the server's ticket, PSK binder and psk_dhe_ke paths run, and the
+ * operations stand in for the client's Finished and what follows. */
 #include "common.h"
 
 static moat_context *g_server[2];
 static moat_context *g_client;
+static moat_session *g_session[2]; /* issued by g_server[i] */
 
 static void setup(void) {
   if (g_client == NULL) {
     g_server[0] = fz_context(MOAT_ROLE_SERVER, false, NULL);
     g_server[1] = fz_context(MOAT_ROLE_SERVER, true, NULL);
     g_client = fz_context(MOAT_ROLE_CLIENT, false, NULL);
+    g_session[0] = fz_session(g_client, g_server[0]);
+    g_session[1] = fz_session(g_client, g_server[1]);
   }
 }
 
@@ -25,14 +31,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) {
     return 0;
   }
-  bool verify = data[0] & 1, deep = data[0] & 2;
+  bool verify = data[0] & 1, deep = data[0] & 2, resume = data[0] & 4;
   moat_conn *s = moat_conn_new(g_server[verify]);
   if (s == NULL) {
     abort();
   }
   if (deep) {
     moat_conn *c = moat_conn_new(g_client);
-    if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK) {
+    if (c == NULL || moat_conn_set_hostname(c, "localhost") != MOAT_OK ||
+        (resume && moat_conn_set_session(c, g_session[verify]) != MOAT_OK)) {
       abort();
     }
     (void)moat_conn_handshake(c);

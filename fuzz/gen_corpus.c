@@ -258,6 +258,33 @@ int main(int argc, char **argv) {
     }
   }
 
+  /* Client, deep, resuming (mode bit 4): a PSK handshake's server flight
+   * is EncryptedExtensions and Finished (RFC 8446 2.2). */
+  for (uint8_t mode = 6; mode < 8; mode++) {
+    op_start(&o, mode);
+    op_bytes(&o, FZ_OP_HANDSHAKE, msg, ee_m);
+    op_plain(&o, FZ_OP_FINISHED);
+    op_bytes(&o, FZ_OP_HANDSHAKE, nst_m, nst_mn);
+    op_bytes(&o, FZ_OP_APPDATA, (const uint8_t *)"hello", 5);
+    op_bytes(&o, FZ_OP_HANDSHAKE, ku_req_m, ku_req_mn);
+    op_bytes(&o, FZ_OP_ALERT, close_notify, 2);
+    snprintf(name, sizeof(name), "resume_m%u", mode);
+    put("fuzz_client", name, o.buf, o.len);
+  }
+
+  /* Server, deep, resuming: the client's second flight is its Finished
+   * alone, with or without a client certificate asked for. */
+  for (uint8_t mode = 6; mode < 8; mode++) {
+    op_start(&o, mode);
+    op_plain(&o, FZ_OP_FINISHED);
+    op_bytes(&o, FZ_OP_APPDATA, (const uint8_t *)"hello", 5);
+    op_plain(&o, FZ_OP_ACT | 0x08);
+    op_bytes(&o, FZ_OP_HANDSHAKE, ku_req_m, ku_req_mn);
+    op_bytes(&o, FZ_OP_ALERT, close_notify, 2);
+    snprintf(name, sizeof(name), "resume_m%u", mode);
+    put("fuzz_server", name, o.buf, o.len);
+  }
+
   /* Server, deep: the client's second flight. */
   for (uint8_t mode = 2; mode < 4; mode++) {
     for (int v = 0; v < 3; v++) {
