@@ -491,7 +491,15 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
     return false;
   }
   if (!pem_detect(data, len)) {
-    return fn(arg, data, len); /* one DER certificate */
+    /* One DER certificate, or so we hope: the file may as well be a DER
+     * private key, so fn gets a copy and the file's bytes are wiped. */
+    uint8_t *der = moat_memdup(data, len);
+    moat_free_wipe(data, len);
+    if (der == NULL) {
+      fprintf(stderr, "moat %s: %s: out of memory\n", cmd, path);
+      return false;
+    }
+    return fn(arg, der, len);
   }
   /* Other blocks (a private key kept in the same file, say) are wiped
    * and skipped by pem_next_of; the file's bytes are wiped when freed. */
