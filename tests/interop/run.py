@@ -1085,6 +1085,123 @@ def resumption_moat_server(env):
     return "ok"
 
 
+def start_openssl_server_argv(env, extra, naccept=1, rev=True):
+    """openssl s_server (TLS 1.3; rev: echo reversed, else it prints what
+    it reads) with extra options."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", str(naccept), "-tls1_3"] +
+               (["-rev"] if rev else []) + list(extra))
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    return srv, int(m.group(1))
+
+
+def moat_client_against(env, server_extra, *, groups=None, hrr=None):
+    """The moat client against an s_server with options that change how it
+    writes: the echo must come back and the handshake be as expected."""
+    srv, port = start_openssl_server_argv(env, server_extra)
+    try:
+        cli, rc = run_moat_client(env, port, groups=groups)
+    finally:
+        srv.finish(5)
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    openssl server said:\n" + tail(srv.stdout + srv.stderr)
+    expect(rc == 0, "moat client exited %s" % rc + diag)
+    expect(cli.out == expected_echo("openssl", PAYLOAD),
+           "data did not round-trip" + diag)
+    if hrr is not None:
+        got = moat_client_params(cli.stderr).get("hello-retry")
+        expect(got == ("yes" if hrr else "no"),
+               "hello-retry %r, want %s" % (got, "yes" if hrr else "no") +
+               diag)
+    return "ok"
+
+
+def resumption_sha384_hrr(env):
+    """A SHA-384 ticket, resumed after a HelloRetryRequest both times (the
+    server only takes P-256, the moat client sends an X25519 share first):
+    the binder's hash must follow the ticket's suite and the transcript
+    must restart with message_hash (RFC 8446 4.1.4, 4.2.11)."""
+    srv, port = start_openssl_server_argv(
+        env, ["-ciphersuites", "TLS_AES_256_GCM_SHA384", "-groups", "P-256"],
+        naccept=2)
+    sess = env.pki.p("resume384-%d.bin" % port)
+    try:
+        cli1, rc1 = run_moat_client(env, port, groups="X25519:P-256",
+                                    extra=["--sess-out", sess])
+        cli2, rc2 = run_moat_client(env, port, groups="X25519:P-256",
+                                    extra=["--sess-in", sess])
+    finally:
+        srv.finish(5)
+    p1, p2 = moat_client_params(cli1.stderr), moat_client_params(cli2.stderr)
+    expect(rc1 == 0 and p1.get("resumed") == "no" and
+           p1.get("hello-retry") == "yes",
+           "first connection\n" + tail(cli1.stderr))
+    expect(rc2 == 0 and p2.get("resumed") == "yes" and
+           p2.get("hello-retry") == "yes" and
+           p2.get("cipher") == "TLS_AES_256_GCM_SHA384",
+           "second connection did not resume after the retry\n" +
+           tail(cli2.stderr))
+    expect(cli2.out == expected_echo("openssl", PAYLOAD),
+           "no data after resumption\n" + tail(cli2.stderr))
+    return "ok"
+
+
+def early_data_to_moat_server(env):
+    """openssl s_client sends 0-RTT data to the moat server with a session
+    from an OpenSSL server that allows early data (as behind a load
+    balancer whose members differ): moat cannot open that ticket, makes a
+    full handshake and must skip the early records it cannot decrypt (RFC
+    8446 4.2.10), then echo what comes after."""
+    ossl, oport = start_openssl_server_argv(env, ["-early_data"], rev=False)
+    sess = env.pki.p("early-%d.pem" % oport)
+    early = env.pki.p("early-%d.txt" % oport)
+    with open(early, "wb") as f:
+        f.write(b"early data moat must skip\n")
+    try:
+        cli = Proc(["openssl", "s_client", "-connect", "127.0.0.1:%d" % oport,
+                    "-CAfile", env.pki.p("ca.pem"), "-servername",
+                    "localhost", "-verify_return_error", "-tls1_3",
+                    "-sess_out", sess])
+        cli.write(PAYLOAD)
+        # The server prints what it read: by then its ticket has arrived.
+        ossl.wait_for(re.escape(PAYLOAD.decode().strip()), timeout=10)
+        cli.finish(10)
+        first = cli.stdout
+    finally:
+        ossl.stop()
+    expect(re.search(r"Max Early Data: [1-9]", first),
+           "the OpenSSL server's ticket allows no early data\n" +
+           tail(first))
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
+    try:
+        cli = Proc(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                    "-CAfile", env.pki.p("ca.pem"), "-servername",
+                    "localhost", "-verify_return_error", "-tls1_3",
+                    "-sess_in", sess, "-early_data", early])
+        cli.write(PAYLOAD)
+        cli.wait_for(re.escape(PAYLOAD.decode().strip()), timeout=10)
+        cli.finish(10)
+        out = cli.stdout + cli.stderr
+    finally:
+        srv.stop()
+    diag = "\n    s_client said:\n" + tail(out) + \
+        "\n    moat server said:\n" + tail(srv.stderr)
+    expect("Early data was rejected" in out,
+           "s_client sent no early data, or it was accepted" + diag)
+    expect(re.search(r"^New, TLSv1\.3", out, re.M),
+           "not a full handshake" + diag)
+    expect(PAYLOAD.decode().strip() in out,
+           "no echo after the skipped early data" + diag)
+    expect("early data moat must skip" not in out + srv.stderr,
+           "the early data came back" + diag)
+    return "ok"
+
+
 def insecure_accepts_selfsigned(env):
     crt = env.pki.p("selfsigned.pem")
     key = env.pki.p("selfsigned.key")
@@ -1408,6 +1525,14 @@ def build_cases(env):
     add("moat-client>openssl-server/crl-good", crl_accepts_good)
     add("moat-client>openssl-server/resumption", resumption_moat_client)
     add("openssl-client>moat-server/resumption", resumption_moat_server)
+    add("moat-client>openssl-server/resumption-sha384-hrr",
+        resumption_sha384_hrr)
+    add("openssl-client>moat-server/early-data-skipped",
+        early_data_to_moat_server)
+    add("moat-client>openssl-server/padded-fragmented", moat_client_against,
+        ["-record_padding", "512", "-max_send_frag", "512"])
+    add("moat-client>openssl-server/hrr-cookie", moat_client_against,
+        ["-stateless", "-groups", "P-256"], groups="X25519:P-256", hrr=True)
     add("moat-client>openssl-server/session-big-ticket", session_big_ticket)
     add("moat-client>openssl-server/insecure-self-signed",
         insecure_accepts_selfsigned)
