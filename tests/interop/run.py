@@ -1151,6 +1151,53 @@ def resumption_sha384_hrr(env):
     return "ok"
 
 
+def resumption_gnutls_server(env):
+    """moat client resumes with gnutls-serv's ticket (a second TLS 1.3
+    implementation of tickets, ages and binders)."""
+    srv, port = start_gnutls_server(env, env.pki.server("ecdsa-p256"),
+                                    "TLS_AES_128_GCM_SHA256", "X25519")
+    sess = env.pki.p("resume-gnutls-%d.bin" % port)
+    try:
+        cli1, rc1 = run_moat_client(env, port, extra=["--sess-out", sess])
+        cli2, rc2 = run_moat_client(env, port, extra=["--sess-in", sess])
+    finally:
+        srv.stop()
+    p1, p2 = moat_client_params(cli1.stderr), moat_client_params(cli2.stderr)
+    expect(rc1 == 0 and p1.get("resumed") == "no",
+           "first connection\n" + tail(cli1.stderr))
+    expect(rc2 == 0 and p2.get("resumed") == "yes",
+           "second connection did not resume\n" + tail(cli2.stderr))
+    expect(cli2.out == expected_echo("gnutls", PAYLOAD),
+           "no data after resumption\n" + tail(cli2.stderr))
+    return "ok"
+
+
+def optional_client_cert(env):
+    """s_server asks for a certificate but does not require one (-verify):
+    the moat client, which has none, answers with an empty Certificate
+    (RFC 8446 4.4.2) and the connection goes on."""
+    srv, port = start_openssl_server_argv(
+        env, ["-verify", "1", "-CAfile", env.pki.p("ca.pem"), "-msg"])
+    try:
+        cli, rc = run_moat_client(env, port)
+    finally:
+        srv.finish(5)
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    openssl server said:\n" + tail(srv.stdout + srv.stderr)
+    expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
+           "no round trip with an optional client certificate" + diag)
+    out = srv.stdout + srv.stderr
+    expect(">>> TLS 1.3, Handshake [length" in out and
+           "CertificateRequest" in out,
+           "s_server sent no CertificateRequest" + diag)
+    # An empty Certificate: the 4-byte header, request context <0> and an
+    # empty certificate_list (-msg counts the header in the length).
+    expect("<<< TLS 1.3, Handshake [length 0008], Certificate" in out and
+           "No peer certificate" in out,
+           "the moat client did not answer with an empty Certificate" + diag)
+    return "ok"
+
+
 def early_data_to_moat_server(env):
     """openssl s_client sends 0-RTT data to the moat server with a session
     from an OpenSSL server that allows early data (as behind a load
@@ -1529,6 +1576,9 @@ def build_cases(env):
         resumption_sha384_hrr)
     add("openssl-client>moat-server/early-data-skipped",
         early_data_to_moat_server)
+    add("moat-client>gnutls-server/resumption", resumption_gnutls_server)
+    add("moat-client>openssl-server/optional-client-cert",
+        optional_client_cert)
     add("moat-client>openssl-server/padded-fragmented", moat_client_against,
         ["-record_padding", "512", "-max_send_frag", "512"])
     add("moat-client>openssl-server/hrr-cookie", moat_client_against,
