@@ -1,8 +1,9 @@
 /* Wycheproof vectors driven through the crypto adapter.
  *
- * Files are read from /work/shared/conformance/wycheproof (next to the
- * repository).  Every "valid" vector must pass and every "invalid" one
- * must be rejected; "acceptable" ones follow a per-file policy:
+ * Files are read from tests/vectors/wycheproof/, where the ones used here
+ * are vendored with Wycheproof's LICENSE.  Every "valid" vector must pass
+ * and every "invalid" one must be rejected; "acceptable" ones follow a
+ * per-file policy:
  *   x25519: a ZeroSharedSecret case must be rejected (RFC 8446 7.4.2),
  *     every other acceptable case (twist points, non-canonical u, RFC 7748
  *     5 says to reduce them) must give the listed secret;
@@ -21,7 +22,7 @@
 #include "json.h"
 #include "t.h"
 
-#define WP_DIR MOAT_SOURCE_DIR "/../shared/conformance/wycheproof/"
+#define WP_DIR MOAT_SOURCE_DIR "/tests/vectors/wycheproof/"
 
 typedef struct tally {
   const char *file;
