@@ -443,13 +443,19 @@ static moat_err conn_eof_error(moat_conn *conn) {
 
 static moat_err conn_post_handshake(moat_conn *conn);
 
-/* One step of the receive path after the handshake: handle a buffered
- * record (and the post-handshake messages it completes), or pull bytes
- * from the transport.  MOAT_OK after progress.  With a buffer (out, cap),
- * application data is opened straight into it and *out_len says how much
- * landed there. */
-static moat_err conn_receive(moat_conn *conn, uint8_t *out, size_t cap,
-                             size_t *out_len) {
+/* A failed connection with a transport pushes out what it still holds,
+ * which ends with its fatal alert (RFC 8446 6.2: the alert is sent before
+ * the connection closes, after the handshake as during it).  Called again
+ * by every later call while a non-blocking send leaves some behind. */
+static moat_err conn_failed(moat_conn *conn) {
+  if (conn->transport != NULL && conn->out_off < conn->out_len) {
+    (void)conn_flush(conn);
+  }
+  return conn->err;
+}
+
+static moat_err conn_receive_step(moat_conn *conn, uint8_t *out, size_t cap,
+                                  size_t *out_len) {
   bool progress = false;
   *out_len = 0;
   if (conn->in != NULL) {
@@ -464,16 +470,24 @@ static moat_err conn_receive(moat_conn *conn, uint8_t *out, size_t cap,
   return conn_pump(conn, MOAT_ERR_WANT_READ);
 }
 
+/* One step of the receive path after the handshake: handle a buffered
+ * record (and the post-handshake messages it completes), or pull bytes
+ * from the transport.  MOAT_OK after progress.  With a buffer (out, cap),
+ * application data is opened straight into it and *out_len says how much
+ * landed there. */
+static moat_err conn_receive(moat_conn *conn, uint8_t *out, size_t cap,
+                             size_t *out_len) {
+  moat_err e = conn_receive_step(conn, out, cap, out_len);
+  return conn->failed ? conn_failed(conn) : e;
+}
+
 /* ---- handshake
  * -------------------------------------------------------------*/
 
 moat_err moat_conn_handshake(moat_conn *conn) {
   for (;;) {
     if (conn->failed) {
-      if (conn->transport != NULL) {
-        (void)conn_flush(conn); /* deliver our alert */
-      }
-      return conn->err;
+      return conn_failed(conn); /* deliver our alert */
     }
     if (conn->handshake_done) {
       if (conn->transport != NULL) {
@@ -620,7 +634,7 @@ moat_err moat_conn_read(moat_conn *conn, uint8_t *out, size_t cap,
   }
   for (;;) {
     if (conn->failed) {
-      return conn->err;
+      return conn_failed(conn);
     }
     if (conn->app_len > 0) {
       size_t n = conn->app_len < cap ? conn->app_len : cap;
@@ -656,7 +670,7 @@ moat_err moat_conn_write(moat_conn *conn, const uint8_t *data, size_t len,
     TRY(moat_conn_handshake(conn));
   }
   if (conn->failed) {
-    return conn->err;
+    return conn_failed(conn);
   }
   if (conn->close_sent) {
     return MOAT_ERR_BAD_STATE;
@@ -681,7 +695,7 @@ moat_err moat_conn_write(moat_conn *conn, const uint8_t *data, size_t len,
 
 moat_err moat_conn_shutdown(moat_conn *conn) {
   if (conn->failed && conn->err != MOAT_ERR_CLOSED) {
-    return conn->err;
+    return conn_failed(conn);
   }
   if (!conn->close_sent) {
     static const uint8_t a[2] = {1, ALERT_CLOSE_NOTIFY};
@@ -708,7 +722,7 @@ moat_err moat_conn_key_update(moat_conn *conn, bool request_peer) {
     return MOAT_ERR_BAD_STATE;
   }
   if (conn->failed) {
-    return conn->err;
+    return conn_failed(conn);
   }
   TRY(tls13_send_key_update(conn, request_peer));
   if (conn->transport != NULL) {
