@@ -375,6 +375,12 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     }
     return hs_append(conn, cur_data(&body), cur_len(&body));
   case CT_ALERT:
+    /* RFC 8446 5.4 (and 5.1 for plaintext): a record of zero length of a
+     * type other than application_data is unexpected_message, not a
+     * malformed alert. */
+    if (cur_len(&body) == 0) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE, "empty alert record");
+    }
     return rec_alert(conn, &body);
   case CT_APPLICATION_DATA: {
     if (!conn->handshake_done) {

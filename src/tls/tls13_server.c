@@ -38,6 +38,13 @@ static bool in_list(const uint16_t *list, size_t n, uint16_t v) {
 /* Checks the ClientHello's versions and mandatory extensions. */
 static moat_err check_client_hello(moat_conn *conn, const client_hello *ch) {
   bool tls13 = false, tls12 = false;
+  /* RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused, even
+   * when supported_versions offers TLS 1.3. */
+  if (ch->legacy_version <= 0x0300) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "ClientHello legacy_version 0x%04x is SSL 3.0 or older",
+                     ch->legacy_version);
+  }
   if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
     TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
                               &tls12));
@@ -120,9 +127,9 @@ static moat_err choose_group(moat_conn *conn, const client_hello *ch,
   handshake *hs = conn->hs;
   const moat_context *ctx = conn->ctx;
   uint16_t shared[16];
-  size_t num_shared;
+  size_t num_shared, num_sent;
   TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], shared, 16,
-                           &num_shared));
+                           &num_shared, &num_sent));
   for (size_t i = 0; i < num_shared; i++) {
     /* RFC 8446 4.2.8: every share must be for a group the client lists. */
     if (!in_list(hs->peer_groups, hs->num_peer_groups, shared[i])) {
@@ -206,9 +213,10 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
                      "early_data in the second ClientHello");
   }
   uint16_t groups[16];
-  size_t n;
-  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], groups, 16, &n));
-  if (n != 1 || groups[0] != hs->hrr_group) {
+  size_t n, sent;
+  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], groups, 16, &n,
+                           &sent));
+  if (sent != 1 || n != 1 || groups[0] != hs->hrr_group) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the second ClientHello must hold one key share, for "
                      "group 0x%04x",
@@ -235,6 +243,10 @@ static moat_err s_wait_ch(moat_conn *conn) {
   bool second = hs->hrr_sent_or_seen;
   if (second) {
     TRY(check_second_hello(conn, &ch));
+    /* RFC 8446 4.2.10: the second ClientHello carries no early data, so
+     * from here a record that does not decrypt is bad_record_mac, not
+     * 0-RTT to skip. */
+    hs->client_sent_early_data = false;
   } else {
     memcpy(hs->session_id, cur_data(&ch.session_id), cur_len(&ch.session_id));
     hs->session_id_len = cur_len(&ch.session_id);

@@ -512,10 +512,33 @@ static void test_ext_block(void) {
   fresh(false);
   EXPECT(ext_parse_block(C, CV(&unknown), M_EE, 0xffffffffu, &set),
          MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
-  /* duplicates, even unknown ones */
-  vec dup = V("1234 0000 1234 0000");
+  /* duplicates of a known extension, apart or adjacent */
+  vec dup = V("000a 0004 0002 001d 1234 0000 000a 0004 0002 001d");
   fresh(true);
   ILLEGAL(ext_parse_block(C, CV(&dup), M_CH, 0, &set));
+  vec dup2 = V("002b 0003 02 0304 002b 0003 02 0304");
+  fresh(true);
+  ILLEGAL(ext_parse_block(C, CV(&dup2), M_CH, 0, &set));
+  /* RFC 8446 4.1.2: unknown ones are ignored however many there are
+   * (3000 here, the known ones among them); duplicate checks cover the
+   * known ones only, so the walk stays linear */
+  static uint8_t many[3000 * 4 + 8];
+  size_t mn = 0;
+  for (unsigned i = 0; i < 3000; i++) {
+    uint16_t t = (uint16_t)(0x4000 + i % 2000); /* 1000 repeated */
+    many[mn++] = (uint8_t)(t >> 8);
+    many[mn++] = (uint8_t)t;
+    many[mn++] = 0;
+    many[mn++] = 0;
+    if (i == 1500) {
+      memcpy(many + mn, "\x00\x0a\x00\x04\x00\x02\x00\x1d", 8);
+      mn += 8;
+    }
+  }
+  fresh(true);
+  OK_(ext_parse_block(C, cur_make(many, mn), M_CH, 0, &set));
+  CHECK(ext_has(&set, X_SUPPORTED_GROUPS));
+  CHECK_EQ_INT(cur_len(&set.data[X_SUPPORTED_GROUPS]), 4);
   /* not allowed in this message: cookie in a ServerHello */
   vec cookie = V("002c 0003 0001 aa");
   fresh(false);
@@ -580,11 +603,35 @@ static void test_groups_sigalgs(void) {
   vec g = V("0012001d00170018001901000101010201030104");
   fresh(true);
   OK_(ext_groups_parse(C, CV(&g), out, 8, &n));
-  CHECK(n == 8 && out[0] == 0x001d && out[7] == 0x0103);
+  CHECK(n == 4 && out[0] == 0x001d && out[3] == 0x0019);
   vec s = V("0004 0403 0804");
   fresh(true);
   OK_(ext_sigalgs_parse(C, CV(&s), out, 8, &n));
   CHECK(n == 2 && out[0] == 0x0403 && out[1] == 0x0804);
+  /* RFC 8446 4.2.3, 4.2.7: the whole list counts; known entries after
+   * 200 unknown ones (and repeats of a known one) are kept, once each,
+   * in the caller's small array */
+  static uint8_t big[2 + 2 * 205];
+  size_t bn = 2;
+  for (unsigned i = 0; i < 200; i++) {
+    big[bn++] = 0xfe;
+    big[bn++] = (uint8_t)i;
+  }
+  static const uint8_t tail[] = {0x04, 0x03, 0x04, 0x03, 0x08,
+                                 0x04, 0x04, 0x03, 0x08, 0x07};
+  memcpy(big + bn, tail, sizeof(tail));
+  bn += sizeof(tail);
+  big[0] = (uint8_t)((bn - 2) >> 8);
+  big[1] = (uint8_t)(bn - 2);
+  fresh(true);
+  OK_(ext_sigalgs_parse(C, cur_make(big, bn), out, 3, &n));
+  CHECK(n == 3 && out[0] == 0x0403 && out[1] == 0x0804 && out[2] == 0x0807);
+  static const uint8_t gtail[] = {0x00, 0x17, 0x00, 0x17, 0x00,
+                                  0x1d, 0x00, 0x17, 0x00, 0x18};
+  memcpy(big + 2 + 400, gtail, sizeof(gtail));
+  fresh(true);
+  OK_(ext_groups_parse(C, cur_make(big, bn), out, 3, &n));
+  CHECK(n == 3 && out[0] == 0x0017 && out[1] == 0x001d && out[2] == 0x0018);
   static const char *const bad[] = {"0000", "0003 001d00", "0002 001d 00",
                                     "0004 001d", "00"};
   for (size_t i = 0; i < 5; i++) {
@@ -665,11 +712,11 @@ static void test_key_share_cookie(void) {
   fresh(true);
   OK_(ch_parse(C, BODY(&ch), &out));
   uint16_t groups[4];
-  size_t n;
+  size_t n, total;
   cursor ksd = out.ext.data[X_KEY_SHARE];
   fresh(true);
-  OK_(ext_key_share_groups(C, ksd, groups, 4, &n));
-  CHECK(n == 1 && groups[0] == 0x001d);
+  OK_(ext_key_share_groups(C, ksd, groups, 4, &n, &total));
+  CHECK(n == 1 && total == 1 && groups[0] == 0x001d);
   cursor share;
   bool found;
   fresh(true);
@@ -682,21 +729,25 @@ static void test_key_share_cookie(void) {
   /* RFC 8446 4.2.8: one share per group */
   vec twice = V("000c 001d 0002 aaaa 001d 0002 bbbb");
   fresh(true);
-  ILLEGAL(ext_key_share_groups(C, CV(&twice), groups, 4, &n));
+  ILLEGAL(ext_key_share_groups(C, CV(&twice), groups, 4, &n, &total));
   static const char *const bad[] = {"0004 001d 0000", "0006 001d 0003 aaaa",
                                     "0006 001d 0002 aaaa 00", "0005 001d 0002",
                                     "00"};
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_key_share_groups(C, CV(&v), groups, 4, &n));
+    DECODE(ext_key_share_groups(C, CV(&v), groups, 4, &n, &total));
     fresh(true);
     DECODE(ext_key_share_find(C, CV(&v), 0x001d, &share, &found));
   }
-  /* too many shares for the caller's room */
-  vec three = V("0012 0017 0002 aaaa 0018 0002 bbbb 001d 0002 cccc");
+  /* RFC 8446 4.2.8: shares for unknown groups (0x0a0a, 0x7777, twice) are
+   * skipped and not counted against the caller's room, only in the
+   * total */
+  vec mixed = V("001e 0a0a 0002 aaaa 7777 0002 bbbb 7777 0002 bbbb "
+                "0017 0002 cccc 001d 0002 dddd");
   fresh(true);
-  ILLEGAL(ext_key_share_groups(C, CV(&three), groups, 2, &n));
+  OK_(ext_key_share_groups(C, CV(&mixed), groups, 2, &n, &total));
+  CHECK(n == 2 && total == 5 && groups[0] == 0x0017 && groups[1] == 0x001d);
 
   cursor cookie;
   vec ck = V("0003 010203");

@@ -229,7 +229,7 @@ static void check_failed(const char *name, moat_conn *conn, moat_err got,
 
 /* A handshake message held for editing. */
 typedef struct hmsg {
-  uint8_t b[4096];
+  uint8_t b[16000];
   size_t n;
   size_t ext_off; /* offset of the extensions block's length */
 } hmsg;
@@ -1190,6 +1190,177 @@ static void test_psk_edits(void) {
   pair_free(&p);
 }
 
+/* ---- found by an outside conformance suite (RFC 8446) ------------------ */
+
+/* Replaces extension `type` with data (moved to the end of the list). */
+static void hmsg_replace(hmsg *m, uint16_t type, const uint8_t *data,
+                         size_t n) {
+  CHECK(hmsg_remove(m, type));
+  hmsg_append(m, type, data, n);
+}
+
+/* The server answers ch with a ServerHello (no retry) and the handshake
+ * completes with the client using the edited ClientHello. */
+static void check_served(const char *name, pair *p, const hmsg *ch) {
+  client_uses(p, ch);
+  moat_err e = server_gets(p, ch);
+  if (e != MOAT_ERR_WANT_READ) {
+    fprintf(stderr, "  %s: server %s (%s)\n", name, moat_err_name(e),
+            moat_conn_error_detail(p->s));
+  }
+  CHECK_EQ_INT(e, MOAT_ERR_WANT_READ);
+  CHECK(!moat_conn_hello_retry(p->s));
+  CHECK(finish(p));
+}
+
+static void test_outside_findings(void) {
+  pair p;
+  hmsg ch;
+  size_t len, off;
+  moat_err e;
+
+  /* RFC 8446 D.5: legacy_version 0x0300 is protocol_version, even with
+   * TLS 1.3 in supported_versions */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    ch.b[4] = 3;
+    ch.b[5] = 0;
+    e = server_gets(&p, &ch);
+    check_failed("SSL 3.0 legacy_version", p.s, e, MOAT_ERR_PROTOCOL_VERSION,
+                 ALERT_PROTOCOL_VERSION, "SSL 3.0");
+  }
+  pair_free(&p);
+
+  /* RFC 8446 4.2.8: 40 shares for unknown groups before the known one are
+   * skipped; without a known one, a HelloRetryRequest asks for one */
+  for (int with_known = 1; with_known >= 0; with_known--) {
+    pair_init(&p, NULL, NULL);
+    if (take_client_hello(&p, &ch)) {
+      off = hmsg_find(&ch, EXT_KEY_SHARE, &len);
+      CHECK(off != 0);
+      uint8_t ks[2 + 40 * 6 + 256];
+      size_t kn = 2;
+      for (unsigned i = 0; i < 40; i++) {
+        uint8_t e6[6] = {0x7a, (uint8_t)i, 0, 2, 0xab, 0xcd};
+        memcpy(ks + kn, e6, 6);
+        kn += 6;
+      }
+      if (with_known) {
+        CHECK(len - 6 <= 256);
+        memcpy(ks + kn, ch.b + off + 6, len - 6); /* the real entries */
+        kn += len - 6;
+      }
+      ks[0] = (uint8_t)((kn - 2) >> 8);
+      ks[1] = (uint8_t)(kn - 2);
+      hmsg_replace(&ch, EXT_KEY_SHARE, ks, kn);
+      if (with_known) {
+        check_served("40 unknown key shares", &p, &ch);
+      } else {
+        client_uses(&p, &ch);
+        e = server_gets(&p, &ch);
+        CHECK_EQ_INT(e, MOAT_ERR_WANT_READ);
+        CHECK(moat_conn_hello_retry(p.s));
+      }
+    }
+    pair_free(&p);
+  }
+
+  /* RFC 8446 4.2.3, 4.2.7: the whole lists count: the usable scheme after
+   * 300 unknown ones, the usable group after 100 unknown ones */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    uint8_t sa[2 + 2 * 301];
+    size_t sn = 2;
+    for (unsigned i = 0; i < 300; i++) {
+      sa[sn++] = (uint8_t)(0xe0 + i / 256);
+      sa[sn++] = (uint8_t)i;
+    }
+    sa[sn++] = 0x04; /* ecdsa_secp256r1_sha256, for the P-256 key */
+    sa[sn++] = 0x03;
+    sa[0] = (uint8_t)((sn - 2) >> 8);
+    sa[1] = (uint8_t)(sn - 2);
+    hmsg_replace(&ch, EXT_SIGNATURE_ALGORITHMS, sa, sn);
+    uint8_t sg[2 + 2 * 101];
+    size_t gn = 2;
+    for (unsigned i = 0; i < 100; i++) {
+      sg[gn++] = 0x7b;
+      sg[gn++] = (uint8_t)i;
+    }
+    sg[gn++] = 0x00; /* x25519, the group of the client's share */
+    sg[gn++] = 0x1d;
+    sg[0] = (uint8_t)((gn - 2) >> 8);
+    sg[1] = (uint8_t)(gn - 2);
+    hmsg_replace(&ch, EXT_SUPPORTED_GROUPS, sg, gn);
+    check_served("long signature_algorithms and supported_groups", &p, &ch);
+  }
+  pair_free(&p);
+
+  /* RFC 8446 4.1.2: 3000 unknown extensions, the key share among them */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &len);
+    uint8_t share[256];
+    CHECK(off != 0 && len - 4 <= sizeof(share));
+    memcpy(share, ch.b + off + 4, len - 4);
+    CHECK(hmsg_remove(&ch, EXT_KEY_SHARE));
+    for (unsigned i = 0; i < 3000; i++) {
+      if (i == 1500) {
+        hmsg_append(&ch, EXT_KEY_SHARE, share, len - 4);
+      }
+      hmsg_append(&ch, (uint16_t)(0x5000 + i), NULL, 0);
+    }
+    CHECK(ch.n > 12000 && ch.n < sizeof(ch.b));
+    check_served("3000 unknown extensions", &p, &ch);
+  }
+  pair_free(&p);
+
+  /* RFC 8446 5.4: an empty alert record under handshake keys is
+   * unexpected_message */
+  pair_init(&p, NULL, NULL);
+  CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  CHECK_EQ_INT(moat_conn_handshake(p.s), MOAT_ERR_WANT_READ);
+  if (p.sk.have_hs) {
+    prot cp;
+    prot_init(&cp, p.sk.c_hs, true);
+    buf *o = buf_new();
+    prot_seal(&cp, o, CT_ALERT, NULL, 0);
+    give(p.s, o->b, o->n);
+    free(o);
+    aead_free(cp.aead);
+    e = moat_conn_handshake(p.s);
+    check_failed("empty alert record", p.s, e, MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "empty alert");
+  } else {
+    CHECK(false);
+  }
+  pair_free(&p);
+
+  /* RFC 8446 4.2.10: after a HelloRetryRequest, records that do not
+   * decrypt after the second ClientHello are bad_record_mac (it carries
+   * no early data), even when the first offered early data */
+  pair_init(&p, "X25519:P-256", "P-256");
+  if (take_client_hello(&p, &ch)) {
+    hmsg_append(&ch, EXT_EARLY_DATA, NULL, 0);
+    client_uses(&p, &ch);
+    e = server_gets(&p, &ch);
+    CHECK_EQ_INT(e, MOAT_ERR_WANT_READ);
+    CHECK(moat_conn_hello_retry(p.s));
+    shuttle(p.s, p.c);
+    CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_ERR_WANT_READ);
+    buf *o = buf_new();
+    take(p.c, o); /* the second ClientHello */
+    junk_records(o);
+    give(p.s, o->b, o->n);
+    free(o);
+    e = moat_conn_handshake(p.s);
+    check_failed("junk after the second ClientHello", p.s, e,
+                 MOAT_ERR_BAD_RECORD_MAC, ALERT_BAD_RECORD_MAC,
+                 "authentication failed");
+  }
+  pair_free(&p);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
@@ -1203,6 +1374,7 @@ int main(void) {
   test_server_hello_edits();
   test_early_data();
   test_psk_edits();
+  test_outside_findings();
   pki_cleanup();
   return t_done("tls13_negative");
 }

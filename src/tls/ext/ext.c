@@ -47,8 +47,6 @@ static const ext_info *ext_lookup(uint16_t type) {
   return NULL;
 }
 
-#define EXT_MAX_PER_BLOCK 128
-
 /* For error details: the message an extension block belongs to. */
 static const char *block_name(unsigned msg) {
   switch (msg) {
@@ -73,8 +71,6 @@ static const char *block_name(unsigned msg) {
 
 moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
                          uint32_t offered, ext_set *out) {
-  uint16_t seen[EXT_MAX_PER_BLOCK];
-  size_t num_seen = 0;
   memset(out, 0, sizeof(*out));
   /* Messages from the peer that answer ours may only carry what we asked
    * for (RFC 8446 4.2), a CertificateEntry's included (4.4.2: its
@@ -89,23 +85,19 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
       return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                        "malformed extension list in %s", block_name(msg));
     }
-    if (num_seen == EXT_MAX_PER_BLOCK) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "more than %d extensions in %s", EXT_MAX_PER_BLOCK,
-                       block_name(msg));
-    }
-    for (size_t i = 0; i < num_seen; i++) {
-      if (seen[i] == type) {
-        return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                         "extension %u appears twice in %s", type,
-                         block_name(msg));
-      }
-    }
-    seen[num_seen++] = type;
     if (ext_has(out, X_PRE_SHARED_KEY)) {
       out->psk_not_last = true;
     }
+    /* RFC 8446 4.1.2: any number of unknown extensions are ignored (the
+     * message's size bounds them); duplicates are caught among the known
+     * ones, with the present bits as the bitmap, so the walk stays
+     * linear. */
     const ext_info *info = ext_lookup(type);
+    if (info != NULL && ext_has(out, info->idx)) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "extension %u appears twice in %s", type,
+                       block_name(msg));
+    }
     if (info == NULL) {
       if (responses) {
         return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,

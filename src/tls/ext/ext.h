@@ -66,12 +66,23 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
 bool ext_sni_build(builder *b, const char *host);
 moat_err ext_sni_parse(moat_conn *conn, cursor data, char *out, size_t cap);
 
-/* supported_groups (RFC 8446 4.2.7) */
+static inline bool ext_code_listed(const uint16_t *list, size_t n, uint16_t v) {
+  for (size_t i = 0; i < n; i++) {
+    if (list[i] == v) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* supported_groups (RFC 8446 4.2.7): the groups moat implements, in the
+ * peer's order, each once; unknown ones are skipped. */
 bool ext_groups_build(builder *b, const moat_context *ctx);
 moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
                           size_t cap, size_t *out_num);
 
-/* signature_algorithms (RFC 8446 4.2.3) */
+/* signature_algorithms (RFC 8446 4.2.3): the schemes moat implements, in
+ * the peer's order, each once; unknown ones are skipped. */
 bool ext_sigalgs_build(builder *b, const moat_context *ctx, uint16_t type);
 moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
                            size_t cap, size_t *out_num);
@@ -96,9 +107,10 @@ moat_err ext_key_share_build_ch(moat_conn *conn, builder *b);
 /* Server: finds the client's share for group; *out_found false if none. */
 moat_err ext_key_share_find(moat_conn *conn, cursor data, uint16_t group,
                             cursor *out_share, bool *out_found);
-/* Server: the groups the client sent shares for (to check HRR rules). */
+/* Server: the groups moat implements that the client sent shares for,
+ * and how many shares it sent in all (to check HRR rules). */
 moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
-                              size_t cap, size_t *out_num);
+                              size_t cap, size_t *out_num, size_t *out_total);
 
 /* cookie (RFC 8446 4.2.2) */
 bool ext_cookie_build(builder *b, const uint8_t *cookie, size_t len);

@@ -42,21 +42,27 @@ static moat_err shares_walk(moat_conn *conn, cursor data, cursor *out_list) {
 }
 
 moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
-                              size_t cap, size_t *out_num) {
+                              size_t cap, size_t *out_num, size_t *out_total) {
   cursor list, share;
   *out_num = 0;
+  *out_total = 0;
   TRY(shares_walk(conn, data, &list));
   uint16_t group;
   while (cur_u16(&list, &group) && cur_prefixed16(&list, &share)) {
+    (*out_total)++;
+    /* RFC 8446 4.2.8: shares for groups the server does not know are
+     * skipped, however many there are (the ClientHello's size bounds
+     * them); only known ones are kept, so cap need only hold those. */
+    if (kex_by_group(group) == NULL) {
+      continue;
+    }
     /* RFC 8446 4.2.8: no two shares for one group. */
-    for (size_t i = 0; i < *out_num; i++) {
-      if (out[i] == group) {
-        return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                         "two key shares for group 0x%04x", group);
-      }
+    if (ext_code_listed(out, *out_num, group)) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "two key shares for group 0x%04x", group);
     }
     if (*out_num == cap) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER, "too many key shares");
+      return conn_fail(conn, MOAT_ERR_INTERNAL, "key share list too small");
     }
     out[(*out_num)++] = group;
   }

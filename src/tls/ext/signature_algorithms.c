@@ -19,10 +19,14 @@ moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "malformed signature_algorithms");
   }
+  /* RFC 8446 4.2.3: the whole list counts, however many schemes unknown
+   * to moat come first; only known ones are kept (once each, in the
+   * peer's order), so cap need only hold the schemes moat implements. */
   while (!cur_done(&list)) {
     uint16_t s;
     (void)cur_u16(&list, &s);
-    if (*out_num < cap) {
+    if (sig_scheme_by_code(s) != NULL && !ext_code_listed(out, *out_num, s) &&
+        *out_num < cap) {
       out[(*out_num)++] = s;
     }
   }

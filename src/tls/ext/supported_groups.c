@@ -17,10 +17,14 @@ moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
       cur_len(&list) == 0 || cur_len(&list) % 2 != 0) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed supported_groups");
   }
+  /* RFC 8446 4.2.7: the whole list counts, however many groups unknown
+   * to moat come first; only known ones are kept (once each), so cap
+   * need only hold the groups moat implements. */
   while (!cur_done(&list)) {
     uint16_t g;
     (void)cur_u16(&list, &g);
-    if (*out_num < cap) {
+    if (kex_by_group(g) != NULL && !ext_code_listed(out, *out_num, g) &&
+        *out_num < cap) {
       out[(*out_num)++] = g;
     }
   }
