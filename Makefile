@@ -1,13 +1,14 @@
 # moat: the two commands of the quick start are `make demo` and `make test`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 BENCH_BUILD ?= build-bench
 JOBS       ?= 2
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 10
 
-.PHONY: all build deps demo test test-unit test-asan fuzz fuzz-smoke bench \
+.PHONY: all build deps demo test test-unit test-asan test-tsan fuzz fuzz-smoke bench \
         bench-smoke bench-quick bench-instructions format format-check install clean
 
 all: build
@@ -33,6 +34,7 @@ test: build
 	  else echo "format check skipped: clang-format not installed (apt-get install clang-format)"; fi
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) test-asan
+	$(MAKE) test-tsan
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
 
@@ -46,6 +48,16 @@ test-asan:
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest --output-on-failure -j$(JOBS)
+
+# The tests labelled "threads" (connections handshaking on shared
+# contexts while another thread calls the setters) under ThreadSanitizer;
+# only their targets are built.
+test-tsan:
+	cmake -S . -B $(TSAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMOAT_TSAN=ON \
+	  -DCMAKE_C_COMPILER=$${CC:-cc}
+	cmake --build $(TSAN_BUILD) -j$(JOBS) --target test_context
+	cd $(TSAN_BUILD) && TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	  ctest --output-on-failure -L threads
 
 fuzz:
 	@command -v clang >/dev/null || { echo "fuzzing needs clang: apt-get install clang"; exit 1; }
@@ -95,4 +107,4 @@ install: build
 	cmake --install $(BUILD) --prefix $(PREFIX)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) $(FUZZ_BUILD) $(BENCH_BUILD)

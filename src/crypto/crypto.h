@@ -312,7 +312,10 @@ typedef struct privkey privkey;
 moat_err privkey_load(const uint8_t *data, size_t len, const char *password,
                       moat_password_fn cb, void *cb_arg, privkey **out,
                       char *detail, size_t detail_cap);
-void privkey_free(privkey *key);
+/* One more reference (a key is shared by the context's policy snapshots;
+ * signing with it is safe from many threads). */
+privkey *privkey_ref(privkey *key);
+void privkey_free(privkey *key); /* drops one reference */
 key_type privkey_type(const privkey *key);
 int privkey_bits(const privkey *key);
 /* True when key is the private half of pub. */

@@ -27,6 +27,7 @@ struct pubkey {
 };
 
 struct privkey {
+  atomic_int refs;
   key_type type;
   int bits;
   EVP_PKEY *pkey;

@@ -260,6 +260,7 @@ moat_err privkey_load(const uint8_t *data, size_t len, const char *password,
                     "out of memory for a private key");
     goto cleanup;
   }
+  atomic_init(&key->refs, 1);
   key->type = t;
   key->bits = bits;
   key->pkey = pkey;
@@ -273,8 +274,13 @@ cleanup:
   return err;
 }
 
+privkey *privkey_ref(privkey *key) {
+  atomic_fetch_add(&key->refs, 1);
+  return key;
+}
+
 void privkey_free(privkey *key) {
-  if (key == NULL) {
+  if (key == NULL || atomic_fetch_sub(&key->refs, 1) != 1) {
     return;
   }
   pkey_op_slot_clear(&key->spare);

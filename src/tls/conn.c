@@ -15,7 +15,8 @@ moat_conn *moat_conn_new(moat_context *ctx) {
   if (conn == NULL) {
     return NULL;
   }
-  conn->ctx = context_ref(ctx);
+  conn->context = context_ref(ctx);
+  conn->ctx = context_policy(ctx);
   conn->is_server = ctx->role == MOAT_ROLE_SERVER;
   conn->state = conn->is_server ? ST_S_WAIT_CH : ST_C_START;
   return conn;
@@ -57,25 +58,31 @@ void moat_conn_free(moat_conn *conn) {
   moat_free(conn->detail);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));
-  moat_context_free(conn->ctx);
+  policy_free(conn->ctx);
+  moat_context_free(conn->context);
   moat_free_wipe(conn, sizeof(*conn));
 }
 
 moat_err moat_conn_set_context(moat_conn *conn, moat_context *ctx) {
-  if (conn == NULL || ctx == NULL || ctx->role != conn->ctx->role) {
+  if (conn == NULL || ctx == NULL || ctx->role != conn->context->role) {
     return MOAT_ERR_INVALID_ARGUMENT;
   }
   if (conn->handshake_done) {
     return MOAT_ERR_BAD_STATE;
   }
-  moat_context *old = conn->ctx;
-  conn->ctx = context_ref(ctx);
+  /* What the flow read from the old policy (suites, groups, ...) are
+   * pointers to constant tables, so dropping it here is safe. */
+  const tls_policy *old_pol = conn->ctx;
+  moat_context *old = conn->context;
+  conn->context = context_ref(ctx);
+  conn->ctx = context_policy(ctx);
+  policy_free(old_pol);
   moat_context_free(old);
   return MOAT_OK;
 }
 
 moat_context *moat_conn_context(const moat_conn *conn) {
-  return conn->ctx;
+  return conn->context;
 }
 
 moat_err moat_conn_set_hostname(moat_conn *conn, const char *name) {
@@ -738,8 +745,8 @@ moat_err moat_conn_key_update(moat_conn *conn, bool request_peer) {
 
 void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
             size_t len) {
-  moat_context *ctx = conn->ctx;
-  if (ctx->keylog_cb == NULL && ctx->keylog_file == NULL) {
+  const tls_policy *ctx = conn->ctx;
+  if (ctx->keylog_cb == NULL && ctx->keylog == NULL) {
     return;
   }
   static const char hex[] = "0123456789abcdef";
@@ -758,11 +765,11 @@ void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
   if (ctx->keylog_cb != NULL) {
     ctx->keylog_cb(ctx->keylog_arg, conn, line);
   }
-  if (ctx->keylog_file != NULL) {
-    pthread_mutex_lock(&ctx->keylog_lock);
-    fprintf(ctx->keylog_file, "%s\n", line);
-    fflush(ctx->keylog_file);
-    pthread_mutex_unlock(&ctx->keylog_lock);
+  if (ctx->keylog != NULL) {
+    pthread_mutex_lock(&ctx->keylog->lock);
+    fprintf(ctx->keylog->file, "%s\n", line);
+    fflush(ctx->keylog->file);
+    pthread_mutex_unlock(&ctx->keylog->lock);
   }
   moat_wipe(line, sizeof(line));
 }

@@ -17,6 +17,201 @@ static bool default_rng(void *arg, uint8_t *out, size_t len) {
   return crypto_random_public(out, len);
 }
 
+/* ---- the shared part and the snapshots ----------------------------------*/
+
+static void shared_free(ctx_shared *sh) {
+  if (sh == NULL || atomic_fetch_sub(&sh->refs, 1) != 1) {
+    return;
+  }
+  pubkey_cache_free(sh->key_cache);
+  kex_pool_free(sh->kex_pool);
+  aead_free(sh->ticket_aead);
+  aead_free(sh->ticket_aead_open);
+  pthread_mutex_destroy(&sh->ticket_lock);
+  moat_free_wipe(sh, sizeof(*sh));
+}
+
+static ctx_shared *shared_new(moat_role role) {
+  ctx_shared *sh = moat_calloc(1, sizeof(*sh));
+  if (sh == NULL) {
+    return NULL;
+  }
+  atomic_init(&sh->refs, 1);
+  pthread_mutex_init(&sh->ticket_lock, NULL);
+  sh->key_cache = pubkey_cache_new();
+  sh->kex_pool = kex_pool_new();
+  if (sh->key_cache == NULL || sh->kex_pool == NULL) {
+    shared_free(sh);
+    return NULL;
+  }
+  if (role == MOAT_ROLE_SERVER) {
+    /* A fresh ticket key per context (RFC 8446 4.6.1 leaves the format to
+     * the server). */
+    uint8_t key[32];
+    if (crypto_random(key, sizeof(key)) &&
+        crypto_random(sh->ticket_key_id, sizeof(sh->ticket_key_id))) {
+      sh->ticket_aead = aead_new(aead_get(AEAD_AES_256_GCM), key, true);
+      sh->ticket_aead_open = aead_new(aead_get(AEAD_AES_256_GCM), key, false);
+    }
+    moat_wipe(key, sizeof(key));
+    if (sh->ticket_aead == NULL || sh->ticket_aead_open == NULL) {
+      shared_free(sh);
+      return NULL;
+    }
+  }
+  return sh;
+}
+
+static void keylog_sink_free(keylog_sink *k) {
+  if (k == NULL || atomic_fetch_sub(&k->refs, 1) != 1) {
+    return;
+  }
+  fclose(k->file);
+  pthread_mutex_destroy(&k->lock);
+  moat_free(k);
+}
+
+static void policy_clear_chain(tls_policy *p) {
+  for (size_t i = 0; i < p->chain_num; i++) {
+    moat_free(p->chain_der[i]);
+    p->chain_der[i] = NULL;
+  }
+  p->chain_num = 0;
+  privkey_free(p->key);
+  p->key = NULL;
+}
+
+void policy_free(const tls_policy *pol) {
+  tls_policy *p = (tls_policy *)pol; /* the last reference owns it */
+  if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1) {
+    return;
+  }
+  policy_clear_chain(p);
+  x509_store_free(p->store);
+  keylog_sink_free(p->keylog);
+  shared_free(p->shared);
+  moat_free_wipe(p, sizeof(*p));
+}
+
+/* A private copy of p (fields, and a reference to each shared object) for
+ * a setter to change before it is published; NULL when out of memory. */
+static tls_policy *policy_copy(const tls_policy *p) {
+  tls_policy *n = moat_malloc(sizeof(*n));
+  if (n == NULL) {
+    return NULL;
+  }
+  memcpy(n, p, sizeof(*n));
+  atomic_init(&n->refs, 1);
+  atomic_fetch_add(&n->shared->refs, 1);
+  x509_store_ref(n->store);
+  if (n->keylog != NULL) {
+    atomic_fetch_add(&n->keylog->refs, 1);
+  }
+  if (n->key != NULL) {
+    privkey_ref(n->key);
+  }
+  for (size_t i = 0; i < p->chain_num; i++) {
+    n->chain_der[i] = moat_memdup(p->chain_der[i], p->chain_len[i]);
+    if (n->chain_der[i] == NULL) {
+      n->chain_num = i;
+      policy_free(n);
+      return NULL;
+    }
+  }
+  return n;
+}
+
+static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* A setter's way in: takes ctx->lock and returns a private copy of the
+ * current snapshot to change.  NULL (lock released, detail set) when out
+ * of memory.  Every edit ends in policy_commit or policy_abort. */
+static tls_policy *policy_edit(moat_context *ctx) {
+  pthread_mutex_lock(&ctx->lock);
+  tls_policy *p = policy_copy(ctx->pol);
+  if (p == NULL) {
+    (void)ctx_fail(ctx, MOAT_ERR_NO_MEMORY,
+                   "out of memory for a copy of the context's settings");
+    pthread_mutex_unlock(&ctx->lock);
+  }
+  return p;
+}
+
+/* Publishes p as the context's current snapshot and releases the lock.
+ * Connections made earlier keep the snapshot they hold. */
+static void policy_commit(moat_context *ctx, tls_policy *p) {
+  tls_policy *old = ctx->pol;
+  ctx->pol = p;
+  pthread_mutex_unlock(&ctx->lock);
+  policy_free(old);
+}
+
+/* Drops an edit (the setter failed; its detail is set) and releases the
+ * lock; returns err. */
+static moat_err policy_abort(moat_context *ctx, tls_policy *p, moat_err err) {
+  pthread_mutex_unlock(&ctx->lock);
+  policy_free(p);
+  return err;
+}
+
+const tls_policy *context_policy(const moat_context *ctx) {
+  moat_context *c = (moat_context *)ctx; /* the lock is not the policy */
+  pthread_mutex_lock(&c->lock);
+  tls_policy *p = c->pol;
+  atomic_fetch_add(&p->refs, 1);
+  pthread_mutex_unlock(&c->lock);
+  return p;
+}
+
+/* The first snapshot: moat's defaults. */
+static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
+  tls_policy *p = moat_calloc(1, sizeof(*p));
+  if (p == NULL) {
+    return NULL;
+  }
+  atomic_init(&p->refs, 1);
+  atomic_fetch_add(&sh->refs, 1);
+  p->shared = sh;
+  p->key_cache = sh->key_cache;
+  p->kex_pool = sh->kex_pool;
+  p->role = role;
+  p->min_version = MOAT_TLS1_3;
+  p->max_version = MOAT_TLS1_3;
+  size_t n;
+  const tls_suite *const *suites = suite_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_SUITES; i++) {
+    p->suites[p->num_suites++] = suites[i];
+  }
+  const kex_alg *const *groups = kex_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_GROUPS; i++) {
+    p->groups[p->num_groups++] = groups[i];
+  }
+  const sig_scheme *const *schemes = sig_scheme_all(&n);
+  for (size_t i = 0; i < n && i < TLS_MAX_SIGALGS; i++) {
+    p->sigalgs[p->num_sigalgs++] = schemes[i];
+  }
+  if (role == MOAT_ROLE_CLIENT) {
+    p->verify_mode = MOAT_VERIFY_REQUIRED;
+    p->check_hostname = true;
+  } else {
+    p->verify_mode = MOAT_VERIFY_NONE;
+  }
+  p->verify_flags = MOAT_VERIFY_X509_TRUSTED_FIRST;
+  p->num_tickets = 2;
+  p->clock = moat_default_clock;
+  p->rng = default_rng;
+  p->ticket_lifetime = 7200;
+  p->store = x509_store_new();
+  if (p->store == NULL) {
+    policy_free(p);
+    return NULL;
+  }
+  return p;
+}
+
+/* ---- the context --------------------------------------------------------*/
+
 moat_context *moat_context_new(moat_role role) {
   if (role != MOAT_ROLE_CLIENT && role != MOAT_ROLE_SERVER) {
     return NULL;
@@ -27,53 +222,10 @@ moat_context *moat_context_new(moat_role role) {
   }
   atomic_init(&ctx->refs, 1);
   ctx->role = role;
-  ctx->min_version = MOAT_TLS1_3;
-  ctx->max_version = MOAT_TLS1_3;
-  size_t n;
-  const tls_suite *const *suites = suite_all(&n);
-  for (size_t i = 0; i < n && i < TLS_MAX_SUITES; i++) {
-    ctx->suites[ctx->num_suites++] = suites[i];
-  }
-  const kex_alg *const *groups = kex_all(&n);
-  for (size_t i = 0; i < n && i < TLS_MAX_GROUPS; i++) {
-    ctx->groups[ctx->num_groups++] = groups[i];
-  }
-  const sig_scheme *const *schemes = sig_scheme_all(&n);
-  for (size_t i = 0; i < n && i < TLS_MAX_SIGALGS; i++) {
-    ctx->sigalgs[ctx->num_sigalgs++] = schemes[i];
-  }
-  if (role == MOAT_ROLE_CLIENT) {
-    ctx->verify_mode = MOAT_VERIFY_REQUIRED;
-    ctx->check_hostname = true;
-  } else {
-    ctx->verify_mode = MOAT_VERIFY_NONE;
-  }
-  ctx->verify_flags = MOAT_VERIFY_X509_TRUSTED_FIRST;
-  ctx->num_tickets = 2;
-  ctx->clock = moat_default_clock;
-  ctx->rng = default_rng;
-  pthread_mutex_init(&ctx->keylog_lock, NULL);
-  pthread_mutex_init(&ctx->ticket_lock, NULL);
-  ctx->ticket_lifetime = 7200;
-  ctx->store = x509_store_new();
-  ctx->key_cache = pubkey_cache_new();
-  ctx->kex_pool = kex_pool_new();
-  if (role == MOAT_ROLE_SERVER) {
-    /* A fresh ticket key per context (RFC 8446 4.6.1 leaves the format to
-     * the server). */
-    uint8_t key[32];
-    if (crypto_random(key, sizeof(key)) &&
-        crypto_random(ctx->ticket_key_id, sizeof(ctx->ticket_key_id))) {
-      ctx->ticket_aead = aead_new(aead_get(AEAD_AES_256_GCM), key, true);
-      ctx->ticket_aead_open = aead_new(aead_get(AEAD_AES_256_GCM), key, false);
-    }
-    moat_wipe(key, sizeof(key));
-    if (ctx->ticket_aead == NULL || ctx->ticket_aead_open == NULL) {
-      moat_context_free(ctx);
-      return NULL;
-    }
-  }
-  if (ctx->store == NULL || ctx->key_cache == NULL || ctx->kex_pool == NULL) {
+  pthread_mutex_init(&ctx->lock, NULL);
+  ctx->shared = shared_new(role);
+  ctx->pol = ctx->shared != NULL ? policy_new(role, ctx->shared) : NULL;
+  if (ctx->pol == NULL) {
     moat_context_free(ctx);
     return NULL;
   }
@@ -101,20 +253,9 @@ void moat_context_free(moat_context *ctx) {
   if (ctx == NULL || atomic_fetch_sub(&ctx->refs, 1) != 1) {
     return;
   }
-  for (size_t i = 0; i < ctx->chain_num; i++) {
-    moat_free(ctx->chain_der[i]);
-  }
-  privkey_free(ctx->key);
-  x509_store_free(ctx->store);
-  pubkey_cache_free(ctx->key_cache);
-  kex_pool_free(ctx->kex_pool);
-  if (ctx->keylog_file != NULL) {
-    fclose(ctx->keylog_file);
-  }
-  pthread_mutex_destroy(&ctx->keylog_lock);
-  aead_free(ctx->ticket_aead);
-  aead_free(ctx->ticket_aead_open);
-  pthread_mutex_destroy(&ctx->ticket_lock);
+  policy_free(ctx->pol);
+  shared_free(ctx->shared);
+  pthread_mutex_destroy(&ctx->lock);
   moat_free_wipe(ctx, sizeof(*ctx));
 }
 
@@ -126,8 +267,7 @@ const char *moat_context_error_detail(const moat_context *ctx) {
   return ctx->detail;
 }
 
-static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Explains a failed setter in ctx->detail; called with ctx->lock held. */
 static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
                          ...) {
   va_list ap;
@@ -137,38 +277,61 @@ static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt,
   return err;
 }
 
-bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len) {
+bool ctx_random(const tls_policy *ctx, uint8_t *out, size_t len) {
   return ctx->rng(ctx->rng_arg, out, len);
 }
 
-int64_t ctx_now(const moat_context *ctx) {
+int64_t ctx_now(const tls_policy *ctx) {
   return ctx->clock(ctx->clock_arg);
 }
 
-/* Reads a whole file; the failure is explained in ctx->detail. */
-static moat_err read_file(moat_context *ctx, const char *what, const char *path,
+/* ---- our certificate chain and key ---------------------------------------*/
+
+/* A chain and key being loaded.  Loading runs outside the context's lock
+ * (a password callback may take its time, or call into moat); the result
+ * is installed in one step, and a failed load changes nothing. */
+typedef struct loaded_id {
+  uint8_t *der[TLS_MAX_CHAIN];
+  size_t len[TLS_MAX_CHAIN];
+  size_t num;
+  privkey *key;
+  char detail[MOAT_DETAIL_MAX];
+} loaded_id;
+
+static moat_err id_fail(loaded_id *id, moat_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static moat_err id_fail(loaded_id *id, moat_err err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(id->detail, sizeof(id->detail), fmt, ap);
+  va_end(ap);
+  return err;
+}
+
+static void id_clear(loaded_id *id) {
+  for (size_t i = 0; i < id->num; i++) {
+    moat_free(id->der[i]);
+  }
+  id->num = 0;
+  privkey_free(id->key);
+  id->key = NULL;
+}
+
+/* Reads a whole file; the failure is explained in id->detail. */
+static moat_err read_file(loaded_id *id, const char *what, const char *path,
                           uint8_t **out, size_t *out_len) {
   char detail[200] = "";
   moat_err err = x509_read_file(path, out, out_len, detail, sizeof(detail));
   if (err != MOAT_OK) {
-    return ctx_fail(ctx, err, "%s file: %s", what, detail);
+    return id_fail(id, err, "%s file: %s", what, detail);
   }
   return MOAT_OK;
 }
 
-static void clear_chain(moat_context *ctx) {
-  for (size_t i = 0; i < ctx->chain_num; i++) {
-    moat_free(ctx->chain_der[i]);
-    ctx->chain_der[i] = NULL;
-  }
-  ctx->chain_num = 0;
-}
-
-/* Collects CERTIFICATE blocks from PEM text into the context's chain. */
-static moat_err parse_chain(moat_context *ctx, const uint8_t *pem, size_t len,
+/* Collects CERTIFICATE blocks from PEM text into id's chain. */
+static moat_err parse_chain(loaded_id *id, const uint8_t *pem, size_t len,
                             const char *where) {
   cursor text = cur_make(pem, len);
-  clear_chain(ctx);
   for (;;) {
     char label[64];
     uint8_t *der;
@@ -177,8 +340,7 @@ static moat_err parse_chain(moat_context *ctx, const uint8_t *pem, size_t len,
     moat_err err = pem_next(&text, label, sizeof(label), &der, &der_len, detail,
                             sizeof(detail));
     if (err != MOAT_OK) {
-      clear_chain(ctx);
-      return ctx_fail(ctx, err, "%s: %s", where, detail);
+      return id_fail(id, err, "%s: %s", where, detail);
     }
     if (der == NULL) {
       break;
@@ -188,54 +350,79 @@ static moat_err parse_chain(moat_context *ctx, const uint8_t *pem, size_t len,
       moat_free_wipe(der, der_len);
       continue;
     }
-    if (ctx->chain_num == TLS_MAX_CHAIN) {
+    if (id->num == TLS_MAX_CHAIN) {
       moat_free(der);
-      clear_chain(ctx);
-      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
-                      "%s: more than %d certificates in the chain", where,
-                      TLS_MAX_CHAIN);
+      return id_fail(id, MOAT_ERR_INVALID_ARGUMENT,
+                     "%s: more than %d certificates in the chain", where,
+                     TLS_MAX_CHAIN);
     }
-    ctx->chain_der[ctx->chain_num] = der;
-    ctx->chain_len[ctx->chain_num] = der_len;
-    ctx->chain_num++;
+    id->der[id->num] = der;
+    id->len[id->num] = der_len;
+    id->num++;
   }
-  if (ctx->chain_num == 0) {
-    return ctx_fail(ctx, MOAT_ERR_NO_CERTIFICATE,
-                    "%s: no CERTIFICATE block found", where);
+  if (id->num == 0) {
+    return id_fail(id, MOAT_ERR_NO_CERTIFICATE,
+                   "%s: no CERTIFICATE block found", where);
   }
   return MOAT_OK;
 }
 
-static moat_err install_key(moat_context *ctx, const uint8_t *key,
-                            size_t key_len, const char *password,
-                            const char *where) {
+static moat_err load_key(moat_context *ctx, loaded_id *id, const uint8_t *key,
+                         size_t key_len, const char *password,
+                         const char *where) {
+  pthread_mutex_lock(&ctx->lock);
+  moat_password_fn cb = ctx->password_cb;
+  void *cb_arg = ctx->password_arg;
+  pthread_mutex_unlock(&ctx->lock);
   char detail[160] = "";
-  privkey *pk = NULL;
-  moat_err err = privkey_load(key, key_len, password, ctx->password_cb,
-                              ctx->password_arg, &pk, detail, sizeof(detail));
+  moat_err err = privkey_load(key, key_len, password, cb, cb_arg, &id->key,
+                              detail, sizeof(detail));
   if (err != MOAT_OK) {
-    return ctx_fail(ctx, err, "%s: %s", where, detail);
+    return id_fail(id, err, "%s: %s", where, detail);
   }
   cursor spki;
   pubkey *pub = NULL;
-  if (!x509_cert_spki(ctx->chain_der[0], ctx->chain_len[0], &spki) ||
+  if (!x509_cert_spki(id->der[0], id->len[0], &spki) ||
       pubkey_from_spki(cur_data(&spki), cur_len(&spki), &pub, detail,
                        sizeof(detail)) != MOAT_OK) {
-    privkey_free(pk);
-    return ctx_fail(ctx, MOAT_ERR_BAD_CERTIFICATE,
-                    "the certificate's public key cannot be used: %s", detail);
+    return id_fail(id, MOAT_ERR_BAD_CERTIFICATE,
+                   "the certificate's public key cannot be used: %s", detail);
   }
-  bool match = privkey_matches(pk, pub);
+  bool match = privkey_matches(id->key, pub);
   pubkey_free(pub);
   if (!match) {
-    privkey_free(pk);
-    return ctx_fail(ctx, MOAT_ERR_KEY_MISMATCH,
-                    "%s: the private key does not match the certificate",
-                    where);
+    return id_fail(id, MOAT_ERR_KEY_MISMATCH,
+                   "%s: the private key does not match the certificate", where);
   }
-  privkey_free(ctx->key);
-  ctx->key = pk;
+  return MOAT_OK;
+}
+
+/* Installs a loaded chain and key in a new snapshot, or explains why the
+ * load failed; id is emptied either way. */
+static moat_err install_id(moat_context *ctx, loaded_id *id, moat_err err) {
+  if (err != MOAT_OK) {
+    id_clear(id);
+    pthread_mutex_lock(&ctx->lock);
+    (void)ctx_fail(ctx, err, "%s", id->detail);
+    pthread_mutex_unlock(&ctx->lock);
+    return err;
+  }
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    id_clear(id);
+    return MOAT_ERR_NO_MEMORY;
+  }
+  policy_clear_chain(p);
+  for (size_t i = 0; i < id->num; i++) {
+    p->chain_der[i] = id->der[i];
+    p->chain_len[i] = id->len[i];
+  }
+  p->chain_num = id->num;
+  p->key = id->key;
+  id->num = 0;
+  id->key = NULL;
   ctx->detail[0] = '\0';
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
@@ -245,28 +432,30 @@ moat_err moat_context_load_cert_chain(moat_context *ctx, const char *certfile,
   if (ctx == NULL || certfile == NULL) {
     return MOAT_ERR_INVALID_ARGUMENT;
   }
+  loaded_id id = {.num = 0};
   uint8_t *cert = NULL, *key = NULL;
   size_t cert_len = 0, key_len = 0;
-  TRY(read_file(ctx, "certificate", certfile, &cert, &cert_len));
-  moat_err err = parse_chain(ctx, cert, cert_len, certfile);
+  moat_err err = read_file(&id, "certificate", certfile, &cert, &cert_len);
+  if (err == MOAT_OK) {
+    err = parse_chain(&id, cert, cert_len, certfile);
+  }
   if (err == MOAT_OK) {
     if (keyfile != NULL) {
-      err = read_file(ctx, "key", keyfile, &key, &key_len);
+      err = read_file(&id, "key", keyfile, &key, &key_len);
       if (err == MOAT_OK) {
-        err = install_key(ctx, key, key_len, password, keyfile);
+        err = load_key(ctx, &id, key, key_len, password, keyfile);
       }
     } else {
-      err = install_key(ctx, cert, cert_len, password, certfile);
+      err = load_key(ctx, &id, cert, cert_len, password, certfile);
     }
   }
-  if (err != MOAT_OK) {
-    clear_chain(ctx);
+  if (cert != NULL) {
+    moat_free_wipe(cert, cert_len);
   }
-  moat_free_wipe(cert, cert_len);
   if (key != NULL) {
     moat_free_wipe(key, key_len);
   }
-  return err;
+  return install_id(ctx, &id, err);
 }
 
 moat_err moat_context_load_cert_chain_mem(moat_context *ctx,
@@ -277,21 +466,65 @@ moat_err moat_context_load_cert_chain_mem(moat_context *ctx,
   if (ctx == NULL || cert_pem == NULL) {
     return MOAT_ERR_INVALID_ARGUMENT;
   }
-  TRY(parse_chain(ctx, cert_pem, cert_pem_len, "certificate data"));
-  moat_err err = key != NULL
-                     ? install_key(ctx, key, key_len, password, "key data")
-                     : install_key(ctx, cert_pem, cert_pem_len, password,
-                                   "certificate data");
-  if (err != MOAT_OK) {
-    clear_chain(ctx);
+  loaded_id id = {.num = 0};
+  moat_err err = parse_chain(&id, cert_pem, cert_pem_len, "certificate data");
+  if (err == MOAT_OK) {
+    err = key != NULL ? load_key(ctx, &id, key, key_len, password, "key data")
+                      : load_key(ctx, &id, cert_pem, cert_pem_len, password,
+                                 "certificate data");
   }
-  return err;
+  return install_id(ctx, &id, err);
 }
 
 void moat_context_set_password_cb(moat_context *ctx, moat_password_fn cb,
                                   void *arg) {
+  pthread_mutex_lock(&ctx->lock);
   ctx->password_cb = cb;
   ctx->password_arg = arg;
+  pthread_mutex_unlock(&ctx->lock);
+}
+
+/* ---- trust ----------------------------------------------------------------*/
+
+typedef enum trust_source { TRUST_GIVEN, TRUST_DEFAULT } trust_source;
+
+/* Adds to a copy of the store (connections keep reading the one they
+ * have).  What was added before a failure stays, as it always has: the
+ * store only grows. */
+static moat_err add_trust(moat_context *ctx, trust_source src,
+                          const char *cafile, const char *capath,
+                          const uint8_t *cadata, size_t cadata_len) {
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  x509_store *store = x509_store_dup(p->store);
+  if (store == NULL) {
+    return policy_abort(
+        ctx, p,
+        ctx_fail(ctx, MOAT_ERR_NO_MEMORY, "out of memory for a trust store"));
+  }
+  char detail[200] = "";
+  moat_err err = MOAT_OK;
+  if (src == TRUST_DEFAULT) {
+    err = x509_store_add_default(store, detail, sizeof(detail));
+  }
+  if (cafile != NULL) {
+    err = x509_store_add_file(store, cafile, detail, sizeof(detail));
+  }
+  if (err == MOAT_OK && capath != NULL) {
+    err = x509_store_add_dir(store, capath, detail, sizeof(detail));
+  }
+  if (err == MOAT_OK && cadata != NULL) {
+    err = x509_store_add_mem(store, cadata, cadata_len, detail, sizeof(detail));
+  }
+  if (err != MOAT_OK) {
+    (void)ctx_fail(ctx, err, "%s", detail);
+  }
+  x509_store_free(p->store);
+  p->store = store;
+  policy_commit(ctx, p);
+  return err;
 }
 
 moat_err moat_context_load_verify_locations(moat_context *ctx,
@@ -300,73 +533,93 @@ moat_err moat_context_load_verify_locations(moat_context *ctx,
                                             const uint8_t *cadata,
                                             size_t cadata_len) {
   if (cafile == NULL && capath == NULL && cadata == NULL) {
-    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
-                    "cafile, capath and cadata are all missing");
+    pthread_mutex_lock(&ctx->lock);
+    moat_err err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                            "cafile, capath and cadata are all missing");
+    pthread_mutex_unlock(&ctx->lock);
+    return err;
   }
-  char detail[200] = "";
-  moat_err err = MOAT_OK;
-  if (cafile != NULL) {
-    err = x509_store_add_file(ctx->store, cafile, detail, sizeof(detail));
-  }
-  if (err == MOAT_OK && capath != NULL) {
-    err = x509_store_add_dir(ctx->store, capath, detail, sizeof(detail));
-  }
-  if (err == MOAT_OK && cadata != NULL) {
-    err = x509_store_add_mem(ctx->store, cadata, cadata_len, detail,
-                             sizeof(detail));
-  }
-  if (err != MOAT_OK) {
-    return ctx_fail(ctx, err, "%s", detail);
-  }
-  return MOAT_OK;
+  return add_trust(ctx, TRUST_GIVEN, cafile, capath, cadata, cadata_len);
 }
 
 moat_err moat_context_load_default_verify_paths(moat_context *ctx) {
-  char detail[200] = "";
-  moat_err err = x509_store_add_default(ctx->store, detail, sizeof(detail));
-  if (err != MOAT_OK) {
-    return ctx_fail(ctx, err, "%s", detail);
-  }
-  return MOAT_OK;
+  return add_trust(ctx, TRUST_DEFAULT, NULL, NULL, NULL, 0);
 }
 
 size_t moat_context_num_trusted(const moat_context *ctx) {
-  return x509_store_num_certs(ctx->store);
+  const tls_policy *p = context_policy(ctx);
+  size_t n = x509_store_num_certs(p->store);
+  policy_free(p);
+  return n;
 }
 
 moat_err moat_context_trusted_cert_der(const moat_context *ctx, size_t index,
                                        const uint8_t **out_der,
                                        size_t *out_len) {
-  if (!x509_store_cert_der(ctx->store, index, out_der, out_len)) {
-    return MOAT_ERR_INVALID_ARGUMENT;
-  }
-  return MOAT_OK;
+  /* The bytes belong to a sealed bundle, which every later copy of the
+   * store shares: they live as long as the context. */
+  const tls_policy *p = context_policy(ctx);
+  bool ok = x509_store_cert_der(p->store, index, out_der, out_len);
+  policy_free(p);
+  return ok ? MOAT_OK : MOAT_ERR_INVALID_ARGUMENT;
 }
 
 size_t moat_context_num_crls(const moat_context *ctx) {
-  return x509_store_num_crls(ctx->store);
+  const tls_policy *p = context_policy(ctx);
+  size_t n = x509_store_num_crls(p->store);
+  policy_free(p);
+  return n;
 }
 
+/* ---- plain settings -------------------------------------------------------
+ * Each setter is policy_edit, a change, policy_commit; a void setter that
+ * runs out of memory leaves the context as it was (the detail says so). */
+
 void moat_context_set_verify_mode(moat_context *ctx, moat_verify_mode mode) {
-  ctx->verify_mode = mode;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->verify_mode = mode;
+    policy_commit(ctx, p);
+  }
 }
 moat_verify_mode moat_context_verify_mode(const moat_context *ctx) {
-  return ctx->verify_mode;
+  const tls_policy *p = context_policy(ctx);
+  moat_verify_mode mode = p->verify_mode;
+  policy_free(p);
+  return mode;
 }
 void moat_context_set_check_hostname(moat_context *ctx, bool on) {
-  ctx->check_hostname = on;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->check_hostname = on;
+    policy_commit(ctx, p);
+  }
 }
 bool moat_context_check_hostname(const moat_context *ctx) {
-  return ctx->check_hostname;
+  const tls_policy *p = context_policy(ctx);
+  bool on = p->check_hostname;
+  policy_free(p);
+  return on;
 }
 void moat_context_set_hostname_checks_common_name(moat_context *ctx, bool on) {
-  ctx->hostname_checks_common_name = on;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->hostname_checks_common_name = on;
+    policy_commit(ctx, p);
+  }
 }
 void moat_context_set_verify_flags(moat_context *ctx, uint32_t flags) {
-  ctx->verify_flags = flags;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->verify_flags = flags;
+    policy_commit(ctx, p);
+  }
 }
 uint32_t moat_context_verify_flags(const moat_context *ctx) {
-  return ctx->verify_flags;
+  const tls_policy *p = context_policy(ctx);
+  uint32_t flags = p->verify_flags;
+  policy_free(p);
+  return flags;
 }
 
 static moat_err check_version(moat_context *ctx, int version) {
@@ -384,14 +637,30 @@ static moat_err check_version(moat_context *ctx, int version) {
 }
 
 moat_err moat_context_set_min_version(moat_context *ctx, int version) {
-  TRY(check_version(ctx, version));
-  ctx->min_version = version ? version : MOAT_TLS1_3;
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  moat_err err = check_version(ctx, version);
+  if (err != MOAT_OK) {
+    return policy_abort(ctx, p, err);
+  }
+  p->min_version = version ? version : MOAT_TLS1_3;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
 moat_err moat_context_set_max_version(moat_context *ctx, int version) {
-  TRY(check_version(ctx, version));
-  ctx->max_version = version ? version : MOAT_TLS1_3;
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  moat_err err = check_version(ctx, version);
+  if (err != MOAT_OK) {
+    return policy_abort(ctx, p, err);
+  }
+  p->max_version = version ? version : MOAT_TLS1_3;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
@@ -453,37 +722,62 @@ static const void *lookup_sigalg(const char *name) {
 }
 
 moat_err moat_context_set_ciphersuites(moat_context *ctx, const char *list) {
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
   const void *items[TLS_MAX_SUITES];
   size_t n = 0;
-  TRY(parse_names(ctx, list, "cipher suite", lookup_suite, items,
-                  TLS_MAX_SUITES, &n));
-  for (size_t i = 0; i < n; i++) {
-    ctx->suites[i] = items[i];
+  moat_err err = parse_names(ctx, list, "cipher suite", lookup_suite, items,
+                             TLS_MAX_SUITES, &n);
+  if (err != MOAT_OK) {
+    return policy_abort(ctx, p, err);
   }
-  ctx->num_suites = n;
+  for (size_t i = 0; i < n; i++) {
+    p->suites[i] = items[i];
+  }
+  p->num_suites = n;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
 moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
   const void *items[TLS_MAX_GROUPS];
   size_t n = 0;
-  TRY(parse_names(ctx, list, "group", lookup_group, items, TLS_MAX_GROUPS, &n));
-  for (size_t i = 0; i < n; i++) {
-    ctx->groups[i] = items[i];
+  moat_err err =
+      parse_names(ctx, list, "group", lookup_group, items, TLS_MAX_GROUPS, &n);
+  if (err != MOAT_OK) {
+    return policy_abort(ctx, p, err);
   }
-  ctx->num_groups = n;
+  for (size_t i = 0; i < n; i++) {
+    p->groups[i] = items[i];
+  }
+  p->num_groups = n;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
 moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
   const void *items[TLS_MAX_SIGALGS];
   size_t n = 0;
-  TRY(parse_names(ctx, list, "signature scheme", lookup_sigalg, items,
-                  TLS_MAX_SIGALGS, &n));
-  for (size_t i = 0; i < n; i++) {
-    ctx->sigalgs[i] = items[i];
+  moat_err err = parse_names(ctx, list, "signature scheme", lookup_sigalg,
+                             items, TLS_MAX_SIGALGS, &n);
+  if (err != MOAT_OK) {
+    return policy_abort(ctx, p, err);
   }
-  ctx->num_sigalgs = n;
+  for (size_t i = 0; i < n; i++) {
+    p->sigalgs[i] = items[i];
+  }
+  p->num_sigalgs = n;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
@@ -493,64 +787,111 @@ moat_err moat_context_set_alpn_protocols(moat_context *ctx,
   uint8_t wire[TLS_MAX_ALPN_WIRE];
   builder b;
   bld_init_fixed(&b, wire, sizeof(wire));
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
   for (size_t i = 0; i < num_protos; i++) {
     size_t n = protos[i] ? strlen(protos[i]) : 0;
     /* RFC 7301 3.1: each name is 1..255 bytes. */
     if (n == 0 || n > 255) {
-      return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
-                      "ALPN protocol %zu must be 1 to 255 bytes long", i);
+      return policy_abort(
+          ctx, p,
+          ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                   "ALPN protocol %zu must be 1 to 255 bytes long", i));
     }
     bld_u8(&b, (uint8_t)n);
     bld_bytes(&b, (const uint8_t *)protos[i], n);
   }
   if (!bld_finish(&b)) {
-    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
-                    "the ALPN list is longer than %d bytes", TLS_MAX_ALPN_WIRE);
+    return policy_abort(ctx, p,
+                        ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                                 "the ALPN list is longer than %d bytes",
+                                 TLS_MAX_ALPN_WIRE));
   }
-  memcpy(ctx->alpn_wire, wire, bld_len(&b));
-  ctx->alpn_wire_len = bld_len(&b);
+  memcpy(p->alpn_wire, wire, bld_len(&b));
+  p->alpn_wire_len = bld_len(&b);
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
 void moat_context_set_keylog_cb(moat_context *ctx, moat_keylog_fn cb,
                                 void *arg) {
-  ctx->keylog_cb = cb;
-  ctx->keylog_arg = arg;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->keylog_cb = cb;
+    p->keylog_arg = arg;
+    policy_commit(ctx, p);
+  }
 }
 
 moat_err moat_context_set_keylog_file(moat_context *ctx, const char *path) {
-  if (ctx->keylog_file != NULL) {
-    fclose(ctx->keylog_file);
-    ctx->keylog_file = NULL;
+  keylog_sink *sink = NULL;
+  int open_errno = 0;
+  if (path != NULL) {
+    sink = moat_calloc(1, sizeof(*sink));
+    if (sink == NULL) {
+      return MOAT_ERR_NO_MEMORY;
+    }
+    sink->file = fopen(path, "a");
+    open_errno = errno;
+    if (sink->file == NULL) {
+      moat_free(sink);
+      pthread_mutex_lock(&ctx->lock);
+      moat_err err =
+          ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open key log %s: %s", path,
+                   strerror(open_errno));
+      pthread_mutex_unlock(&ctx->lock);
+      return err;
+    }
+    atomic_init(&sink->refs, 1);
+    pthread_mutex_init(&sink->lock, NULL);
   }
-  if (path == NULL) {
-    return MOAT_OK;
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    keylog_sink_free(sink);
+    return MOAT_ERR_NO_MEMORY;
   }
-  ctx->keylog_file = fopen(path, "a");
-  if (ctx->keylog_file == NULL) {
-    return ctx_fail(ctx, MOAT_ERR_FILE_ERROR, "cannot open key log %s: %s",
-                    path, strerror(errno));
-  }
+  /* The old file closes when the last connection that logs to it goes. */
+  keylog_sink_free(p->keylog);
+  p->keylog = sink;
+  policy_commit(ctx, p);
   return MOAT_OK;
 }
 
 void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb, void *arg) {
-  ctx->sni_cb = cb;
-  ctx->sni_arg = arg;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->sni_cb = cb;
+    p->sni_arg = arg;
+    policy_commit(ctx, p);
+  }
 }
 
 void moat_context_set_num_tickets(moat_context *ctx, size_t n) {
-  /* RFC 8446 4.6.1: each ticket of a connection has its own nonce; ours
-   * is one byte, so at most 256 tickets. */
-  ctx->num_tickets = n > TLS_MAX_TICKETS ? TLS_MAX_TICKETS : n;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    /* RFC 8446 4.6.1: each ticket of a connection has its own nonce; ours
+     * is one byte, so at most 256 tickets. */
+    p->num_tickets = n > TLS_MAX_TICKETS ? TLS_MAX_TICKETS : n;
+    policy_commit(ctx, p);
+  }
 }
 
 void moat_context_set_clock(moat_context *ctx, moat_clock_fn fn, void *arg) {
-  ctx->clock = fn ? fn : moat_default_clock;
-  ctx->clock_arg = arg;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->clock = fn ? fn : moat_default_clock;
+    p->clock_arg = arg;
+    policy_commit(ctx, p);
+  }
 }
 
 void moat_context_set_rng(moat_context *ctx, moat_rng_fn fn, void *arg) {
-  ctx->rng = fn ? fn : default_rng;
-  ctx->rng_arg = arg;
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->rng = fn ? fn : default_rng;
+    p->rng_arg = arg;
+    policy_commit(ctx, p);
+  }
 }

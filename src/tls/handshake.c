@@ -136,7 +136,7 @@ moat_err hs_derive_app_secrets(moat_conn *conn) {
 moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
                              const uint8_t *context, size_t context_len,
                              const sig_scheme *scheme) {
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   bld_reset(b);
   TRY(scheme != NULL
           ? cert_build(conn, b, context, context_len, ctx->chain_der,

@@ -133,7 +133,7 @@ moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
 moat_err ticket_seal(moat_conn *conn, const moat_session *state,
                      const uint8_t nonce[AEAD_NONCE_LEN], uint8_t *out,
                      size_t cap, size_t *out_len) {
-  moat_context *ctx = conn->ctx;
+  ctx_shared *tk = conn->ctx->shared;
   uint8_t plain[128];
   builder b;
   bld_init_fixed(&b, plain, sizeof(plain));
@@ -141,12 +141,12 @@ moat_err ticket_seal(moat_conn *conn, const moat_session *state,
       cap < 4 + AEAD_NONCE_LEN + bld_len(&b) + AEAD_TAG_LEN) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "ticket state");
   }
-  memcpy(out, ctx->ticket_key_id, 4);
+  memcpy(out, tk->ticket_key_id, 4);
   memcpy(out + 4, nonce, AEAD_NONCE_LEN);
-  pthread_mutex_lock(&ctx->ticket_lock);
-  bool ok = aead_seal(ctx->ticket_aead, nonce, out, 4, plain, bld_len(&b),
+  pthread_mutex_lock(&tk->ticket_lock);
+  bool ok = aead_seal(tk->ticket_aead, nonce, out, 4, plain, bld_len(&b),
                       out + 4 + AEAD_NONCE_LEN);
-  pthread_mutex_unlock(&ctx->ticket_lock);
+  pthread_mutex_unlock(&tk->ticket_lock);
   moat_wipe(plain, sizeof(plain));
   if (!ok) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "sealing a ticket");
@@ -157,18 +157,17 @@ moat_err ticket_seal(moat_conn *conn, const moat_session *state,
 
 bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
                  moat_session *out) {
-  moat_context *ctx = conn->ctx;
+  ctx_shared *tk = conn->ctx->shared;
   uint8_t plain[TICKET_MAX];
-  if (ctx->ticket_aead_open == NULL ||
-      len < 4 + AEAD_NONCE_LEN + AEAD_TAG_LEN || len > TICKET_MAX ||
-      memcmp(ticket, ctx->ticket_key_id, 4) != 0) {
+  if (tk->ticket_aead_open == NULL || len < 4 + AEAD_NONCE_LEN + AEAD_TAG_LEN ||
+      len > TICKET_MAX || memcmp(ticket, tk->ticket_key_id, 4) != 0) {
     return false;
   }
   size_t clen = len - 4 - AEAD_NONCE_LEN;
-  pthread_mutex_lock(&ctx->ticket_lock);
-  bool ok = aead_open(ctx->ticket_aead_open, ticket + 4, ticket, 4,
+  pthread_mutex_lock(&tk->ticket_lock);
+  bool ok = aead_open(tk->ticket_aead_open, ticket + 4, ticket, 4,
                       ticket + 4 + AEAD_NONCE_LEN, clen, plain);
-  pthread_mutex_unlock(&ctx->ticket_lock);
+  pthread_mutex_unlock(&tk->ticket_lock);
   if (!ok) {
     return false;
   }
@@ -178,7 +177,7 @@ bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
   if (!ok) {
     return false;
   }
-  int64_t now = ctx_now(ctx);
+  int64_t now = ctx_now(conn->ctx);
   /* RFC 8446 4.6.1: never use a ticket past its lifetime. */
   return now >= out->created && now - out->created <= (int64_t)out->lifetime;
 }

@@ -139,8 +139,39 @@ void chain_free(der_chain *chain);
 /* ---- context --------------------------------------------------------------
  */
 
-struct moat_context {
+/* What every policy snapshot of one context shares: objects that are
+ * made once with the context and are safe to use from many threads (each
+ * has its own lock).  Freed, with the ticket keys wiped, when the context
+ * and the last snapshot that refers to it are gone. */
+typedef struct ctx_shared {
   atomic_int refs;
+  pubkey_cache *key_cache; /* peer and issuer keys by SPKI */
+  kex_pool *kex_pool;      /* keygen contexts kept for the next key share */
+
+  /* session tickets: this context's ticket key (RFC 8446 4.6.1) */
+  aead_ctx *ticket_aead;      /* seals */
+  aead_ctx *ticket_aead_open; /* opens */
+  pthread_mutex_t ticket_lock;
+  uint8_t ticket_key_id[4];
+} ctx_shared;
+
+/* An open key log file, shared by the snapshots made while it was set and
+ * closed when the last of them is freed. */
+typedef struct keylog_sink {
+  atomic_int refs;
+  FILE *file;
+  pthread_mutex_t lock; /* one line at a time */
+} keylog_sink;
+
+/* The policy a connection reads: an immutable, reference-counted snapshot
+ * of its context.  A connection takes the context's current snapshot when
+ * it is made (and at moat_conn_set_context) and reads it as conn->ctx; a
+ * context setter builds a new snapshot and swaps it in, so no connection
+ * ever sees a list change under it.  Nothing here is written after the
+ * snapshot is published (policy_commit). */
+typedef struct tls_policy {
+  atomic_int refs;
+  ctx_shared *shared; /* one reference */
   moat_role role;
   int min_version;
   int max_version;
@@ -157,46 +188,53 @@ struct moat_context {
   bool check_hostname;
   bool hostname_checks_common_name;
   uint32_t verify_flags;
-  struct x509_store *store;
-  pubkey_cache *key_cache; /* peer and issuer keys by SPKI */
-  kex_pool *kex_pool;      /* keygen contexts kept for the next key share */
+  struct x509_store *store; /* one reference; never added to once shared */
+  pubkey_cache *key_cache;  /* shared->key_cache */
+  kex_pool *kex_pool;       /* shared->kex_pool */
 
-  /* our certificate chain (DER, leaf first) and key */
+  /* our certificate chain (DER, leaf first, owned by this snapshot) and
+   * key (one reference) */
   uint8_t *chain_der[TLS_MAX_CHAIN];
   size_t chain_len[TLS_MAX_CHAIN];
   size_t chain_num;
   privkey *key;
-  moat_password_fn password_cb;
-  void *password_arg;
 
   moat_keylog_fn keylog_cb;
   void *keylog_arg;
-  FILE *keylog_file;
-  pthread_mutex_t keylog_lock;
+  keylog_sink *keylog; /* one reference, or NULL */
 
-  /* session tickets: this context's ticket key (RFC 8446 4.6.1) */
-  aead_ctx *ticket_aead;      /* seals */
-  aead_ctx *ticket_aead_open; /* opens */
-  pthread_mutex_t ticket_lock;
-  uint8_t ticket_key_id[4];
   uint32_t ticket_lifetime;
-
   moat_sni_fn sni_cb;
   void *sni_arg;
   size_t num_tickets;
 
   moat_clock_fn clock;
   void *clock_arg;
-  char detail[MOAT_DETAIL_MAX];
   moat_rng_fn rng;
   void *rng_arg;
+} tls_policy;
+
+/* The context handle: the current snapshot, swapped under lock. */
+struct moat_context {
+  atomic_int refs;
+  moat_role role;
+  pthread_mutex_t lock; /* serialises setters; guards pol, detail and the
+                           password callback */
+  tls_policy *pol;      /* the current snapshot (one reference) */
+  ctx_shared *shared;   /* one reference */
+  moat_password_fn password_cb;
+  void *password_arg;
+  char detail[MOAT_DETAIL_MAX];
 };
 
 moat_context *context_ref(moat_context *ctx);
+/* A reference to ctx's current snapshot (taken under its lock). */
+const tls_policy *context_policy(const moat_context *ctx);
+void policy_free(const tls_policy *pol);
 /* Randomness for values sent in the clear only (the default source is
  * crypto_random_public). */
-bool ctx_random(const moat_context *ctx, uint8_t *out, size_t len);
-int64_t ctx_now(const moat_context *ctx);
+bool ctx_random(const tls_policy *ctx, uint8_t *out, size_t len);
+int64_t ctx_now(const tls_policy *ctx);
 
 /* ---- sessions
  * --------------------------------------------------------------*/
@@ -348,7 +386,10 @@ typedef struct handshake {
  * ------------------------------------------------------------*/
 
 struct moat_conn {
-  moat_context *ctx;
+  /* The policy snapshot this connection reads (see tls_policy), and the
+   * context it came from (moat_conn_context), one reference to each. */
+  const tls_policy *ctx;
+  moat_context *context;
   bool is_server;
   hs_state state;
   handshake *hs;

@@ -12,11 +12,11 @@ static moat_err send_msg(moat_conn *conn, builder *b) {
   return err;
 }
 
-static bool offered_suite(const moat_context *ctx, uint16_t code);
+static bool offered_suite(const tls_policy *ctx, uint16_t code);
 
 /* C_START: build and send the ClientHello. */
 static moat_err c_start(moat_conn *conn) {
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   if (ctx->num_groups == 0 || ctx->num_suites == 0) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "no groups or cipher suites configured");
@@ -63,7 +63,7 @@ static moat_err c_start(moat_conn *conn) {
   return MOAT_OK;
 }
 
-static bool offered_suite(const moat_context *ctx, uint16_t code) {
+static bool offered_suite(const tls_policy *ctx, uint16_t code) {
   for (size_t i = 0; i < ctx->num_suites; i++) {
     if (ctx->suites[i]->code == code) {
       return true;
@@ -72,7 +72,7 @@ static bool offered_suite(const moat_context *ctx, uint16_t code) {
   return false;
 }
 
-static bool offered_group(const moat_context *ctx, uint16_t group) {
+static bool offered_group(const tls_policy *ctx, uint16_t group) {
   for (size_t i = 0; i < ctx->num_groups; i++) {
     if (ctx->groups[i]->group == group) {
       return true;
@@ -419,7 +419,7 @@ static moat_err c_wait_finished(moat_conn *conn) {
 /* C_SEND_FLIGHT: [CCS] [Certificate CertificateVerify] Finished */
 static moat_err c_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   const hash_alg *h = hs->ks.hash;
   builder b;
   if (hs->cert_requested) {

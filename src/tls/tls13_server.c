@@ -13,7 +13,7 @@ static moat_err send_built(moat_conn *conn, builder *b, moat_err built) {
 }
 
 /* Server preference: our first suite the client offers. */
-static const tls_suite *choose_suite(const moat_context *ctx, cursor suites) {
+static const tls_suite *choose_suite(const tls_policy *ctx, cursor suites) {
   for (size_t i = 0; i < ctx->num_suites; i++) {
     cursor c = suites;
     uint16_t code;
@@ -97,7 +97,7 @@ static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
     }
   }
   if (conn->ctx->sni_cb != NULL) {
-    moat_context *ctx = conn->ctx;
+    const tls_policy *ctx = conn->ctx;
     if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
       return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                              ALERT_UNRECOGNIZED_NAME,
@@ -125,7 +125,7 @@ static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
 static moat_err choose_group(moat_conn *conn, const client_hello *ch,
                              const kex_alg **out, bool *out_have_share) {
   handshake *hs = conn->hs;
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   uint16_t shared[16];
   size_t num_shared, num_sent;
   TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], shared, 16,
@@ -365,7 +365,7 @@ static moat_err s_send_finished(moat_conn *conn);
  * CertificateVerify Finished. */
 static moat_err s_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   /* One heap builder writes each message in turn. */
   builder b;
   if (!bld_init_alloc(&b, 2048)) {

@@ -70,7 +70,7 @@ static moat_err keep_verified_chain(moat_conn *conn,
 }
 
 moat_err conn_verify_peer(moat_conn *conn) {
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   if (ctx->verify_mode == MOAT_VERIFY_NONE) {
     /* Policy asks for no authentication (CERT_NONE). */
     conn->verify_code = 0;

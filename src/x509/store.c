@@ -334,6 +334,25 @@ void x509_store_free(x509_store *s) {
   moat_free(s);
 }
 
+x509_store *x509_store_dup(const x509_store *s) {
+  x509_store *d = x509_store_new();
+  if (d == NULL) {
+    return NULL;
+  }
+  if (s->nbundles > 0) {
+    d->bundles = moat_malloc(s->nbundles * sizeof(*d->bundles));
+    if (d->bundles == NULL) {
+      x509_store_free(d);
+      return NULL;
+    }
+  }
+  for (size_t i = 0; i < s->nbundles; i++) {
+    atomic_fetch_add(&s->bundles[i]->refs, 1);
+    d->bundles[d->nbundles++] = s->bundles[i];
+  }
+  return d;
+}
+
 /* Takes over one reference to b. */
 static moat_err store_attach(x509_store *s, bundle *b) {
   bundle **p = moat_realloc(s->bundles, (s->nbundles + 1) * sizeof(*p));

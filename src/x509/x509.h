@@ -48,6 +48,9 @@ typedef struct x509_store x509_store;
 x509_store *x509_store_new(void);
 x509_store *x509_store_ref(x509_store *s);
 void x509_store_free(x509_store *s); /* drops one reference */
+/* A new store holding what s holds (the sealed certificate bundles are
+ * shared, not copied), for adding to without changing s. */
+x509_store *x509_store_dup(const x509_store *s);
 /* PEM bundle: certificates and CRLs. */
 moat_err x509_store_add_file(x509_store *s, const char *path, char *detail,
                              size_t cap);

@@ -518,29 +518,31 @@ static void test_resumption(void) {
 static void test_context_lists(void) {
   moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
   CHECK(moat_context_set_groups(ctx, "P-256,X25519:P-256") == MOAT_OK);
-  CHECK(ctx->num_groups == 2 && ctx->groups[0] == kex_by_name("P-256"));
+  CHECK(ctx->pol->num_groups == 2 &&
+        ctx->pol->groups[0] == kex_by_name("P-256"));
   /* a bad name changes nothing and says which name */
   CHECK(moat_context_set_groups(ctx, "X25519:nope") ==
         MOAT_ERR_INVALID_ARGUMENT);
   CHECK(strstr(moat_context_error_detail(ctx), "\"nope\"") != NULL);
-  CHECK(ctx->num_groups == 2 && ctx->groups[0] == kex_by_name("P-256"));
+  CHECK(ctx->pol->num_groups == 2 &&
+        ctx->pol->groups[0] == kex_by_name("P-256"));
   CHECK(moat_context_set_ciphersuites(ctx, "") == MOAT_ERR_INVALID_ARGUMENT);
   CHECK(moat_context_set_ciphersuites(ctx, "TLS_AES_256_GCM_SHA384::x") ==
         MOAT_ERR_INVALID_ARGUMENT);
-  CHECK(ctx->num_suites == 3);
+  CHECK(ctx->pol->num_suites == 3);
   CHECK(moat_context_set_sigalgs(ctx, "ed25519") == MOAT_OK &&
-        ctx->num_sigalgs == 1);
+        ctx->pol->num_sigalgs == 1);
   CHECK(moat_context_set_sigalgs(ctx, "rsa_pkcs1_sha1") ==
         MOAT_ERR_INVALID_ARGUMENT);
   CHECK(moat_context_set_min_version(ctx, 0x0301) == MOAT_ERR_REFUSED_PROTOCOL);
   /* RFC 8446 4.6.1: a connection's tickets need distinct nonces, and ours
    * are one byte long. */
   moat_context_set_num_tickets(ctx, 1000);
-  CHECK_EQ_INT(ctx->num_tickets, 256);
+  CHECK_EQ_INT(ctx->pol->num_tickets, 256);
   moat_context_set_num_tickets(ctx, 0);
-  CHECK_EQ_INT(ctx->num_tickets, 0);
+  CHECK_EQ_INT(ctx->pol->num_tickets, 0);
   moat_context_set_num_tickets(ctx, 5);
-  CHECK_EQ_INT(ctx->num_tickets, 5);
+  CHECK_EQ_INT(ctx->pol->num_tickets, 5);
   moat_context_free(ctx);
 }
 

@@ -29,7 +29,7 @@ moat_err ext_alpn_select(moat_conn *conn, cursor data, cursor *out_chosen) {
   cursor list;
   *out_chosen = cur_make(NULL, 0);
   TRY(alpn_list(conn, data, &list));
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   if (ctx->alpn_wire_len == 0) {
     return MOAT_OK; /* we do not use ALPN: ignore it */
   }

@@ -77,18 +77,18 @@ static inline bool ext_code_listed(const uint16_t *list, size_t n, uint16_t v) {
 
 /* supported_groups (RFC 8446 4.2.7): the groups moat implements, in the
  * peer's order, each once; unknown ones are skipped. */
-bool ext_groups_build(builder *b, const moat_context *ctx);
+bool ext_groups_build(builder *b, const tls_policy *ctx);
 moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
                           size_t cap, size_t *out_num);
 
 /* signature_algorithms (RFC 8446 4.2.3): the schemes moat implements, in
  * the peer's order, each once; unknown ones are skipped. */
-bool ext_sigalgs_build(builder *b, const moat_context *ctx, uint16_t type);
+bool ext_sigalgs_build(builder *b, const tls_policy *ctx, uint16_t type);
 moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
                            size_t cap, size_t *out_num);
 
 /* supported_versions (RFC 8446 4.2.1) */
-bool ext_versions_build_ch(builder *b, const moat_context *ctx);
+bool ext_versions_build_ch(builder *b, const tls_policy *ctx);
 /* Whether the client's list holds TLS 1.3 and TLS 1.2. */
 moat_err ext_versions_parse_ch(moat_conn *conn, cursor data, bool *out_tls13,
                                bool *out_tls12);

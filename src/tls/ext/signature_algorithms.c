@@ -1,7 +1,7 @@
 /* signature_algorithms and signature_algorithms_cert (RFC 8446 4.2.3). */
 #include "tls/ext/ext.h"
 
-bool ext_sigalgs_build(builder *b, const moat_context *ctx, uint16_t type) {
+bool ext_sigalgs_build(builder *b, const tls_policy *ctx, uint16_t type) {
   (void)type;
   bld_open16(b);
   for (size_t i = 0; i < ctx->num_sigalgs; i++) {

@@ -1,7 +1,7 @@
 /* supported_groups (RFC 8446 4.2.7). */
 #include "tls/ext/ext.h"
 
-bool ext_groups_build(builder *b, const moat_context *ctx) {
+bool ext_groups_build(builder *b, const tls_policy *ctx) {
   bld_open16(b);
   for (size_t i = 0; i < ctx->num_groups; i++) {
     bld_u16(b, ctx->groups[i]->group);

@@ -1,7 +1,7 @@
 /* supported_versions (RFC 8446 4.2.1). */
 #include "tls/ext/ext.h"
 
-bool ext_versions_build_ch(builder *b, const moat_context *ctx) {
+bool ext_versions_build_ch(builder *b, const tls_policy *ctx) {
   (void)ctx;
   bld_open8(b);
   bld_u16(b, 0x0304);

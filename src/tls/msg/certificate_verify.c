@@ -33,7 +33,7 @@ static bool scheme_fits_key(const sig_scheme *s, key_type key) {
 
 const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
                                    size_t num_peer) {
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   if (ctx->key == NULL) {
     return NULL;
   }

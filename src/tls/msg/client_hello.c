@@ -22,7 +22,7 @@ static bool sni_allowed(const char *host) {
 }
 
 moat_err ch_build(moat_conn *conn, builder *b) {
-  const moat_context *ctx = conn->ctx;
+  const tls_policy *ctx = conn->ctx;
   handshake *hs = conn->hs;
   msg_open(b, HT_CLIENT_HELLO);
   bld_u16(b, 0x0303); /* legacy_version */
