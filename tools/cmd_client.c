@@ -35,29 +35,29 @@ struct client_opts {
 };
 
 static void client_usage(FILE *f) {
-  fprintf(f,
-          "usage: moat client HOST:PORT [options]\n"
-          "\n"
-          "  --cafile F        trust only the CA certificates in F (PEM)\n"
-          "  --servername N    SNI and the name checked (default: HOST)\n"
-          "  --alpn a,b        offer these application protocols\n"
-          "  --cert F --key F  client certificate chain and private key\n"
-          "  --insecure        do not verify the server's certificate\n"
-          "  --groups G        key exchange groups, e.g. X25519:P-256\n"
-          "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256\n"
-          "  --sigalgs L       signature schemes, e.g. ed25519:"
-          "rsa_pss_rsae_sha256\n"
-          "  --keylog F        append NSS key log lines to F (also "
-          "$SSLKEYLOGFILE)\n"
-          "  --crl F           check the server certificate against the CRLs "
-          "in F\n"
-          "  --sess-out F      save the session (ticket) to F when done\n"
-          "  --sess-in F       resume the session saved in F\n"
-          "  --key-update      send a KeyUpdate (update_requested) after the "
-          "handshake\n"
-          "  --read-size N     read application data N bytes at a time "
-          "(1..16384)\n"
-          "  --quiet           do not print the handshake parameters\n");
+  fprintf(
+      f, "usage: moat client HOST:PORT [options]\n"
+         "\n"
+         "  --cafile F        trust only the CA certificates in F (PEM)\n"
+         "  --servername N    SNI and the name checked (default: HOST)\n"
+         "  --alpn a,b        offer these application protocols\n"
+         "  --cert F --key F  client certificate chain and private key\n"
+         "  --insecure        do not verify the server's certificate\n"
+         "  --groups G        key exchange groups, e.g. X25519MLKEM768:X25519\n"
+         "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256\n"
+         "  --sigalgs L       signature schemes, e.g. ed25519:"
+         "rsa_pss_rsae_sha256\n"
+         "  --keylog F        append NSS key log lines to F (also "
+         "$SSLKEYLOGFILE)\n"
+         "  --crl F           check the server certificate against the CRLs "
+         "in F\n"
+         "  --sess-out F      save the session (ticket) to F when done\n"
+         "  --sess-in F       resume the session saved in F\n"
+         "  --key-update      send a KeyUpdate (update_requested) after the "
+         "handshake\n"
+         "  --read-size N     read application data N bytes at a time "
+         "(1..16384)\n"
+         "  --quiet           do not print the handshake parameters\n");
 }
 
 static bool parse_opts(int argc, char **argv, struct client_opts *o) {

@@ -44,7 +44,7 @@ static void server_usage(FILE *f) {
          "                    for one and checks it when sent\n"
          "  --verify-client   require a valid client certificate\n"
          "  --alpn a,b        application protocols, in preference order\n"
-         "  --groups G        key exchange groups, e.g. P-256:X25519\n"
+         "  --groups G        key exchange groups, e.g. X25519MLKEM768:P-256\n"
          "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_256_GCM_SHA384\n"
          "  --sigalgs L       signature schemes the server may use\n"
          "  --keylog F        append NSS key log lines to F (also "

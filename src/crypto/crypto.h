@@ -176,22 +176,7 @@ bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
 #define KEX_MAX_SHARE 1300 /* room for a hybrid ML-KEM share */
 #define KEX_MAX_SECRET 96
 
-typedef struct kex_alg {
-  uint16_t group;       /* IANA NamedGroup */
-  const char *name;     /* "X25519", "secp256r1" */
-  const char *alt_name; /* "P-256" or NULL */
-  size_t client_share_len;
-  size_t server_share_len;
-  size_t secret_len;
-} kex_alg;
-
-/* NULL when the group is unknown or unavailable in this libcrypto. */
-const kex_alg *kex_by_group(uint16_t group);
-/* Case-insensitive, accepts name or alt_name. */
-const kex_alg *kex_by_name(const char *name);
-/* All supported groups, in moat's default preference order. */
-const kex_alg *const *kex_all(size_t *out_num);
-
+typedef struct kex_alg kex_alg;
 typedef struct kex_key kex_key;
 
 /* Key-generation contexts kept for reuse, one per group, for a context
@@ -200,14 +185,65 @@ typedef struct kex_key kex_key;
  * to share between threads.  Functions taking a pool accept NULL (then
  * they build what they need each time). */
 typedef struct kex_pool kex_pool;
+
+/* A group's operations.  For a Diffie-Hellman group, respond is "fresh
+ * key pair + agree" and finish is "agree"; for a KEM (the hybrids),
+ * generate makes the decapsulation key, respond encapsulates to the
+ * initiator's key and finish decapsulates.  On a refused peer share,
+ * *out_why (when out_why is not NULL) says what was wrong with it. */
+typedef struct kex_ops {
+  bool (*generate)(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
+                   uint8_t *out_share, size_t *out_share_len);
+  bool (*finish)(const kex_key *key, const uint8_t *peer_share,
+                 size_t peer_share_len, uint8_t *out_secret,
+                 size_t *out_secret_len, const char **out_why);
+  bool (*respond)(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
+                  size_t peer_share_len, uint8_t *out_share,
+                  size_t *out_share_len, uint8_t *out_secret,
+                  size_t *out_secret_len, const char **out_why);
+  bool (*key_share)(const kex_key *key, uint8_t *out_share,
+                    size_t *out_share_len);
+  bool (*from_private)(const kex_alg *alg, const uint8_t *priv, size_t priv_len,
+                       kex_pool *pool, kex_key **out_key);
+  void (*key_free)(kex_key *key);
+} kex_ops;
+
+struct kex_alg {
+  uint16_t group;       /* IANA NamedGroup */
+  const char *name;     /* "X25519", "secp256r1", "X25519MLKEM768" */
+  const char *alt_name; /* "P-256" or NULL */
+  size_t client_share_len;
+  size_t server_share_len;
+  size_t secret_len;
+  /* Only in a TLS 1.3 key_share (the hybrids): a TLS 1.2 flow skips
+   * these groups (they have no ECDHE ServerKeyExchange form). */
+  bool tls13_only;
+  /* Hybrids (draft-ietf-tls-ecdhe-mlkem): the ECDH half, and whether the
+   * ML-KEM part comes first in shares and secret; NULL / false for the
+   * plain groups. */
+  const kex_alg *classical;
+  bool kem_first;
+  const kex_ops *ops;
+};
+
+/* NULL when the group is unknown or unavailable in this libcrypto. */
+const kex_alg *kex_by_group(uint16_t group);
+/* Case-insensitive, accepts name or alt_name. */
+const kex_alg *kex_by_name(const char *name);
+/* All supported groups, in moat's default preference order (the hybrid
+ * X25519MLKEM768 first). */
+const kex_alg *const *kex_all(size_t *out_num);
+
 kex_pool *kex_pool_new(void);
 void kex_pool_free(kex_pool *pool);
+
+/* The calls below go through alg->ops. */
 
 /* Initiator (client): a fresh key pair; writes its share. */
 bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
                   uint8_t *out_share, size_t *out_share_len);
 /* Initiator: the shared secret from the responder's share.  Fails on an
- * invalid point / all-zero X25519 result. */
+ * invalid point / all-zero X25519 result / malformed ciphertext. */
 bool kex_finish(const kex_key *key, const uint8_t *peer_share,
                 size_t peer_share_len, uint8_t *out_secret,
                 size_t *out_secret_len);
@@ -217,10 +253,21 @@ bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
                  size_t peer_share_len, uint8_t *out_share,
                  size_t *out_share_len, uint8_t *out_secret,
                  size_t *out_secret_len);
+/* The same two, saying on failure what was wrong with the peer's share
+ * ("the ML-KEM-768 encapsulation key has a coefficient not below q"). */
+bool kex_finish_why(const kex_key *key, const uint8_t *peer_share,
+                    size_t peer_share_len, uint8_t *out_secret,
+                    size_t *out_secret_len, const char **out_why);
+bool kex_respond_why(const kex_alg *alg, kex_pool *pool,
+                     const uint8_t *peer_share, size_t peer_share_len,
+                     uint8_t *out_share, size_t *out_share_len,
+                     uint8_t *out_secret, size_t *out_secret_len,
+                     const char **out_why);
 void kex_key_free(kex_key *key);
 /* A key pair from a known private key (known-answer tests, RFC 8448
  * traces): X25519/X448 take the raw 32/56 bytes (RFC 7748 5), the NIST
- * curves a big-endian scalar in [1, n-1].  Not for production keys.
+ * curves a big-endian scalar in [1, n-1], a hybrid the ML-KEM seed d || z
+ * (64 bytes) then its ECDH half's private key.  Not for production keys.
  * pool (or NULL) serves kex_finish with this key as kex_generate's
  * does. */
 bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,

@@ -1,5 +1,7 @@
 /* Key exchange groups (RFC 8446 4.2.7): X25519, X448 (RFC 7748) and the
- * NIST curves with uncompressed X9.62 points (RFC 8446 4.2.8.2). */
+ * NIST curves with uncompressed X9.62 points (RFC 8446 4.2.8.2), their
+ * descriptor table (with the hybrids of kex_hybrid.c), and the calls that
+ * dispatch through each descriptor's operations. */
 #include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/ec.h>
@@ -12,6 +14,7 @@
 
 #include "base/mem.h"
 #include "crypto/crypto.h"
+#include "crypto/kex_impl.h"
 #include "crypto/ossl_common.h"
 
 enum {
@@ -22,25 +25,29 @@ enum {
   GROUP_X448 = 0x001e,
 };
 
-static const kex_alg k_x25519 = {GROUP_X25519, "X25519", NULL, 32, 32, 32};
-static const kex_alg k_x448 = {GROUP_X448, "X448", NULL, 56, 56, 56};
-static const kex_alg k_p256 = {
-    GROUP_SECP256R1, "secp256r1", "P-256", 65, 65, 32};
+static const kex_ops k_ecdh_ops;
+
+const kex_alg kex_x25519 = {GROUP_X25519, "X25519", NULL, 32,    32,
+                            32,           false,    NULL, false, &k_ecdh_ops};
+static const kex_alg k_x448 = {GROUP_X448, "X448", NULL, 56,    56,
+                               56,         false,  NULL, false, &k_ecdh_ops};
+const kex_alg kex_p256 = {
+    GROUP_SECP256R1, "secp256r1", "P-256", 65,         65, 32,
+    false,           NULL,        false,   &k_ecdh_ops};
 static const kex_alg k_p384 = {
-    GROUP_SECP384R1, "secp384r1", "P-384", 97, 97, 48};
+    GROUP_SECP384R1, "secp384r1", "P-384", 97,         97, 48,
+    false,           NULL,        false,   &k_ecdh_ops};
 static const kex_alg k_p521 = {
-    GROUP_SECP521R1, "secp521r1", "P-521", 133, 133, 66};
+    GROUP_SECP521R1, "secp521r1", "P-521", 133,        133, 66,
+    false,           NULL,        false,   &k_ecdh_ops};
 
-/* moat's default preference order. */
-static const kex_alg *const k_all[] = {&k_x25519, &k_p256, &k_p384, &k_x448,
-                                       &k_p521};
+/* moat's default preference order: the hybrid first (a client sends its
+ * share and X25519's), then the classical groups as before, then the
+ * P-256 hybrid. */
+static const kex_alg *const k_all[] = {
+    &kex_x25519mlkem768, &kex_x25519, &kex_p256, &k_p384, &k_x448, &k_p521,
+    &kex_p256mlkem768};
 #define NUM_KEX (sizeof(k_all) / sizeof(k_all[0]))
-
-struct kex_key {
-  const kex_alg *alg;
-  EVP_PKEY *pkey;
-  kex_pool *pool; /* where the peer's key object comes from, or NULL */
-};
 
 const kex_alg *kex_by_group(uint16_t group) {
   for (size_t i = 0; i < NUM_KEX; i++) {
@@ -57,7 +64,7 @@ const kex_alg *kex_by_name(const char *name) {
   }
   /* OpenSSL's name for P-256. */
   if (strcasecmp(name, "prime256v1") == 0) {
-    return &k_p256;
+    return &kex_p256;
   }
   for (size_t i = 0; i < NUM_KEX; i++) {
     if (strcasecmp(name, k_all[i]->name) == 0 ||
@@ -310,11 +317,11 @@ cleanup:
   return ok;
 }
 
-bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
-                  uint8_t *out_share, size_t *out_share_len) {
+static bool ecdh_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
+                          uint8_t *out_share, size_t *out_share_len) {
   kex_key *key = NULL;
   *out_key = NULL;
-  if (alg == NULL || ossl_name(alg) == NULL) {
+  if (ossl_name(alg) == NULL) {
     return false;
   }
   key = moat_calloc(1, sizeof(*key));
@@ -334,13 +341,30 @@ bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
   return true;
 }
 
-bool kex_finish(const kex_key *key, const uint8_t *peer_share,
-                size_t peer_share_len, uint8_t *out_secret,
-                size_t *out_secret_len) {
+/* What was wrong with a refused share: its length, the point, or (X25519,
+ * X448) the all-zero result of a small-order point. */
+static const char *ecdh_why(const kex_alg *alg, size_t share_len,
+                            bool have_point) {
+  if (share_len != alg->client_share_len) {
+    return "it has the wrong length";
+  }
+  if (!have_point) {
+    return "it is not a valid point";
+  }
+  return is_ecx(alg) ? "it gives an all-zero shared secret"
+                     : "the agreement failed";
+}
+
+static bool ecdh_finish(const kex_key *key, const uint8_t *peer_share,
+                        size_t peer_share_len, uint8_t *out_secret,
+                        size_t *out_secret_len, const char **out_why) {
   EVP_PKEY *peer =
       peer_key(key->alg, peer_share, peer_share_len, key->pkey, key->pool);
   bool ok = peer != NULL &&
             derive(key->alg, key->pkey, peer, out_secret, out_secret_len);
+  if (!ok && out_why != NULL) {
+    *out_why = ecdh_why(key->alg, peer_share_len, peer != NULL);
+  }
   /* A key that failed to derive is not kept: the next share gets a fresh
    * object. */
   if (ok) {
@@ -354,24 +378,33 @@ bool kex_finish(const kex_key *key, const uint8_t *peer_share,
   return ok;
 }
 
-bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
-                 size_t peer_share_len, uint8_t *out_share,
-                 size_t *out_share_len, uint8_t *out_secret,
-                 size_t *out_secret_len) {
+static bool ecdh_respond(const kex_alg *alg, kex_pool *pool,
+                         const uint8_t *peer_share, size_t peer_share_len,
+                         uint8_t *out_share, size_t *out_share_len,
+                         uint8_t *out_secret, size_t *out_secret_len,
+                         const char **out_why) {
   kex_key *key = NULL;
   EVP_PKEY *peer = NULL;
   bool ok = false;
-  if (alg == NULL || ossl_name(alg) == NULL ||
-      peer_share_len != alg->client_share_len) {
+  if (ossl_name(alg) == NULL || peer_share_len != alg->client_share_len) {
+    if (out_why != NULL) {
+      *out_why = ecdh_why(alg, peer_share_len, false);
+    }
     return false;
   }
   /* Our key first: the peer's point then borrows its group. */
-  if (!kex_generate(alg, pool, &key, out_share, out_share_len)) {
+  if (!ecdh_generate(alg, pool, &key, out_share, out_share_len)) {
+    if (out_why != NULL) {
+      *out_why = "our key generation failed";
+    }
     goto cleanup;
   }
   peer = peer_key(alg, peer_share, peer_share_len, key->pkey, pool);
   if (peer == NULL ||
       !derive(alg, key->pkey, peer, out_secret, out_secret_len)) {
+    if (out_why != NULL) {
+      *out_why = ecdh_why(alg, peer_share_len, peer != NULL);
+    }
     goto cleanup;
   }
   ok = true;
@@ -387,10 +420,7 @@ cleanup:
   return ok;
 }
 
-void kex_key_free(kex_key *key) {
-  if (key == NULL) {
-    return;
-  }
+static void ecdh_key_free(kex_key *key) {
   EVP_PKEY_free(key->pkey); /* libcrypto cleanses the private scalar */
   moat_free(key);
 }
@@ -454,10 +484,10 @@ cleanup:
   return pkey;
 }
 
-bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
-                          size_t priv_len, kex_pool *pool, kex_key **out_key) {
-  *out_key = NULL;
-  if (alg == NULL || ossl_name(alg) == NULL || priv == NULL) {
+static bool ecdh_from_private(const kex_alg *alg, const uint8_t *priv,
+                              size_t priv_len, kex_pool *pool,
+                              kex_key **out_key) {
+  if (ossl_name(alg) == NULL) {
     return false;
   }
   EVP_PKEY *pkey = NULL;
@@ -482,11 +512,76 @@ bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
   return true;
 }
 
-bool kex_key_share(const kex_key *key, uint8_t *out_share,
-                   size_t *out_share_len) {
+static bool ecdh_key_share(const kex_key *key, uint8_t *out_share,
+                           size_t *out_share_len) {
   if (!write_share(key->alg, key->pkey, out_share, out_share_len)) {
     ERR_clear_error();
     return false;
   }
   return true;
+}
+
+static const kex_ops k_ecdh_ops = {ecdh_generate,     ecdh_finish,
+                                   ecdh_respond,      ecdh_key_share,
+                                   ecdh_from_private, ecdh_key_free};
+
+/* ---- the calls, through the descriptor's operations ---------------------
+ */
+
+bool kex_generate(const kex_alg *alg, kex_pool *pool, kex_key **out_key,
+                  uint8_t *out_share, size_t *out_share_len) {
+  *out_key = NULL;
+  return alg != NULL &&
+         alg->ops->generate(alg, pool, out_key, out_share, out_share_len);
+}
+
+bool kex_finish_why(const kex_key *key, const uint8_t *peer_share,
+                    size_t peer_share_len, uint8_t *out_secret,
+                    size_t *out_secret_len, const char **out_why) {
+  return key != NULL &&
+         key->alg->ops->finish(key, peer_share, peer_share_len, out_secret,
+                               out_secret_len, out_why);
+}
+
+bool kex_finish(const kex_key *key, const uint8_t *peer_share,
+                size_t peer_share_len, uint8_t *out_secret,
+                size_t *out_secret_len) {
+  return kex_finish_why(key, peer_share, peer_share_len, out_secret,
+                        out_secret_len, NULL);
+}
+
+bool kex_respond_why(const kex_alg *alg, kex_pool *pool,
+                     const uint8_t *peer_share, size_t peer_share_len,
+                     uint8_t *out_share, size_t *out_share_len,
+                     uint8_t *out_secret, size_t *out_secret_len,
+                     const char **out_why) {
+  return alg != NULL &&
+         alg->ops->respond(alg, pool, peer_share, peer_share_len, out_share,
+                           out_share_len, out_secret, out_secret_len, out_why);
+}
+
+bool kex_respond(const kex_alg *alg, kex_pool *pool, const uint8_t *peer_share,
+                 size_t peer_share_len, uint8_t *out_share,
+                 size_t *out_share_len, uint8_t *out_secret,
+                 size_t *out_secret_len) {
+  return kex_respond_why(alg, pool, peer_share, peer_share_len, out_share,
+                         out_share_len, out_secret, out_secret_len, NULL);
+}
+
+void kex_key_free(kex_key *key) {
+  if (key != NULL) {
+    key->alg->ops->key_free(key);
+  }
+}
+
+bool kex_key_from_private(const kex_alg *alg, const uint8_t *priv,
+                          size_t priv_len, kex_pool *pool, kex_key **out_key) {
+  *out_key = NULL;
+  return alg != NULL && priv != NULL &&
+         alg->ops->from_private(alg, priv, priv_len, pool, out_key);
+}
+
+bool kex_key_share(const kex_key *key, uint8_t *out_share,
+                   size_t *out_share_len) {
+  return key->alg->ops->key_share(key, out_share, out_share_len);
 }

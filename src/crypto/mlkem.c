@@ -38,10 +38,10 @@ static inline uint16_t canon(int16_t x) {
   return (uint16_t)r;
 }
 
-/* floor(a / q) for a < 2^23 (checked for all of them) by multiplication: 330282857 = ceil(2^40 / q)
- * is close enough that the error never reaches a step.  A division by a
- * constant is a multiplication only when the compiler optimises; this is
- * one always. */
+/* floor(a / q) for a < 2^23 (checked for all of them) by multiplication:
+ * 330282857 = ceil(2^40 / q) is close enough that the error never reaches a
+ * step.  A division by a constant is a multiplication only when the compiler
+ * optimises; this is one always. */
 static inline uint32_t div_q(uint32_t a) {
   return (uint32_t)(((uint64_t)a * 330282857u) >> 40);
 }
@@ -82,7 +82,8 @@ static void decode12(const uint8_t in[POLY12_LEN], int16_t p[N]) {
 static bool ek_reduced(const uint8_t ek[MLKEM768_EK_LEN]) {
   for (size_t i = 0; i < K * N / 2; i++) {
     const uint8_t *b = ek + 3 * i;
-    if ((b[0] | ((b[1] & 0x0f) << 8)) >= Q || ((b[1] >> 4) | (b[2] << 4)) >= Q) {
+    if ((b[0] | ((b[1] & 0x0f) << 8)) >= Q ||
+        ((b[1] >> 4) | (b[2] << 4)) >= Q) {
       return false;
     }
   }

@@ -47,8 +47,8 @@ static EVP_MD_CTX *thread_ctx(void) {
   return ctx;
 }
 
-bool sha3_hash(sha3_kind kind, const uint8_t *a, size_t a_len,
-               const uint8_t *b, size_t b_len, uint8_t *out, size_t out_len) {
+bool sha3_hash(sha3_kind kind, const uint8_t *a, size_t a_len, const uint8_t *b,
+               size_t b_len, uint8_t *out, size_t out_len) {
   EVP_MD_CTX *ctx = thread_ctx();
   if (ctx == NULL || kind < SHA3_256 || kind > SHAKE256 ||
       g_sha3.md[kind] == NULL) {

@@ -20,7 +20,7 @@ typedef enum sha3_kind {
 
 /* The digest (or the first out_len bytes of the XOF's output) of
  * a || b; b may be NULL with b_len 0. */
-bool sha3_hash(sha3_kind kind, const uint8_t *a, size_t a_len,
-               const uint8_t *b, size_t b_len, uint8_t *out, size_t out_len);
+bool sha3_hash(sha3_kind kind, const uint8_t *a, size_t a_len, const uint8_t *b,
+               size_t b_len, uint8_t *out, size_t out_len);
 
 #endif

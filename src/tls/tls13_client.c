@@ -36,6 +36,15 @@ static moat_err c_start(moat_conn *conn) {
   memcpy(hs->session_id, rnd + TLS_RANDOM_LEN, hs->session_id_len);
   hs->share_alg[0] = ctx->groups[0];
   hs->num_shares = 1;
+  /* A hybrid first goes with a share for the first classical group too
+   * (X25519MLKEM768 and X25519 by default), so a server without the
+   * hybrid needs no HelloRetryRequest. */
+  for (size_t i = 1; i < ctx->num_groups && ctx->groups[0]->classical; i++) {
+    if (ctx->groups[i]->classical == NULL) {
+      hs->share_alg[hs->num_shares++] = ctx->groups[i];
+      break;
+    }
+  }
   moat_session *sess = conn->session;
   if (sess != NULL && offered_suite(ctx, sess->suite->code) &&
       ctx_now(ctx) - sess->created <= (int64_t)sess->lifetime) {
@@ -184,16 +193,23 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
     }
     /* RFC 8446 4.2.8: a group we support and did not already share. */
     const kex_alg *alg = kex_by_group(group);
-    if (alg == NULL || !offered_group(conn->ctx, group) ||
-        group == hs->share_alg[0]->group) {
+    bool shared = false;
+    for (size_t i = 0; i < hs->num_shares; i++) {
+      shared = shared || group == hs->share_alg[i]->group;
+    }
+    if (alg == NULL || !offered_group(conn->ctx, group) || shared) {
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                        "HelloRetryRequest asks for group 0x%04x, which is "
                        "unsupported or already offered",
                        group);
     }
-    kex_key_free(hs->share_key[0]);
-    hs->share_key[0] = NULL;
+    /* RFC 8446 4.1.2: the second ClientHello holds one share, for it. */
+    for (size_t i = 0; i < hs->num_shares; i++) {
+      kex_key_free(hs->share_key[i]);
+      hs->share_key[i] = NULL;
+    }
     hs->share_alg[0] = alg;
+    hs->num_shares = 1;
     changed = true;
   }
   if (ext_has(&sh->ext, X_COOKIE)) {
@@ -307,12 +323,13 @@ static moat_err c_wait_sh(moat_conn *conn) {
 
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
-  if (!kex_finish(hs->share_key[idx], peer_share, peer_share_len, shared,
-                  &shared_len)) {
+  const char *why = "it was refused";
+  if (!kex_finish_why(hs->share_key[idx], peer_share, peer_share_len, shared,
+                      &shared_len, &why)) {
     moat_wipe(shared, sizeof(shared));
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                     "the server's %s key share is invalid",
-                     hs->share_alg[idx]->name);
+                     "the server's %s key share is invalid: %s",
+                     hs->share_alg[idx]->name, why);
   }
   conn->group = hs->share_alg[idx];
 

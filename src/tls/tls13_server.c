@@ -120,8 +120,23 @@ static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
   return MOAT_OK;
 }
 
-/* Picks the group: the most preferred one the client sent a share for;
- * failing that, the most preferred one it supports (asking for a retry). */
+/* Picks the group among ours in two tiers, the hybrids first: within a
+ * tier, the most preferred one the client sent a share for; failing
+ * that, the most preferred one it supports, asking for a retry.  So a
+ * client that supports X25519MLKEM768 but sent only an X25519 share is
+ * asked for the hybrid; one without any of our hybrids gets what it
+ * would have got before. */
+static const kex_alg *pick_in_tier(const moat_context *ctx, bool hybrid,
+                                   const uint16_t *list, size_t num) {
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if ((ctx->groups[i]->classical != NULL) == hybrid &&
+        in_list(list, num, ctx->groups[i]->group)) {
+      return ctx->groups[i];
+    }
+  }
+  return NULL;
+}
+
 static moat_err choose_group(moat_conn *conn, const client_hello *ch,
                              const kex_alg **out, bool *out_have_share) {
   handshake *hs = conn->hs;
@@ -138,17 +153,14 @@ static moat_err choose_group(moat_conn *conn, const client_hello *ch,
                        shared[i]);
     }
   }
-  for (size_t i = 0; i < ctx->num_groups; i++) {
-    if (in_list(shared, num_shared, ctx->groups[i]->group)) {
-      *out = ctx->groups[i];
-      *out_have_share = true;
-      return MOAT_OK;
+  for (int tier = 0; tier < 2; tier++) {
+    bool hybrid = tier == 0;
+    *out = pick_in_tier(ctx, hybrid, shared, num_shared);
+    *out_have_share = *out != NULL;
+    if (*out == NULL) {
+      *out = pick_in_tier(ctx, hybrid, hs->peer_groups, hs->num_peer_groups);
     }
-  }
-  for (size_t i = 0; i < ctx->num_groups; i++) {
-    if (in_list(hs->peer_groups, hs->num_peer_groups, ctx->groups[i]->group)) {
-      *out = ctx->groups[i];
-      *out_have_share = false;
+    if (*out != NULL) {
       return MOAT_OK;
     }
   }
@@ -306,11 +318,13 @@ static moat_err s_wait_ch(moat_conn *conn) {
   size_t our_share_len;
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
-  if (!kex_respond(group, conn->ctx->kex_pool, cur_data(&share),
-                   cur_len(&share), our_share, &our_share_len, shared,
-                   &shared_len)) {
+  const char *why = "it was refused";
+  if (!kex_respond_why(group, conn->ctx->kex_pool, cur_data(&share),
+                       cur_len(&share), our_share, &our_share_len, shared,
+                       &shared_len, &why)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                     "the client's %s key share is invalid", group->name);
+                     "the client's %s key share is invalid: %s", group->name,
+                     why);
   }
   conn->group = group;
   /* The binder check may have hashed the start of the message already. */

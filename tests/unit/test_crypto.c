@@ -15,6 +15,7 @@
 
 #include "base/mem.h"
 #include "crypto/crypto.h"
+#include "crypto/mlkem.h"
 #include "t.h"
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -501,12 +502,28 @@ static void test_aead(void) {
 static void test_kex_tables(void) {
   size_t n = 0;
   const kex_alg *const *all = kex_all(&n);
-  CHECK_EQ_INT(n, 5);
-  CHECK_EQ_INT(all[0]->group, 0x001d);
-  CHECK_EQ_INT(all[1]->group, 0x0017);
-  CHECK_EQ_INT(all[2]->group, 0x0018);
-  CHECK_EQ_INT(all[3]->group, 0x001e);
-  CHECK_EQ_INT(all[4]->group, 0x0019);
+  CHECK_EQ_INT(n, 7);
+  CHECK_EQ_INT(all[0]->group, 0x11ec);
+  CHECK_EQ_INT(all[1]->group, 0x001d);
+  CHECK_EQ_INT(all[2]->group, 0x0017);
+  CHECK_EQ_INT(all[3]->group, 0x0018);
+  CHECK_EQ_INT(all[4]->group, 0x001e);
+  CHECK_EQ_INT(all[5]->group, 0x0019);
+  CHECK_EQ_INT(all[6]->group, 0x11eb);
+  for (size_t i = 0; i < n; i++) {
+    /* Only the hybrids are TLS 1.3-only, and they name their ECDH half. */
+    CHECK(all[i]->tls13_only == (all[i]->classical != NULL));
+    CHECK(all[i]->tls13_only == (all[i]->group >= 0x11eb));
+  }
+  CHECK(kex_by_name("x25519mlkem768") == kex_by_group(0x11ec));
+  CHECK(kex_by_name("SecP256r1MLKEM768") == kex_by_group(0x11eb));
+  CHECK(kex_by_group(0x11ec)->classical == kex_by_group(0x001d));
+  CHECK(kex_by_group(0x11eb)->classical == kex_by_group(0x0017));
+  CHECK_EQ_INT(kex_by_group(0x11ec)->client_share_len, 1216);
+  CHECK_EQ_INT(kex_by_group(0x11ec)->server_share_len, 1120);
+  CHECK_EQ_INT(kex_by_group(0x11ec)->secret_len, 64);
+  CHECK_EQ_INT(kex_by_group(0x11eb)->client_share_len, 1249);
+  CHECK_EQ_INT(kex_by_group(0x11eb)->server_share_len, 1153);
   CHECK(kex_by_name("X25519") == kex_by_group(0x001d));
   CHECK(kex_by_name("x25519") == kex_by_group(0x001d));
   CHECK(kex_by_name("secp256r1") == kex_by_group(0x0017));
@@ -552,7 +569,8 @@ static void test_kex_agree(void) {
     CHECK(kex_finish(k, s2, l2, x1, &xl1));
     CHECK_EQ_INT(xl1, alg->secret_len);
     CHECK(xl1 == xl2 && memcmp(x1, x2, xl1) == 0);
-    if (alg->group != 0x001d && alg->group != 0x001e) {
+    if (alg->group != 0x001d && alg->group != 0x001e &&
+        alg->classical == NULL) {
       CHECK(s1[0] == 0x04 && s2[0] == 0x04);
       /* An off-curve point: change y. */
       uint8_t bad[KEX_MAX_SHARE];
@@ -581,6 +599,95 @@ static void test_kex_agree(void) {
   }
   kex_pool_free(shared);
   kex_pool_free(NULL);
+}
+
+/* The hybrids (draft-ietf-tls-ecdhe-mlkem): the halves sit in the
+ * draft's order, and each is checked. */
+static void test_kex_hybrid(void) {
+  static const uint16_t groups[] = {0x11ec, 0x11eb};
+  for (size_t g = 0; g < 2; g++) {
+    const kex_alg *alg = kex_by_group(groups[g]);
+    bool kem_first = groups[g] == 0x11ec;
+    size_t ecdh_len = kem_first ? 32 : 65;
+    /* A known key: seed d || z, then the ECDH private key. */
+    uint8_t priv[64 + 32], ek[MLKEM768_EK_LEN], ecdh[65];
+    uint8_t share[KEX_MAX_SHARE], s2[KEX_MAX_SHARE], bad[KEX_MAX_SHARE];
+    uint8_t x1[KEX_MAX_SECRET], x2[KEX_MAX_SECRET];
+    size_t l1 = 0, l2 = 0, el = 0, xl1 = 0, xl2 = 0;
+    static mlkem768_key kem;
+    for (size_t i = 0; i < sizeof(priv); i++) {
+      priv[i] = (uint8_t)(i * 13 + 5);
+    }
+    kex_key *k = NULL, *e = NULL;
+    CHECK(kex_key_from_private(alg, priv, sizeof(priv), NULL, &k));
+    CHECK(kex_key_share(k, share, &l1) && l1 == alg->client_share_len);
+    CHECK(mlkem768_keygen(NULL, priv, &kem, ek));
+    CHECK(kex_key_from_private(alg->classical, priv + 64, 32, NULL, &e));
+    CHECK(kex_key_share(e, ecdh, &el) && el == ecdh_len);
+    CHECK_MEM(share + (kem_first ? 0 : ecdh_len), ek, sizeof(ek));
+    CHECK_MEM(share + (kem_first ? sizeof(ek) : 0), ecdh, ecdh_len);
+    kex_key_free(e);
+
+    /* The server's share: ciphertext and ECDH share in the same order;
+     * the secret too. */
+    CHECK(kex_respond(alg, NULL, share, l1, s2, &l2, x2, &xl2));
+    CHECK(l2 == alg->server_share_len && xl2 == alg->secret_len);
+    CHECK(kex_finish(k, s2, l2, x1, &xl1) && xl1 == xl2);
+    CHECK_MEM(x1, x2, xl1);
+    uint8_t kem_ss[32];
+    CHECK(mlkem768_decaps(NULL, &kem, s2 + (kem_first ? 0 : ecdh_len),
+                          MLKEM768_CT_LEN, kem_ss));
+    CHECK_MEM(x1 + (kem_first ? 0 : 32), kem_ss, 32);
+
+    /* A changed ciphertext is not detected by the client (implicit
+     * rejection): the secrets differ, so the handshake's keys do. */
+    memcpy(bad, s2, l2);
+    bad[kem_first ? 100 : ecdh_len + 100] ^= 0x40;
+    CHECK(kex_finish(k, bad, l2, x1, &xl1));
+    CHECK(memcmp(x1, x2, xl1) != 0);
+    const char *why = NULL;
+    /* Lengths. */
+    CHECK(!kex_finish_why(k, s2, l2 - 1, x1, &xl1, &why) && why != NULL &&
+          strstr(why, "length") != NULL);
+    why = NULL;
+    CHECK(!kex_respond_why(alg, NULL, share, l1 - 1, s2, &l2, x2, &xl2, &why) &&
+          why != NULL && strstr(why, "length") != NULL);
+    /* FIPS 203 7.2: a coefficient of t set to q = 0xd01. */
+    memcpy(bad, share, l1);
+    size_t t0 = kem_first ? 0 : ecdh_len;
+    bad[t0] = 0x01;
+    bad[t0 + 1] = (uint8_t)((bad[t0 + 1] & 0xf0) | 0x0d);
+    why = NULL;
+    CHECK(!kex_respond_why(alg, NULL, bad, l1, s2, &l2, x2, &xl2, &why) &&
+          why != NULL && strstr(why, "ML-KEM") != NULL);
+    /* A bad ECDH half: X25519's all-zero point, P-256 off the curve. */
+    memcpy(bad, share, l1);
+    if (kem_first) {
+      memset(bad + sizeof(ek), 0, 32);
+    } else {
+      bad[64] ^= 1;
+    }
+    why = NULL;
+    CHECK(!kex_respond_why(alg, NULL, bad, l1, s2, &l2, x2, &xl2, &why) &&
+          why != NULL);
+    CHECK(kex_respond(alg, NULL, share, l1, s2, &l2, x2, &xl2));
+    memcpy(bad, s2, l2);
+    if (kem_first) {
+      memset(bad + MLKEM768_CT_LEN, 0, 32);
+    } else {
+      bad[64] ^= 1;
+    }
+    why = NULL;
+    CHECK(!kex_finish_why(k, bad, l2, x1, &xl1, &why) && why != NULL);
+    /* A fresh key pair each time. */
+    kex_key *k2 = NULL;
+    CHECK(kex_generate(alg, NULL, &k2, bad, &l2) && l2 == l1);
+    CHECK(memcmp(bad, share, l1) != 0);
+    kex_key_free(k2);
+    kex_key_free(k);
+    CHECK(!kex_key_from_private(alg, priv, 64, NULL, &k) && k == NULL);
+    mlkem768_key_wipe(&kem);
+  }
 }
 
 /* Threads sharing one pool: its keygen contexts and peer key objects go
@@ -1412,6 +1519,7 @@ int main(void) {
   test_kex_agree();
   test_kex_pool_threads();
   test_kex_kat();
+  test_kex_hybrid();
   test_sig_tables();
   make_keys();
   test_sign_verify();

@@ -46,8 +46,8 @@ static void judge(tally *t, const char *file, const jval *tc, bool ok) {
       t->invalid_bad++;
     }
     fprintf(stderr, "%s tcId %ld (%s): %s\n", file, j_int(tc, "tcId"),
-            j_str(tc, "comment"), want ? "valid vector failed"
-                                       : "invalid vector accepted");
+            j_str(tc, "comment"),
+            want ? "valid vector failed" : "invalid vector accepted");
   }
 }
 
@@ -156,8 +156,8 @@ static void run_decaps(const mlkem_ops *ops) {
     bool ok = keygen_seed(ops, seed, our_ek) &&
               (ek.n == 0 ||
                (ek.n == sizeof(our_ek) && memcmp(ek.b, our_ek, ek.n) == 0)) &&
-              mlkem768_decaps(ops, &g_key, c.b, c.n, ss) &&
-              k.n == sizeof(ss) && memcmp(k.b, ss, k.n) == 0;
+              mlkem768_decaps(ops, &g_key, c.b, c.n, ss) && k.n == sizeof(ss) &&
+              memcmp(k.b, ss, k.n) == 0;
     if (ok) {
       /* Did this vector take the rejection path?  Then its K is
        * J(z || c) (FIPS 203 Algorithm 18 line 7). */

@@ -83,7 +83,9 @@ static void test_matrix(void) {
   static const char *suites[] = {"TLS_AES_128_GCM_SHA256",
                                  "TLS_AES_256_GCM_SHA384",
                                  "TLS_CHACHA20_POLY1305_SHA256"};
-  static const char *groups[] = {"X25519", "P-256", "P-384", "P-521", "X448"};
+  static const char *groups[] = {
+      "X25519",           "P-256", "P-384", "P-521", "X448", "X25519MLKEM768",
+      "SecP256r1MLKEM768"};
   static const char *leaves[] = {"p256", "p384", "rsa", "ed25519"};
   static const char *want_sig[] = {"ecdsa_secp256r1_sha256",
                                    "ecdsa_secp384r1_sha384",
@@ -91,7 +93,7 @@ static void test_matrix(void) {
   for (size_t l = 0; l < 4; l++) {
     moat_context *sc = server_ctx(leaves[l]);
     for (size_t s = 0; s < 3; s++) {
-      for (size_t g = 0; g < 5; g++) {
+      for (size_t g = 0; g < 7; g++) {
         moat_context *cc = client_ctx();
         CHECK(moat_context_set_ciphersuites(cc, suites[s]) == MOAT_OK);
         CHECK(moat_context_set_groups(cc, groups[g]) == MOAT_OK);
@@ -123,6 +125,69 @@ static void test_matrix(void) {
     }
     moat_context_free(sc);
   }
+}
+
+/* The hybrid groups (draft-ietf-tls-ecdhe-mlkem) by default and by
+ * policy: which group each side lands on, and whether it took a
+ * HelloRetryRequest.  NULL lists keep the defaults. */
+static void hybrid_case(const char *client_groups, const char *server_groups,
+                        const char *want, bool want_hrr) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  if (client_groups != NULL) {
+    CHECK(moat_context_set_groups(cc, client_groups) == MOAT_OK);
+  }
+  if (server_groups != NULL) {
+    CHECK(moat_context_set_groups(sc, server_groups) == MOAT_OK);
+  }
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  bool ok = ce == MOAT_OK && se == MOAT_OK &&
+            moat_conn_group_name(p.c) != NULL &&
+            strcmp(moat_conn_group_name(p.c), want) == 0 &&
+            moat_conn_group_name(p.s) != NULL &&
+            strcmp(moat_conn_group_name(p.s), want) == 0 &&
+            moat_conn_hello_retry(p.c) == want_hrr &&
+            moat_conn_hello_retry(p.s) == want_hrr && echo(&p, "pq");
+  CHECK(ok);
+  if (!ok) {
+    fprintf(stderr,
+            "groups %s / %s: client %s (%s) group %s retry %d, server %s "
+            "(%s) group %s; want %s retry %d\n",
+            client_groups ? client_groups : "default",
+            server_groups ? server_groups : "default", moat_err_name(ce),
+            moat_conn_error_detail(p.c),
+            moat_conn_group_name(p.c) ? moat_conn_group_name(p.c) : "-",
+            moat_conn_hello_retry(p.c), moat_err_name(se),
+            moat_conn_error_detail(p.s),
+            moat_conn_group_name(p.s) ? moat_conn_group_name(p.s) : "-", want,
+            want_hrr);
+  }
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+static void test_hybrid_groups(void) {
+  /* Defaults on both sides: the hybrid, in one round trip. */
+  hybrid_case(NULL, NULL, "X25519MLKEM768", false);
+  /* A server without the hybrid takes the client's X25519 share. */
+  hybrid_case(NULL, "X25519:P-256", "X25519", false);
+  hybrid_case(NULL, "P-256", "secp256r1", true);
+  /* A client restricted to classical groups gets what it had before. */
+  hybrid_case("X25519:P-256", NULL, "X25519", false);
+  hybrid_case("P-256", NULL, "secp256r1", false);
+  /* A client that supports the hybrid but sent only an X25519 share is
+   * asked for the hybrid (the server prefers it). */
+  hybrid_case("X25519:X25519MLKEM768", NULL, "X25519MLKEM768", true);
+  hybrid_case("P-256:SecP256r1MLKEM768", NULL, "SecP256r1MLKEM768", true);
+  /* The client is asked for the other hybrid, which it lists but did not
+   * share. */
+  hybrid_case(NULL, "SecP256r1MLKEM768:X25519", "SecP256r1MLKEM768", true);
+  hybrid_case("SecP256r1MLKEM768", NULL, "SecP256r1MLKEM768", false);
+  hybrid_case("SecP256r1MLKEM768:X25519MLKEM768", "X25519MLKEM768",
+              "X25519MLKEM768", true);
 }
 
 static void test_hrr_alpn_sni(void) {
@@ -1365,6 +1430,7 @@ int main(void) {
   test_read_padding();
   test_read_post_handshake_between();
   test_post_handshake_fragments();
+  test_hybrid_groups();
   test_read_bad_tag();
   test_read_random();
   test_zero_copy_ports();

@@ -1361,6 +1361,94 @@ static void test_outside_findings(void) {
   pair_free(&p);
 }
 
+/* ---- the hybrid groups ------------------------------------------------- */
+
+/* The default ClientHello carries X25519MLKEM768 first in supported_groups
+ * and two shares, the hybrid's (1216 bytes) then X25519's; each part of a
+ * hybrid share is checked by the server, and each part of the server's by
+ * the client. */
+static void test_hybrid_edits(void) {
+  pair p;
+  hmsg ch, sh;
+  buf *rest = buf_new();
+  size_t len, off;
+  moat_err e;
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_SUPPORTED_GROUPS, &len);
+    CHECK(off != 0 && ch.b[off + 6] == 0x11 && ch.b[off + 7] == 0xec &&
+          ch.b[off + 8] == 0x00 && ch.b[off + 9] == 0x1d);
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &len);
+    CHECK(off != 0 && len == 4 + 2 + 4 + 1216 + 4 + 32);
+    CHECK(ch.b[off + 6] == 0x11 && ch.b[off + 7] == 0xec &&
+          ch.b[off + 8] == 0x04 && ch.b[off + 9] == 0xc0);
+    CHECK(ch.b[off + 10 + 1216] == 0x00 && ch.b[off + 11 + 1216] == 0x1d);
+    CHECK(ch.n > 1300);
+  }
+  pair_free(&p);
+  /* An ML-KEM encapsulation key with a coefficient equal to q (FIPS 203
+   * 7.2): illegal_parameter. */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &len) + 10;
+    ch.b[off] = 0x01;
+    ch.b[off + 1] = (uint8_t)((ch.b[off + 1] & 0xf0) | 0x0d);
+    e = server_gets(&p, &ch);
+    check_failed("ML-KEM key", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER,
+                 "X25519MLKEM768 key share is "
+                 "invalid: its ML-KEM-768");
+  }
+  pair_free(&p);
+  /* The hybrid's X25519 part set to the all-zero point. */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &len) + 10 + 1184;
+    memset(ch.b + off, 0, 32);
+    e = server_gets(&p, &ch);
+    check_failed("hybrid X25519", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "all-zero");
+  }
+  pair_free(&p);
+  /* SecP256r1MLKEM768's P-256 part (first) off the curve. */
+  pair_init(&p, "SecP256r1MLKEM768", NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &len) + 10;
+    CHECK(ch.b[off - 4] == 0x11 && ch.b[off - 3] == 0xeb && ch.b[off] == 4);
+    ch.b[off + 64] ^= 1;
+    e = server_gets(&p, &ch);
+    check_failed("hybrid P-256", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "not a valid point");
+  }
+  pair_free(&p);
+  /* The server's share: ciphertext (1088 bytes) then X25519. */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    off = hmsg_find(&sh, EXT_KEY_SHARE, &len);
+    CHECK(off != 0 && len == 4 + 4 + 1120 && sh.b[off + 4] == 0x11 &&
+          sh.b[off + 5] == 0xec);
+    memset(sh.b + off + 8 + 1088, 0, 32);
+    e = client_gets(&p, &sh, rest);
+    check_failed("server hybrid X25519", p.c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "all-zero");
+  }
+  pair_free(&p);
+  /* A changed ciphertext decapsulates (implicit rejection) to another
+   * secret: the client cannot read the server's next record. */
+  pair_init(&p, NULL, NULL);
+  start(&p);
+  if (take_server_hello(&p, &sh, rest)) {
+    off = hmsg_find(&sh, EXT_KEY_SHARE, &len);
+    sh.b[off + 8 + 500] ^= 0x04;
+    e = client_gets(&p, &sh, rest);
+    check_failed("ciphertext", p.c, e, MOAT_ERR_BAD_RECORD_MAC,
+                 ALERT_BAD_RECORD_MAC, "");
+  }
+  pair_free(&p);
+  free(rest);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
@@ -1375,6 +1463,7 @@ int main(void) {
   test_early_data();
   test_psk_edits();
   test_outside_findings();
+  test_hybrid_edits();
   pki_cleanup();
   return t_done("tls13_negative");
 }
