@@ -126,7 +126,7 @@ static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
  * client that supports X25519MLKEM768 but sent only an X25519 share is
  * asked for the hybrid; one without any of our hybrids gets what it
  * would have got before. */
-static const kex_alg *pick_in_tier(const moat_context *ctx, bool hybrid,
+static const kex_alg *pick_in_tier(const tls_policy *ctx, bool hybrid,
                                    const uint16_t *list, size_t num) {
   for (size_t i = 0; i < ctx->num_groups; i++) {
     if ((ctx->groups[i]->classical != NULL) == hybrid &&

@@ -140,7 +140,9 @@ static void prot_seal(prot *p, buf *o, uint8_t type, const uint8_t *data,
   uint8_t h[5] = {CT_APPLICATION_DATA, 3, 3, (uint8_t)(body >> 8),
                   (uint8_t)body};
   memcpy(rec, h, 5);
-  memcpy(rec + 5, data, n);
+  if (n > 0) { /* an empty record may come with data NULL */
+    memcpy(rec + 5, data, n);
+  }
   rec[5 + n] = type;
   uint8_t nonce[AEAD_NONCE_LEN];
   nonce_for(p, nonce);
