@@ -145,7 +145,7 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, 16) != 0) {
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
     snprintf(err, err_cap, "cannot listen on %s:%d: %s", host, port,
              strerror(errno));
     freeaddrinfo(res);
@@ -314,6 +314,12 @@ moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
     return MOAT_ERR_INTERNAL;
   }
   return e;
+}
+
+void util_wipe(void *p, size_t len) {
+  if (p != NULL && len > 0) {
+    explicit_bzero(p, len);
+  }
 }
 
 const char *util_or_dash(const char *s) {

@@ -76,6 +76,9 @@ void util_cert_subject(const uint8_t *der, size_t len, bool issuer, char *out,
 void util_describe_error(const moat_conn *conn, moat_err err, char *out,
                          size_t cap);
 
+/* Clears memory that held secrets or plaintext (not optimised away). */
+void util_wipe(void *p, size_t len);
+
 /* A value for printing: the string or "-" for NULL / empty. */
 const char *util_or_dash(const char *s);
 
