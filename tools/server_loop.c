@@ -200,8 +200,7 @@ static void peer_name(const struct sockaddr_storage *ss, char *out,
     inet_ntop(AF_INET6, &in6->sin6_addr, a, sizeof(a));
     port = ntohs(in6->sin6_port);
   }
-  snprintf(out, cap, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", a,
-           port);
+  snprintf(out, cap, ss->ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d", a, port);
 }
 
 /* An accept error that a busy server must live through: out of file
@@ -338,8 +337,8 @@ static void sess_free(struct loop *L, struct sess *s) {
 /* Ends a connection whose handshake had completed, with one log line. */
 static void sess_log_closed(const struct sess *s) {
   fprintf(stderr,
-          "moat server: conn %lu closed: end=%s bytes=%zu shutdown=%s\n",
-          s->id, util_or_dash(s->end), s->bytes, util_or_dash(s->shutdown));
+          "moat server: conn %lu closed: end=%s bytes=%zu shutdown=%s\n", s->id,
+          util_or_dash(s->end), s->bytes, util_or_dash(s->shutdown));
 }
 
 /* Finishes the connection once its output is out (or cannot go out). */
@@ -554,8 +553,8 @@ static void step_serving(struct loop *L, struct sess *s, int64_t now) {
       if (s->sock_err != 0) {
         /* A reset after the handshake (while our tickets were on their
          * way, say) is a client that left, not a failed handshake. */
-        sess_fail(L, s, is_peer_gone(s->sock_err) ? "reset-by-peer"
-                                                  : "socket-error",
+        sess_fail(L, s,
+                  is_peer_gone(s->sock_err) ? "reset-by-peer" : "socket-error",
                   now);
       }
       break;

@@ -145,7 +145,8 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
   }
   int one = 1;
   setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 || listen(fd, SOMAXCONN) != 0) {
+  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
+      listen(fd, SOMAXCONN) != 0) {
     snprintf(err, err_cap, "cannot listen on %s:%d: %s", host, port,
              strerror(errno));
     freeaddrinfo(res);
