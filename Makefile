@@ -43,7 +43,7 @@ test-unit: build
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMOAT_SANITIZE=ON \
-	  -DCMAKE_C_COMPILER=$${CC:-cc}
+	  -DCMAKE_C_COMPILER=$${CC:-cc} -DMOAT_NODE_CACHE=$(abspath $(BUILD))/node-cache
 	cmake --build $(ASAN_BUILD) -j$(JOBS)
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
