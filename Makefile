@@ -73,6 +73,8 @@ bench:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
 	./$(BENCH_BUILD)/bench/moat-bench --json $(BENCH_BUILD)/bench.json
+	./$(BENCH_BUILD)/bench/moat-server-rate --moat $(BENCH_BUILD)/moat \
+	  --json $(BENCH_BUILD)/server-rate.json
 
 # Keeps the benchmark building and running: one handshake and one
 # resumption per library, and the allocation figures (about 2 s after the
