@@ -18,6 +18,13 @@
 
 #include "moat.h"
 
+/* ---- the library under the adapter -------------------------------------- */
+
+/* The libcrypto loaded at run time as it names itself ("OpenSSL 3.5.7 9 Jun
+ * 2026"), and the one moat was compiled against. */
+const char *crypto_library_version(void);
+const char *crypto_library_built_version(void);
+
 /* ---- randomness ---------------------------------------------------------- */
 
 /* libcrypto's CSPRNG.  (Contexts may inject another source for tests.) */

@@ -1,7 +1,9 @@
 /* The process-wide algorithm table and shared helpers of the adapter. */
 #include "crypto/ossl_common.h"
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
+#include <openssl/opensslv.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +33,14 @@ static void table_build(void) {
   g_table.cipher[AEAD_CHACHA20_POLY1305] =
       EVP_CIPHER_fetch(NULL, "ChaCha20-Poly1305", NULL);
   ERR_clear_error();
+}
+
+const char *crypto_library_version(void) {
+  return OpenSSL_version(OPENSSL_VERSION);
+}
+
+const char *crypto_library_built_version(void) {
+  return OPENSSL_VERSION_TEXT;
 }
 
 static const ossl_table *table_get(void) {

@@ -1500,12 +1500,30 @@ static void test_aead_open_split(void) {
   }
 }
 
+/* The libcrypto that runs is the one moat was built against (an rpath or
+ * LD_LIBRARY_PATH that is missing loads the system's instead), and, where
+ * the build names one (make test-ossl35), that one. */
+static void test_library_version(void) {
+  const char *run = crypto_library_version();
+  const char *built = crypto_library_built_version();
+  printf("libcrypto: %s (built against %s)\n", run, built);
+  CHECK(strncmp(run, "OpenSSL 3.", 10) == 0);
+  /* "OpenSSL 3.N." : the same series */
+  const char *dot = strchr(built + 10, '.');
+  CHECK(dot != NULL && strncmp(run, built, (size_t)(dot - built) + 1) == 0);
+#ifdef MOAT_EXPECT_LIBCRYPTO
+  CHECK(strncmp(run, MOAT_EXPECT_LIBCRYPTO, strlen(MOAT_EXPECT_LIBCRYPTO)) ==
+        0);
+#endif
+}
+
 int main(void) {
   (void)snprintf(g_dir, sizeof(g_dir), "/tmp/moat_crypto_XXXXXX");
   if (mkdtemp(g_dir) == NULL) {
     perror("mkdtemp");
     return 1;
   }
+  test_library_version();
   test_aead_seal_parts();
   test_aead_open_split();
   test_threads();
