@@ -411,6 +411,165 @@ MOAT_API moat_err moat_cert_fingerprint_sha256(const moat_cert *cert,
                                                uint8_t out[32]);
 MOAT_API size_t moat_cert_to_pem(const moat_cert *cert, char *out, size_t cap);
 
+/* ---- object identifiers (src/x509/oid.c) ----------------------------------
+ * moat's table of well-known OIDs with OpenSSL's numbers (NIDs) and names,
+ * which Python's ssl reports (txt2obj, nid2obj, getpeercert's keys). */
+
+typedef struct moat_oid_info {
+  int nid;                /* OpenSSL's NID */
+  const char *short_name; /* "CN", "serverAuth" */
+  const char *long_name;  /* "commonName", "TLS Web Server Authentication" */
+  const char *dotted;     /* "2.5.4.3" */
+} moat_oid_info;
+MOAT_API const moat_oid_info *moat_oid_by_nid(int nid);
+/* By short or long name. */
+MOAT_API const moat_oid_info *moat_oid_by_name(const char *name);
+MOAT_API const moat_oid_info *moat_oid_by_dotted(const char *dotted);
+/* Whether text is a dotted OID (X.660: first arc 0..2, two arcs or more). */
+MOAT_API bool moat_oid_dotted_valid(const char *dotted);
+/* Dotted text of OID contents octets; returns the full length needed. */
+MOAT_API size_t moat_oid_text(const uint8_t *oid, size_t len, char *out,
+                              size_t cap);
+
+/* ---- certificate details (src/x509/cert_info.c) ---------------------------
+ * What Python's getpeercert() reports: names as sequences of RDNs, typed
+ * subjectAltName entries, authorityInfoAccess and CRL distribution points.
+ * Pointers point into the certificate's DER and live as long as it. */
+
+MOAT_API int moat_cert_version(const moat_cert *cert); /* 1, 2 or 3 */
+/* basicConstraints cA is true. */
+MOAT_API bool moat_cert_is_ca(const moat_cert *cert);
+/* The subject / issuer Name elements (DER, header included). */
+MOAT_API void moat_cert_subject_der(const moat_cert *cert,
+                                    const uint8_t **out_der, size_t *out_len);
+MOAT_API void moat_cert_issuer_der(const moat_cert *cert,
+                                   const uint8_t **out_der, size_t *out_len);
+
+/* One attribute of a Name. */
+typedef struct moat_name_attr {
+  size_t rdn;             /* which RDN (SET) of the Name holds it, from 0 */
+  char oid[64];           /* dotted */
+  const char *long_name;  /* "commonName"; NULL when not in the OID table */
+  const char *short_name; /* "CN" */
+  char value[1024];       /* UTF-8, NUL-terminated; may hold NULs */
+  size_t value_len;
+} moat_name_attr;
+/* The attributes of a Name element (the DER of moat_cert_subject_der, or a
+ * directoryName of moat_cert_san_at), in order. */
+MOAT_API size_t moat_name_num_attrs(const uint8_t *name, size_t len);
+MOAT_API moat_err moat_name_attr_at(const uint8_t *name, size_t len,
+                                    size_t index, moat_name_attr *out);
+
+/* GeneralName kinds (RFC 5280 4.2.1.6). */
+typedef enum moat_gn_type {
+  MOAT_GN_OTHER,   /* otherName */
+  MOAT_GN_EMAIL,   /* rfc822Name: data is the IA5String */
+  MOAT_GN_DNS,     /* dNSName */
+  MOAT_GN_X400,    /* x400Address */
+  MOAT_GN_DIRNAME, /* directoryName: data is a Name element */
+  MOAT_GN_EDI,     /* ediPartyName */
+  MOAT_GN_URI,     /* uniformResourceIdentifier */
+  MOAT_GN_IP,      /* iPAddress: 4 or 16 octets */
+  MOAT_GN_RID,     /* registeredID: OID contents (moat_oid_text) */
+} moat_gn_type;
+typedef struct moat_general_name {
+  moat_gn_type type;
+  const uint8_t *data;
+  size_t len;
+} moat_general_name;
+/* The index-th subjectAltName entry; MOAT_ERR_INVALID_ARGUMENT past the
+ * end. */
+MOAT_API moat_err moat_cert_san_at(const moat_cert *cert, size_t index,
+                                   moat_general_name *out);
+typedef enum moat_aia_method {
+  MOAT_AIA_OCSP,
+  MOAT_AIA_CA_ISSUERS,
+  MOAT_AIA_OTHER,
+} moat_aia_method;
+/* The index-th authorityInfoAccess AccessDescription (RFC 5280 4.2.2.1). */
+MOAT_API moat_err moat_cert_aia_at(const moat_cert *cert, size_t index,
+                                   moat_aia_method *out_method,
+                                   moat_general_name *out_location);
+/* The index-th fullName entry over all CRL distribution points (RFC 5280
+ * 4.2.1.13). */
+MOAT_API moat_err moat_cert_crldp_at(const moat_cert *cert, size_t index,
+                                     moat_general_name *out);
+
+/* ---- ciphers, statistics, verification text (src/tls/ctx_options.c) ------*/
+
+/* A cipher suite as OpenSSL's SSL_CIPHER describes it (Python's
+ * get_ciphers()). */
+typedef struct moat_cipher_info {
+  uint32_t id;              /* 0x0300 << 16 | IANA code, as OpenSSL */
+  const char *name;         /* IANA */
+  const char *openssl_name; /* "ECDHE-RSA-AES128-GCM-SHA256" */
+  const char *protocol;     /* "TLSv1.2" / "TLSv1.3" */
+  const char *description;  /* OpenSSL's one-line description */
+  int bits;
+  bool aead;
+  const char *symmetric; /* "aes-128-gcm" */
+  const char *digest;    /* NULL for AEAD suites */
+  const char *kea;       /* "kx-ecdhe", "kx-any" */
+  const char *auth;      /* "auth-rsa", "auth-any" */
+} moat_cipher_info;
+
+/* OpenSSL's cipher-string grammar over moat's TLS 1.2 suites (TLS 1.3
+ * suites are set with moat_context_set_ciphersuites, as in OpenSSL):
+ * names and aliases (DEFAULT, ALL, HIGH, ECDHE, AESGCM, CHACHA20, aRSA,
+ * aECDSA, AES128, SHA256, ...) joined with '+', the prefixes '!', '-' and
+ * '+', @STRENGTH and @SECLEVEL=n.  MOAT_ERR_INVALID_ARGUMENT ("no cipher
+ * can be selected") when nothing is left; nothing changes then. */
+MOAT_API moat_err moat_context_set_cipher_list(moat_context *ctx,
+                                               const char *spec);
+/* The TLS 1.2 suites the last cipher list selected (IANA codes). */
+MOAT_API size_t moat_context_tls12_suites(const moat_context *ctx,
+                                          uint16_t *out, size_t cap);
+/* The index-th enabled suite: TLS 1.3 ones first, then TLS 1.2.  false
+ * past the end. */
+MOAT_API bool moat_context_cipher(const moat_context *ctx, size_t index,
+                                  moat_cipher_info *out);
+/* Server, after the handshake: the index-th suite both sides enable. */
+MOAT_API bool moat_conn_shared_cipher(const moat_conn *conn, size_t index,
+                                      moat_cipher_info *out);
+
+/* Session statistics of a context (OpenSSL's SSL_CTX_sess_* counters). */
+typedef struct moat_session_stats {
+  uint64_t connect;      /* client handshakes started */
+  uint64_t connect_good; /* client handshakes completed */
+  uint64_t accept;       /* server handshakes started */
+  uint64_t accept_good;  /* server handshakes completed */
+  uint64_t hits;         /* handshakes that resumed a session */
+  uint64_t misses;       /* offered sessions that were not resumed */
+  uint64_t timeouts;     /* offered sessions that had expired */
+} moat_session_stats;
+MOAT_API void moat_context_session_stats(const moat_context *ctx,
+                                         moat_session_stats *out);
+
+/* OpenSSL's text for an X509_V_ERR code ("certificate has expired"). */
+MOAT_API const char *moat_verify_code_text(long code);
+
+/* Fill out with len bytes from the system's CSPRNG (via libcrypto). */
+MOAT_API moat_err moat_random_bytes(uint8_t *out, size_t len);
+
+/* tls-unique (RFC 5929): defined for TLS 1.2 only; for TLS 1.3,
+ * MOAT_ERR_UNSUPPORTED (RFC 9266: use tls-exporter). */
+MOAT_API moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out,
+                                       size_t cap, size_t *out_len);
+
+/* Server: request a certificate after the handshake (RFC 8446 4.6.2).
+ * MOAT_ERR_UNSUPPORTED: post-handshake authentication is not in the
+ * engine yet. */
+MOAT_API moat_err moat_conn_verify_client_post_handshake(moat_conn *conn);
+
+/* The libcrypto under moat: its version text ("OpenSSL 3.0.19 27 Jan 2026")
+ * and number (OpenSSL's 0xMNN00PP0L layout). */
+MOAT_API const char *moat_crypto_version(void);
+MOAT_API unsigned long moat_crypto_version_number(void);
+
+/* From inside an SNI callback: the alert the handshake fails with when
+ * the callback returns an error (unrecognized_name when not set). */
+MOAT_API void moat_conn_set_sni_alert(moat_conn *conn, int alert);
+
 #ifdef __cplusplus
 }
 #endif

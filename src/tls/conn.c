@@ -492,6 +492,7 @@ static moat_err conn_receive(moat_conn *conn, uint8_t *out, size_t cap,
  * -------------------------------------------------------------*/
 
 moat_err moat_conn_handshake(moat_conn *conn) {
+  ctx_count_start(conn);
   for (;;) {
     if (conn->failed) {
       return conn_failed(conn); /* deliver our alert */

@@ -127,7 +127,7 @@ static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt, ...)
 /* A setter's way in: takes ctx->lock and returns a private copy of the
  * current snapshot to change.  NULL (lock released, detail set) when out
  * of memory.  Every edit ends in policy_commit or policy_abort. */
-static tls_policy *policy_edit(moat_context *ctx) {
+tls_policy *policy_edit(moat_context *ctx) {
   pthread_mutex_lock(&ctx->lock);
   tls_policy *p = policy_copy(ctx->pol);
   if (p == NULL) {
@@ -140,7 +140,7 @@ static tls_policy *policy_edit(moat_context *ctx) {
 
 /* Publishes p as the context's current snapshot and releases the lock.
  * Connections made earlier keep the snapshot they hold. */
-static void policy_commit(moat_context *ctx, tls_policy *p) {
+void policy_commit(moat_context *ctx, tls_policy *p) {
   tls_policy *old = ctx->pol;
   ctx->pol = p;
   pthread_mutex_unlock(&ctx->lock);

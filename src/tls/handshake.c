@@ -201,6 +201,7 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   memcpy(conn->s_ap, hs->ks.s_ap, sizeof(conn->s_ap));
   memcpy(conn->res_master, hs->ks.resumption, sizeof(conn->res_master));
   conn->resumed = hs->psk_accepted;
+  ctx_count_done(conn, hs->psk_offered);
   conn->hmac = hs->ks.hmac;
   hs->ks.hmac = NULL;
   /* Handshake bytes that arrived after the last message (tickets,

@@ -153,6 +153,11 @@ typedef struct ctx_shared {
   aead_ctx *ticket_aead_open; /* opens */
   pthread_mutex_t ticket_lock;
   uint8_t ticket_key_id[4];
+
+  /* ctx_options.c: session statistics, counted by every snapshot's
+   * connections */
+  atomic_uint_least64_t st_connect, st_connect_good, st_accept,
+      st_accept_good, st_hits, st_misses;
 } ctx_shared;
 
 /* An open key log file, shared by the snapshots made while it was set and
@@ -212,6 +217,11 @@ typedef struct tls_policy {
   void *clock_arg;
   moat_rng_fn rng;
   void *rng_arg;
+
+  /* ctx_options.c: the TLS 1.2 suites of the last cipher list (IANA
+   * codes, in preference order) */
+  uint16_t tls12_suites[16];
+  size_t num_tls12_suites;
 } tls_policy;
 
 /* The context handle: the current snapshot, swapped under lock. */
@@ -230,6 +240,10 @@ struct moat_context {
 moat_context *context_ref(moat_context *ctx);
 /* A reference to ctx's current snapshot (taken under its lock). */
 const tls_policy *context_policy(const moat_context *ctx);
+/* A setter's private copy of the current snapshot (ctx locked), and its
+ * publication (context.c). */
+tls_policy *policy_edit(moat_context *ctx);
+void policy_commit(moat_context *ctx, tls_policy *p);
 void policy_free(const tls_policy *pol);
 /* Randomness for values sent in the clear only (the default source is
  * crypto_random_public). */
@@ -460,7 +474,16 @@ struct moat_conn {
   const moat_transport *transport;
   void *transport_arg;
   void *user_data;
+
+  /* ctx_options.c */
+  int sni_alert;      /* moat_conn_set_sni_alert (0: unrecognized_name) */
+  bool counted_start; /* the context's statistics counted this handshake */
 };
+
+/* ctx_options.c: the session statistics at the start and the end of a
+ * handshake (offered: the client offered a session). */
+void ctx_count_start(moat_conn *conn);
+void ctx_count_done(moat_conn *conn, bool offered);
 
 /* ---- engine internals shared between files -------------------------------*/
 

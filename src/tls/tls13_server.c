@@ -100,7 +100,8 @@ static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
     const tls_policy *ctx = conn->ctx;
     if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
       return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
-                             ALERT_UNRECOGNIZED_NAME,
+                             conn->sni_alert ? conn->sni_alert
+                                             : ALERT_UNRECOGNIZED_NAME,
                              "the server name callback refused \"%s\"",
                              conn->hostname ? conn->hostname : "(none)");
     }

@@ -5,16 +5,9 @@
 #include "base/mem.h"
 #include "crypto/crypto.h"
 #include "x509/cert.h"
+#include "x509/cert_api.h"
 #include "x509/der.h"
 #include "x509/x509.h"
-
-struct moat_cert {
-  uint8_t *der;
-  size_t len;
-  x509_cert c;
-  key_type key;
-  int key_bits;
-};
 
 bool x509_cert_spki(const uint8_t *der, size_t len, cursor *out_spki) {
   x509_cert c;
