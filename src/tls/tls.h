@@ -156,8 +156,8 @@ typedef struct ctx_shared {
 
   /* ctx_options.c: session statistics, counted by every snapshot's
    * connections */
-  atomic_uint_least64_t st_connect, st_connect_good, st_accept,
-      st_accept_good, st_hits, st_misses;
+  atomic_uint_least64_t st_connect, st_connect_good, st_accept, st_accept_good,
+      st_hits, st_misses;
 } ctx_shared;
 
 /* An open key log file, shared by the snapshots made while it was set and
