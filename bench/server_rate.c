@@ -283,11 +283,10 @@ int main(int argc, char **argv) {
     char portstr[16];
     int port = free_port();
     snprintf(portstr, sizeof(portstr), "%d", port);
-    char *margv[] = {(char *)moat, "server", "--port", portstr, "--cert",
+    char *margv[] = {(char *)moat, "server", "--port", portstr,  "--cert",
                      cert,         "--key",  key,      "--http", NULL};
-    char *oargv[] = {"openssl", "s_server", "-accept", portstr, "-cert",
-                     cert,      "-key",     key,       "-www",  "-quiet",
-                     NULL};
+    char *oargv[] = {"openssl", "s_server", "-accept", portstr,  "-cert", cert,
+                     "-key",    key,        "-www",    "-quiet", NULL};
     pid_t pid = spawn(which == 0 ? margv : oargv);
     if (!wait_listening(port)) {
       fprintf(stderr, "moat-server-rate: %s did not start\n", names[which]);

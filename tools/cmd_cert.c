@@ -136,9 +136,25 @@ static bool show_next(void *arg, uint8_t *der, size_t len) {
   return true;
 }
 
+static void cert_usage(FILE *f) {
+  fprintf(f, "usage: moat cert show FILE\n"
+             "\n"
+             "Prints each certificate in FILE (a PEM bundle, or one DER "
+             "certificate).\n");
+}
+
+static bool is_help(const char *a) {
+  return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
 int cmd_cert(int argc, char **argv) {
+  if ((argc == 2 && is_help(argv[1])) ||
+      (argc == 3 && strcmp(argv[1], "show") == 0 && is_help(argv[2]))) {
+    cert_usage(stdout);
+    return 0;
+  }
   if (argc != 3 || strcmp(argv[1], "show") != 0) {
-    fprintf(stderr, "usage: moat cert show FILE (PEM bundle or DER)\n");
+    cert_usage(stderr);
     return 2;
   }
   struct shown sh = {argv[2], 0, false};

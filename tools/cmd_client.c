@@ -216,6 +216,27 @@ static int save_session(moat_conn *conn, const char *path) {
   return 0;
 }
 
+/* --sess-out is checked before connecting: a path that cannot be
+ * written should not cost a whole exchange to find out.  A file made
+ * just for the check is removed again (save_session makes it). */
+static bool sess_out_writable(const char *path) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  bool created = fd >= 0;
+  if (fd < 0 && errno == EEXIST) {
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+  }
+  if (fd < 0) {
+    fprintf(stderr, "moat client: cannot write session file %s: %s\n", path,
+            strerror(errno));
+    return false;
+  }
+  close(fd);
+  if (created) {
+    unlink(path);
+  }
+  return true;
+}
+
 /* Reads everything the connection has for us and copies it to stdout.
  * Returns WANT_READ when drained, CLOSED / EOF / an error otherwise. */
 static moat_err pump_to_stdout(moat_conn *conn, size_t cap, size_t *total) {
@@ -364,7 +385,8 @@ int cmd_client(int argc, char **argv) {
     fprintf(stderr, "moat client: cannot create a context\n");
     return 1;
   }
-  if (!configure(ctx, &o)) {
+  if (!configure(ctx, &o) ||
+      (o.sess_out != NULL && !sess_out_writable(o.sess_out))) {
     status = 2;
     goto out;
   }

@@ -14,8 +14,8 @@
 
 #define VERIFY_MAX_CERTS 64
 
-static void usage(void) {
-  fprintf(stderr,
+static void usage(FILE *f) {
+  fprintf(f,
           "usage: moat verify [--cafile F] [--capath D] [--untrusted F]\n"
           "                   [--host NAME | --ip ADDR] [--purpose "
           "server|client]\n"
@@ -86,7 +86,7 @@ __attribute__((format(printf, 1, 2))) static int bad_usage(const char *fmt,
   vfprintf(stderr, fmt, ap);
   fprintf(stderr, "\n");
   va_end(ap);
-  usage();
+  usage(stderr);
   return 2;
 }
 
@@ -112,7 +112,7 @@ int cmd_verify(int argc, char **argv) {
       opts.check_common_name = true;
       takes = false;
     } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-      usage();
+      usage(stdout);
       return 0;
     } else if (a[0] != '-') {
       if (leaf != NULL) {

@@ -128,7 +128,7 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
   memset(&hints, 0, sizeof(hints));
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
-  hints.ai_flags = AI_PASSIVE | AI_NUMERICHOST;
+  hints.ai_flags = AI_PASSIVE;
   snprintf(portstr, sizeof(portstr), "%d", port);
   int gai = getaddrinfo(host, portstr, &hints, &res);
   if (gai != 0) {
@@ -136,24 +136,31 @@ int util_tcp_listen(const char *host, int port, int *out_port, char *err,
              gai_strerror(gai));
     return -1;
   }
-  int fd =
-      socket(res->ai_family, res->ai_socktype | SOCK_CLOEXEC, res->ai_protocol);
-  if (fd < 0) {
-    snprintf(err, err_cap, "socket: %s", strerror(errno));
-    freeaddrinfo(res);
-    return -1;
-  }
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-  if (bind(fd, res->ai_addr, res->ai_addrlen) != 0 ||
-      listen(fd, SOMAXCONN) != 0) {
-    snprintf(err, err_cap, "cannot listen on %s:%d: %s", host, port,
-             strerror(errno));
-    freeaddrinfo(res);
-    close(fd);
-    return -1;
+  /* A name ("localhost") may give several addresses: the first that
+   * binds is used. */
+  int fd = -1;
+  int last = 0;
+  for (struct addrinfo *ai = res; ai != NULL && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+    if (fd < 0) {
+      last = errno;
+      continue;
+    }
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+        listen(fd, SOMAXCONN) != 0) {
+      last = errno;
+      close(fd);
+      fd = -1;
+    }
   }
   freeaddrinfo(res);
+  if (fd < 0) {
+    snprintf(err, err_cap, "cannot listen on %s:%d: %s", host, port,
+             strerror(last));
+    return -1;
+  }
   struct sockaddr_storage ss;
   socklen_t sl = sizeof(ss);
   *out_port = port;

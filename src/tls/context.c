@@ -129,6 +129,7 @@ static moat_err ctx_fail(moat_context *ctx, moat_err err, const char *fmt, ...)
  * of memory.  Every edit ends in policy_commit or policy_abort. */
 tls_policy *policy_edit(moat_context *ctx) {
   pthread_mutex_lock(&ctx->lock);
+  ctx->detail[0] = '\0'; /* a new call: the last one's detail is over */
   tls_policy *p = policy_copy(ctx->pol);
   if (p == NULL) {
     (void)ctx_fail(ctx, MOAT_ERR_NO_MEMORY,
@@ -265,6 +266,22 @@ moat_role moat_context_role(const moat_context *ctx) {
 
 const char *moat_context_error_detail(const moat_context *ctx) {
   return ctx->detail;
+}
+
+/* The start of a configuration call that does not go through
+ * policy_edit: the previous call's detail no longer applies. */
+static void ctx_begin(moat_context *ctx) {
+  pthread_mutex_lock(&ctx->lock);
+  ctx->detail[0] = '\0';
+  pthread_mutex_unlock(&ctx->lock);
+}
+
+/* A configuration call refused for its arguments, with the reason. */
+static moat_err ctx_refuse(moat_context *ctx, const char *why) {
+  pthread_mutex_lock(&ctx->lock);
+  moat_err err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT, "%s", why);
+  pthread_mutex_unlock(&ctx->lock);
+  return err;
 }
 
 /* Explains a failed setter in ctx->detail; called with ctx->lock held. */
@@ -429,8 +446,12 @@ static moat_err install_id(moat_context *ctx, loaded_id *id, moat_err err) {
 moat_err moat_context_load_cert_chain(moat_context *ctx, const char *certfile,
                                       const char *keyfile,
                                       const char *password) {
-  if (ctx == NULL || certfile == NULL) {
+  if (ctx == NULL) {
     return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  ctx_begin(ctx);
+  if (certfile == NULL) {
+    return ctx_refuse(ctx, "no certificate file given");
   }
   loaded_id id = {.num = 0};
   uint8_t *cert = NULL, *key = NULL;
@@ -463,8 +484,12 @@ moat_err moat_context_load_cert_chain_mem(moat_context *ctx,
                                           size_t cert_pem_len,
                                           const uint8_t *key, size_t key_len,
                                           const char *password) {
-  if (ctx == NULL || cert_pem == NULL) {
+  if (ctx == NULL) {
     return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  ctx_begin(ctx);
+  if (cert_pem == NULL) {
+    return ctx_refuse(ctx, "no certificate data given");
   }
   loaded_id id = {.num = 0};
   moat_err err = parse_chain(&id, cert_pem, cert_pem_len, "certificate data");
@@ -532,6 +557,7 @@ moat_err moat_context_load_verify_locations(moat_context *ctx,
                                             const char *capath,
                                             const uint8_t *cadata,
                                             size_t cadata_len) {
+  ctx_begin(ctx);
   if (cafile == NULL && capath == NULL && cadata == NULL) {
     pthread_mutex_lock(&ctx->lock);
     moat_err err = ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
@@ -828,6 +854,7 @@ void moat_context_set_keylog_cb(moat_context *ctx, moat_keylog_fn cb,
 moat_err moat_context_set_keylog_file(moat_context *ctx, const char *path) {
   keylog_sink *sink = NULL;
   int open_errno = 0;
+  ctx_begin(ctx);
   if (path != NULL) {
     sink = moat_calloc(1, sizeof(*sink));
     if (sink == NULL) {

@@ -1511,6 +1511,66 @@ def cli_bad_alpn(env):
     return "ok"
 
 
+def cli_help_and_arguments(env):
+    """--help on every command goes to stdout and exits 0; moat cert show
+    --help is help, not a file name; a bad --sess-out path is refused
+    before connecting."""
+    for args in (["cert", "--help"], ["cert", "show", "--help"],
+                 ["verify", "--help"], ["client", "--help"],
+                 ["server", "--help"]):
+        rc, out, err = run_moat(env, *args)
+        expect(rc == 0 and out.startswith("usage: moat") and not err,
+               "moat %s: rc %d, stdout %r, stderr %r" %
+               (" ".join(args), rc, out[:60], err[:200]))
+    rc, out, err = run_moat(env, "cert")
+    expect(rc == 2 and "usage: moat cert" in err,
+           "moat cert without arguments: rc %d\n%s" % (rc, tail(err)))
+    # Port 9 on loopback refuses: had the client tried to connect first, it
+    # would say "cannot connect" and exit 1.
+    bad = env.pki.p(os.path.join("no-such-dir", "sess"))
+    rc, out, err = run_moat(env, "client", "127.0.0.1:9", "--sess-out", bad)
+    expect(rc == 2 and "cannot write session file" in err and
+           "cannot connect" not in err,
+           "moat client --sess-out to an unwritable path: rc %d\n%s" %
+           (rc, tail(err)))
+    return "ok"
+
+
+def server_host_name_and_once_status(env):
+    """moat server --host accepts a name (localhost); --once exits 0 after a
+    good connection and 1 when its handshake failed."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc([env.moat, "server", "--port", "0", "--cert", crt, "--key", key,
+                "--host", "localhost", "--once"])
+    m = srv.wait_for(r"listening on localhost:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("moat server --host localhost did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    cli = Proc([env.moat, "client", "localhost:%s" % m.group(1), "--cafile",
+                env.pki.p("ca.pem")], stdin_data=PAYLOAD)
+    crc = cli.finish()
+    rc = srv.finish(5)
+    expect(crc == 0 and cli.out == PAYLOAD,
+           "moat client to moat server --host localhost: rc %s\n%s" %
+           (crc, tail(cli.stderr + srv.stderr)))
+    expect(rc == 0, "moat server --once after a good connection exited %s"
+           % rc)
+    # A client that is not speaking TLS: the handshake fails, status 1.
+    srv, port = start_moat_server(env, (crt, key))
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+        s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+        try:
+            s.recv(100)
+        except OSError:
+            pass
+    rc = srv.finish(5)
+    expect(rc == 1 and "handshake failed" in srv.stderr,
+           "moat server --once after a failed handshake exited %s:\n%s" %
+           (rc, tail(srv.stderr)))
+    return "ok"
+
+
 # ---- the case list -------------------------------------------------------------
 
 def build_cases(env):
@@ -1597,6 +1657,9 @@ def build_cases(env):
     add("cli/verify", cli_verify)
     add("cli/cert-show", cli_cert_show)
     add("cli/bad-alpn", cli_bad_alpn)
+    add("cli/help-and-arguments", cli_help_and_arguments)
+    add("cli/server-host-name-and-once-status",
+        server_host_name_and_once_status)
     add("python-http>moat-server/http-flag", http_case, "flag")
     add("python-http>moat-server/http-detected", http_case, "detect")
     return cases

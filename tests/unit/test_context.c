@@ -292,6 +292,28 @@ static void test_threads(void) {
   moat_context_free(sh.sc);
 }
 
+/* The detail belongs to the last failed call: a failure that has nothing
+ * to say shows no detail from an earlier one, and a success clears it. */
+static void test_error_detail_not_stale(void) {
+  moat_context *ctx = moat_context_new(MOAT_ROLE_SERVER);
+  CHECK(moat_context_load_cert_chain(ctx, pki_file("missing.pem"), NULL,
+                                     NULL) == MOAT_ERR_FILE_ERROR);
+  CHECK(strstr(moat_context_error_detail(ctx), "missing.pem") != NULL);
+  CHECK(moat_context_load_cert_chain(ctx, NULL, NULL, NULL) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(moat_context_error_detail(ctx), "missing.pem") == NULL);
+  CHECK(moat_context_set_sigalgs(ctx, "nope") == MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(moat_context_error_detail(ctx), "nope") != NULL);
+  CHECK(moat_context_set_groups(ctx, "X25519") == MOAT_OK);
+  CHECK_EQ_INT(strlen(moat_context_error_detail(ctx)), 0);
+  CHECK(moat_context_set_keylog_file(ctx, "/nonexistent-dir/keylog") ==
+        MOAT_ERR_FILE_ERROR);
+  CHECK(moat_context_load_default_verify_paths(ctx) == MOAT_OK ||
+        strstr(moat_context_error_detail(ctx), "keylog") == NULL);
+  CHECK(strstr(moat_context_error_detail(ctx), "keylog") == NULL);
+  moat_context_free(ctx);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("rsa", "rsa", "30", "serverAuth")) {
@@ -301,6 +323,7 @@ int main(void) {
   test_snapshot_semantics();
   test_set_context();
   test_threads();
+  test_error_detail_not_stale();
   pki_cleanup();
   return t_done("context");
 }
