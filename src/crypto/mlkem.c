@@ -186,8 +186,8 @@ static bool sample_ntt(int16_t p[N], const uint8_t rho[32], uint8_t x,
     return false;
   }
   size_t have = rej_uniform(p, 0, buf, sizeof(buf));
-  for (size_t blocks = 12; have < N && blocks <= 48; blocks *= 2) {
-    uint8_t more[XOF_BLOCK * 48];
+  for (size_t blocks = 5; have < N && blocks <= 40; blocks *= 2) {
+    uint8_t more[XOF_BLOCK * 40];
     size_t len = XOF_BLOCK * blocks;
     if (!sha3_hash(SHAKE128, rho, 32, ij, 2, more, len)) {
       return false;
@@ -462,7 +462,8 @@ bool mlkem768_decaps(const mlkem_ops *ops, const mlkem768_key *key,
 }
 
 const mlkem_ops *mlkem_ops_best(void) {
-  return mlkem_ops_portable();
+  const mlkem_ops *avx2 = mlkem_ops_avx2();
+  return avx2 != NULL ? avx2 : mlkem_ops_portable();
 }
 
 void mlkem768_key_wipe(mlkem768_key *key) {

@@ -45,7 +45,9 @@ typedef struct mlkem_ops {
 } mlkem_ops;
 
 const mlkem_ops *mlkem_ops_portable(void);
-/* The fastest implementation this CPU runs. */
+/* NULL when this CPU has no AVX2 (or this is not x86-64). */
+const mlkem_ops *mlkem_ops_avx2(void);
+/* The fastest of the two this CPU runs. */
 const mlkem_ops *mlkem_ops_best(void);
 
 /* An expanded decapsulation key: what Decaps needs, decoded once (the

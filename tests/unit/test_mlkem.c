@@ -223,14 +223,69 @@ static void test_dk_checks(const mlkem_ops *ops) {
   mlkem768_key_wipe(&key);
 }
 
+/* The AVX2 kernels give the portable kernels' values exactly, on random
+ * coefficients across each kernel's input range and on its extremes. */
+static uint32_t g_rng = 12345;
+static int16_t rnd_coef(int bound, int round) {
+  g_rng = g_rng * 1103515245u + 12345u;
+  if (round % 4 == 1) {
+    return (int16_t)bound;
+  }
+  if (round % 4 == 2) {
+    return (int16_t)-bound;
+  }
+  return (int16_t)((int)((g_rng >> 8) % (unsigned)(2 * bound + 1)) - bound);
+}
+
+static void test_kernels_agree(const mlkem_ops *v) {
+  const mlkem_ops *p = mlkem_ops_portable();
+  static int16_t a[3][256], b[3][256], x[256], y[256];
+  int bad = 0;
+  for (int round = 0; round < 200; round++) {
+    for (int i = 0; i < 256; i++) {
+      x[i] = y[i] = rnd_coef(2 * MLKEM_Q, round);
+    }
+    p->ntt(x);
+    v->ntt(y);
+    bad += memcmp(x, y, sizeof(x)) != 0;
+    for (int i = 0; i < 256; i++) {
+      x[i] = y[i] = rnd_coef(MLKEM_Q - 1, round);
+    }
+    p->invntt(x);
+    v->invntt(y);
+    bad += memcmp(x, y, sizeof(x)) != 0;
+    for (int j = 0; j < 3; j++) {
+      for (int i = 0; i < 256; i++) {
+        a[j][i] = rnd_coef(MLKEM_Q - 1, round);
+        b[j][i] = rnd_coef(4095, round);
+      }
+    }
+    p->basemul_acc(x, &a[0][0], &b[0][0], 3);
+    v->basemul_acc(y, &a[0][0], &b[0][0], 3);
+    bad += memcmp(x, y, sizeof(x)) != 0;
+    for (int i = 0; i < 256; i++) {
+      CHECK(x[i] <= MLKEM_Q / 2 && x[i] >= -MLKEM_Q / 2);
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+}
+
 int main(void) {
-  const mlkem_ops *impls[] = {mlkem_ops_portable()};
+  const mlkem_ops *impls[] = {mlkem_ops_portable(), mlkem_ops_avx2()};
   printf("ML-KEM-768 (passed/total per expected result):\n");
   for (size_t i = 0; i < sizeof(impls) / sizeof(impls[0]); i++) {
+    if (impls[i] == NULL) {
+      printf("  (this CPU has no AVX2: the portable code only)\n");
+      continue;
+    }
     run_keygen(impls[i]);
     run_encaps(impls[i]);
     run_decaps(impls[i]);
     test_dk_checks(impls[i]);
+  }
+  if (mlkem_ops_avx2() != NULL) {
+    test_kernels_agree(mlkem_ops_avx2());
+    CHECK(mlkem_ops_best() == mlkem_ops_avx2());
   }
   CHECK(mlkem_ops_best() != NULL);
   return t_done("test_mlkem");
