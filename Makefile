@@ -101,8 +101,8 @@ bench:
 	  --json $(BENCH_BUILD)/server-rate.json
 
 # Keeps the benchmark building and running: one handshake and one
-# resumption per library, and the allocation figures (about 2 s after the
-# build).  No figure is judged.
+# resumption per library, and the allocation figures, written as JSON that
+# must parse (about 3 s after the build).  No figure is judged.
 bench-smoke:
 	@pkg-config --exists gnutls || { echo "the benchmark needs GnuTLS's headers: apt-get install libgnutls28-dev"; exit 1; }
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF $(BENCH_CMAKE_ARGS)
@@ -111,7 +111,10 @@ bench-smoke:
 	  ./$(BENCH_BUILD)/bench/moat-bench --one full --lib $$lib && \
 	  ./$(BENCH_BUILD)/bench/moat-bench --one resume --lib $$lib || exit 1; \
 	done
-	./$(BENCH_BUILD)/bench/moat-bench --quick --only allocs.hs >/dev/null
+	./$(BENCH_BUILD)/bench/moat-bench --quick --only allocs \
+	  --json $(BENCH_BUILD)/bench-smoke.json >/dev/null
+	python3 -m json.tool $(BENCH_BUILD)/bench-smoke.json >/dev/null && \
+	  echo "bench-smoke: $(BENCH_BUILD)/bench-smoke.json is valid JSON"
 
 bench-quick:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF $(BENCH_CMAKE_ARGS)

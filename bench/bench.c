@@ -104,6 +104,10 @@ typedef enum mem_id {
   M_ALLOCS_RESUME_OWN,
   M_ALLOCS_BULK_16K,
   M_ALLOCS_BULK_1K,
+  M_IDLE_CLIENT_12,
+  M_IDLE_SERVER_12,
+  M_ALLOCS_HS_12,
+  M_ALLOCS_RESUME_12,
   M__COUNT
 } mem_id;
 
@@ -125,11 +129,14 @@ typedef struct figure {
   { .name = (n), .unit = (u), .kind = (k), .cfg = c, .chunk = (ch), .mem = (m) }
 #define CFG(c, g, s, t)                                                        \
   { .cert = (c), .group = (g), .suite = (s), .tickets = (t) }
-#define CFG12(t)                                                               \
+#define CFG12(c, t, sid)                                                       \
   {                                                                            \
-    .cert = CERT_ECDSA, .group = GROUP_X25519, .suite = SUITE_AES128GCM,       \
-    .tickets = (t), .tls12 = true                                              \
+    .cert = (c), .group = GROUP_X25519, .suite = SUITE_AES128GCM,              \
+    .tickets = (t), .tls12 = true, .session_id = (sid)                         \
   }
+/* A TLS 1.2 memory figure: the probe asks whether moat's TLS 1.2 works. */
+#define MEM12                                                                  \
+  { .tls12 = true }
 
 static figure g_figs[] = {
     FIG("hs.tls13.x25519.ecdsa", "hs/s", K_HS,
@@ -141,12 +148,22 @@ static figure g_figs[] = {
     FIG("resume.tls13.psk_dhe", "hs/s", K_RESUME,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, true), 0, 0),
     /* TLS 1.2: null for moat until it has TLS 1.2. */
-    FIG("hs.tls12.x25519.ecdsa", "hs/s", K_HS, CFG12(false), 0, 0),
-    FIG("resume.tls12.ticket", "hs/s", K_RESUME, CFG12(true), 0, 0),
+    FIG("hs.tls12.x25519.ecdsa", "hs/s", K_HS, CFG12(CERT_ECDSA, false, false),
+        0, 0),
+    FIG("hs.tls12.x25519.rsa2048", "hs/s", K_HS, CFG12(CERT_RSA, false, false),
+        0, 0),
+    FIG("resume.tls12.ticket", "hs/s", K_RESUME, CFG12(CERT_ECDSA, true, false),
+        0, 0),
+    FIG("resume.tls12.session_id", "hs/s", K_RESUME,
+        CFG12(CERT_ECDSA, false, true), 0, 0),
     FIG("bulk.tls13.aes128gcm.16k", "MB/s", K_BULK,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, false), 16384, 0),
     FIG("bulk.tls13.aes128gcm.1k", "MB/s", K_BULK,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, false), 1024, 0),
+    FIG("bulk.tls12.aes128gcm.16k", "MB/s", K_BULK,
+        CFG12(CERT_ECDSA, false, false), 16384, 0),
+    FIG("bulk.tls12.aes128gcm.1k", "MB/s", K_BULK,
+        CFG12(CERT_ECDSA, false, false), 1024, 0),
     FIG("bulk.tls13.aes256gcm.16k", "MB/s", K_BULK,
         CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES256GCM, false), 16384, 0),
     FIG("bulk.tls13.aes256gcm.1k", "MB/s", K_BULK,
@@ -167,12 +184,18 @@ static figure g_figs[] = {
         M_IDLE_CLIENT_RELEASED),
     FIG("mem.idle.server.released", "bytes", K_MEM, CFG(0, 0, 0, false), 0,
         M_IDLE_SERVER_RELEASED),
+    FIG("mem.idle.client.tls12", "bytes", K_MEM, MEM12, 0, M_IDLE_CLIENT_12),
+    FIG("mem.idle.server.tls12", "bytes", K_MEM, MEM12, 0, M_IDLE_SERVER_12),
     FIG("mem.peak.hs.tls13.x25519.ecdsa", "bytes", K_MEM, CFG(0, 0, 0, false),
         0, M_PEAK_HS),
     FIG("allocs.hs.tls13.x25519.ecdsa", "allocs", K_MEM, CFG(0, 0, 0, false), 0,
         M_ALLOCS_HS),
     FIG("allocs.resume.tls13.psk_dhe", "allocs", K_MEM, CFG(0, 0, 0, false), 0,
         M_ALLOCS_RESUME),
+    FIG("allocs.hs.tls12.x25519.ecdsa", "allocs", K_MEM, MEM12, 0,
+        M_ALLOCS_HS_12),
+    FIG("allocs.resume.tls12.ticket", "allocs", K_MEM, MEM12, 0,
+        M_ALLOCS_RESUME_12),
     FIG("allocs.hs.tls13.x25519.ecdsa.own", "allocs", K_MEM,
         CFG(0, 0, 0, false), 0, M_ALLOCS_HS_OWN),
     FIG("allocs.resume.tls13.psk_dhe.own", "allocs", K_MEM, CFG(0, 0, 0, false),
@@ -303,6 +326,13 @@ static int cmp_double(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+static figure *fig_named(const char *name) {
+  for (size_t i = 0; i < NFIG; i++)
+    if (strcmp(g_figs[i].name, name) == 0)
+      return &g_figs[i];
+  return NULL;
+}
+
 static bool fig_selected(const figure *f, const opts *o) {
   return o->only == NULL || strstr(f->name, o->only) != NULL;
 }
@@ -350,15 +380,21 @@ static void probe_moat(const bench_pki *pki, const opts *o, bool ok[NFIG]) {
     if (!verifies)
       fprintf(stderr, "moat: the client accepted a certificate it should "
                       "have refused; moat's figures are null\n");
-    /* The memory figures need the full handshake of figure 0. */
+    /* The memory figures need the full handshake of figure 0, the TLS 1.2
+     * ones that of hs.tls12.x25519.ecdsa. */
     bool hs_ok = verifies && slot_prepare(&bench_lib_moat, pki, &g_figs[0], &s);
     if (hs_ok)
+      slot_free(&bench_lib_moat, &s);
+    bool hs12_ok =
+        verifies && slot_prepare(&bench_lib_moat, pki,
+                                 fig_named("hs.tls12.x25519.ecdsa"), &s);
+    if (hs12_ok)
       slot_free(&bench_lib_moat, &s);
     for (size_t i = 0; i < NFIG; i++) {
       const figure *f = &g_figs[i];
       uint8_t r = 0;
       if (f->kind == K_MEM) {
-        r = hs_ok;
+        r = f->cfg.tls12 ? hs12_ok : hs_ok;
       } else if (verifies && fig_selected(f, o) &&
                  slot_prepare(&bench_lib_moat, pki, f, &s)) {
         r = 1;
@@ -497,30 +533,63 @@ static bool idle_side(const bench_lib *lib, void *env, bool client,
   return true;
 }
 
-static void measure_memory(const bench_lib *lib, const bench_pki *pki,
-                           mem_result *m) {
-  memset(m, 0, sizeof(*m));
-  bench_cfg cfg = CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, false);
-  void *env = lib->env_new(pki, &cfg);
-  if (env == NULL)
-    return;
-  /* Warm up: lazy process-wide initialisation is not per connection. */
-  for (int i = 0; i < 3; i++)
-    if (!one_handshake(lib, env, false))
-      goto done;
-
+/* Allocations per handshake, all and moat's own, over N of them after a
+ * warm-up (lazy process-wide setup is not per connection); resume: the
+ * session env saved. */
+static bool allocs_per_handshake(const bench_lib *lib, void *env, bool resume,
+                                 double *out_calls, double *out_own) {
   enum { N = 8 };
+  for (int i = 0; i < (resume ? 2 : 3); i++)
+    if (!one_handshake(lib, env, resume))
+      return false;
   alloc_stats a;
   alloc_stats b;
   alloc_snapshot(&a);
   for (int i = 0; i < N; i++)
-    if (!one_handshake(lib, env, false))
-      goto done;
+    if (!one_handshake(lib, env, resume))
+      return false;
   alloc_snapshot(&b);
-  set_mem(m, M_ALLOCS_HS, (double)(b.calls - a.calls) / N);
-  if (lib == g_libs[0])
-    set_mem(m, M_ALLOCS_HS_OWN, (double)(b.own_calls - a.own_calls) / N);
+  *out_calls = (double)(b.calls - a.calls) / N;
+  *out_own = (double)(b.own_calls - a.own_calls) / N;
+  return true;
+}
 
+/* Idle bytes of each side into the two ids (blocks too, where given). */
+static void measure_idle(const bench_lib *lib, void *env, mem_result *m,
+                         mem_id client, mem_id server, mem_id client_blocks,
+                         mem_id server_blocks) {
+  int64_t bytes;
+  int64_t blocks;
+  if (idle_side(lib, env, true, &bytes, &blocks)) {
+    set_mem(m, client, (double)bytes);
+    if (client_blocks != M__COUNT)
+      set_mem(m, client_blocks, (double)blocks);
+  }
+  if (idle_side(lib, env, false, &bytes, &blocks)) {
+    set_mem(m, server, (double)bytes);
+    if (server_blocks != M__COUNT)
+      set_mem(m, server_blocks, (double)blocks);
+  }
+}
+
+/* The TLS 1.3 memory and allocation figures. */
+static void measure_memory(const bench_lib *lib, const bench_pki *pki,
+                           mem_result *m) {
+  bool own = lib == g_libs[0];
+  bench_cfg cfg = CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, false);
+  void *env = lib->env_new(pki, &cfg);
+  if (env == NULL)
+    return;
+  double calls;
+  double own_calls;
+  if (!allocs_per_handshake(lib, env, false, &calls, &own_calls))
+    goto done;
+  set_mem(m, M_ALLOCS_HS, calls);
+  if (own)
+    set_mem(m, M_ALLOCS_HS_OWN, own_calls);
+
+  alloc_stats a;
+  alloc_stats b;
   alloc_snapshot(&a);
   alloc_reset_peak();
   void *pair = lib->pair_new(env, false);
@@ -544,16 +613,8 @@ static void measure_memory(const bench_lib *lib, const bench_pki *pki,
   if (pair)
     lib->pair_free(pair);
 
-  int64_t bytes;
-  int64_t blocks;
-  if (idle_side(lib, env, true, &bytes, &blocks)) {
-    set_mem(m, M_IDLE_CLIENT, (double)bytes);
-    set_mem(m, M_IDLE_CLIENT_BLOCKS, (double)blocks);
-  }
-  if (idle_side(lib, env, false, &bytes, &blocks)) {
-    set_mem(m, M_IDLE_SERVER, (double)bytes);
-    set_mem(m, M_IDLE_SERVER_BLOCKS, (double)blocks);
-  }
+  measure_idle(lib, env, m, M_IDLE_CLIENT, M_IDLE_SERVER, M_IDLE_CLIENT_BLOCKS,
+               M_IDLE_SERVER_BLOCKS);
   lib->env_free(env);
   env = NULL;
 
@@ -561,12 +622,9 @@ static void measure_memory(const bench_lib *lib, const bench_pki *pki,
    * releases them always and GnuTLS never). */
   cfg.release_buffers = true;
   env = lib->env_new(pki, &cfg);
-  if (env != NULL && one_handshake(lib, env, false)) {
-    if (idle_side(lib, env, true, &bytes, &blocks))
-      set_mem(m, M_IDLE_CLIENT_RELEASED, (double)bytes);
-    if (idle_side(lib, env, false, &bytes, &blocks))
-      set_mem(m, M_IDLE_SERVER_RELEASED, (double)bytes);
-  }
+  if (env != NULL && one_handshake(lib, env, false))
+    measure_idle(lib, env, m, M_IDLE_CLIENT_RELEASED, M_IDLE_SERVER_RELEASED,
+                 M__COUNT, M__COUNT);
   if (env)
     lib->env_free(env);
   env = NULL;
@@ -574,19 +632,38 @@ static void measure_memory(const bench_lib *lib, const bench_pki *pki,
   /* Allocations per resumed handshake. */
   cfg = (bench_cfg)CFG(CERT_ECDSA, GROUP_X25519, SUITE_AES128GCM, true);
   env = lib->env_new(pki, &cfg);
-  if (env != NULL && save_session(lib, env) && one_handshake(lib, env, true) &&
-      one_handshake(lib, env, true)) {
-    alloc_snapshot(&a);
-    bool rok = true;
-    for (int i = 0; rok && i < N; i++)
-      rok = one_handshake(lib, env, true);
-    alloc_snapshot(&b);
-    if (rok)
-      set_mem(m, M_ALLOCS_RESUME, (double)(b.calls - a.calls) / N);
-    if (rok && lib == g_libs[0])
-      set_mem(m, M_ALLOCS_RESUME_OWN, (double)(b.own_calls - a.own_calls) / N);
+  if (env != NULL && save_session(lib, env) &&
+      allocs_per_handshake(lib, env, true, &calls, &own_calls)) {
+    set_mem(m, M_ALLOCS_RESUME, calls);
+    if (own)
+      set_mem(m, M_ALLOCS_RESUME_OWN, own_calls);
   }
 done:
+  if (env)
+    lib->env_free(env);
+}
+
+/* The TLS 1.2 ones: allocations per full (ECDHE-ECDSA) and per ticket
+ * handshake, idle bytes per side. */
+static void measure_memory12(const bench_lib *lib, const bench_pki *pki,
+                             mem_result *m) {
+  bench_cfg cfg = CFG12(CERT_ECDSA, false, false);
+  void *env = lib->env_new(pki, &cfg);
+  double calls;
+  double own_calls;
+  if (env != NULL &&
+      allocs_per_handshake(lib, env, false, &calls, &own_calls)) {
+    set_mem(m, M_ALLOCS_HS_12, calls);
+    measure_idle(lib, env, m, M_IDLE_CLIENT_12, M_IDLE_SERVER_12, M__COUNT,
+                 M__COUNT);
+  }
+  if (env)
+    lib->env_free(env);
+  cfg = (bench_cfg)CFG12(CERT_ECDSA, true, false);
+  env = lib->env_new(pki, &cfg);
+  if (env != NULL && save_session(lib, env) &&
+      allocs_per_handshake(lib, env, true, &calls, &own_calls))
+    set_mem(m, M_ALLOCS_RESUME_12, calls);
   if (env)
     lib->env_free(env);
 }
@@ -608,6 +685,13 @@ static floor_id floor_of(const figure *f) {
        * TLS 1.2 ticket resumption does no public-key operation, so it has
        * no floor. */
       {"hs.tls12.x25519.ecdsa", FL_HS_X25519_ECDSA},
+      /* ServerKeyExchange signed with RSA-PSS, the leaf's PKCS#1 signature
+       * verified: as in TLS 1.3. */
+      {"hs.tls12.x25519.rsa2048", FL_HS_X25519_RSA},
+      /* The same AEAD per record; the explicit nonce is 8 bytes more on
+       * the wire, no more work. */
+      {"bulk.tls12.aes128gcm.16k", FL_AES128GCM_16K},
+      {"bulk.tls12.aes128gcm.1k", FL_AES128GCM_1K},
       {"bulk.tls13.aes128gcm.16k", FL_AES128GCM_16K},
       {"bulk.tls13.aes128gcm.1k", FL_AES128GCM_1K},
       {"bulk.tls13.aes256gcm.16k", FL_AES256GCM_16K},
@@ -747,11 +831,19 @@ static void print_table(const opts *o) {
          "runs.\n");
 }
 
+/* A figure, or null when it is missing or not a number (JSON has no
+ * NaN or infinity). */
 static void json_num(FILE *fp, bool has, double v) {
-  if (has)
+  if (has && isfinite(v))
     fprintf(fp, "%.6g", v);
   else
     fprintf(fp, "null");
+}
+
+/* a / b, null unless both exist and b > 0 (an allocation floor of 0 has
+ * no ratio). */
+static void json_ratio(FILE *fp, bool has, double a, double b) {
+  json_num(fp, has && b > 0, has && b > 0 ? a / b : 0);
 }
 
 static bool write_json(const char *path, const char *machine, const opts *o) {
@@ -786,17 +878,14 @@ static bool write_json(const char *path, const char *machine, const opts *o) {
     bool any = f->kind != K_MEM && (f->has[0] || f->has[1] || f->has[2]);
     json_num(fp, any, max_spread(f));
     fprintf(fp, ",\n     \"moat_vs_openssl\": ");
-    json_num(fp, f->has[0] && f->has[1] && f->val[1] > 0,
-             f->val[1] > 0 ? f->val[0] / f->val[1] : 0);
+    json_ratio(fp, f->has[0] && f->has[1], f->val[0], f->val[1]);
     fprintf(fp, ", \"moat_vs_gnutls\": ");
-    json_num(fp, f->has[0] && f->has[2] && f->val[2] > 0,
-             f->val[2] > 0 ? f->val[0] / f->val[2] : 0);
+    json_ratio(fp, f->has[0] && f->has[2], f->val[0], f->val[2]);
     static const char *const vs[NLIB] = {"moat_vs_floor", "openssl_vs_floor",
                                          "gnutls_vs_floor"};
     for (int l = 0; l < NLIB; l++) {
       fprintf(fp, ", \"%s\": ", vs[l]);
-      json_num(fp, f->has[l] && f->has_floor,
-               f->has_floor ? f->val[l] / f->floor : 0);
+      json_ratio(fp, f->has[l] && f->has_floor, f->val[l], f->floor);
     }
     fprintf(fp, "}");
   }
@@ -922,6 +1011,7 @@ static void floor_allocs(floor_ctx *fc) {
       continue;
     switch (f->mem) {
     case M_ALLOCS_HS:
+    case M_ALLOCS_HS_12:
       id = FL_HS_X25519_ECDSA;
       break;
     case M_ALLOCS_RESUME:
@@ -1034,18 +1124,17 @@ int main(int argc, char **argv) {
   }
 
   fprintf(stderr, "  measuring memory and allocations\n");
+  const figure *mem13 = fig_named("mem.idle.client");
+  const figure *mem12 = fig_named("mem.idle.client.tls12");
   for (int l = 0; l < NLIB; l++) {
     if (!g_lib_on[l])
       continue;
-    if (l == 0) {
-      size_t idx = 0;
-      while (idx < NFIG && g_figs[idx].kind != K_MEM)
-        idx++;
-      if (idx == NFIG || !moat_ok[idx])
-        continue;
-    }
     mem_result m;
-    measure_memory(g_libs[l], &pki, &m);
+    memset(&m, 0, sizeof(m));
+    if (l != 0 || moat_ok[mem13 - g_figs])
+      measure_memory(g_libs[l], &pki, &m);
+    if (l != 0 || moat_ok[mem12 - g_figs])
+      measure_memory12(g_libs[l], &pki, &m);
     for (size_t i = 0; i < NFIG; i++) {
       figure *f = &g_figs[i];
       if (f->kind == K_MEM && m.has[f->mem]) {

@@ -107,8 +107,10 @@ typedef struct bench_cfg {
   bool release_buffers; /* OpenSSL: SSL_MODE_RELEASE_BUFFERS */
   const char *host;     /* name the client checks; NULL: "localhost" */
   bool trust_other;     /* client trusts the other CA (must fail) */
-  bool tls12; /* TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 (suite ignored);
-                 resumption by session ticket */
+  bool tls12;      /* TLS 1.2 with ECDHE-ECDSA- or ECDHE-RSA-AES128-GCM-SHA256
+                      as cert says (suite ignored) */
+  bool session_id; /* TLS 1.2, tickets off: resumption by session ID from
+                      the server's session cache */
 } bench_cfg;
 
 typedef struct bench_lib {

@@ -9,7 +9,21 @@
 
 #include "bench.h"
 
+/* TLS 1.2 session IDs: GnuTLS leaves the server's session store to the
+ * application; this one keeps the last few sessions (the harness's memory,
+ * not counted). */
+#define GT_CACHE 8
+typedef struct gt_cached {
+  uint8_t id[32];
+  size_t id_len;
+  uint8_t *data;
+  size_t data_len;
+} gt_cached;
+
 typedef struct gt_env {
+  gt_cached cache[GT_CACHE];
+  size_t cache_next;
+  bool session_id;
   gnutls_certificate_credentials_t ccred;
   gnutls_certificate_credentials_t scred;
   gnutls_priority_t prio;
@@ -53,10 +67,13 @@ static ssize_t gt_pull(gnutls_transport_ptr_t p, void *data, size_t len) {
 
 static const char *prio_string(const bench_cfg *cfg) {
   if (cfg->tls12) {
-    return cfg->group == GROUP_X25519
+    if (cfg->group != GROUP_X25519)
+      return NULL;
+    return cfg->cert == CERT_RSA
                ? "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"
-                 "-KX-ALL:+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519"
-               : NULL;
+                 "-KX-ALL:+ECDHE-RSA:-GROUP-ALL:+GROUP-X25519"
+               : "NORMAL:-VERS-ALL:+VERS-TLS1.2:-CIPHER-ALL:+AES-128-GCM:"
+                 "-KX-ALL:+ECDHE-ECDSA:-GROUP-ALL:+GROUP-X25519";
   }
   switch (cfg->suite * 2 + cfg->group) {
   case SUITE_AES128GCM * 2 + GROUP_X25519:
@@ -76,10 +93,58 @@ static const char *prio_string(const bench_cfg *cfg) {
   }
 }
 
+static int db_store(void *p, gnutls_datum_t key, gnutls_datum_t data) {
+  gt_env *env = p;
+  if (key.size > sizeof(env->cache[0].id))
+    return -1;
+  gt_cached *e = &env->cache[env->cache_next++ % GT_CACHE];
+  uint8_t *copy = bench_realloc(e->data, data.size);
+  if (copy == NULL)
+    return -1;
+  memcpy(copy, data.data, data.size);
+  memcpy(e->id, key.data, key.size);
+  e->id_len = key.size;
+  e->data = copy;
+  e->data_len = data.size;
+  return 0;
+}
+
+static gt_cached *db_find(gt_env *env, gnutls_datum_t key) {
+  for (size_t i = 0; i < GT_CACHE; i++) {
+    gt_cached *e = &env->cache[i];
+    if (e->data != NULL && e->id_len == key.size &&
+        memcmp(e->id, key.data, key.size) == 0)
+      return e;
+  }
+  return NULL;
+}
+
+/* GnuTLS frees what this returns with gnutls_free. */
+static gnutls_datum_t db_retrieve(void *p, gnutls_datum_t key) {
+  gnutls_datum_t out = {NULL, 0};
+  gt_cached *e = db_find(p, key);
+  if (e != NULL && (out.data = gnutls_malloc(e->data_len)) != NULL) {
+    memcpy(out.data, e->data, e->data_len);
+    out.size = (unsigned)e->data_len;
+  }
+  return out;
+}
+
+static int db_remove(void *p, gnutls_datum_t key) {
+  gt_cached *e = db_find(p, key);
+  if (e == NULL)
+    return -1;
+  bench_free(e->data);
+  memset(e, 0, sizeof(*e));
+  return 0;
+}
+
 static void gt_env_free(void *p) {
   gt_env *env = p;
   if (env == NULL)
     return;
+  for (size_t i = 0; i < GT_CACHE; i++)
+    bench_free(env->cache[i].data);
   if (env->ccred)
     gnutls_certificate_free_credentials(env->ccred);
   if (env->scred)
@@ -104,6 +169,7 @@ static void *gt_env_new(const bench_pki *pki, const bench_cfg *cfg) {
   if (env == NULL)
     return NULL;
   env->tickets = cfg->tickets;
+  env->session_id = cfg->session_id;
   env->host = cfg->host ? cfg->host : "localhost";
   gnutls_datum_t ca = {(unsigned char *)anchor->ca_pem,
                        (unsigned)anchor->ca_pem_len};
@@ -171,7 +237,9 @@ static void *gt_pair_new(void *e, bool resume) {
   if (pair == NULL)
     return NULL;
   unsigned sflags = GNUTLS_SERVER | (env->tickets ? 0 : GNUTLS_NO_TICKETS);
-  int rc = gnutls_init(&pair->c.sess, GNUTLS_CLIENT);
+  /* Session IDs: the client asks for no ticket either. */
+  unsigned cflags = GNUTLS_CLIENT | (env->session_id ? GNUTLS_NO_TICKETS : 0);
+  int rc = gnutls_init(&pair->c.sess, cflags);
   if (rc >= 0)
     rc = gnutls_init(&pair->s.sess, sflags);
   if (rc >= 0)
@@ -189,6 +257,12 @@ static void *gt_pair_new(void *e, bool resume) {
                                 strlen(env->host));
   if (rc >= 0 && env->tickets)
     rc = gnutls_session_ticket_enable_server(pair->s.sess, &env->ticket_key);
+  if (rc >= 0 && env->session_id) {
+    gnutls_db_set_ptr(pair->s.sess, env);
+    gnutls_db_set_store_function(pair->s.sess, db_store);
+    gnutls_db_set_retrieve_function(pair->s.sess, db_retrieve);
+    gnutls_db_set_remove_function(pair->s.sess, db_remove);
+  }
   if (rc >= 0 && resume)
     rc = env->session.data != NULL
              ? gnutls_session_set_data(pair->c.sess, env->session.data,

@@ -114,8 +114,10 @@ static bool common(SSL_CTX *ctx, const bench_cfg *cfg) {
   ok = ok && SSL_CTX_set_min_proto_version(ctx, version) == 1;
   ok = ok && SSL_CTX_set_max_proto_version(ctx, version) == 1;
   if (cfg->tls12) {
-    ok = ok &&
-         SSL_CTX_set_cipher_list(ctx, "ECDHE-ECDSA-AES128-GCM-SHA256") == 1;
+    ok = ok && SSL_CTX_set_cipher_list(ctx, cfg->cert == CERT_RSA
+                                                ? "ECDHE-RSA-AES128-GCM-SHA256"
+                                                : "ECDHE-ECDSA-AES128-GCM-"
+                                                  "SHA256") == 1;
     if (!cfg->tickets)
       SSL_CTX_set_options(ctx, SSL_OP_NO_TICKET);
   } else {
@@ -175,6 +177,14 @@ static void *ossl_env_new(const bench_pki *pki, const bench_cfg *cfg) {
   ok = ok && SSL_CTX_use_certificate(env->server, leaf) == 1;
   ok = ok && SSL_CTX_use_PrivateKey(env->server, key) == 1;
   ok = ok && SSL_CTX_set_num_tickets(env->server, cfg->tickets ? 1 : 0) == 1;
+  if (cfg->session_id) {
+    /* TLS 1.2 session IDs: the server keeps its sessions in its cache
+     * (tickets are off); the client offers the one the bench saved. */
+    static const unsigned char sid_ctx[] = "moat-bench";
+    SSL_CTX_set_session_cache_mode(env->server, SSL_SESS_CACHE_SERVER);
+    ok = ok && SSL_CTX_set_session_id_context(env->server, sid_ctx,
+                                              sizeof(sid_ctx) - 1) == 1;
+  }
   X509_free(ca);
   X509_free(leaf);
   EVP_PKEY_free(key);
