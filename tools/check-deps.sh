@@ -8,6 +8,8 @@ command -v python3 >/dev/null 2>&1 || missing="$missing python3"
 [ -f /usr/include/openssl/evp.h ] || [ -f /usr/local/include/openssl/evp.h ] || missing="$missing libssl-dev"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
+# valgrind/memcheck.h: the ML-KEM constant-time test (ct.mlkem)
+[ -f /usr/include/valgrind/memcheck.h ] || missing="$missing valgrind"
 if [ -n "$missing" ]; then
   echo "moat needs these Debian packages:$missing"
   echo "install them with: apt-get install -y$missing"

@@ -69,8 +69,8 @@ AVX2 static inline v16 zeta8(int base, int dir, int i) {
 AVX2 static inline v16 zeta4(int base, int dir, int i) {
   int16_t a0 = zb(base, dir, 4 * i), a1 = zb(base, dir, 4 * i + 1);
   int16_t b0 = zb(base, dir, 4 * i + 2), b1 = zb(base, dir, 4 * i + 3);
-  return _mm256_setr_epi16(a0, a0, a0, a0, b0, b0, b0, b0, a1, a1, a1, a1,
-                           b1, b1, b1, b1);
+  return _mm256_setr_epi16(a0, a0, a0, a0, b0, b0, b0, b0, a1, a1, a1, a1, b1,
+                           b1, b1, b1);
 }
 
 AVX2 static inline v16 zeta2(int base, int dir, int i) {
@@ -80,8 +80,8 @@ AVX2 static inline v16 zeta2(int base, int dir, int i) {
   }
   /* lo words: A.w0 (block 0), A.w2 (1), B.w0 (4), B.w2 (5) | A.w4 (2),
    * A.w6 (3), B.w4 (6), B.w6 (7). */
-  return _mm256_setr_epi16(z[0], z[0], z[1], z[1], z[4], z[4], z[5], z[5],
-                           z[2], z[2], z[3], z[3], z[6], z[6], z[7], z[7]);
+  return _mm256_setr_epi16(z[0], z[0], z[1], z[1], z[4], z[4], z[5], z[5], z[2],
+                           z[2], z[3], z[3], z[6], z[6], z[7], z[7]);
 }
 
 typedef void (*bfly_fn)(v16 *lo, v16 *hi, v16 z);
