@@ -424,6 +424,9 @@ int cmd_client(int argc, char **argv) {
   if (e != MOAT_OK) {
     util_describe_error(conn, e, msg, sizeof(msg));
     fprintf(stderr, "moat client: handshake failed: %s\n", msg);
+    if (moat_err_get_class(e) == MOAT_CLASS_VERIFY) {
+      util_print_chain(stderr, conn, "  "); /* what the server sent */
+    }
     goto out;
   }
   if (!o.quiet) {

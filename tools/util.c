@@ -370,6 +370,10 @@ void util_print_params(FILE *f, const moat_conn *conn, const char *indent) {
   long vc = moat_conn_verify_code(conn);
   fprintf(f, "%sverify: %ld (%s)\n", indent, vc,
           util_or_dash(moat_conn_verify_message(conn)));
+  util_print_chain(f, conn, indent);
+}
+
+void util_print_chain(FILE *f, const moat_conn *conn, const char *indent) {
   size_t n = moat_conn_peer_chain_len(conn);
   fprintf(f, "%speer-chain: %zu certificate%s\n", indent, n, n == 1 ? "" : "s");
   for (size_t i = 0; i < n; i++) {

@@ -67,6 +67,10 @@ moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
  * per line, each prefixed with indent. */
 void util_print_params(FILE *f, const moat_conn *conn, const char *indent);
 
+/* The peer's chain as sent: a count, then each certificate's subject and
+ * issuer. */
+void util_print_chain(FILE *f, const moat_conn *conn, const char *indent);
+
 /* A certificate's subject (or issuer) from DER into out; "?" on failure. */
 void util_cert_subject(const uint8_t *der, size_t len, bool issuer, char *out,
                        size_t cap);

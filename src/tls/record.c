@@ -236,6 +236,31 @@ typedef struct rec_dest {
   size_t delivered; /* of those, application data for the caller */
 } rec_dest;
 
+/* The first bytes from the peer are no TLS record.  When they are text
+ * (an HTTP server's "HTTP/1.1 400 Bad Request", an SMTP banner) the
+ * detail quotes their first line, so the reader sees what is on the
+ * other end rather than a content type number. */
+static moat_err rec_not_tls(moat_conn *conn, uint8_t type) {
+  cursor c = cur_make(conn->in + conn->in_off, conn->in_len - conn->in_off);
+  char text[64];
+  size_t n = 0;
+  uint8_t b;
+  bool printable = true;
+  while (n < sizeof(text) - 1 && cur_u8(&c, &b) && b != '\r' && b != '\n') {
+    printable &= b >= 0x20 && b < 0x7f;
+    text[n++] = (char)b;
+  }
+  text[n] = '\0';
+  if (!printable || n < 4) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "the peer is not speaking TLS: its first record has "
+                     "the unknown content type %u",
+                     type);
+  }
+  return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                   "the peer is not speaking TLS: it sent text, \"%s\"", text);
+}
+
 static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                             bool *out_progress) {
   *out_progress = false;
@@ -249,6 +274,9 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     return MOAT_OK; /* header incomplete */
   }
   if (type < CT_CHANGE_CIPHER_SPEC || type > CT_APPLICATION_DATA) {
+    if (!conn->got_record) {
+      return rec_not_tls(conn, type);
+    }
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                      "record of unknown content type %u", type);
   }
@@ -269,6 +297,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
   }
   size_t body_off = conn->in_off + TLS_RECORD_HEADER;
   conn->in_off += TLS_RECORD_HEADER + len;
+  conn->got_record = true;
   *out_progress = true;
 
   if (type == CT_CHANGE_CIPHER_SPEC) {

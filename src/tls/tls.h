@@ -434,6 +434,7 @@ struct moat_conn {
   size_t app_len;
   bool got_eof;
   bool close_received;
+  bool got_record; /* a record header has been accepted */
   bool close_sent;
 
   /* post-handshake message reassembly */

@@ -193,6 +193,8 @@ typedef struct vctx {
   char bad_subject[256];
   bool have_bad;
   char extra[160];
+  char missing_issuer[256]; /* for "unable to get local issuer" */
+  size_t num_sent;          /* certificates the peer sent */
 } vctx;
 
 static void note(vctx *v, long code, int depth, const x509_cert *c,
@@ -676,6 +678,10 @@ static build_res build(vctx *v) {
            depth, top, NULL);
     } else {
       note(v, V_UNABLE_TO_GET_ISSUER_LOCALLY, depth, top, NULL);
+      if (v->code == V_UNABLE_TO_GET_ISSUER_LOCALLY && v->depth == depth) {
+        x509_name_text(top->issuer, v->missing_issuer,
+                       sizeof(v->missing_issuer));
+      }
     }
   }
   return B_FAIL;
@@ -772,6 +778,17 @@ static void finish(vctx *v, x509_verify_result *out) {
   text_buf tb;
   tb_init(&tb, out->message, sizeof(out->message));
   tb_puts(&tb, x509_verify_code_text(v->code));
+  if (v->code == V_UNABLE_TO_GET_ISSUER_LOCALLY && v->missing_issuer[0]) {
+    /* A missing intermediate and an unknown root read differently: the
+     * name says which certificate to look for. */
+    tb_printf(&tb,
+              ": unable to find the issuer %s of %s (depth %d); the chain "
+              "sent had %zu certificate%s",
+              v->missing_issuer, subject[0] ? subject : "(empty subject)",
+              v->depth, v->num_sent, v->num_sent == 1 ? "" : "s");
+    out->err = MOAT_ERR_CERT_VERIFY_FAILED;
+    return;
+  }
   if (v->extra[0] != '\0') {
     tb_puts(&tb, " (");
     tb_puts(&tb, v->extra);
@@ -806,6 +823,7 @@ moat_err x509_verify_chain(const x509_store *store, const uint8_t *const *ders,
   }
   v->store = store;
   v->opts = opts;
+  v->num_sent = n;
   /* max_depth counts intermediates (as OpenSSL's verify depth); 0 means
    * the default and a negative value allows none. */
   int depth = opts->max_depth > 0   ? opts->max_depth

@@ -369,6 +369,10 @@ class PKI:
         self.chain("untrusted", "untrusted", "otherint")
         self.leaf("revoked", "ecdsa-p256")
         self.crl("crl", "ca", ["revoked"])
+        # Issued by an intermediate under the trusted CA that the server
+        # does not send.
+        self.ca("trustedint", "moat interop intermediate", issuer="ca")
+        self.leaf("needsint", "ecdsa-p256", issuer="trustedint")
 
     def server(self, kind):
         return self.p("server-%s.pem" % kind), self.p("server-%s.key" % kind)
@@ -1511,6 +1515,62 @@ def cli_bad_alpn(env):
     return "ok"
 
 
+def missing_intermediate_named(env):
+    """A server that leaves out its intermediate: the moat client names the
+    issuer it could not find, says how many certificates came, and shows
+    the chain as sent (unlike an unknown root, which reads the same
+    otherwise)."""
+    srv, port = start_openssl_server(
+        env, (env.pki.p("needsint.pem"), env.pki.p("needsint.key")),
+        "TLS_AES_128_GCM_SHA256", None)
+    try:
+        cli, rc = run_moat_client(env, port)
+    finally:
+        srv.stop()
+    want = ("unable to find the issuer CN=moat interop intermediate of "
+            "CN=localhost (depth 0); the chain sent had 1 certificate")
+    expect(rc == 1 and want in cli.stderr,
+           "moat client did not name the missing issuer:\n" +
+           tail(cli.stderr))
+    expect(re.search(r"peer-chain: 1 certificate\n\s+0 subject: CN=localhost"
+                     r"\n\s+0 issuer: CN=moat interop intermediate",
+                     cli.stderr),
+           "moat client did not show the chain as sent:\n" + tail(cli.stderr))
+    return "ok"
+
+
+def not_tls_server_named(env):
+    """A server that answers in plain HTTP is named as not speaking TLS,
+    with its first line quoted."""
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    port = lsock.getsockname()[1]
+
+    def serve():
+        try:
+            c, _ = lsock.accept()
+            c.settimeout(5)
+            c.recv(4096)
+            c.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n"
+                      b"Connection: close\r\n\r\n")
+            c.close()
+        except OSError:
+            pass
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        cli, rc = run_moat_client(env, port)
+    finally:
+        t.join(5)
+        lsock.close()
+    expect(rc == 1 and 'not speaking TLS: it sent text, "HTTP/1.1 400 Bad '
+           'Request"' in cli.stderr,
+           "moat client did not say the server is not speaking TLS:\n" +
+           tail(cli.stderr))
+    return "ok"
+
+
 def cli_help_and_arguments(env):
     """--help on every command goes to stdout and exits 0; moat cert show
     --help is help, not a file name; a bad --sess-out path is refused
@@ -1658,6 +1718,9 @@ def build_cases(env):
     add("cli/cert-show", cli_cert_show)
     add("cli/bad-alpn", cli_bad_alpn)
     add("cli/help-and-arguments", cli_help_and_arguments)
+    add("moat-client>openssl-server/missing-intermediate-named",
+        missing_intermediate_named)
+    add("moat-client>plain-http-server/not-tls-named", not_tls_server_named)
     add("cli/server-host-name-and-once-status",
         server_host_name_and_once_status)
     add("python-http>moat-server/http-flag", http_case, "flag")
