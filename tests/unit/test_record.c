@@ -138,7 +138,8 @@ static void test_unknown_type_and_garbage(void) {
   /* An HTTP request sent to a TLS server. */
   const char *http = "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
   server_refuses(http, strlen(http), MOAT_ERR_UNEXPECTED_MESSAGE,
-                 ALERT_UNEXPECTED_MESSAGE, "unknown content type");
+                 ALERT_UNEXPECTED_MESSAGE,
+                 "not speaking TLS: it sent text, \"GET / HTTP/1.1\"");
   /* A handshake record with a version that is not TLS's. */
   uint8_t badver[9] = {CT_HANDSHAKE, 0x47, 0x45, 0, 4, 1, 0, 0, 0};
   server_refuses(badver, sizeof(badver), MOAT_ERR_DECODE_ERROR,
