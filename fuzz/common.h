@@ -556,7 +556,8 @@ static inline moat_conn *fz_bare_conn(moat_context *ctx, bool with_hs) {
   }
   conn->hs->transcript = hash_new(hash_get(HASH_SHA256));
   if (conn->hs->transcript == NULL ||
-      cert_leaf_pubkey(conn, peer[i]->chain_der[0], peer[i]->chain_len[0],
+      cert_leaf_pubkey(conn, peer[i]->pol->chain_der[0],
+                       peer[i]->pol->chain_len[0],
                        &conn->hs->peer_key) != MOAT_OK) {
     abort();
   }
@@ -603,7 +604,9 @@ static inline void fz_parse_ch_extensions(moat_conn *conn, const ext_set *e) {
     (void)ext_alpn_select(conn, e->data[X_ALPN], &out);
   }
   if (ext_has(e, X_KEY_SHARE)) {
-    (void)ext_key_share_groups(conn, e->data[X_KEY_SHARE], list, 64, &n);
+    size_t total;
+    (void)ext_key_share_groups(conn, e->data[X_KEY_SHARE], list, 64, &n,
+                               &total);
     (void)ext_key_share_find(conn, e->data[X_KEY_SHARE], 0x001d, &out, &found);
     (void)ext_key_share_find(conn, e->data[X_KEY_SHARE], 0x0017, &out, &found);
   }

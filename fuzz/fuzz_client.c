@@ -62,7 +62,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_discard_output(c);
   }
   fz_inj in;
-  fz_inj_init(&in, c, g_server->key);
+  fz_inj_init(&in, c, g_server->pol->key);
   fz_run_ops(&in, cur_make(data + 1, size - 1));
   fz_inj_clear(&in);
   moat_conn_free(c);

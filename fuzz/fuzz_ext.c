@@ -47,10 +47,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     (void)ext_alpn_select(conn, d, &out);
     (void)ext_alpn_parse_ee(conn, d, &out);
     break;
-  case 6:
-    (void)ext_key_share_groups(conn, d, list, 64, &n);
+  case 6: {
+    size_t total;
+    (void)ext_key_share_groups(conn, d, list, 64, &n, &total);
     (void)ext_key_share_find(conn, d, 0x001d, &out, &a);
     break;
+  }
   case 7:
     (void)ext_cookie_parse(conn, d, &out);
     break;

@@ -48,7 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     moat_conn_free(c);
   }
   fz_inj in;
-  fz_inj_init(&in, s, g_client->key);
+  fz_inj_init(&in, s, g_client->pol->key);
   fz_run_ops(&in, cur_make(data + 1, size - 1));
   fz_inj_clear(&in);
   moat_conn_free(s);

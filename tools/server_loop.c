@@ -461,7 +461,7 @@ static bool on_data(struct loop *L, struct sess *s, const uint8_t *data,
     /* Too few bytes to tell "GET " from an echo: hold them. */
     if (!L->sh->o->http && s->held_len + n < 4 &&
         memcmp(s->held, "GET ", s->held_len) == 0 &&
-        memcmp(data, "GET " + s->held_len, n) == 0) {
+        memcmp(data, &"GET "[s->held_len], n) == 0) {
       memcpy(s->held + s->held_len, data, n);
       s->held_len += n;
       return true;
