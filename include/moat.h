@@ -570,6 +570,60 @@ MOAT_API unsigned long moat_crypto_version_number(void);
  * the callback returns an error (unrecognized_name when not set). */
 MOAT_API void moat_conn_set_sni_alert(moat_conn *conn, int alert);
 
+/* Reads the next certificate of PEM text: the first CERTIFICATE block at
+ * or after *io_offset, which then moves past it (other blocks, such as a
+ * private key kept in the same file, are skipped).  At the end of the text
+ * *out is NULL and the call returns MOAT_OK.  A damaged block is
+ * MOAT_ERR_BAD_PEM; a block that holds no parsable certificate is
+ * MOAT_ERR_BAD_CERTIFICATE, with *io_offset past it so reading can go on. */
+MOAT_API moat_err moat_cert_from_pem_next(const uint8_t *pem, size_t len,
+                                          size_t *io_offset, moat_cert **out);
+/* Whether der is a certificate moat can parse: MOAT_OK, or the error
+ * (MOAT_ERR_BAD_CERTIFICATE, MOAT_ERR_INVALID_ARGUMENT for no bytes) with
+ * the reason in out (NUL-terminated, truncated to cap). */
+MOAT_API moat_err moat_cert_check_der(const uint8_t *der, size_t len, char *out,
+                                      size_t cap);
+
+/* ---- verifying a chain outside a handshake --------------------------------*/
+
+typedef struct moat_verify_result moat_verify_result;
+
+/* Verifies a chain as a handshake on a connection of ctx would verify the
+ * peer's: certs[0] is the leaf, the others untrusted intermediates in any
+ * order; ctx's trust anchors and CRLs, verify flags, clock and
+ * hostname_checks_common_name apply, and the purpose follows ctx's role (a
+ * client context checks a server certificate, a server context a client
+ * certificate).  hostname (a DNS name or an IP literal), when not NULL,
+ * must match the leaf; NULL checks no name.  The verify mode is not
+ * consulted: the chain is always checked.
+ *
+ * Returns MOAT_OK when the chain verifies, or the error a handshake would
+ * fail with (MOAT_ERR_CERT_VERIFY_FAILED, MOAT_ERR_HOSTNAME_MISMATCH, ...);
+ * either way *out_result explains (free it with moat_verify_result_free).
+ * Bad arguments and running out of memory leave *out_result NULL. */
+MOAT_API moat_err moat_verify_chain(const moat_context *ctx,
+                                    const uint8_t *const *certs,
+                                    const size_t *cert_lens, size_t num_certs,
+                                    const char *hostname,
+                                    moat_verify_result **out_result);
+MOAT_API void moat_verify_result_free(moat_verify_result *result);
+/* The status moat_verify_chain returned. */
+MOAT_API moat_err moat_verify_result_error(const moat_verify_result *result);
+/* X509_V_ERR-compatible code (0 = ok), as moat_conn_verify_code. */
+MOAT_API long moat_verify_result_code(const moat_verify_result *result);
+/* "ok", or what failed, with the certificate and its depth: the text a
+ * failed handshake's detail gives after "certificate verify failed: ". */
+MOAT_API const char *
+moat_verify_result_message(const moat_verify_result *result);
+/* Depth of the certificate that failed (0 = the leaf). */
+MOAT_API int moat_verify_result_depth(const moat_verify_result *result);
+/* The chain that verified, leaf to anchor (empty when it failed); the
+ * bytes live as long as the result. */
+MOAT_API size_t moat_verify_result_chain_len(const moat_verify_result *result);
+MOAT_API moat_err moat_verify_result_cert_der(const moat_verify_result *result,
+                                              size_t index,
+                                              const uint8_t **out_der,
+                                              size_t *out_len);
 #ifdef __cplusplus
 }
 #endif

@@ -1,5 +1,6 @@
 /* moat cert show FILE: print certificates readably. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -132,7 +133,7 @@ struct shown {
 static bool show_next(void *arg, uint8_t *der, size_t len) {
   struct shown *sh = arg;
   sh->bad |= !show_one(sh->path, der, len, sh->count++);
-  moat_free(der);
+  free(der);
   return true;
 }
 

@@ -1,16 +1,15 @@
 /* moat verify: build and check a certificate chain the way a TLS peer
- * would, and print the chain or the reason it failed. */
+ * would (moat_verify_chain, the public API a handshake's verification
+ * shares), and print the chain or the reason it failed. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "base/mem.h"
+#include "moat.h"
 #include "tools.h"
 #include "util.h"
-#include "x509/der.h"
-#include "x509/x509.h"
 
 #define VERIFY_MAX_CERTS 64
 
@@ -46,9 +45,24 @@ static bool parse_time(const char *s, int64_t *out) {
       se > 60 || y < 0) {
     return false;
   }
-  *out = der_civil_to_time(y, (unsigned)mo, (unsigned)d, (unsigned)h,
-                           (unsigned)mi, (unsigned)se);
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = se;
+  *out = (int64_t)timegm(&tm);
   return true;
+}
+
+/* The validation time --at asks for (or now), for the context's clock. */
+static int64_t at_time;
+
+static int64_t clock_at(void *arg) {
+  (void)arg;
+  return at_time;
 }
 
 struct cert_list {
@@ -64,7 +78,7 @@ static bool add_cert(void *arg, uint8_t *der, size_t len) {
   if (l->n == VERIFY_MAX_CERTS) {
     fprintf(stderr, "moat verify: %s: more than %d certificates in all\n",
             l->path, VERIFY_MAX_CERTS);
-    moat_free(der);
+    free(der);
     return false;
   }
   l->ders[l->n] = der;
@@ -94,7 +108,13 @@ int cmd_verify(int argc, char **argv) {
   const char *cafile = NULL, *capath = NULL, *leaf = NULL, *host = NULL;
   const char *untrusted[8], *crls[8];
   size_t nuntrusted = 0, ncrls = 0;
-  x509_verify_opts opts;
+  struct {
+    moat_purpose purpose;
+    int64_t now;
+    uint32_t flags;
+    bool check_common_name;
+    const char *hostname;
+  } opts;
   memset(&opts, 0, sizeof(opts));
   opts.purpose = MOAT_PURPOSE_SERVER_AUTH;
   opts.now = (int64_t)time(NULL);
@@ -177,31 +197,46 @@ int cmd_verify(int argc, char **argv) {
     opts.flags |= MOAT_VERIFY_CRL_CHECK_LEAF; /* --crl implies checking */
   }
 
-  int rc = 1;
-  char detail[256] = "";
+  /* A client context checks a server's certificate, a server context a
+   * client's: the purpose is the context's role. */
+  moat_context *ctx = moat_context_new(opts.purpose == MOAT_PURPOSE_SERVER_AUTH
+                                           ? MOAT_ROLE_CLIENT
+                                           : MOAT_ROLE_SERVER);
   struct cert_list certs = {.n = 0};
-  x509_store *store = x509_store_new();
+  moat_verify_result *res = NULL;
+  int rc = 1;
   moat_err err = MOAT_OK;
-  if (store == NULL) {
-    fprintf(stderr, "moat verify: cannot allocate a trust store\n");
+  const char *what = NULL, *file = NULL;
+  if (ctx == NULL) {
+    fprintf(stderr, "moat verify: cannot create a context\n");
     return 1;
   }
+  at_time = opts.now;
+  moat_context_set_clock(ctx, clock_at, NULL);
+  moat_context_set_verify_flags(ctx, opts.flags);
+  moat_context_set_hostname_checks_common_name(ctx, opts.check_common_name);
   if (cafile != NULL) {
-    err = x509_store_add_file(store, cafile, detail, sizeof(detail));
+    what = "cannot load CA file", file = cafile;
+    err = moat_context_load_verify_locations(ctx, cafile, NULL, NULL, 0);
   }
   if (err == MOAT_OK && capath != NULL) {
-    err = x509_store_add_dir(store, capath, detail, sizeof(detail));
+    what = "cannot load CA directory", file = capath;
+    err = moat_context_load_verify_locations(ctx, NULL, capath, NULL, 0);
   }
   if (err == MOAT_OK && cafile == NULL && capath == NULL) {
-    err = x509_store_add_default(store, detail, sizeof(detail));
+    what = "cannot load the system trust store", file = NULL;
+    err = moat_context_load_default_verify_paths(ctx);
   }
   for (size_t i = 0; err == MOAT_OK && i < ncrls; i++) {
-    err = x509_store_add_file(store, crls[i], detail, sizeof(detail));
+    what = "cannot load CRL file", file = crls[i];
+    err = moat_context_load_verify_locations(ctx, crls[i], NULL, NULL, 0);
   }
   if (err != MOAT_OK) {
-    fprintf(stderr, "moat verify: %s (%s)\n", detail, moat_err_name(err));
+    util_setup_fail("verify", ctx, what, file, err);
     goto done;
   }
+  /* Every file is read and every certificate parsed before verifying: a
+   * file that cannot be read is a usage problem (stderr), not a verdict. */
   if (!load_certs(leaf, &certs)) {
     goto done;
   }
@@ -212,32 +247,38 @@ int cmd_verify(int argc, char **argv) {
       goto done;
     }
   }
-  x509_verify_result res;
-  x509_verify_chain(store, (const uint8_t *const *)certs.ders, certs.lens,
-                    certs.n, &opts, &res);
-  if (res.err != MOAT_OK) {
-    printf("%s: verification failed: %s\n", leaf, res.message);
-    printf("  code %ld (%s), depth %d\n", res.code,
-           x509_verify_code_text(res.code), res.depth);
+  err = moat_verify_chain(ctx, (const uint8_t *const *)certs.ders, certs.lens,
+                          certs.n, opts.hostname, &res);
+  if (res == NULL) {
+    fprintf(stderr, "moat verify: %s (%s)\n", moat_err_message(err),
+            moat_err_name(err));
+    goto done;
+  }
+  if (err != MOAT_OK) {
+    long code = moat_verify_result_code(res);
+    printf("%s: verification failed: %s\n", leaf,
+           moat_verify_result_message(res));
+    printf("  code %ld (%s), depth %d\n", code, moat_verify_code_text(code),
+           moat_verify_result_depth(res));
     goto done;
   }
   printf("%s: OK\n", leaf);
-  for (size_t i = 0; i < res.chain_len; i++) {
-    moat_cert *c = NULL;
+  for (size_t i = 0; i < moat_verify_result_chain_len(res); i++) {
+    const uint8_t *der;
+    size_t len;
     char subject[512], issuer[512];
-    if (moat_cert_from_der(res.chain_der[i], res.chain_der_len[i], &c) ==
-        MOAT_OK) {
-      moat_cert_subject(c, subject, sizeof(subject));
-      moat_cert_issuer(c, issuer, sizeof(issuer));
+    if (moat_verify_result_cert_der(res, i, &der, &len) == MOAT_OK) {
+      util_cert_subject(der, len, false, subject, sizeof(subject));
+      util_cert_subject(der, len, true, issuer, sizeof(issuer));
       printf("  depth %zu: %s\n           issuer: %s\n", i, subject, issuer);
-      moat_cert_free(c);
     }
   }
   rc = 0;
 done:
   for (size_t i = 0; i < certs.n; i++) {
-    moat_free(certs.ders[i]);
+    free(certs.ders[i]);
   }
-  x509_store_free(store);
+  moat_verify_result_free(res);
+  moat_context_free(ctx);
   return rc;
 }

@@ -12,9 +12,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "base/mem.h"
-#include "x509/x509.h"
-
 bool util_split_hostport(const char *in, char *host, size_t host_cap,
                          char *port, size_t port_cap) {
   const char *colon;
@@ -498,56 +495,116 @@ moat_err util_key_update(moat_conn *conn, int fd) {
   return e;
 }
 
+/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
+static bool read_file(const char *cmd, const char *path, size_t max,
+                      uint8_t **out, size_t *out_len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) {
+    fprintf(stderr, "moat %s: cannot open %s: %s\n", cmd, path,
+            strerror(errno));
+    return false;
+  }
+  size_t cap = 65536, len = 0;
+  uint8_t *buf = malloc(cap);
+  while (buf != NULL) {
+    len += fread(buf + len, 1, cap - len, f);
+    if (len < cap || cap >= max) {
+      break;
+    }
+    /* Grow by copying, so that no stale copy of the bytes is left. */
+    uint8_t *bigger = malloc(cap * 2);
+    if (bigger != NULL) {
+      memcpy(bigger, buf, len);
+    }
+    util_wipe(buf, len);
+    free(buf);
+    buf = bigger;
+    cap *= 2;
+  }
+  bool bad = buf == NULL || ferror(f) || (len == cap && !feof(f));
+  fclose(f);
+  if (bad) {
+    fprintf(stderr, "moat %s: cannot read %s: %s\n", cmd, path,
+            buf == NULL ? "out of memory" : "read error or too large");
+    if (buf != NULL) {
+      util_wipe(buf, len);
+      free(buf);
+    }
+    return false;
+  }
+  *out = buf;
+  *out_len = len;
+  return true;
+}
+
+/* Hands fn a malloc'd copy of a certificate's DER. */
+static bool give_der(util_cert_fn fn, void *arg, const uint8_t *der,
+                     size_t len) {
+  uint8_t *copy = malloc(len);
+  if (copy == NULL) {
+    return false;
+  }
+  memcpy(copy, der, len);
+  return fn(arg, copy, len);
+}
+
 bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
                     void *arg) {
   uint8_t *data;
   size_t len;
-  char detail[256] = "";
-  moat_err e = x509_read_file(path, &data, &len, detail, sizeof(detail));
-  if (e != MOAT_OK) {
-    fprintf(stderr, "moat %s: %s (%s)\n", cmd, detail, moat_err_name(e));
+  char why[256];
+  if (!read_file(cmd, path, (size_t)16 << 20, &data, &len)) {
     return false;
   }
-  if (!pem_detect(data, len)) {
+  bool ok = true;
+  if (len == 0) {
+    fprintf(stderr, "moat %s: %s: the file is empty\n", cmd, path);
+    ok = false;
+  } else if (memmem(data, len, "-----BEGIN ", 11) == NULL) {
     /* One DER certificate, or so we hope: the file may as well be a DER
      * private key, so fn gets a copy and the file's bytes are wiped. */
-    uint8_t *der = moat_memdup(data, len);
-    moat_free_wipe(data, len);
-    if (der == NULL) {
-      fprintf(stderr, "moat %s: %s: out of memory\n", cmd, path);
-      return false;
-    }
-    return fn(arg, der, len);
-  }
-  /* Other blocks (a private key kept in the same file, say) are wiped
-   * and skipped by pem_next_of; the file's bytes are wiped when freed. */
-  static const char *const labels[] = {"CERTIFICATE", NULL};
-  size_t found = 0;
-  bool ok = true;
-  cursor text = cur_make(data, len);
-  for (;;) {
-    size_t which;
-    uint8_t *der;
-    size_t der_len;
-    if (pem_next_of(&text, labels, &which, &der, &der_len, detail,
-                    sizeof(detail)) != MOAT_OK) {
-      fprintf(stderr, "moat %s: %s: %s\n", cmd, path, detail);
+    moat_err e = moat_cert_check_der(data, len, why, sizeof(why));
+    if (e != MOAT_OK) {
+      fprintf(stderr,
+              "moat %s: %s: not PEM, and cannot parse it as a DER "
+              "certificate: %s\n",
+              cmd, path, why);
       ok = false;
-      break;
+    } else {
+      ok = give_der(fn, arg, data, len);
     }
-    if (der == NULL) {
-      break;
+  } else {
+    /* Other blocks (a private key kept in the same file, say) are
+     * skipped; the file's bytes are wiped when freed. */
+    size_t off = 0, found = 0;
+    for (;;) {
+      moat_cert *c = NULL;
+      moat_err e = moat_cert_from_pem_next(data, len, &off, &c);
+      if (e != MOAT_OK) {
+        fprintf(stderr, "moat %s: %s: certificate %zu: cannot parse: %s (%s)\n",
+                cmd, path, found, moat_err_message(e), moat_err_name(e));
+        ok = false;
+        break;
+      }
+      if (c == NULL) {
+        break;
+      }
+      const uint8_t *der;
+      size_t der_len;
+      moat_cert_der(c, &der, &der_len);
+      found++;
+      ok = give_der(fn, arg, der, der_len);
+      moat_cert_free(c);
+      if (!ok) {
+        break;
+      }
     }
-    found++;
-    if (!fn(arg, der, der_len)) {
+    if (ok && found == 0) {
+      fprintf(stderr, "moat %s: %s: no certificate in the file\n", cmd, path);
       ok = false;
-      break;
     }
   }
-  moat_free_wipe(data, len);
-  if (ok && found == 0) {
-    fprintf(stderr, "moat %s: %s: no certificate in the file\n", cmd, path);
-    ok = false;
-  }
+  util_wipe(data, len);
+  free(data);
   return ok;
 }

@@ -121,10 +121,12 @@ bool util_configure_tls(const char *cmd, moat_context *ctx,
                         const util_tls_opts *o);
 
 /* Calls fn with each certificate's DER in the file at path (a PEM bundle,
- * or one DER certificate); fn owns der (free it with moat_free) and
+ * or one DER certificate); fn owns der (free it with free()) and
  * returns false to stop.  Returns false, after printing what was wrong
- * ("moat CMD: PATH: ..."), when the file cannot be read, a PEM block is
- * damaged or it holds no certificate, and when fn stopped. */
+ * ("moat CMD: PATH: ..."), when the file cannot be read or is empty, a
+ * PEM block is damaged or holds no certificate, a file that is not PEM
+ * is no DER certificate either, the file holds no certificate, and when
+ * fn stopped.  Only the public API is used. */
 typedef bool (*util_cert_fn)(void *arg, uint8_t *der, size_t len);
 bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
                     void *arg);

@@ -1,6 +1,7 @@
 /* Peer authentication: the chain and name checks of src/x509 applied by
  * the context's policy, and the only place that sets the peer-certificate
  * proof. */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/mem.h"
@@ -116,4 +117,111 @@ moat_err conn_verify_peer(moat_conn *conn) {
   err = conn_fail_alert(conn, err, alert_for_verify_code(r->code),
                         "certificate verify failed: %s", r->message);
   return err;
+}
+
+/* ---- moat_verify_chain: the same checks outside a handshake ---------------*/
+
+struct moat_verify_result {
+  moat_err err;
+  long code;
+  int depth;
+  char message[384];
+  size_t chain_len;
+  uint8_t *der[X509_MAX_CHAIN];
+  size_t len[X509_MAX_CHAIN];
+};
+
+void moat_verify_result_free(moat_verify_result *result) {
+  if (result == NULL) {
+    return;
+  }
+  for (size_t i = 0; i < result->chain_len; i++) {
+    moat_free(result->der[i]);
+  }
+  moat_free(result);
+}
+
+moat_err moat_verify_chain(const moat_context *ctx, const uint8_t *const *certs,
+                           const size_t *cert_lens, size_t num_certs,
+                           const char *hostname,
+                           moat_verify_result **out_result) {
+  if (out_result == NULL) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  *out_result = NULL;
+  if (ctx == NULL || certs == NULL || cert_lens == NULL || num_certs == 0) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  moat_verify_result *out = moat_calloc(1, sizeof(*out));
+  if (out == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  const tls_policy *pol = context_policy(ctx);
+  /* The options conn_verify_peer uses, from the same snapshot fields. */
+  x509_verify_opts opts;
+  memset(&opts, 0, sizeof(opts));
+  opts.purpose = pol->role == MOAT_ROLE_SERVER ? MOAT_PURPOSE_CLIENT_AUTH
+                                               : MOAT_PURPOSE_SERVER_AUTH;
+  opts.hostname = hostname;
+  opts.check_common_name = pol->hostname_checks_common_name;
+  opts.now = ctx_now(pol);
+  opts.flags = pol->verify_flags;
+  opts.key_cache = pol->key_cache;
+  x509_verify_result res;
+  moat_err err =
+      x509_verify_chain(pol->store, certs, cert_lens, num_certs, &opts, &res);
+  out->err = err;
+  out->code = res.code;
+  out->depth = res.depth;
+  snprintf(out->message, sizeof(out->message), "%s", res.message);
+  /* The anchor's bytes belong to the store: each is copied, so the result
+   * outlives the context. */
+  for (size_t i = 0; err == MOAT_OK && i < res.chain_len; i++) {
+    out->der[i] = moat_memdup(res.chain_der[i], res.chain_der_len[i]);
+    if (out->der[i] == NULL) {
+      policy_free(pol);
+      moat_verify_result_free(out);
+      return MOAT_ERR_NO_MEMORY;
+    }
+    out->len[i] = res.chain_der_len[i];
+    out->chain_len = i + 1;
+  }
+  policy_free(pol);
+  if (err == MOAT_ERR_NO_MEMORY) {
+    moat_verify_result_free(out);
+    return err;
+  }
+  *out_result = out;
+  return err;
+}
+
+moat_err moat_verify_result_error(const moat_verify_result *result) {
+  return result->err;
+}
+
+long moat_verify_result_code(const moat_verify_result *result) {
+  return result->code;
+}
+
+const char *moat_verify_result_message(const moat_verify_result *result) {
+  return result->message;
+}
+
+int moat_verify_result_depth(const moat_verify_result *result) {
+  return result->depth;
+}
+
+size_t moat_verify_result_chain_len(const moat_verify_result *result) {
+  return result->chain_len;
+}
+
+moat_err moat_verify_result_cert_der(const moat_verify_result *result,
+                                     size_t index, const uint8_t **out_der,
+                                     size_t *out_len) {
+  if (index >= result->chain_len) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  *out_der = result->der[index];
+  *out_len = result->len[index];
+  return MOAT_OK;
 }

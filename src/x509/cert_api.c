@@ -65,6 +65,46 @@ moat_err moat_cert_from_pem(const uint8_t *pem, size_t len, moat_cert **out) {
   return err;
 }
 
+moat_err moat_cert_from_pem_next(const uint8_t *pem, size_t len,
+                                 size_t *io_offset, moat_cert **out) {
+  static const char *const labels[] = {"CERTIFICATE", "TRUSTED CERTIFICATE",
+                                       NULL};
+  *out = NULL;
+  if (pem == NULL || *io_offset > len) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  cursor text = cur_make(pem + *io_offset, len - *io_offset);
+  uint8_t *der;
+  size_t der_len, which;
+  moat_err err = pem_next_of(&text, labels, &which, &der, &der_len, NULL, 0);
+  *io_offset = len - cur_len(&text);
+  if (err != MOAT_OK || der == NULL) {
+    return err;
+  }
+  err = moat_cert_from_der(der, der_len, out);
+  moat_free(der);
+  return err;
+}
+
+moat_err moat_cert_check_der(const uint8_t *der, size_t len, char *out,
+                             size_t cap) {
+  x509_cert c;
+  if (cap > 0) {
+    out[0] = '\0';
+  }
+  if (der == NULL || len == 0) {
+    snprintf(out, cap, "no bytes");
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  if (x509_cert_parse(&c, der, len, out, cap) != MOAT_OK) {
+    if (cap > 0 && out[0] == '\0') {
+      snprintf(out, cap, "not an X.509 certificate");
+    }
+    return MOAT_ERR_BAD_CERTIFICATE;
+  }
+  return MOAT_OK;
+}
+
 void moat_cert_free(moat_cert *cert) {
   if (cert == NULL) {
     return;

@@ -1471,6 +1471,33 @@ def cli_verify(env):
     rc, out, err = run_moat(env, "verify", "--cafile", ca, missing)
     expect(rc == 1 and missing in err,
            "verify of a missing file does not name it:\n" + tail(err))
+    # Files that hold no certificate are said to, on stderr, and no
+    # verification is reported.
+    empty, junk = env.pki.p("empty.pem"), env.pki.p("junk-verify.der")
+    open(empty, "wb").close()
+    with open(junk, "wb") as f:
+        f.write(b"\x30\x03\x02\x01\x01 not a certificate")
+    for args, want, path in (([empty], "the file is empty", empty),
+                             ([junk], "cannot parse", junk),
+                             (["--untrusted", junk, leaf], "cannot parse",
+                              junk)):
+        rc, out, err = run_moat(env, "verify", "--cafile", ca, *args)
+        expect(rc == 1 and want in err and path in err and out == "",
+               "moat verify %s: rc %d, want %r on stderr and nothing on "
+               "stdout:\nstdout: %s\nstderr: %s" %
+               (" ".join(args), rc, want, tail(out), tail(err)))
+    # A missing intermediate is named; given with --untrusted it is used.
+    needs = env.pki.p("needsint.pem")
+    rc, out, err = run_moat(env, "verify", "--cafile", ca, needs)
+    expect(rc == 1 and "unable to find the issuer CN=moat interop "
+           "intermediate of CN=localhost (depth 0); the chain sent had 1 "
+           "certificate" in out,
+           "verify without the intermediate: rc %d\n%s" % (rc, tail(out)))
+    rc, out, err = run_moat(env, "verify", "--cafile", ca, "--untrusted",
+                            env.pki.p("trustedint.pem"), needs)
+    expect(rc == 0 and "issuer: CN=moat interop intermediate" in out,
+           "verify with --untrusted intermediate: rc %d\n%s" %
+           (rc, tail(out + err)))
     return "ok"
 
 
