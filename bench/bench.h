@@ -96,7 +96,9 @@ extern bool bench_quiet;
 
 /* ---- one library under test ---------------------------------------------- */
 
-enum { GROUP_X25519, GROUP_P256 };
+/* GROUP_X25519MLKEM768: moat only (OpenSSL 3.0's libssl and GnuTLS 3.7
+ * have no ML-KEM). */
+enum { GROUP_X25519, GROUP_P256, GROUP_X25519MLKEM768 };
 enum { SUITE_AES128GCM, SUITE_AES256GCM, SUITE_CHACHA20 };
 
 typedef struct bench_cfg {
@@ -174,6 +176,11 @@ typedef enum floor_id {
                          PKCS#1 verify */
   FL_HS_P256_ECDSA,   /* 2 P-256 keygen + 2 ECDH, ECDSA sign + 2 verify */
   FL_RESUME_X25519,   /* 2 X25519 keygen + 2 derive */
+  /* The hybrid: the X25519 floor plus ML-KEM-768 KeyGen + Encaps + Decaps,
+   * moat's own (libcrypto 3.0 has none). */
+  FL_HS_X25519MLKEM768_ECDSA,
+  FL_RESUME_X25519MLKEM768,
+  FL_X25519_KEYGEN, /* beside each kem.mlkem768.* figure */
   FL_AES128GCM_16K,
   FL_AES128GCM_1K,
   FL_AES256GCM_16K,
@@ -186,6 +193,12 @@ typedef struct floor_ctx floor_ctx;
 floor_ctx *floor_new(void);
 void floor_free(floor_ctx *f);
 bool floor_unit(floor_ctx *f, floor_id id);
+
+/* ---- moat's ML-KEM-768 (kem.c) ---------------------------------------- */
+
+enum { KEM_KEYGEN, KEM_ENCAPS, KEM_DECAPS };
+bool bench_kem_op(int op);
+const char *bench_kem_impl(void); /* "avx2" or "portable" */
 
 /* CPU seconds of the calling thread. */
 double cpu_now(void);

@@ -398,6 +398,15 @@ bool floor_unit(floor_ctx *f, floor_id id) {
            sig_verify(&f->es);
   case FL_RESUME_X25519:
     return kx_both(&f->x);
+  case FL_HS_X25519MLKEM768_ECDSA:
+    return kx_both(&f->x) && bench_kem_op(KEM_KEYGEN) &&
+           bench_kem_op(KEM_ENCAPS) && bench_kem_op(KEM_DECAPS) &&
+           sig_sign(&f->es) && sig_verify(&f->es) && sig_verify(&f->es);
+  case FL_RESUME_X25519MLKEM768:
+    return kx_both(&f->x) && bench_kem_op(KEM_KEYGEN) &&
+           bench_kem_op(KEM_ENCAPS) && bench_kem_op(KEM_DECAPS);
+  case FL_X25519_KEYGEN:
+    return kx_keygen(&f->x);
   case FL_AES128GCM_16K:
     return aead_record(&f->a[0]);
   case FL_AES128GCM_1K:

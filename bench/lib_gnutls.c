@@ -66,6 +66,8 @@ static ssize_t gt_pull(gnutls_transport_ptr_t p, void *data, size_t len) {
 }
 
 static const char *prio_string(const bench_cfg *cfg) {
+  if (cfg->group == GROUP_X25519MLKEM768)
+    return NULL;
   if (cfg->tls12) {
     if (cfg->group != GROUP_X25519)
       return NULL;

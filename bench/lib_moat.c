@@ -112,7 +112,9 @@ static bool common(moat_context *ctx, const bench_cfg *cfg) {
     err = moat_context_set_ciphersuites(ctx, suite_name(cfg->suite));
   if (err == MOAT_OK)
     err = moat_context_set_groups(ctx, cfg->group == GROUP_X25519 ? "X25519"
-                                                                  : "P-256");
+                                       : cfg->group == GROUP_P256
+                                           ? "P-256"
+                                           : "X25519MLKEM768");
   return err == MOAT_OK || report("context setup", err);
 }
 

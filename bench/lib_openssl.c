@@ -109,7 +109,7 @@ static const char *suite_name(int suite) {
 
 static bool common(SSL_CTX *ctx, const bench_cfg *cfg) {
   const char *suite = suite_name(cfg->suite);
-  bool ok = suite != NULL;
+  bool ok = suite != NULL && cfg->group != GROUP_X25519MLKEM768;
   int version = cfg->tls12 ? TLS1_2_VERSION : TLS1_3_VERSION;
   ok = ok && SSL_CTX_set_min_proto_version(ctx, version) == 1;
   ok = ok && SSL_CTX_set_max_proto_version(ctx, version) == 1;
