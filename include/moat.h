@@ -211,6 +211,16 @@ MOAT_API void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb,
 /* TLS 1.3 session tickets a server sends (default 2, at most 256). */
 MOAT_API void moat_context_set_num_tickets(moat_context *ctx, size_t n);
 
+/* TLS 1.2 session resumption.  Tickets (RFC 5077) are on by default in
+ * both roles (off is OpenSSL's OP_NO_TICKET); a server also keeps a
+ * session-ID cache of `size` sessions (default 1024, 0 turns it off).
+ * Sessions made without the extended master secret (RFC 7627) are never
+ * resumed; require_ems refuses such peers outright. */
+MOAT_API void moat_context_set_session_tickets(moat_context *ctx, bool on);
+MOAT_API void moat_context_set_session_cache_size(moat_context *ctx,
+                                                  size_t size);
+MOAT_API void moat_context_set_require_ems(moat_context *ctx, bool on);
+
 /* Injection for tests: clock and randomness. */
 MOAT_API void moat_context_set_clock(moat_context *ctx, moat_clock_fn fn,
                                      void *arg);
@@ -541,6 +551,8 @@ typedef struct moat_session_stats {
   uint64_t hits;         /* handshakes that resumed a session */
   uint64_t misses;       /* offered sessions that were not resumed */
   uint64_t timeouts;     /* offered sessions that had expired */
+  uint64_t number;       /* sessions in the TLS 1.2 session-ID cache */
+  uint64_t cache_full;   /* cached sessions pushed out by newer ones */
 } moat_session_stats;
 MOAT_API void moat_context_session_stats(const moat_context *ctx,
                                          moat_session_stats *out);

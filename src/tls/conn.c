@@ -34,6 +34,11 @@ void hs_free(handshake *hs) {
   }
   moat_free(hs->cookie);
   pubkey_free(hs->peer_key);
+  rec_dir_clear(&hs->pending_rd);
+  rec_dir_clear(&hs->pending_wr);
+  kex_key_free(hs->kex12_key);
+  moat_free_wipe(hs->raw, hs->raw_cap);
+  moat_free(hs->nst_ticket);
   ks_clear(&hs->ks);
   moat_wipe(&hs->psk_state, sizeof(hs->psk_state));
   moat_free_wipe(hs, sizeof(*hs));
@@ -58,6 +63,7 @@ void moat_conn_free(moat_conn *conn) {
   moat_free(conn->detail);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));
+  moat_wipe(conn->master, sizeof(conn->master));
   policy_free(conn->ctx);
   moat_context_free(conn->context);
   moat_free_wipe(conn, sizeof(*conn));
@@ -504,8 +510,13 @@ moat_err moat_conn_handshake(moat_conn *conn) {
       conn_idle_release(conn);
       return MOAT_OK;
     }
-    moat_err e =
-        conn->is_server ? tls13_server_step(conn) : tls13_client_step(conn);
+    /* The hello states belong to the TLS 1.3 files; once the hello layer
+     * chose TLS 1.2 the 1.2 flow runs. */
+    moat_err e = conn->version == MOAT_TLS1_2
+                     ? (conn->is_server ? tls12_server_step(conn)
+                                        : tls12_client_step(conn))
+                 : conn->is_server ? tls13_server_step(conn)
+                                   : tls13_client_step(conn);
     if (e == MOAT_OK) {
       continue;
     }
@@ -581,12 +592,42 @@ moat_err hs_absorb(moat_conn *conn, cursor whole) {
   return MOAT_OK;
 }
 
+/* A TLS 1.2 CertificateVerify signs the messages themselves: while one
+ * may still be signed or checked they are kept beside the hash. */
+static moat_err raw_add(moat_conn *conn, const uint8_t *msg, size_t len) {
+  handshake *hs = conn->hs;
+  if (len > TLS_MAX_HANDSHAKE_MSG * 2 - hs->raw_len) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "the handshake exceeds %d bytes",
+                     TLS_MAX_HANDSHAKE_MSG * 2);
+  }
+  if (hs->raw_len + len > hs->raw_cap) {
+    size_t ncap = hs->raw_cap ? hs->raw_cap : 2048;
+    while (ncap < hs->raw_len + len) {
+      ncap *= 2;
+    }
+    uint8_t *n = moat_malloc(ncap);
+    if (n == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake messages");
+    }
+    if (hs->raw_len > 0) {
+      memcpy(n, hs->raw, hs->raw_len);
+    }
+    moat_free_wipe(hs->raw, hs->raw_cap);
+    hs->raw = n;
+    hs->raw_cap = ncap;
+  }
+  memcpy(hs->raw + hs->raw_len, msg, len);
+  hs->raw_len += len;
+  return MOAT_OK;
+}
+
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len) {
   if (conn->hs->transcript == NULL ||
       !hash_update(conn->hs->transcript, msg, len)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "transcript hash");
   }
-  return MOAT_OK;
+  return conn->hs->keep_raw ? raw_add(conn, msg, len) : MOAT_OK;
 }
 
 bool hs_transcript_hash(moat_conn *conn, uint8_t *out) {
@@ -624,7 +665,8 @@ static moat_err conn_post_handshake(moat_conn *conn) {
       return MOAT_OK;
     }
     whole = cur_make(conn->post_msg, 4 + (size_t)mlen);
-    TRY(tls13_post_handshake(conn, type, &body));
+    TRY(conn->version == MOAT_TLS1_2 ? tls12_post_handshake(conn, type, &body)
+                                     : tls13_post_handshake(conn, type, &body));
     hs_consume_message(conn, cur_len(&whole));
     if (conn->post_len == 0) {
       moat_free_wipe(conn->post_msg, conn->post_cap);
@@ -729,6 +771,9 @@ moat_err moat_conn_key_update(moat_conn *conn, bool request_peer) {
   if (!conn->handshake_done || conn->close_sent) {
     return MOAT_ERR_BAD_STATE;
   }
+  if (conn->version != MOAT_TLS1_3) {
+    return MOAT_ERR_UNSUPPORTED; /* KeyUpdate is TLS 1.3's (RFC 8446 4.6.3) */
+  }
   if (conn->failed) {
     return conn_failed(conn);
   }
@@ -779,10 +824,13 @@ void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
  * -----------------------------------------------------------------*/
 
 int moat_conn_version(const moat_conn *conn) {
-  return conn->handshake_done ? MOAT_TLS1_3 : 0;
+  return conn->handshake_done ? conn->version : 0;
 }
 const char *moat_conn_version_name(const moat_conn *conn) {
-  return conn->handshake_done ? "TLSv1.3" : NULL;
+  if (!conn->handshake_done) {
+    return NULL;
+  }
+  return conn->version == MOAT_TLS1_3 ? "TLSv1.3" : "TLSv1.2";
 }
 const char *moat_conn_cipher_name(const moat_conn *conn) {
   return conn->suite ? conn->suite->name : NULL;

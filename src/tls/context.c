@@ -25,6 +25,7 @@ static void shared_free(ctx_shared *sh) {
   }
   pubkey_cache_free(sh->key_cache);
   kex_pool_free(sh->kex_pool);
+  sess_cache_free(sh->sess_cache);
   aead_free(sh->ticket_aead);
   aead_free(sh->ticket_aead_open);
   pthread_mutex_destroy(&sh->ticket_lock);
@@ -40,7 +41,9 @@ static ctx_shared *shared_new(moat_role role) {
   pthread_mutex_init(&sh->ticket_lock, NULL);
   sh->key_cache = pubkey_cache_new();
   sh->kex_pool = kex_pool_new();
-  if (sh->key_cache == NULL || sh->kex_pool == NULL) {
+  sh->sess_cache =
+      sess_cache_new(role == MOAT_ROLE_SERVER ? SESS_CACHE_DEFAULT : 0);
+  if (sh->key_cache == NULL || sh->kex_pool == NULL || sh->sess_cache == NULL) {
     shared_free(sh);
     return NULL;
   }
@@ -177,8 +180,10 @@ static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
   p->key_cache = sh->key_cache;
   p->kex_pool = sh->kex_pool;
   p->role = role;
-  p->min_version = MOAT_TLS1_3;
+  p->min_version = MOAT_TLS1_2;
   p->max_version = MOAT_TLS1_3;
+  p->tickets12 = true;
+  p->sess_cache = sh->sess_cache;
   size_t n;
   const tls_suite *const *suites = suite_all(&n);
   for (size_t i = 0; i < n && i < TLS_MAX_SUITES; i++) {
@@ -649,19 +654,19 @@ uint32_t moat_context_verify_flags(const moat_context *ctx) {
 }
 
 static moat_err check_version(moat_context *ctx, int version) {
-  if (version == 0 || version == MOAT_TLS1_3) {
+  if (version == 0 || version == MOAT_TLS1_3 || version == MOAT_TLS1_2) {
     return MOAT_OK;
   }
-  if (version == MOAT_TLS1_2) {
-    return ctx_fail(ctx, MOAT_ERR_UNSUPPORTED,
-                    "TLS 1.2 is not implemented in this version of moat");
-  }
   return ctx_fail(ctx, MOAT_ERR_REFUSED_PROTOCOL,
-                  "protocol version 0x%04x is refused: moat speaks TLS 1.3 "
-                  "(SSL 3.0, TLS 1.0 and TLS 1.1 are refused on purpose)",
+                  "protocol version 0x%04x is refused: moat speaks TLS 1.2 "
+                  "and 1.3 (SSL 3.0, TLS 1.0 and TLS 1.1 are refused on "
+                  "purpose)",
                   (unsigned)version);
 }
 
+/* A bound of 0 means "none": TLS 1.2 below, TLS 1.3 above.  A minimum
+ * above the maximum leaves no version: handshakes then fail with a
+ * clear protocol_version. */
 moat_err moat_context_set_min_version(moat_context *ctx, int version) {
   tls_policy *p = policy_edit(ctx);
   if (p == NULL) {
@@ -671,7 +676,7 @@ moat_err moat_context_set_min_version(moat_context *ctx, int version) {
   if (err != MOAT_OK) {
     return policy_abort(ctx, p, err);
   }
-  p->min_version = version ? version : MOAT_TLS1_3;
+  p->min_version = version ? version : MOAT_TLS1_2;
   policy_commit(ctx, p);
   return MOAT_OK;
 }
@@ -688,6 +693,24 @@ moat_err moat_context_set_max_version(moat_context *ctx, int version) {
   p->max_version = version ? version : MOAT_TLS1_3;
   policy_commit(ctx, p);
   return MOAT_OK;
+}
+
+void moat_context_set_session_tickets(moat_context *ctx, bool on) {
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->tickets12 = on;
+    policy_commit(ctx, p);
+  }
+}
+void moat_context_set_session_cache_size(moat_context *ctx, size_t size) {
+  sess_cache_set_size(ctx->shared->sess_cache, size);
+}
+void moat_context_set_require_ems(moat_context *ctx, bool on) {
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->require_ems = on;
+    policy_commit(ctx, p);
+  }
 }
 
 /* Parses a colon- or comma-separated list of names into out[] with

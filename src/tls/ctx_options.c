@@ -390,6 +390,7 @@ void moat_context_session_stats(const moat_context *handle,
   out->accept_good = atomic_load(&ctx->st_accept_good);
   out->hits = atomic_load(&ctx->st_hits);
   out->misses = atomic_load(&ctx->st_misses);
+  sess_cache_stats(ctx->sess_cache, out);
 }
 
 /* ---- small calls

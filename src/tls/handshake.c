@@ -23,6 +23,18 @@ static const uint64_t k_legal[ST__COUNT] = {
     [ST_S_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
     [ST_S_WAIT_FINISHED] = BIT(HT_FINISHED),
     [ST_CONNECTED] = BIT(HT_NEW_SESSION_TICKET) | BIT(HT_KEY_UPDATE),
+    /* TLS 1.2 (RFC 5246 7.3) */
+    [ST_C12_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    [ST_C12_WAIT_SKE] = BIT(HT_SERVER_KEY_EXCHANGE),
+    [ST_C12_WAIT_CR_DONE] =
+        BIT(HT_CERTIFICATE_REQUEST) | BIT(HT_SERVER_HELLO_DONE),
+    [ST_C12_WAIT_DONE] = BIT(HT_SERVER_HELLO_DONE),
+    [ST_C12_WAIT_NST] = BIT(HT_NEW_SESSION_TICKET),
+    [ST_C12_WAIT_FINISHED] = BIT(HT_FINISHED),
+    [ST_S12_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    [ST_S12_WAIT_CKE] = BIT(HT_CLIENT_KEY_EXCHANGE),
+    [ST_S12_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
+    [ST_S12_WAIT_FINISHED] = BIT(HT_FINISHED),
 };
 
 bool hs_message_legal(hs_state state, uint8_t type) {
@@ -44,15 +56,31 @@ const char *hs_state_name(hs_state state) {
     return "waiting for Certificate or CertificateRequest";
   case ST_C_WAIT_CERT:
   case ST_S_WAIT_CERT:
+  case ST_C12_WAIT_CERT:
+  case ST_S12_WAIT_CERT:
     return "waiting for Certificate";
   case ST_C_WAIT_CV:
   case ST_S_WAIT_CV:
+  case ST_S12_WAIT_CV:
     return "waiting for CertificateVerify";
   case ST_C_WAIT_FINISHED:
   case ST_S_WAIT_FINISHED:
+  case ST_C12_WAIT_FINISHED:
+  case ST_S12_WAIT_FINISHED:
     return "waiting for Finished";
+  case ST_C12_WAIT_SKE:
+    return "waiting for ServerKeyExchange";
+  case ST_C12_WAIT_CR_DONE:
+    return "waiting for CertificateRequest or ServerHelloDone";
+  case ST_C12_WAIT_DONE:
+    return "waiting for ServerHelloDone";
+  case ST_C12_WAIT_NST:
+    return "waiting for NewSessionTicket";
+  case ST_S12_WAIT_CKE:
+    return "waiting for ClientKeyExchange";
   case ST_C_SEND_FLIGHT:
   case ST_S_SEND_FLIGHT:
+  case ST_C12_SEND_FLIGHT:
     return "sending a flight";
   case ST_S_WAIT_CH:
     return "waiting for ClientHello";
@@ -67,6 +95,14 @@ const char *hs_state_name(hs_state state) {
 
 const char *hs_type_name(uint8_t type) {
   switch (type) {
+  case HT_HELLO_REQUEST:
+    return "HelloRequest";
+  case HT_SERVER_KEY_EXCHANGE:
+    return "ServerKeyExchange";
+  case HT_SERVER_HELLO_DONE:
+    return "ServerHelloDone";
+  case HT_CLIENT_KEY_EXCHANGE:
+    return "ClientKeyExchange";
   case HT_CLIENT_HELLO:
     return "ClientHello";
   case HT_SERVER_HELLO:
@@ -90,6 +126,12 @@ const char *hs_type_name(uint8_t type) {
   default:
     return "an unknown handshake message";
   }
+}
+
+void hs_waive_auth_proofs(moat_conn *conn, const char *why) {
+  conn->hs->proof_peer_cert = true;
+  conn->hs->proof_cert_verify = true;
+  conn->proof_waiver = why;
 }
 
 /* The next message for this state, or WANT_READ. */

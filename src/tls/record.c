@@ -1,5 +1,7 @@
-/* The TLS 1.3 record layer (RFC 8446 5): framing, AEAD protection with
- * per-record nonces, content-type hiding, and the size limits. */
+/* The record layer: framing, then protection in one of the modes of
+ * rec_mode (TLS 1.3, RFC 8446 5; TLS 1.2 AES-GCM, RFC 5288; TLS 1.2
+ * ChaCha20-Poly1305, RFC 7905), then dispatch by content type; and the
+ * size limits of each version. */
 #include <string.h>
 
 #include "base/mem.h"
@@ -35,15 +37,72 @@ moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
   dir->alg = alg;
   dir->seq = 0;
   dir->active = true;
+  dir->mode = REC_TLS13;
   return MOAT_OK;
 }
 
-/* RFC 8446 5.3: the nonce is the IV XORed with the 64-bit sequence number,
- * left-padded to the IV length. */
+moat_err rec_set_key12(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
+                       const uint8_t *key, const uint8_t *iv, bool encrypt) {
+  const aead_alg *alg = aead_get(suite->aead);
+  aead_free(dir->aead);
+  dir->aead = alg != NULL ? aead_new(alg, key, encrypt) : NULL;
+  if (dir->aead == NULL) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "setting up %s failed",
+                     alg != NULL ? alg->name : "the AEAD");
+  }
+  dir->alg = alg;
+  dir->seq = 0;
+  dir->active = true;
+  /* RFC 5288 3: a 4-byte implicit salt; RFC 7905 2: a 12-byte IV. */
+  dir->mode =
+      suite->aead == AEAD_CHACHA20_POLY1305 ? REC_TLS12_CHACHA : REC_TLS12_GCM;
+  memset(dir->iv, 0, sizeof(dir->iv));
+  memcpy(dir->iv, iv, dir->mode == REC_TLS12_GCM ? 4 : AEAD_NONCE_LEN);
+  return MOAT_OK;
+}
+
+/* RFC 8446 5.3 and RFC 7905 2: the nonce is the IV XORed with the 64-bit
+ * sequence number, left-padded to the IV length.  RFC 5288 3: for TLS 1.2
+ * AES-GCM it is the 4-byte salt followed by the 8-byte explicit nonce,
+ * which moat sets to the sequence number (RFC 9325 7.2.1: never
+ * repeated). */
 static void rec_nonce(const rec_dir *dir, uint8_t nonce[AEAD_NONCE_LEN]) {
   memcpy(nonce, dir->iv, AEAD_NONCE_LEN);
+  if (dir->mode == REC_TLS12_GCM) {
+    for (size_t i = 0; i < 8; i++) {
+      nonce[AEAD_NONCE_LEN - 1 - i] = (uint8_t)(dir->seq >> (8 * i));
+    }
+    return;
+  }
   for (size_t i = 0; i < 8; i++) {
     nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(dir->seq >> (8 * i));
+  }
+}
+
+/* RFC 5246 6.2.3.3: additional data = seq_num || type || version ||
+ * length of the plaintext. */
+static void rec_aad12(const rec_dir *dir, uint8_t type, size_t len,
+                      uint8_t aad[13]) {
+  builder b;
+  bld_init_fixed(&b, aad, 13);
+  bld_u64(&b, dir->seq);
+  bld_u8(&b, type);
+  bld_u16(&b, 0x0303);
+  bld_u16(&b, (uint16_t)len);
+  (void)bld_finish(&b);
+}
+
+/* Bytes a protected record adds to its plaintext. */
+static size_t rec_overhead(const rec_dir *dir) {
+  switch (dir->mode) {
+  case REC_TLS13:
+    return 1 + dir->alg->tag_len;
+  case REC_TLS12_GCM:
+    return 8 + dir->alg->tag_len;
+  case REC_TLS12_CHACHA:
+    return dir->alg->tag_len;
+  default:
+    return 0;
   }
 }
 
@@ -79,12 +138,14 @@ static moat_err out_reserve(moat_conn *conn, size_t need) {
 static moat_err rec_write_one(moat_conn *conn, uint8_t type,
                               const uint8_t *data, size_t len) {
   rec_dir *wr = &conn->wr;
-  size_t body = wr->active ? len + 1 + wr->alg->tag_len : len;
+  size_t body = wr->active ? len + rec_overhead(wr) : len;
   TRY(out_reserve(conn, TLS_RECORD_HEADER + body));
   builder b;
   bld_init_fixed(&b, conn->out + conn->out_len, conn->out_cap - conn->out_len);
-  /* RFC 8446 5.1/5.2: protected records travel as application_data. */
-  bld_u8(&b, wr->active ? CT_APPLICATION_DATA : type);
+  /* RFC 8446 5.1/5.2: protected TLS 1.3 records travel as
+   * application_data; TLS 1.2 records keep their type. */
+  bool hide = wr->active && wr->mode == REC_TLS13;
+  bld_u8(&b, hide ? CT_APPLICATION_DATA : type);
   bld_u16(&b, 0x0303);
   bld_u16(&b, (uint16_t)body);
   uint8_t *p;
@@ -95,21 +156,33 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
     if (len > 0) {
       memcpy(p, data, len);
     }
-  } else {
-    if (wr->seq == UINT64_MAX) {
-      return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
-                       "write sequence number exhausted");
-    }
+    conn->out_len += bld_len(&b);
+    return MOAT_OK;
+  }
+  if (wr->seq == UINT64_MAX) {
+    return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
+                     "write sequence number exhausted");
+  }
+  uint8_t nonce[AEAD_NONCE_LEN];
+  rec_nonce(wr, nonce);
+  bool ok;
+  if (wr->mode == REC_TLS13) {
     /* TLSInnerPlaintext = data || type, no padding; sealed straight from
      * the caller's bytes into the output buffer. */
-    uint8_t nonce[AEAD_NONCE_LEN];
-    rec_nonce(wr, nonce);
-    if (!aead_seal_parts(wr->aead, nonce, conn->out + conn->out_len,
-                         TLS_RECORD_HEADER, data, len, &type, 1, p)) {
-      return conn_fail(conn, MOAT_ERR_CRYPTO, "record encryption failed");
-    }
-    wr->seq++;
+    ok = aead_seal_parts(wr->aead, nonce, conn->out + conn->out_len,
+                         TLS_RECORD_HEADER, data, len, &type, 1, p);
+  } else {
+    uint8_t aad[13];
+    rec_aad12(wr, type, len, aad);
+    size_t explicit_len = wr->mode == REC_TLS12_GCM ? 8 : 0;
+    memcpy(p, nonce + AEAD_NONCE_LEN - explicit_len, explicit_len);
+    ok = aead_seal(wr->aead, nonce, aad, sizeof(aad), data, len,
+                   p + explicit_len);
   }
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "record encryption failed");
+  }
+  wr->seq++;
   conn->out_len += bld_len(&b);
   return MOAT_OK;
 }
@@ -183,6 +256,17 @@ static moat_err rec_alert(moat_conn *conn, cursor *body) {
   }
   if (desc == ALERT_USER_CANCELED) {
     return MOAT_OK; /* RFC 8446 6.1: followed by close_notify */
+  }
+  /* RFC 5246 7.2: in TLS 1.2 a warning (no_renegotiation, ...) leaves the
+   * connection up; a run of them with nothing else is refused, so a peer
+   * cannot keep us reading warnings for ever. */
+  if (conn->version == MOAT_TLS1_2 && level == 1) {
+    if (++conn->warnings_in_row > 4) {
+      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                       "more than 4 warning alerts in a row (the last: %s)",
+                       moat_alert_name(desc));
+    }
+    return MOAT_OK;
   }
   /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
   conn->have_alert = true;
@@ -261,6 +345,93 @@ static moat_err rec_not_tls(moat_conn *conn, uint8_t type) {
                    "the peer is not speaking TLS: it sent text, \"%s\"", text);
 }
 
+/* RFC 8446 5: in TLS 1.3 change_cipher_spec is one byte 0x01, allowed
+ * only while the handshake runs, and ignored. */
+static moat_err rec_ccs13(moat_conn *conn, cursor body) {
+  uint8_t v;
+  if (conn->handshake_done || conn->hs == NULL || !cur_u8(&body, &v) ||
+      v != 0x01 || !cur_done(&body)) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "change_cipher_spec is only allowed as one byte 0x01 "
+                     "during the handshake");
+  }
+  return MOAT_OK;
+}
+
+/* RFC 5246 7.1: in TLS 1.2 change_cipher_spec switches the read keys to
+ * the pending ones, once, right before the peer's Finished. */
+static moat_err rec_ccs12(moat_conn *conn, cursor body) {
+  handshake *hs = conn->hs;
+  uint8_t v;
+  if (!cur_u8(&body, &v) || v != 0x01 || !cur_done(&body)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "change_cipher_spec must be one byte 0x01");
+  }
+  if (hs == NULL || !hs->ccs_allowed) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "change_cipher_spec while %s", hs_state_name(conn->state));
+  }
+  if (hs->msg_len != 0) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "handshake data continues across change_cipher_spec");
+  }
+  rec_dir_clear(&conn->rd);
+  conn->rd = hs->pending_rd;
+  memset(&hs->pending_rd, 0, sizeof(hs->pending_rd));
+  hs->ccs_allowed = false;
+  hs->ccs_seen = true;
+  return MOAT_OK;
+}
+
+/* Opens a TLS 1.2 record in place (RFC 5288 3, RFC 7905 2); application
+ * data after the handshake opens its first bytes straight into dst.
+ * *out_body is the plaintext. */
+static moat_err rec_open12(moat_conn *conn, rec_dest *dst, uint8_t type,
+                           const uint8_t *hdr, uint8_t *p, size_t len,
+                           cursor *out_body) {
+  rec_dir *rd = &conn->rd;
+  (void)hdr;
+  size_t explicit_len = rd->mode == REC_TLS12_GCM ? 8 : 0;
+  if (len < explicit_len + rd->alg->tag_len) {
+    return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                     "protected record too short (%zu bytes)", len);
+  }
+  size_t plain = len - explicit_len - rd->alg->tag_len;
+  uint8_t nonce[AEAD_NONCE_LEN];
+  rec_nonce(rd, nonce);
+  memcpy(nonce + AEAD_NONCE_LEN - explicit_len, p, explicit_len);
+  uint8_t aad[13];
+  rec_aad12(rd, type, plain, aad);
+  size_t head_len = 0;
+  uint8_t *head = NULL;
+  if (dst != NULL && dst->buf != NULL && conn->handshake_done &&
+      type == CT_APPLICATION_DATA) {
+    head_len = plain < dst->cap ? plain : dst->cap;
+    head = dst->buf;
+  }
+  if (!aead_open_split(rd->aead, nonce, aad, sizeof(aad), p + explicit_len,
+                       len - explicit_len, head, head_len)) {
+    return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                     "record authentication failed (sequence %llu)",
+                     (unsigned long long)rd->seq);
+  }
+  if (dst != NULL) {
+    dst->head_len = head_len; /* wiped by rec_read_into on failure */
+  }
+  /* RFC 5246 6.2.3: the plaintext is at most 2^14 bytes. */
+  if (plain > TLS_MAX_PLAINTEXT) {
+    return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                     "decrypted record of %zu bytes exceeds 2^14", plain);
+  }
+  if (rd->seq == UINT64_MAX) {
+    return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
+                     "read sequence number exhausted");
+  }
+  rd->seq++;
+  *out_body = cur_make(p + explicit_len, plain);
+  return MOAT_OK;
+}
+
 static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                             bool *out_progress) {
   *out_progress = false;
@@ -285,10 +456,12 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                      "record with version 0x%04x is not TLS", version);
   }
   bool protect = conn->rd.active && type != CT_CHANGE_CIPHER_SPEC;
-  if (len > (protect ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT)) {
+  size_t limit = !protect                     ? TLS_MAX_PLAINTEXT
+                 : conn->rd.mode == REC_TLS13 ? TLS_MAX_CIPHERTEXT
+                                              : TLS12_MAX_CIPHERTEXT;
+  if (len > limit) {
     return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
-                     "record of %u bytes exceeds the limit of %d", len,
-                     protect ? TLS_MAX_CIPHERTEXT : TLS_MAX_PLAINTEXT);
+                     "record of %u bytes exceeds the limit of %zu", len, limit);
   }
   uint8_t *hdr = conn->in + conn->in_off;
   cursor body;
@@ -301,18 +474,13 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
   *out_progress = true;
 
   if (type == CT_CHANGE_CIPHER_SPEC) {
-    /* RFC 8446 5: one byte 0x01, only while the handshake runs, ignored. */
-    uint8_t v;
-    if (conn->handshake_done || conn->hs == NULL || !cur_u8(&body, &v) ||
-        v != 0x01 || !cur_done(&body)) {
-      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
-                       "change_cipher_spec is only allowed as one byte 0x01 "
-                       "during the handshake");
-    }
-    return MOAT_OK;
+    return conn->version == MOAT_TLS1_2 ? rec_ccs12(conn, body)
+                                        : rec_ccs13(conn, body);
   }
 
-  if (protect) {
+  if (protect && conn->rd.mode != REC_TLS13) {
+    TRY(rec_open12(conn, dst, type, hdr, conn->in + body_off, len, &body));
+  } else if (protect) {
     if (type != CT_APPLICATION_DATA) {
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                        "unprotected record of type %u after keys were set",
@@ -402,6 +570,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                        "empty handshake record");
     }
+    conn->warnings_in_row = 0;
     return hs_append(conn, cur_data(&body), cur_len(&body));
   case CT_ALERT:
     /* RFC 8446 5.4 (and 5.1 for plaintext): a record of zero length of a
@@ -426,6 +595,9 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
      * the type byte or padding); the rest waits in conn->in. */
     size_t content = cur_len(&body);
     size_t mine = 0;
+    if (content > 0) {
+      conn->warnings_in_row = 0;
+    }
     if (dst != NULL && dst->head_len > 0) {
       mine = content < dst->head_len ? content : dst->head_len;
       moat_wipe(dst->buf + mine, dst->head_len - mine);
@@ -461,4 +633,9 @@ moat_err rec_read_into(moat_conn *conn, uint8_t *out, size_t cap,
   }
   *out_len = dst.delivered;
   return e;
+}
+
+moat_err rec_send_warning(moat_conn *conn, int alert) {
+  const uint8_t a[2] = {1, (uint8_t)alert};
+  return rec_write(conn, CT_ALERT, a, sizeof(a));
 }

@@ -6,7 +6,8 @@
 #include "base/mem.h"
 #include "tls/tls.h"
 
-#define SESSION_FORMAT 1
+/* 2: version, EMS flag and session ID added for TLS 1.2. */
+#define SESSION_FORMAT 2
 
 moat_session *session_new(void) {
   moat_session *s = moat_calloc(1, sizeof(*s));
@@ -39,9 +40,15 @@ const char *moat_session_cipher_name(const moat_session *s) {
   return s->suite->name;
 }
 
+/* A session can resume when it has a ticket, or (TLS 1.2) a session ID. */
+static bool session_usable(const moat_session *s) {
+  return s->ticket != NULL ||
+         (s->version == MOAT_TLS1_2 && s->session_id_len > 0);
+}
+
 moat_session *moat_conn_get_session(moat_conn *conn) {
   if (conn->is_server || conn->session == NULL ||
-      conn->session->ticket == NULL) {
+      !session_usable(conn->session)) {
     return NULL;
   }
   return session_ref(conn->session);
@@ -51,7 +58,7 @@ moat_err moat_conn_set_session(moat_conn *conn, moat_session *session) {
   if (conn->is_server || conn->state != ST_C_START) {
     return MOAT_ERR_BAD_STATE;
   }
-  if (session != NULL && session->ticket == NULL) {
+  if (session != NULL && !session_usable(session)) {
     return MOAT_ERR_INVALID_ARGUMENT;
   }
   moat_session_free(conn->session);
@@ -62,6 +69,11 @@ moat_err moat_conn_set_session(moat_conn *conn, moat_session *session) {
 /* The state both formats share. */
 static bool state_build(builder *b, const moat_session *s) {
   bld_u8(b, SESSION_FORMAT);
+  bld_u16(b, s->version);
+  bld_u8(b, s->ems ? 1 : 0);
+  bld_open8(b);
+  bld_bytes(b, s->session_id, s->session_id_len);
+  bld_close(b);
   bld_u16(b, s->suite->code);
   bld_u64(b, (uint64_t)s->created);
   bld_u32(b, s->lifetime);
@@ -72,20 +84,30 @@ static bool state_build(builder *b, const moat_session *s) {
 }
 
 static bool state_parse(cursor *c, moat_session *s) {
-  uint8_t format;
+  uint8_t format, ems;
   uint16_t suite;
   uint64_t created;
-  cursor psk;
-  if (!cur_u8(c, &format) || format != SESSION_FORMAT || !cur_u16(c, &suite) ||
-      !cur_u64(c, &created) || !cur_u32(c, &s->lifetime) ||
-      !cur_u32(c, &s->age_add) || !cur_prefixed8(c, &psk)) {
+  cursor psk, id;
+  if (!cur_u8(c, &format) || format != SESSION_FORMAT ||
+      !cur_u16(c, &s->version) || !cur_u8(c, &ems) || ems > 1 ||
+      !cur_prefixed8(c, &id) || cur_len(&id) > sizeof(s->session_id) ||
+      !cur_u16(c, &suite) || !cur_u64(c, &created) ||
+      !cur_u32(c, &s->lifetime) || !cur_u32(c, &s->age_add) ||
+      !cur_prefixed8(c, &psk)) {
     return false;
   }
   s->suite = suite_by_code(suite);
-  if (s->suite == NULL || cur_len(&psk) == 0 ||
-      cur_len(&psk) != hash_get(s->suite->hash)->len) {
+  /* TLS 1.3 keeps a PSK of the hash's length, TLS 1.2 the master
+   * secret. */
+  if (s->suite == NULL || s->suite->version != s->version ||
+      cur_len(&psk) != (s->version == MOAT_TLS1_2
+                            ? TLS12_MASTER_LEN
+                            : hash_get(s->suite->hash)->len)) {
     return false;
   }
+  s->ems = ems == 1;
+  s->session_id_len = cur_len(&id);
+  memcpy(s->session_id, cur_data(&id), s->session_id_len);
   s->created = (int64_t)created;
   s->psk_len = cur_len(&psk);
   memcpy(s->psk, cur_data(&psk), s->psk_len);
@@ -114,17 +136,20 @@ moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
   if (s == NULL) {
     return MOAT_ERR_NO_MEMORY;
   }
-  if (!state_parse(&c, s) || !cur_prefixed16(&c, &ticket) ||
-      cur_len(&ticket) == 0 || !cur_done(&c)) {
+  if (!state_parse(&c, s) || !cur_prefixed16(&c, &ticket) || !cur_done(&c) ||
+      (cur_len(&ticket) == 0 &&
+       (s->version != MOAT_TLS1_2 || s->session_id_len == 0))) {
     moat_session_free(s);
     return MOAT_ERR_INVALID_ARGUMENT;
   }
-  s->ticket = moat_memdup(cur_data(&ticket), cur_len(&ticket));
-  if (s->ticket == NULL) {
-    moat_session_free(s);
-    return MOAT_ERR_NO_MEMORY;
+  if (cur_len(&ticket) > 0) {
+    s->ticket = moat_memdup(cur_data(&ticket), cur_len(&ticket));
+    if (s->ticket == NULL) {
+      moat_session_free(s);
+      return MOAT_ERR_NO_MEMORY;
+    }
+    s->ticket_len = cur_len(&ticket);
   }
-  s->ticket_len = cur_len(&ticket);
   *out = s;
   return MOAT_OK;
 }
@@ -188,6 +213,7 @@ moat_err tls13_send_tickets(moat_conn *conn) {
   for (size_t i = 0; i < conn->ctx->num_tickets; i++) {
     moat_session st;
     memset(&st, 0, sizeof(st));
+    st.version = MOAT_TLS1_3;
     st.suite = conn->suite;
     st.created = ctx_now(conn->ctx);
     st.lifetime = conn->ctx->ticket_lifetime;

@@ -21,15 +21,19 @@
 #define CT_HANDSHAKE 22
 #define CT_APPLICATION_DATA 23
 
-/* RFC 8446 4 handshake types */
+/* RFC 8446 4 / RFC 5246 7.4 handshake types */
+#define HT_HELLO_REQUEST 0
 #define HT_CLIENT_HELLO 1
 #define HT_SERVER_HELLO 2
 #define HT_NEW_SESSION_TICKET 4
 #define HT_END_OF_EARLY_DATA 5
 #define HT_ENCRYPTED_EXTENSIONS 8
 #define HT_CERTIFICATE 11
+#define HT_SERVER_KEY_EXCHANGE 12
 #define HT_CERTIFICATE_REQUEST 13
+#define HT_SERVER_HELLO_DONE 14
 #define HT_CERTIFICATE_VERIFY 15
+#define HT_CLIENT_KEY_EXCHANGE 16
 #define HT_FINISHED 20
 #define HT_KEY_UPDATE 24
 #define HT_MESSAGE_HASH 254
@@ -39,6 +43,7 @@
 #define EXT_MAX_FRAGMENT_LENGTH 1
 #define EXT_STATUS_REQUEST 5
 #define EXT_SUPPORTED_GROUPS 10
+#define EXT_EC_POINT_FORMATS 11
 #define EXT_SIGNATURE_ALGORITHMS 13
 #define EXT_USE_SRTP 14
 #define EXT_HEARTBEAT 15
@@ -47,7 +52,10 @@
 #define EXT_CLIENT_CERT_TYPE 19
 #define EXT_SERVER_CERT_TYPE 20
 #define EXT_PADDING 21
+#define EXT_ENCRYPT_THEN_MAC 22
+#define EXT_EXTENDED_MASTER_SECRET 23
 #define EXT_RECORD_SIZE_LIMIT 28
+#define EXT_SESSION_TICKET 35
 #define EXT_PRE_SHARED_KEY 41
 #define EXT_EARLY_DATA 42
 #define EXT_SUPPORTED_VERSIONS 43
@@ -90,28 +98,44 @@
 #define ALERT_CERTIFICATE_REQUIRED 116
 #define ALERT_NO_APPLICATION_PROTOCOL 120
 
-#define TLS_MAX_PLAINTEXT 16384                      /* RFC 8446 5.1 */
-#define TLS_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 256) /* RFC 8446 5.2 */
+#define TLS_MAX_PLAINTEXT 16384                         /* RFC 8446 5.1 */
+#define TLS_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 256)    /* RFC 8446 5.2 */
+#define TLS12_MAX_CIPHERTEXT (TLS_MAX_PLAINTEXT + 2048) /* RFC 5246 6.2.3 */
 #define TLS_RECORD_HEADER 5
-#define TLS_MAX_RECORD (TLS_RECORD_HEADER + TLS_MAX_CIPHERTEXT)
+#define TLS_MAX_RECORD (TLS_RECORD_HEADER + TLS12_MAX_CIPHERTEXT)
 /* The largest handshake message we accept (certificate chains). */
 #define TLS_MAX_HANDSHAKE_MSG (256 * 1024)
 #define TLS_RANDOM_LEN 32
-#define TLS_MAX_SUITES 8
+#define TLS_MAX_SUITES 16
 #define TLS_MAX_GROUPS 8
 #define TLS_MAX_SIGALGS 16
 #define TLS_MAX_ALPN_WIRE 1024
 #define TLS_MAX_CHAIN 16
 
-/* A TLS 1.3 cipher suite (RFC 8446 B.4). */
+/* A cipher suite: TLS 1.3 (RFC 8446 B.4) or TLS 1.2 ECDHE with an AEAD
+ * (RFC 5289, RFC 7905). */
+typedef enum suite_auth {
+  AUTH_ANY,   /* TLS 1.3: the suite does not name the key */
+  AUTH_ECDSA, /* TLS 1.2 ECDHE_ECDSA */
+  AUTH_RSA,   /* TLS 1.2 ECDHE_RSA */
+} suite_auth;
+
 typedef struct tls_suite {
   uint16_t code;
   const char *name;         /* IANA */
   const char *openssl_name; /* OpenSSL spelling */
   aead_id aead;
-  hash_id hash;
+  hash_id hash; /* the HKDF hash (1.3) or the PRF hash (1.2) */
   int bits;
+  uint16_t version; /* MOAT_TLS1_3 or MOAT_TLS1_2 */
+  suite_auth auth;
 } tls_suite;
+
+/* Whether a TLS 1.2 suite can be used with a key of this type. */
+bool suite_fits_key(const tls_suite *suite, key_type key);
+/* Suites moat recognises only to refuse them by name (CBC, RSA key
+ * exchange, ...), or NULL. */
+const char *suite_refused_name(uint16_t code);
 
 const tls_suite *suite_by_code(uint16_t code);
 const tls_suite *suite_by_name(const char *name);
@@ -136,6 +160,8 @@ typedef struct der_chain {
 der_chain *chain_new(size_t num);
 void chain_free(der_chain *chain);
 
+typedef struct sess_cache sess_cache;
+
 /* ---- context --------------------------------------------------------------
  */
 
@@ -158,6 +184,7 @@ typedef struct ctx_shared {
    * connections */
   atomic_uint_least64_t st_connect, st_connect_good, st_accept, st_accept_good,
       st_hits, st_misses;
+  sess_cache *sess_cache; /* TLS 1.2 session IDs (server) */
 } ctx_shared;
 
 /* An open key log file, shared by the snapshots made while it was set and
@@ -212,6 +239,9 @@ typedef struct tls_policy {
   moat_sni_fn sni_cb;
   void *sni_arg;
   size_t num_tickets;
+  bool tickets12;         /* TLS 1.2 session tickets (RFC 5077) */
+  bool require_ems;       /* refuse peers without RFC 7627 */
+  sess_cache *sess_cache; /* shared->sess_cache */
 
   moat_clock_fn clock;
   void *clock_arg;
@@ -255,15 +285,33 @@ int64_t ctx_now(const tls_policy *ctx);
 
 struct moat_session {
   atomic_int refs;
+  uint16_t version; /* MOAT_TLS1_3 or MOAT_TLS1_2 */
   const tls_suite *suite;
   int64_t created;   /* seconds since the epoch */
   uint32_t lifetime; /* seconds */
   uint32_t age_add;
+  /* TLS 1.3: the resumption PSK; TLS 1.2: the master secret (48 bytes) */
   uint8_t psk[HASH_MAX_LEN];
   size_t psk_len;
+  bool ems; /* TLS 1.2: made with the extended master secret (RFC 7627) */
+  uint8_t session_id[32]; /* TLS 1.2 session-ID resumption */
+  size_t session_id_len;
   uint8_t *ticket;
   size_t ticket_len;
 };
+
+/* The TLS 1.2 session-ID cache (session_cache.c). */
+sess_cache *sess_cache_new(size_t cap);
+void sess_cache_free(sess_cache *c);
+void sess_cache_set_size(sess_cache *c, size_t cap);
+/* Stores the state under its 32-byte session_id (no ticket is kept). */
+bool sess_cache_put(sess_cache *c, const moat_session *s);
+/* Copies a live session into *out (counting a hit, miss or timeout). */
+bool sess_cache_get(sess_cache *c, const uint8_t *id, size_t id_len,
+                    int64_t now, moat_session *out);
+/* Fills the cache's counters of *out (number, cache_full, timeouts). */
+void sess_cache_stats(sess_cache *c, moat_session_stats *out);
+#define SESS_CACHE_DEFAULT 1024
 
 moat_session *session_new(void);
 moat_session *session_ref(moat_session *s);
@@ -276,10 +324,18 @@ moat_err ticket_seal(moat_conn *conn, const moat_session *state,
 bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
                  moat_session *out);
 #define TICKET_MAX 256
+#define TLS12_MASTER_LEN 48
 /* Tickets per connection: one per value of the one-byte ticket nonce. */
 #define TLS_MAX_TICKETS 256
 
 /* ---- record layer ---------------------------------------------------------*/
+
+/* How a direction protects records once keys are set. */
+typedef enum rec_mode {
+  REC_TLS13,        /* RFC 8446 5.2: inner type, IV XOR seq, header AAD */
+  REC_TLS12_GCM,    /* RFC 5288: 4-byte salt + 8-byte explicit nonce */
+  REC_TLS12_CHACHA, /* RFC 7905: IV XOR seq, no explicit nonce */
+} rec_mode;
 
 typedef struct rec_dir {
   aead_ctx *aead;
@@ -287,6 +343,7 @@ typedef struct rec_dir {
   uint8_t iv[AEAD_NONCE_LEN];
   uint64_t seq;
   bool active;
+  rec_mode mode;
 } rec_dir;
 
 /* ---- handshake state (its own allocation, freed when it ends) ------------ */
@@ -309,6 +366,19 @@ typedef enum hs_state {
   ST_S_WAIT_CV,
   ST_S_WAIT_FINISHED,
   ST_S_SEND_TICKETS,
+  /* TLS 1.2 client (RFC 5246 7.3) */
+  ST_C12_WAIT_CERT,
+  ST_C12_WAIT_SKE,
+  ST_C12_WAIT_CR_DONE,
+  ST_C12_WAIT_DONE,
+  ST_C12_SEND_FLIGHT,
+  ST_C12_WAIT_NST,
+  ST_C12_WAIT_FINISHED,
+  /* TLS 1.2 server */
+  ST_S12_WAIT_CERT,
+  ST_S12_WAIT_CKE,
+  ST_S12_WAIT_CV,
+  ST_S12_WAIT_FINISHED,
   /* both */
   ST_CONNECTED,
   ST__COUNT
@@ -389,6 +459,38 @@ typedef struct handshake {
   key_schedule ks;
   bool tickets_sent;
 
+  /* TLS 1.2 */
+  uint8_t master[TLS12_MASTER_LEN];
+  bool ems;             /* extended master secret negotiated */
+  bool ticket_expected; /* client: the server will send NewSessionTicket */
+  bool send_ticket;     /* server: send NewSessionTicket */
+  bool ccs_allowed;     /* a ChangeCipherSpec may arrive now */
+  bool ccs_seen;        /* and it did: the read keys switched */
+  rec_dir pending_rd;   /* the read keys the peer's CCS turns on */
+  rec_dir pending_wr;   /* the write keys our CCS turns on */
+  uint8_t pms[KEX_MAX_SECRET]; /* client: the premaster secret */
+  size_t pms_len;
+  uint8_t cke_share[KEX_MAX_SHARE]; /* client: our ECDHE share */
+  size_t cke_share_len;
+  uint8_t *nst_ticket; /* client: the ticket the server just issued */
+  size_t nst_ticket_len;
+  uint32_t nst_lifetime;
+  moat_session state12;        /* server: the resumed session's state */
+  const kex_alg *kex12;        /* the ECDHE group */
+  kex_key *kex12_key;          /* server: our ephemeral key */
+  const sig_scheme *cv_scheme; /* client: for CertificateVerify */
+  /* The handshake messages themselves, kept while a TLS 1.2
+   * CertificateVerify must sign or check them (RFC 5246 7.4.8). */
+  uint8_t *raw;
+  size_t raw_len;
+  size_t raw_cap;
+  bool keep_raw;
+  uint8_t fin_sent[12];    /* our verify_data */
+  uint8_t fin_recv[12];    /* the peer's */
+  moat_session *offered12; /* client: the TLS 1.2 session offered */
+  bool resumed12;
+  bool session_asked12; /* server: the client offered a ticket or an ID */
+
   /* PSK resumption */
   bool psk_offered;  /* client */
   bool psk_accepted; /* both */
@@ -405,6 +507,7 @@ struct moat_conn {
   const tls_policy *ctx;
   moat_context *context;
   bool is_server;
+  uint16_t version; /* 0 until the hello layer negotiated it */
   hs_state state;
   handshake *hs;
 
@@ -464,6 +567,14 @@ struct moat_conn {
   bool key_update_answered;
   /* Release record buffers once drained (set when the handshake ends). */
   bool release_when_idle;
+  /* TLS 1.2 */
+  uint8_t master[TLS12_MASTER_LEN]; /* for exporters and the key log */
+  uint8_t finished_client[12];      /* tls-unique (RFC 5929) */
+  uint8_t finished_server[12];
+  bool ems;
+  uint8_t warnings_in_row; /* warning alerts without other records */
+  uint32_t renegotiations_refused;
+  const char *proof_waiver; /* why the peer was not authenticated, or NULL */
 
   /* peer chain as sent, and the verified chain (which shares the peer's
    * buffers where it can) */
@@ -587,6 +698,61 @@ moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
 
 void keylog(moat_conn *conn, const char *label, const uint8_t *secret,
             size_t len);
+
+/* The hello layer (hello.c): version negotiation for both roles and the
+ * downgrade sentinels (RFC 8446 4.1.3). */
+typedef struct client_hello client_hello;
+typedef struct server_hello server_hello;
+/* Server: the version to speak with this ClientHello, or a failure. */
+moat_err hello_server_version(moat_conn *conn, const client_hello *ch,
+                              uint16_t *out_version);
+/* Client: the version the ServerHello chose, checked against our offer
+ * and the downgrade sentinel. */
+moat_err hello_client_version(moat_conn *conn, const server_hello *sh,
+                              uint16_t *out_version);
+/* Server: what the first ClientHello offers (groups, signature schemes,
+ * SNI with the SNI callback, ALPN) into the handshake state. */
+moat_err hello_take_offers(moat_conn *conn, const client_hello *ch);
+/* Server: writes the downgrade sentinel into a TLS 1.2 server random when
+ * this server could have spoken TLS 1.3. */
+void hello_mark_downgrade(const moat_conn *conn, uint8_t *random);
+/* The suites of one version in the context's order. */
+bool suite_offered(const tls_policy *ctx, uint16_t code, uint16_t version);
+bool ctx_allows(const tls_policy *ctx, uint16_t version);
+
+/* TLS 1.2 flows (tls12_client.c, tls12_server.c, tls12.c) */
+moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
+                                   cursor whole);
+moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
+                                   cursor whole);
+moat_err tls12_client_step(moat_conn *conn);
+moat_err tls12_server_step(moat_conn *conn);
+moat_err tls12_post_handshake(moat_conn *conn, uint8_t type, cursor *body);
+/* RFC 5246 6.3: the key block from the master secret; writes the keys
+ * for our direction into conn->wr's pending state and the peer's into
+ * hs->pending_rd. */
+moat_err tls12_derive_keys(moat_conn *conn, rec_dir *our, rec_dir *peer);
+moat_err tls12_send_ccs_finished(moat_conn *conn);
+moat_err tls12_recv_finished(moat_conn *conn, cursor body);
+moat_err tls12_enter_traffic(moat_conn *conn);
+moat_err tls12_master_secret(moat_conn *conn, const uint8_t *pms,
+                             size_t pms_len);
+/* Keys a rec_dir for TLS 1.2 from raw key and IV bytes. */
+moat_err rec_set_key12(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
+                       const uint8_t *key, const uint8_t *iv, bool encrypt);
+/* The one place a proof is waived rather than checked (STYLE 8): a
+ * resumed session (its certificate was checked when it was made), or no
+ * client certificate by policy.  why names the reason in a failure. */
+void hs_waive_auth_proofs(moat_conn *conn, const char *why);
+/* Sends a warning alert (TLS 1.2 no_renegotiation). */
+moat_err rec_send_warning(moat_conn *conn, int alert);
+
+/* prf.c: the TLS 1.2 PRF (RFC 5246 5) with HMAC-hash; seed is the
+ * concatenation of seed_a and seed_b. */
+bool tls12_prf(const hash_alg *hash, hmac_ctx *hmac, const uint8_t *secret,
+               size_t secret_len, const char *label, const uint8_t *seed_a,
+               size_t seed_a_len, const uint8_t *seed_b, size_t seed_b_len,
+               uint8_t *out, size_t out_len);
 
 /* flows */
 moat_err tls13_client_step(moat_conn *conn);

@@ -12,8 +12,6 @@ static moat_err send_msg(moat_conn *conn, builder *b) {
   return err;
 }
 
-static bool offered_suite(const tls_policy *ctx, uint16_t code);
-
 /* C_START: build and send the ClientHello. */
 static moat_err c_start(moat_conn *conn) {
   const tls_policy *ctx = conn->ctx;
@@ -46,8 +44,20 @@ static moat_err c_start(moat_conn *conn) {
     }
   }
   moat_session *sess = conn->session;
-  if (sess != NULL && offered_suite(ctx, sess->suite->code) &&
-      ctx_now(ctx) - sess->created <= (int64_t)sess->lifetime) {
+  bool fresh =
+      sess != NULL && ctx_now(ctx) - sess->created <= (int64_t)sess->lifetime;
+  if (fresh && sess->version == MOAT_TLS1_2 && ctx_allows(ctx, MOAT_TLS1_2) &&
+      suite_offered(ctx, sess->suite->code, MOAT_TLS1_2) && sess->ems) {
+    /* RFC 5077 3.4 / RFC 5246 7.4.1.2: offer the TLS 1.2 session; never
+     * one made without the extended master secret (RFC 7627 5.3). */
+    hs->offered12 = sess;
+    if (sess->ticket == NULL) {
+      memcpy(hs->session_id, sess->session_id, sess->session_id_len);
+      hs->session_id_len = sess->session_id_len;
+    }
+  }
+  if (fresh && sess->version == MOAT_TLS1_3 && ctx_allows(ctx, MOAT_TLS1_3) &&
+      suite_offered(ctx, sess->suite->code, MOAT_TLS1_3)) {
     /* RFC 8446 2.2: offer the ticket; the early secret comes from it. */
     if (!ks_init(&hs->ks, hash_get(sess->suite->hash), sess->psk,
                  sess->psk_len)) {
@@ -70,15 +80,6 @@ static moat_err c_start(moat_conn *conn) {
   TRY(err);
   conn->state = ST_C_WAIT_SH;
   return MOAT_OK;
-}
-
-static bool offered_suite(const tls_policy *ctx, uint16_t code) {
-  for (size_t i = 0; i < ctx->num_suites; i++) {
-    if (ctx->suites[i]->code == code) {
-      return true;
-    }
-  }
-  return false;
 }
 
 static bool offered_group(const tls_policy *ctx, uint16_t group) {
@@ -118,43 +119,11 @@ static moat_err start_transcript(moat_conn *conn, bool hrr) {
 
 static moat_err check_server_hello(moat_conn *conn, const server_hello *sh) {
   handshake *hs = conn->hs;
-  uint16_t version = sh->legacy_version;
-  if (ext_has(&sh->ext, X_SUPPORTED_VERSIONS)) {
-    TRY(ext_versions_parse_sh(conn, sh->ext.data[X_SUPPORTED_VERSIONS],
-                              &version));
-    if (version != 0x0304) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                       "the server selected version 0x%04x, which was not "
-                       "offered",
-                       version);
-    }
-  } else {
-    /* RFC 8446 4.1.3: a TLS 1.2 or 1.1 ServerHello carrying the downgrade
-     * sentinel means an attacker removed TLS 1.3 from our offer. */
-    static const uint8_t k_down[7] = {0x44, 0x4f, 0x57, 0x4e, 0x47, 0x52, 0x44};
-    const uint8_t *tail = sh->random + TLS_RANDOM_LEN - 8;
-    if (memcmp(tail, k_down, 7) == 0 && (tail[7] == 0x00 || tail[7] == 0x01)) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                       "the ServerHello carries the TLS 1.3 downgrade "
-                       "sentinel");
-    }
-    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
-                     "the server chose %s; moat speaks TLS 1.3 only",
-                     version == 0x0303   ? "TLS 1.2"
-                     : version == 0x0302 ? "TLS 1.1"
-                     : version == 0x0301 ? "TLS 1.0"
-                                         : "an old protocol version");
-  }
-  if (sh->legacy_version != 0x0303) {
-    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
-                     "ServerHello legacy_version 0x%04x is not 0x0303",
-                     sh->legacy_version);
-  }
   if (!cur_equal(&sh->session_id, hs->session_id, hs->session_id_len)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server did not echo our legacy_session_id");
   }
-  if (!offered_suite(conn->ctx, sh->suite)) {
+  if (!suite_offered(conn->ctx, sh->suite, MOAT_TLS1_3)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server selected cipher suite 0x%04x, which was not "
                      "offered",
@@ -257,6 +226,18 @@ static moat_err c_wait_sh(moat_conn *conn) {
   TRY(hs_expect(conn, &type, &body, &whole));
   server_hello sh;
   TRY(sh_parse(conn, body, &sh));
+  uint16_t version;
+  TRY(hello_client_version(conn, &sh, &version));
+  if (version == MOAT_TLS1_2) {
+    if (hs->hrr_sent_or_seen) {
+      return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                       "the server chose TLS 1.2 after a TLS 1.3 "
+                       "HelloRetryRequest");
+    }
+    conn->version = MOAT_TLS1_2;
+    return tls12_client_server_hello(conn, &sh, whole);
+  }
+  conn->version = MOAT_TLS1_3;
   TRY(check_server_hello(conn, &sh));
   if (sh.is_hrr) {
     return on_hello_retry(conn, &sh, whole);

@@ -12,9 +12,12 @@ static moat_err send_built(moat_conn *conn, builder *b, moat_err built) {
   return err;
 }
 
-/* Server preference: our first suite the client offers. */
+/* Server preference: our first TLS 1.3 suite the client offers. */
 static const tls_suite *choose_suite(const tls_policy *ctx, cursor suites) {
   for (size_t i = 0; i < ctx->num_suites; i++) {
+    if (ctx->suites[i]->version != MOAT_TLS1_3) {
+      continue;
+    }
     cursor c = suites;
     uint16_t code;
     while (cur_u16(&c, &code)) {
@@ -35,26 +38,8 @@ static bool in_list(const uint16_t *list, size_t n, uint16_t v) {
   return false;
 }
 
-/* Checks the ClientHello's versions and mandatory extensions. */
+/* Checks a TLS 1.3 ClientHello's mandatory extensions. */
 static moat_err check_client_hello(moat_conn *conn, const client_hello *ch) {
-  bool tls13 = false, tls12 = false;
-  /* RFC 8446 D.5: a legacy_version of SSL 3.0 or below is refused, even
-   * when supported_versions offers TLS 1.3. */
-  if (ch->legacy_version <= 0x0300) {
-    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
-                     "ClientHello legacy_version 0x%04x is SSL 3.0 or older",
-                     ch->legacy_version);
-  }
-  if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
-    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
-                              &tls12));
-  }
-  if (!tls13) {
-    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
-                     "the client offers only %s; moat speaks TLS 1.3 only",
-                     tls12 || ch->legacy_version == 0x0303 ? "TLS 1.2"
-                                                           : "old versions");
-  }
   /* RFC 8446 4.1.2: exactly one compression method, null. */
   if (cur_len(&ch->compression) != 1 || cur_data(&ch->compression)[0] != 0) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
@@ -73,50 +58,6 @@ static moat_err check_client_hello(moat_conn *conn, const client_hello *ch) {
       !ext_has(&ch->ext, X_KEY_SHARE)) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "ClientHello without supported_groups and key_share");
-  }
-  return MOAT_OK;
-}
-
-/* Reads what the first ClientHello offers into the handshake state. */
-static moat_err take_offers(moat_conn *conn, const client_hello *ch) {
-  handshake *hs = conn->hs;
-  TRY(ext_groups_parse(conn, ch->ext.data[X_SUPPORTED_GROUPS], hs->peer_groups,
-                       32, &hs->num_peer_groups));
-  TRY(ext_sigalgs_parse(conn, ch->ext.data[X_SIGNATURE_ALGORITHMS],
-                        hs->peer_sigalgs, 64, &hs->num_peer_sigalgs));
-  hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
-  if (ext_has(&ch->ext, X_SERVER_NAME)) {
-    char name[256];
-    TRY(ext_sni_parse(conn, ch->ext.data[X_SERVER_NAME], name, sizeof(name)));
-    if (name[0] != '\0') {
-      moat_free(conn->hostname);
-      conn->hostname = moat_strdup(name);
-      if (conn->hostname == NULL) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
-      }
-    }
-  }
-  if (conn->ctx->sni_cb != NULL) {
-    const tls_policy *ctx = conn->ctx;
-    if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
-      return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
-                             conn->sni_alert ? conn->sni_alert
-                                             : ALERT_UNRECOGNIZED_NAME,
-                             "the server name callback refused \"%s\"",
-                             conn->hostname ? conn->hostname : "(none)");
-    }
-  }
-  if (ext_has(&ch->ext, X_ALPN)) {
-    cursor chosen;
-    TRY(ext_alpn_select(conn, ch->ext.data[X_ALPN], &chosen));
-    if (cur_len(&chosen) > 0) {
-      conn->alpn = moat_malloc(cur_len(&chosen) + 1);
-      if (conn->alpn == NULL) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
-      }
-      memcpy(conn->alpn, cur_data(&chosen), cur_len(&chosen));
-      conn->alpn[cur_len(&chosen)] = '\0';
-    }
   }
   return MOAT_OK;
 }
@@ -252,8 +193,19 @@ static moat_err s_wait_ch(moat_conn *conn) {
   TRY(hs_expect(conn, &type, &body, &whole));
   client_hello ch;
   TRY(ch_parse(conn, body, &ch));
-  TRY(check_client_hello(conn, &ch));
   bool second = hs->hrr_sent_or_seen;
+  uint16_t version;
+  TRY(hello_server_version(conn, &ch, &version));
+  if (second && version != MOAT_TLS1_3) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello no longer offers TLS 1.3");
+  }
+  if (version == MOAT_TLS1_2) {
+    conn->version = MOAT_TLS1_2;
+    return tls12_server_client_hello(conn, &ch, whole);
+  }
+  conn->version = MOAT_TLS1_3;
+  TRY(check_client_hello(conn, &ch));
   if (second) {
     TRY(check_second_hello(conn, &ch));
     /* RFC 8446 4.2.10: the second ClientHello carries no early data, so
@@ -264,7 +216,7 @@ static moat_err s_wait_ch(moat_conn *conn) {
     memcpy(hs->session_id, cur_data(&ch.session_id), cur_len(&ch.session_id));
     hs->session_id_len = cur_len(&ch.session_id);
     memcpy(hs->client_random, ch.random, TLS_RANDOM_LEN);
-    TRY(take_offers(conn, &ch));
+    TRY(hello_take_offers(conn, &ch));
   }
   const tls_suite *suite = choose_suite(conn->ctx, ch.suites);
   if (suite == NULL) {

@@ -5,20 +5,17 @@
 
 #include "moat.h"
 
-/* Moves all of from's pending output into to, as far as to takes it. */
+/* Moves from's pending output into to, as far as to takes it; what to
+ * has no room for stays pending in from. */
 static inline void shuttle(moat_conn *from, moat_conn *to) {
-  uint8_t buf[4096];
+  const uint8_t *data;
   size_t n, used;
   while (moat_conn_pending_output(from) > 0) {
-    moat_conn_take_output(from, buf, sizeof(buf), &n);
-    size_t off = 0;
-    while (off < n) {
-      if (moat_conn_feed(to, buf + off, n - off, &used) != MOAT_OK ||
-          used == 0) {
-        return;
-      }
-      off += used;
+    moat_conn_output_view(from, &data, &n);
+    if (moat_conn_feed(to, data, n, &used) != MOAT_OK || used == 0) {
+      return;
     }
+    moat_conn_output_consume(from, used);
   }
 }
 

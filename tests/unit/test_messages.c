@@ -180,10 +180,15 @@ static void test_server_hello(void) {
     moat_err err;
     int alert;
   } cases[] = {
-      {"0010000500030268 32", MOAT_ERR_ILLEGAL_PARAMETER,
-       ALERT_ILLEGAL_PARAMETER}, /* ALPN may not be in a ServerHello */
-      {"00290002 0000", MOAT_ERR_UNSUPPORTED_EXTENSION,
+      {"002b00020304 0010000500030268 32", MOAT_ERR_ILLEGAL_PARAMETER,
+       ALERT_ILLEGAL_PARAMETER}, /* ALPN may not be in a 1.3 ServerHello */
+      {"002b00020304 00290002 0000", MOAT_ERR_UNSUPPORTED_EXTENSION,
        ALERT_UNSUPPORTED_EXTENSION}, /* pre_shared_key never offered */
+      /* without supported_versions it is a TLS 1.2 ServerHello */
+      {"00330002 0017", MOAT_ERR_ILLEGAL_PARAMETER,
+       ALERT_ILLEGAL_PARAMETER}, /* key_share is TLS 1.3's */
+      {"00290002 0000", MOAT_ERR_ILLEGAL_PARAMETER,
+       ALERT_ILLEGAL_PARAMETER}, /* pre_shared_key is TLS 1.3's */
       {"12340000", MOAT_ERR_UNSUPPORTED_EXTENSION,
        ALERT_UNSUPPORTED_EXTENSION}, /* unknown */
       {"002b00020304 002b00020304", MOAT_ERR_ILLEGAL_PARAMETER,

@@ -186,6 +186,18 @@ static void pair_init(pair *p, const char *client_groups,
   moat_conn_set_hostname(p->c, "localhost");
 }
 
+/* Both contexts limited to TLS 1.3, with connections made anew from
+ * them. */
+static void pair_tls13_only(pair *p) {
+  CHECK(moat_context_set_min_version(p->cc, MOAT_TLS1_3) == MOAT_OK);
+  CHECK(moat_context_set_min_version(p->sc, MOAT_TLS1_3) == MOAT_OK);
+  moat_conn_free(p->c);
+  moat_conn_free(p->s);
+  p->c = moat_conn_new(p->cc);
+  p->s = moat_conn_new(p->sc);
+  moat_conn_set_hostname(p->c, "localhost");
+}
+
 static void pair_free(pair *p) {
   moat_conn_free(p->c);
   moat_conn_free(p->s);
@@ -339,9 +351,11 @@ static void client_uses(pair *p, const hmsg *m) {
 
 /* ---- (a) versions ------------------------------------------------------- */
 
+/* A server limited to TLS 1.3 refuses TLS 1.2 clients. */
 static void test_tls12_client_hello(void) {
   pair p;
   pair_init(&p, NULL, NULL);
+  pair_tls13_only(&p);
   /* A TLS 1.2 ClientHello made by hand: no supported_versions. */
   builder b;
   CHECK(bld_init_alloc(&b, 256));
@@ -381,6 +395,7 @@ static void test_tls12_client_hello(void) {
 
   /* supported_versions that lists only TLS 1.2 */
   pair_init(&p, NULL, NULL);
+  pair_tls13_only(&p);
   hmsg ch;
   if (take_client_hello(&p, &ch)) {
     uint8_t v12[3] = {2, 3, 3};
@@ -393,9 +408,11 @@ static void test_tls12_client_hello(void) {
   pair_free(&p);
 }
 
+/* A client limited to TLS 1.3 refuses a TLS 1.2 ServerHello. */
 static void test_tls12_server_hello(void) {
   pair p;
   pair_init(&p, NULL, NULL);
+  pair_tls13_only(&p);
   hmsg ch;
   if (!take_client_hello(&p, &ch)) {
     pair_free(&p);

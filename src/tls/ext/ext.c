@@ -11,14 +11,14 @@ typedef struct ext_info {
 } ext_info;
 
 static const ext_info k_exts[] = {
-    {EXT_SERVER_NAME, X_SERVER_NAME, M_CH | M_EE},
+    {EXT_SERVER_NAME, X_SERVER_NAME, M_CH | M_EE | M_SH12},
     {EXT_MAX_FRAGMENT_LENGTH, X_MAX_FRAGMENT_LENGTH, M_CH | M_EE},
     {EXT_STATUS_REQUEST, X_STATUS_REQUEST, M_CH | M_CR | M_CT},
     {EXT_SUPPORTED_GROUPS, X_SUPPORTED_GROUPS, M_CH | M_EE},
     {EXT_SIGNATURE_ALGORITHMS, X_SIGNATURE_ALGORITHMS, M_CH | M_CR},
     {EXT_USE_SRTP, X_USE_SRTP, M_CH | M_EE},
     {EXT_HEARTBEAT, X_HEARTBEAT, M_CH | M_EE},
-    {EXT_ALPN, X_ALPN, M_CH | M_EE},
+    {EXT_ALPN, X_ALPN, M_CH | M_EE | M_SH12},
     {EXT_SCT, X_SCT, M_CH | M_CR | M_CT},
     {EXT_CLIENT_CERT_TYPE, X_CLIENT_CERT_TYPE, M_CH | M_EE},
     {EXT_SERVER_CERT_TYPE, X_SERVER_CERT_TYPE, M_CH | M_EE},
@@ -34,8 +34,11 @@ static const ext_info k_exts[] = {
     {EXT_POST_HANDSHAKE_AUTH, X_POST_HANDSHAKE_AUTH, M_CH},
     {EXT_SIGNATURE_ALGORITHMS_CERT, X_SIGNATURE_ALGORITHMS_CERT, M_CH | M_CR},
     {EXT_KEY_SHARE, X_KEY_SHARE, M_CH | M_SH | M_HRR},
-    /* RFC 5746: a TLS 1.2 extension; tolerated in a ClientHello. */
-    {EXT_RENEGOTIATION_INFO, X_RENEGOTIATION_INFO, M_CH},
+    /* TLS 1.2 extensions: a TLS 1.3 ClientHello may carry them too. */
+    {EXT_RENEGOTIATION_INFO, X_RENEGOTIATION_INFO, M_CH | M_SH12},
+    {EXT_EC_POINT_FORMATS, X_EC_POINT_FORMATS, M_CH | M_SH12},
+    {EXT_EXTENDED_MASTER_SECRET, X_EXTENDED_MASTER_SECRET, M_CH | M_SH12},
+    {EXT_SESSION_TICKET, X_SESSION_TICKET, M_CH | M_SH12},
 };
 
 static const ext_info *ext_lookup(uint16_t type) {
@@ -64,6 +67,8 @@ static const char *block_name(unsigned msg) {
     return "CertificateRequest";
   case M_NST:
     return "NewSessionTicket";
+  case M_SH12:
+    return "the TLS 1.2 ServerHello";
   default:
     return "an extension block";
   }
@@ -77,7 +82,7 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
    * extensions answer the ClientHello's or the CertificateRequest's);
    * ClientHello, CertificateRequest and NewSessionTicket may carry
    * anything. */
-  bool responses = (msg & (M_SH | M_HRR | M_EE | M_CT)) != 0;
+  bool responses = (msg & (M_SH | M_HRR | M_EE | M_CT | M_SH12)) != 0;
   while (!cur_done(&block)) {
     uint16_t type;
     cursor data;
@@ -122,4 +127,15 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     out->data[info->idx] = data;
   }
   return MOAT_OK;
+}
+
+bool ext_block_has(cursor block, uint16_t want) {
+  uint16_t type;
+  cursor data;
+  while (cur_u16(&block, &type) && cur_prefixed16(&block, &data)) {
+    if (type == want) {
+      return true;
+    }
+  }
+  return false;
 }

@@ -12,6 +12,7 @@
 #define M_CT 0x10
 #define M_CR 0x20
 #define M_NST 0x40
+#define M_SH12 0x80 /* a TLS 1.2 ServerHello (RFC 5246 7.4.1.4) */
 
 typedef enum ext_idx {
   X_SERVER_NAME,
@@ -38,6 +39,9 @@ typedef enum ext_idx {
   X_SIGNATURE_ALGORITHMS_CERT,
   X_KEY_SHARE,
   X_RENEGOTIATION_INFO,
+  X_EC_POINT_FORMATS,
+  X_EXTENDED_MASTER_SECRET,
+  X_SESSION_TICKET,
   X__COUNT
 } ext_idx;
 
@@ -59,6 +63,10 @@ static inline bool ext_has(const ext_set *s, ext_idx i) {
  * malformed framing is decode_error. */
 moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
                          uint32_t offered, ext_set *out);
+
+/* Whether a block holds an extension of this type (framing is checked
+ * by ext_parse_block). */
+bool ext_block_has(cursor block, uint16_t type);
 
 /* ---- per-extension builders and parsers ---------------------------------*/
 
@@ -86,6 +94,16 @@ moat_err ext_groups_parse(moat_conn *conn, cursor data, uint16_t *out,
 bool ext_sigalgs_build(builder *b, const tls_policy *ctx, uint16_t type);
 moat_err ext_sigalgs_parse(moat_conn *conn, cursor data, uint16_t *out,
                            size_t cap, size_t *out_num);
+
+/* TLS 1.2 ClientHello extensions: renegotiation_info (RFC 5746),
+ * extended_master_secret (RFC 7627), ec_point_formats (RFC 8422 5.1.2),
+ * session_ticket (RFC 5077) with the ticket or empty. */
+bool ext_tls12_build_ch(moat_conn *conn, builder *b);
+/* Client: checks the TLS 1.2 ServerHello's renegotiation_info and
+ * ec_point_formats. */
+moat_err ext_tls12_check_sh(moat_conn *conn, const ext_set *ext);
+/* Server: checks the client's renegotiation_info / SCSV. */
+moat_err ext_tls12_check_ch(moat_conn *conn, const ext_set *ext, cursor suites);
 
 /* supported_versions (RFC 8446 4.2.1) */
 bool ext_versions_build_ch(builder *b, const tls_policy *ctx);

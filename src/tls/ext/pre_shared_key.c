@@ -133,7 +133,7 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
     memset(&st, 0, sizeof(st));
     if (dhe && !hs->psk_accepted &&
         ticket_open(conn, cur_data(&id), cur_len(&id), &st) &&
-        hash_get(st.suite->hash) == h) {
+        st.version == MOAT_TLS1_3 && hash_get(st.suite->hash) == h) {
       uint8_t th[HASH_MAX_LEN], want[HASH_MAX_LEN];
       if (!ks_init(&hs->ks, h, st.psk, st.psk_len) ||
           !truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail, th,

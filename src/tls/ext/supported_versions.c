@@ -2,9 +2,13 @@
 #include "tls/ext/ext.h"
 
 bool ext_versions_build_ch(builder *b, const tls_policy *ctx) {
-  (void)ctx;
   bld_open8(b);
-  bld_u16(b, 0x0304);
+  if (ctx_allows(ctx, MOAT_TLS1_3)) {
+    bld_u16(b, 0x0304);
+  }
+  if (ctx_allows(ctx, MOAT_TLS1_2)) {
+    bld_u16(b, 0x0303);
+  }
   return bld_close(b);
 }
 

@@ -43,3 +43,47 @@ moat_err cr_parse(moat_conn *conn, cursor body) {
   hs->cr_context_len = 0;
   return MOAT_OK;
 }
+
+/* RFC 5246 7.4.4: ClientCertificateType values. */
+#define CERT_TYPE_RSA_SIGN 1
+#define CERT_TYPE_ECDSA_SIGN 64
+
+moat_err cr12_build(moat_conn *conn, builder *b) {
+  msg_open(b, HT_CERTIFICATE_REQUEST);
+  bld_open8(b);
+  bld_u8(b, CERT_TYPE_RSA_SIGN);
+  bld_u8(b, CERT_TYPE_ECDSA_SIGN);
+  bld_close(b);
+  ext_sigalgs_build(b, conn->ctx, EXT_SIGNATURE_ALGORITHMS);
+  bld_u16(b, 0); /* no certificate_authorities */
+  msg_close(b);
+  if (!bld_finish(b)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building CertificateRequest");
+  }
+  return MOAT_OK;
+}
+
+moat_err cr12_parse(moat_conn *conn, cursor body) {
+  handshake *hs = conn->hs;
+  cursor types, sigalgs, cas; /* certificate_authorities are not used */
+  if (!cur_prefixed8(&body, &types) || cur_done(&types) ||
+      !cur_prefixed16(&body, &sigalgs) || !cur_prefixed16(&body, &cas) ||
+      !cur_done(&body)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed CertificateRequest");
+  }
+  cursor list = sigalgs;
+  uint16_t code;
+  hs->num_cr_sigalgs = 0;
+  if (cur_done(&list) || cur_len(&list) % 2 != 0) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed signature list in CertificateRequest");
+  }
+  while (cur_u16(&list, &code)) {
+    if (hs->num_cr_sigalgs < 64) {
+      hs->cr_sigalgs[hs->num_cr_sigalgs++] = code;
+    }
+  }
+  hs->cert_requested = true;
+  return MOAT_OK;
+}

@@ -30,9 +30,15 @@ moat_err ch_build(moat_conn *conn, builder *b) {
   bld_open8(b);
   bld_bytes(b, hs->session_id, hs->session_id_len);
   bld_close(b);
+  /* The suites of each version we offer, TLS 1.3's first. */
+  bool tls13 = ctx_allows(ctx, MOAT_TLS1_3);
+  bool tls12 = ctx_allows(ctx, MOAT_TLS1_2) && !hs->hrr_sent_or_seen;
   bld_open16(b);
   for (size_t i = 0; i < ctx->num_suites; i++) {
-    bld_u16(b, ctx->suites[i]->code);
+    uint16_t v = ctx->suites[i]->version;
+    if ((v == MOAT_TLS1_3 && tls13) || (v == MOAT_TLS1_2 && tls12)) {
+      bld_u16(b, ctx->suites[i]->code);
+    }
   }
   bld_close(b);
   bld_u8(b, 1); /* legacy_compression_methods: null only */
@@ -44,10 +50,15 @@ moat_err ch_build(moat_conn *conn, builder *b) {
     ext_sni_build(b, conn->hostname);
     bld_close(b);
   }
-  bld_u16(b, EXT_SUPPORTED_VERSIONS);
-  bld_open16(b);
-  ext_versions_build_ch(b, ctx);
-  bld_close(b);
+  if (tls13) {
+    bld_u16(b, EXT_SUPPORTED_VERSIONS);
+    bld_open16(b);
+    ext_versions_build_ch(b, ctx);
+    bld_close(b);
+  }
+  if (tls12) {
+    ext_tls12_build_ch(conn, b);
+  }
   bld_u16(b, EXT_SUPPORTED_GROUPS);
   bld_open16(b);
   ext_groups_build(b, ctx);
@@ -56,10 +67,12 @@ moat_err ch_build(moat_conn *conn, builder *b) {
   bld_open16(b);
   ext_sigalgs_build(b, ctx, EXT_SIGNATURE_ALGORITHMS);
   bld_close(b);
-  bld_u16(b, EXT_KEY_SHARE);
-  bld_open16(b);
-  TRY(ext_key_share_build_ch(conn, b));
-  bld_close(b);
+  if (tls13) {
+    bld_u16(b, EXT_KEY_SHARE);
+    bld_open16(b);
+    TRY(ext_key_share_build_ch(conn, b));
+    bld_close(b);
+  }
   if (ctx->alpn_wire_len > 0) {
     bld_u16(b, EXT_ALPN);
     bld_open16(b);
@@ -72,7 +85,7 @@ moat_err ch_build(moat_conn *conn, builder *b) {
     ext_cookie_build(b, hs->cookie, hs->cookie_len);
     bld_close(b);
   }
-  if (hs->psk_offered) {
+  if (hs->psk_offered && tls13) {
     ext_psk_build_ch(conn, b); /* last (RFC 8446 4.2.11) */
   }
   bld_close(b);
@@ -80,7 +93,7 @@ moat_err ch_build(moat_conn *conn, builder *b) {
   if (!bld_finish(b)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "building the ClientHello");
   }
-  if (hs->psk_offered) {
+  if (hs->psk_offered && tls13) {
     return ext_psk_patch_binder(conn, bld_data(b), bld_len(b));
   }
   return MOAT_OK;

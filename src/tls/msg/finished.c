@@ -40,3 +40,18 @@ moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key) {
   hs->proof_finished = true;
   return MOAT_OK;
 }
+
+/* RFC 5246 7.4.9: verify_data = PRF(master_secret, finished_label,
+ * Hash(handshake_messages))[0..11]. */
+moat_err fin12_compute(moat_conn *conn, bool client, uint8_t out[12]) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hash_get(conn->suite->hash);
+  uint8_t hash[HASH_MAX_LEN];
+  if (!hs_transcript_hash(conn, hash) ||
+      !tls12_prf(h, hs->ks.hmac, hs->master, sizeof(hs->master),
+                 client ? "client finished" : "server finished", hash, h->len,
+                 NULL, 0, out, 12)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
+  }
+  return MOAT_OK;
+}

@@ -41,6 +41,75 @@ moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,
                   const uint8_t *share, size_t share_len, const uint8_t *cookie,
                   size_t cookie_len);
 
+/* The TLS 1.2 ServerHello (RFC 5246 7.4.1.3) with its extensions. */
+typedef struct sh12_params {
+  const uint8_t *session_id;
+  size_t session_id_len;
+  bool ems;
+  bool ec_point_formats;
+  bool ticket; /* a NewSessionTicket follows */
+  bool ack_sni;
+} sh12_params;
+moat_err sh_build12(moat_conn *conn, builder *b, const sh12_params *p);
+
+/* ---- TLS 1.2 messages (RFC 5246 7.4, RFC 8422 5) ------------------------ */
+
+/* ServerKeyExchange for ECDHE: the parameters and their signature. */
+typedef struct server_kex {
+  uint16_t group;
+  cursor point;
+  cursor params; /* ECParameters || ECPoint: what the signature covers */
+  uint16_t scheme;
+  cursor sig;
+} server_kex;
+moat_err ske_parse(moat_conn *conn, cursor body, server_kex *out);
+/* Writes the ServerKeyExchange for our share, signed with scheme. */
+moat_err ske_build(moat_conn *conn, builder *b, uint16_t group,
+                   const uint8_t *share, size_t share_len,
+                   const sig_scheme *scheme);
+/* The bytes a ServerKeyExchange signature covers (RFC 8422 5.4):
+ * client_random || server_random || params. */
+size_t ske_signed_content(const moat_conn *conn, cursor params, uint8_t *out,
+                          size_t cap);
+
+/* ClientKeyExchange for ECDHE: the client's point. */
+moat_err cke_parse(moat_conn *conn, cursor body, cursor *out_point);
+bool cke_build(builder *b, const uint8_t *share, size_t share_len);
+
+/* CertificateRequest in TLS 1.2 (RFC 5246 7.4.4): certificate types,
+ * signature schemes, authorities (ignored). */
+moat_err cr12_build(moat_conn *conn, builder *b);
+moat_err cr12_parse(moat_conn *conn, cursor body);
+
+/* Certificate in TLS 1.2 (RFC 5246 7.4.2): a list of DER certificates. */
+moat_err cert12_build(moat_conn *conn, builder *b, uint8_t *const *chain,
+                      const size_t *chain_len, size_t chain_num);
+moat_err cert12_parse(moat_conn *conn, cursor body, bool *out_empty);
+
+/* CertificateVerify in TLS 1.2 (RFC 5246 7.4.8): a signature over the
+ * handshake messages so far (hs->raw). */
+moat_err cv12_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
+moat_err cv12_check(moat_conn *conn, cursor body);
+/* Our scheme for a TLS 1.2 signature from the peer's list. */
+const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
+                               size_t num_peer);
+moat_err sig12_verify(moat_conn *conn, uint16_t code, const uint8_t *msg,
+                      size_t msg_len, cursor sig, const char *what);
+/* Whether a scheme we offered may sign in TLS 1.2 with this key. */
+bool sig12_fits(const sig_scheme *s, key_type key);
+
+/* Finished in TLS 1.2 (RFC 5246 7.4.9): 12 bytes of verify_data. */
+moat_err fin12_compute(moat_conn *conn, bool client, uint8_t out[12]);
+
+/* NewSessionTicket in TLS 1.2 (RFC 5077 3.3) */
+typedef struct nst12 {
+  uint32_t lifetime_hint;
+  cursor ticket;
+} nst12;
+moat_err nst12_parse(moat_conn *conn, cursor body, nst12 *out);
+bool nst12_build(builder *b, uint32_t lifetime, const uint8_t *ticket,
+                 size_t ticket_len);
+
 /* EncryptedExtensions (RFC 8446 4.3.1) */
 moat_err ee_build(moat_conn *conn, builder *b, bool ack_sni);
 moat_err ee_parse(moat_conn *conn, cursor body, uint32_t offered);

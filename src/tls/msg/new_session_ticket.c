@@ -31,6 +31,7 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
     moat_free(ticket_copy);
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
   }
+  s->version = MOAT_TLS1_3;
   s->suite = conn->suite;
   s->created = ctx_now(conn->ctx);
   s->lifetime = lifetime;
@@ -50,4 +51,23 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
   moat_session_free(conn->session);
   conn->session = s;
   return MOAT_OK;
+}
+
+moat_err nst12_parse(moat_conn *conn, cursor body, nst12 *out) {
+  if (!cur_u32(&body, &out->lifetime_hint) ||
+      !cur_prefixed16(&body, &out->ticket) || !cur_done(&body)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
+  }
+  return MOAT_OK;
+}
+
+bool nst12_build(builder *b, uint32_t lifetime, const uint8_t *ticket,
+                 size_t ticket_len) {
+  msg_open(b, HT_NEW_SESSION_TICKET);
+  bld_u32(b, lifetime);
+  bld_open16(b);
+  bld_bytes(b, ticket, ticket_len);
+  bld_close(b);
+  msg_close(b);
+  return bld_finish(b);
 }

@@ -27,12 +27,75 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
                      "malformed ServerHello extensions");
   }
   out->has_extensions = true;
+  /* RFC 8446 4.1.3: supported_versions marks a TLS 1.3 ServerHello; the
+   * block is read by the rules of the version it belongs to. */
+  if (!ext_block_has(exts, EXT_SUPPORTED_VERSIONS)) {
+    const tls_policy *ctx = conn->ctx;
+    uint32_t offered12 =
+        (1u << X_RENEGOTIATION_INFO) | (1u << X_EC_POINT_FORMATS) |
+        (1u << X_EXTENDED_MASTER_SECRET) | (1u << X_SESSION_TICKET) |
+        (conn->hostname != NULL ? 1u << X_SERVER_NAME : 0) |
+        (ctx->alpn_wire_len > 0 ? 1u << X_ALPN : 0);
+    return ext_parse_block(conn, exts, M_SH12, offered12, &out->ext);
+  }
   /* What the client offered in every ClientHello. */
   uint32_t offered = (1u << X_SUPPORTED_VERSIONS) | (1u << X_KEY_SHARE) |
                      (1u << X_COOKIE) |
                      (conn->hs->psk_offered ? 1u << X_PRE_SHARED_KEY : 0);
   return ext_parse_block(conn, exts, out->is_hrr ? M_HRR : M_SH, offered,
                          &out->ext);
+}
+
+moat_err sh_build12(moat_conn *conn, builder *b, const sh12_params *p) {
+  handshake *hs = conn->hs;
+  msg_open(b, HT_SERVER_HELLO);
+  bld_u16(b, 0x0303);
+  bld_bytes(b, hs->server_random, TLS_RANDOM_LEN);
+  bld_open8(b);
+  bld_bytes(b, p->session_id, p->session_id_len);
+  bld_close(b);
+  bld_u16(b, conn->suite->code);
+  bld_u8(b, 0);
+  bld_open16(b);
+  bld_u16(b, EXT_RENEGOTIATION_INFO);
+  bld_open16(b);
+  bld_u8(b, 0);
+  bld_close(b);
+  if (p->ems) {
+    bld_u16(b, EXT_EXTENDED_MASTER_SECRET);
+    bld_u16(b, 0);
+  }
+  if (p->ec_point_formats) {
+    bld_u16(b, EXT_EC_POINT_FORMATS);
+    bld_open16(b);
+    bld_u8(b, 1);
+    bld_u8(b, 0);
+    bld_close(b);
+  }
+  if (p->ticket) {
+    bld_u16(b, EXT_SESSION_TICKET);
+    bld_u16(b, 0);
+  }
+  if (p->ack_sni) {
+    bld_u16(b, EXT_SERVER_NAME);
+    bld_u16(b, 0);
+  }
+  if (conn->alpn != NULL) {
+    bld_u16(b, EXT_ALPN);
+    bld_open16(b);
+    bld_open16(b);
+    bld_open8(b);
+    bld_bytes(b, (const uint8_t *)conn->alpn, strlen(conn->alpn));
+    bld_close(b);
+    bld_close(b);
+    bld_close(b);
+  }
+  bld_close(b);
+  msg_close(b);
+  if (!bld_finish(b)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building the ServerHello");
+  }
+  return MOAT_OK;
 }
 
 moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,

@@ -1,0 +1,187 @@
+/* The hello layer: which version a ClientHello / ServerHello leads to,
+ * within the context's bounds, and the downgrade sentinels (RFC 8446
+ * 4.1.3).  After it, the connection runs the flow of that version. */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+/* RFC 8446 4.1.3: "DOWNGRD" and 01 (TLS 1.2) or 00 (older). */
+static const uint8_t k_downgrade[7] = {0x44, 0x4f, 0x57, 0x4e,
+                                       0x47, 0x52, 0x44};
+
+bool ctx_allows(const tls_policy *ctx, uint16_t version) {
+  return version >= ctx->min_version && version <= ctx->max_version;
+}
+
+bool suite_offered(const tls_policy *ctx, uint16_t code, uint16_t version) {
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    if (ctx->suites[i]->code == code && ctx->suites[i]->version == version) {
+      return true;
+    }
+  }
+  return false;
+}
+
+static const char *version_name(uint16_t v) {
+  switch (v) {
+  case 0x0304:
+    return "TLS 1.3";
+  case 0x0303:
+    return "TLS 1.2";
+  case 0x0302:
+    return "TLS 1.1";
+  case 0x0301:
+    return "TLS 1.0";
+  case 0x0300:
+    return "SSL 3.0";
+  default:
+    return "an unknown protocol version";
+  }
+}
+
+static const char *bounds_name(const tls_policy *ctx) {
+  if (ctx->min_version == ctx->max_version) {
+    return ctx->max_version == MOAT_TLS1_3 ? "TLS 1.3 only" : "TLS 1.2 only";
+  }
+  return "TLS 1.2 and 1.3";
+}
+
+moat_err hello_server_version(moat_conn *conn, const client_hello *ch,
+                              uint16_t *out_version) {
+  const tls_policy *ctx = conn->ctx;
+  bool tls13 = false, tls12 = false;
+  /* RFC 8446 D.5: a ClientHello below TLS 1.0 (SSL 3.0 and older) is
+   * refused whatever its extensions say. */
+  if (ch->legacy_version < 0x0301) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "the ClientHello's legacy_version 0x%04x is %s, which "
+                     "moat refuses",
+                     ch->legacy_version, version_name(ch->legacy_version));
+  }
+  if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
+    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
+                              &tls12));
+  } else {
+    /* RFC 8446 4.2.1: without the extension legacy_version is the
+     * client's highest version. */
+    tls12 = ch->legacy_version >= 0x0303;
+  }
+  if (tls13 && ctx_allows(ctx, MOAT_TLS1_3)) {
+    *out_version = MOAT_TLS1_3;
+    return MOAT_OK;
+  }
+  if (tls12 && ctx_allows(ctx, MOAT_TLS1_2)) {
+    *out_version = MOAT_TLS1_2;
+    return MOAT_OK;
+  }
+  return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                   "the client offers %s; this server speaks %s",
+                   tls13   ? "TLS 1.3 only"
+                   : tls12 ? "TLS 1.2 at most"
+                           : "only versions older than TLS 1.2",
+                   bounds_name(ctx));
+}
+
+moat_err hello_client_version(moat_conn *conn, const server_hello *sh,
+                              uint16_t *out_version) {
+  const tls_policy *ctx = conn->ctx;
+  if (ext_has(&sh->ext, X_SUPPORTED_VERSIONS)) {
+    uint16_t version;
+    TRY(ext_versions_parse_sh(conn, sh->ext.data[X_SUPPORTED_VERSIONS],
+                              &version));
+    /* RFC 8446 4.2.1: only TLS 1.3 is negotiated this way. */
+    if (version != 0x0304 || !ctx_allows(ctx, MOAT_TLS1_3)) {
+      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                       "the server selected version 0x%04x, which was not "
+                       "offered",
+                       version);
+    }
+    if (sh->legacy_version != 0x0303) {
+      return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                       "ServerHello legacy_version 0x%04x is not 0x0303",
+                       sh->legacy_version);
+    }
+    *out_version = MOAT_TLS1_3;
+    return MOAT_OK;
+  }
+  if (sh->is_hrr) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "HelloRetryRequest without supported_versions");
+  }
+  uint16_t version = sh->legacy_version;
+  if (version != 0x0303 || !ctx_allows(ctx, MOAT_TLS1_2)) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "the server chose %s; this client speaks %s",
+                     version_name(version), bounds_name(ctx));
+  }
+  /* RFC 8446 4.1.3: a client that offered TLS 1.3 checks that a TLS 1.2
+   * ServerHello does not carry the sentinel of a server that could do
+   * better: then someone removed TLS 1.3 from our offer. */
+  const uint8_t *tail = sh->random + TLS_RANDOM_LEN - 8;
+  if (ctx_allows(ctx, MOAT_TLS1_3) && memcmp(tail, k_downgrade, 7) == 0 &&
+      (tail[7] == 0x00 || tail[7] == 0x01)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the TLS 1.2 ServerHello carries the TLS 1.3 downgrade "
+                     "sentinel: the connection was tampered with");
+  }
+  *out_version = MOAT_TLS1_2;
+  return MOAT_OK;
+}
+
+void hello_mark_downgrade(const moat_conn *conn, uint8_t *random) {
+  if (ctx_allows(conn->ctx, MOAT_TLS1_3)) {
+    memcpy(random + TLS_RANDOM_LEN - 8, k_downgrade, 7);
+    random[TLS_RANDOM_LEN - 1] = 0x01;
+  }
+}
+
+/* Reads what the first ClientHello offers into the handshake state. */
+moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
+  handshake *hs = conn->hs;
+  /* TLS 1.3 requires both (checked by its flow); a TLS 1.2 client may
+   * omit them. */
+  if (ext_has(&ch->ext, X_SUPPORTED_GROUPS)) {
+    TRY(ext_groups_parse(conn, ch->ext.data[X_SUPPORTED_GROUPS],
+                         hs->peer_groups, 32, &hs->num_peer_groups));
+  }
+  if (ext_has(&ch->ext, X_SIGNATURE_ALGORITHMS)) {
+    TRY(ext_sigalgs_parse(conn, ch->ext.data[X_SIGNATURE_ALGORITHMS],
+                          hs->peer_sigalgs, 64, &hs->num_peer_sigalgs));
+  }
+  hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
+  if (ext_has(&ch->ext, X_SERVER_NAME)) {
+    char name[256];
+    TRY(ext_sni_parse(conn, ch->ext.data[X_SERVER_NAME], name, sizeof(name)));
+    if (name[0] != '\0') {
+      moat_free(conn->hostname);
+      conn->hostname = moat_strdup(name);
+      if (conn->hostname == NULL) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
+      }
+    }
+  }
+  if (conn->ctx->sni_cb != NULL) {
+    const tls_policy *ctx = conn->ctx;
+    if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
+      return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                             conn->sni_alert ? conn->sni_alert
+                                             : ALERT_UNRECOGNIZED_NAME,
+                             "the server name callback refused \"%s\"",
+                             conn->hostname ? conn->hostname : "(none)");
+    }
+  }
+  if (ext_has(&ch->ext, X_ALPN)) {
+    cursor chosen;
+    TRY(ext_alpn_select(conn, ch->ext.data[X_ALPN], &chosen));
+    if (cur_len(&chosen) > 0) {
+      conn->alpn = moat_malloc(cur_len(&chosen) + 1);
+      if (conn->alpn == NULL) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
+      }
+      memcpy(conn->alpn, cur_data(&chosen), cur_len(&chosen));
+      conn->alpn[cur_len(&chosen)] = '\0';
+    }
+  }
+  return MOAT_OK;
+}

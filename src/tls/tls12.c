@@ -1,0 +1,200 @@
+/* What the two TLS 1.2 flows share (RFC 5246, RFC 7627): the master
+ * secret and key block, ChangeCipherSpec + Finished both ways, entering
+ * traffic, and the refusal of renegotiation after the handshake
+ * (RFC 5746). */
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+static const uint8_t k_ccs[1] = {1};
+
+moat_err tls12_master_secret(moat_conn *conn, const uint8_t *pms,
+                             size_t pms_len) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hash_get(conn->suite->hash);
+  bool ok;
+  if (hs->ems) {
+    /* RFC 7627 4: the session hash is the transcript through
+     * ClientKeyExchange. */
+    uint8_t session_hash[HASH_MAX_LEN];
+    ok = hs_transcript_hash(conn, session_hash) &&
+         tls12_prf(h, hs->ks.hmac, pms, pms_len, "extended master secret",
+                   session_hash, h->len, NULL, 0, hs->master, TLS12_MASTER_LEN);
+  } else {
+    ok = tls12_prf(h, hs->ks.hmac, pms, pms_len, "master secret",
+                   hs->client_random, TLS_RANDOM_LEN, hs->server_random,
+                   TLS_RANDOM_LEN, hs->master, TLS12_MASTER_LEN);
+  }
+  if (!ok) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "master secret derivation");
+  }
+  keylog(conn, "CLIENT_RANDOM", hs->master, TLS12_MASTER_LEN);
+  return MOAT_OK;
+}
+
+/* RFC 5246 6.3 with AEAD suites (no MAC keys): client_write_key,
+ * server_write_key, client_write_IV, server_write_IV; the IV is the
+ * 4-byte GCM salt (RFC 5288 3) or the 12-byte ChaCha20 IV (RFC 7905 2). */
+moat_err tls12_derive_keys(moat_conn *conn, rec_dir *our, rec_dir *peer) {
+  handshake *hs = conn->hs;
+  const tls_suite *suite = conn->suite;
+  const hash_alg *h = hash_get(suite->hash);
+  const aead_alg *alg = aead_get(suite->aead);
+  size_t key_len = alg->key_len;
+  size_t iv_len = suite->aead == AEAD_CHACHA20_POLY1305 ? AEAD_NONCE_LEN : 4;
+  uint8_t block[2 * AEAD_MAX_KEY + 2 * AEAD_NONCE_LEN];
+  if (!tls12_prf(h, hs->ks.hmac, hs->master, TLS12_MASTER_LEN, "key expansion",
+                 hs->server_random, TLS_RANDOM_LEN, hs->client_random,
+                 TLS_RANDOM_LEN, block, 2 * key_len + 2 * iv_len)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "key block derivation");
+  }
+  const uint8_t *c_key = block, *s_key = block + key_len;
+  const uint8_t *c_iv = block + 2 * key_len, *s_iv = c_iv + iv_len;
+  bool client = !conn->is_server;
+  moat_err err = rec_set_key12(conn, our, suite, client ? c_key : s_key,
+                               client ? c_iv : s_iv, true);
+  if (err == MOAT_OK) {
+    err = rec_set_key12(conn, peer, suite, client ? s_key : c_key,
+                        client ? s_iv : c_iv, false);
+  }
+  moat_wipe(block, sizeof(block));
+  return err;
+}
+
+moat_err tls12_send_ccs_finished(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
+  rec_dir_clear(&conn->wr);
+  conn->wr = hs->pending_wr;
+  memset(&hs->pending_wr, 0, sizeof(hs->pending_wr));
+  TRY(fin12_compute(conn, !conn->is_server, hs->fin_sent));
+  uint8_t msg[4 + 12];
+  builder b;
+  bld_init_fixed(&b, msg, sizeof(msg));
+  msg_open(&b, HT_FINISHED);
+  bld_bytes(&b, hs->fin_sent, 12);
+  msg_close(&b);
+  moat_err err = hs_send(conn, &b);
+  moat_wipe(msg, sizeof(msg));
+  return err;
+}
+
+moat_err tls12_recv_finished(moat_conn *conn, cursor body) {
+  handshake *hs = conn->hs;
+  /* RFC 5246 7.4.9: Finished comes right after ChangeCipherSpec. */
+  if (!hs->ccs_seen) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "Finished arrived before ChangeCipherSpec");
+  }
+  if (cur_len(&body) != 12) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "Finished has %zu bytes, expected 12", cur_len(&body));
+  }
+  TRY(fin12_compute(conn, conn->is_server, hs->fin_recv));
+  if (!ct_eq(hs->fin_recv, cur_data(&body), 12)) {
+    return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
+                     "the peer's Finished does not match the handshake");
+  }
+  hs->proof_finished = true;
+  return MOAT_OK;
+}
+
+/* The client's session for later resumption: the server's session ID
+ * and/or ticket with the master secret (RFC 5246 7.4.1.2, RFC 5077). */
+static moat_err keep_client_session(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  const moat_session *old = hs->resumed12 ? hs->offered12 : NULL;
+  const uint8_t *ticket = hs->nst_ticket;
+  size_t ticket_len = hs->nst_ticket_len;
+  if (ticket == NULL && old != NULL) {
+    ticket = old->ticket;
+    ticket_len = old->ticket_len;
+  }
+  /* RFC 7627 5.3: a session without the extended master secret is
+   * never resumed; nothing to keep either without an ID or a ticket. */
+  if (!hs->ems || (ticket == NULL && hs->session_id_len == 0)) {
+    return MOAT_OK;
+  }
+  moat_session *s = session_new();
+  if (s == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
+  }
+  s->version = MOAT_TLS1_2;
+  s->suite = conn->suite;
+  s->created = old != NULL ? old->created : ctx_now(conn->ctx);
+  s->lifetime = hs->nst_lifetime != 0 ? hs->nst_lifetime
+                : old != NULL         ? old->lifetime
+                                      : 7200;
+  memcpy(s->psk, hs->master, TLS12_MASTER_LEN);
+  s->psk_len = TLS12_MASTER_LEN;
+  s->ems = true;
+  memcpy(s->session_id, hs->session_id, hs->session_id_len);
+  s->session_id_len = hs->session_id_len;
+  if (ticket != NULL && ticket_len > 0) {
+    s->ticket = moat_memdup(ticket, ticket_len);
+    if (s->ticket == NULL) {
+      moat_session_free(s);
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session ticket");
+    }
+    s->ticket_len = ticket_len;
+  }
+  moat_session_free(conn->session);
+  conn->session = s;
+  return MOAT_OK;
+}
+
+moat_err tls12_enter_traffic(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  if (!hs->proof_peer_cert || !hs->proof_cert_verify || !hs->proof_finished) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL,
+                     "refusing traffic without proof (certificate %d, "
+                     "signature %d, Finished %d)",
+                     hs->proof_peer_cert, hs->proof_cert_verify,
+                     hs->proof_finished);
+  }
+  if (hs->msg_len > 0) {
+    /* RFC 5246 7.4: nothing follows Finished but renegotiation, which
+     * moat refuses; bytes in the same record are a protocol error. */
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "handshake data follows Finished");
+  }
+  if (!conn->is_server) {
+    TRY(keep_client_session(conn));
+  }
+  memcpy(conn->master, hs->master, TLS12_MASTER_LEN);
+  bool client = !conn->is_server;
+  memcpy(client ? conn->finished_client : conn->finished_server, hs->fin_sent,
+         12);
+  memcpy(client ? conn->finished_server : conn->finished_client, hs->fin_recv,
+         12);
+  conn->ems = hs->ems;
+  conn->resumed = hs->resumed12;
+  ctx_count_done(conn, hs->offered12 != NULL || hs->session_asked12);
+  hs_free(hs);
+  conn->hs = NULL;
+  conn->state = ST_CONNECTED;
+  conn->handshake_done = true;
+  conn->release_when_idle = true;
+  return MOAT_OK;
+}
+
+/* After the handshake only a renegotiation can start a handshake
+ * message: a server's HelloRequest or a client's ClientHello.  Both get
+ * a no_renegotiation warning and the connection goes on (RFC 5746 4.5,
+ * RFC 5246 7.4.1.1). */
+moat_err tls12_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
+  bool refusable =
+      (type == HT_HELLO_REQUEST && !conn->is_server && cur_done(body)) ||
+      (type == HT_CLIENT_HELLO && conn->is_server);
+  if (!refusable) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "received %s (type %u) after the TLS 1.2 handshake",
+                     hs_type_name(type), type);
+  }
+  conn->renegotiations_refused++;
+  if (conn->close_sent) {
+    return MOAT_OK;
+  }
+  return rec_send_warning(conn, ALERT_NO_RENEGOTIATION);
+}

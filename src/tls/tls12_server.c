@@ -1,0 +1,427 @@
+/* The server's TLS 1.2 flow (RFC 5246 7.3, RFC 8422, RFC 5077, RFC 7627):
+ * one function per state.  The hello layer hands over the ClientHello. */
+#include <stddef.h>
+#include <string.h>
+
+#include "base/mem.h"
+#include "tls/msg/msg.h"
+
+static moat_err send_built(moat_conn *conn, builder *b, moat_err built) {
+  moat_err err = built == MOAT_OK ? hs_send(conn, b) : built;
+  return err;
+}
+
+static bool offers_code(cursor list, uint16_t want) {
+  uint16_t code;
+  while (cur_u16(&list, &code)) {
+    if (code == want) {
+      return true;
+    }
+  }
+  return false;
+}
+
+/* Server preference: our first TLS 1.2 suite the client offers whose
+ * authentication fits our key. */
+static moat_err choose_suite12(moat_conn *conn, const client_hello *ch) {
+  const tls_policy *ctx = conn->ctx;
+  key_type kt = ctx->key != NULL ? privkey_type(ctx->key) : KEY_NONE;
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    const tls_suite *s = ctx->suites[i];
+    if (s->version == MOAT_TLS1_2 && suite_fits_key(s, kt) &&
+        offers_code(ch->suites, s->code)) {
+      conn->suite = s;
+      return MOAT_OK;
+    }
+  }
+  cursor c = ch->suites;
+  uint16_t code;
+  const char *refused = NULL;
+  while (refused == NULL && cur_u16(&c, &code)) {
+    refused = suite_refused_name(code);
+  }
+  return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                   "no TLS 1.2 cipher suite in common with the client for "
+                   "our %s key%s%s%s",
+                   key_type_name(kt), refused ? " (it offers " : "",
+                   refused ? refused : "",
+                   refused ? " and the like, which moat refuses)" : "");
+}
+
+static moat_err choose_group12(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  const tls_policy *ctx = conn->ctx;
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    uint16_t g = ctx->groups[i]->group;
+    if (ctx->groups[i]->tls13_only) {
+      continue; /* the hybrids are TLS 1.3 key shares */
+    }
+    /* RFC 8422 4: without supported_groups, secp256r1 is assumed. */
+    bool offered = hs->num_peer_groups == 0 && g == 0x0017;
+    for (size_t j = 0; j < hs->num_peer_groups && !offered; j++) {
+      offered = hs->peer_groups[j] == g;
+    }
+    if (offered) {
+      hs->kex12 = ctx->groups[i];
+      return MOAT_OK;
+    }
+  }
+  return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                   "no key exchange group in common with the TLS 1.2 client");
+}
+
+/* A session the ClientHello asks to resume: a ticket (RFC 5077 3.1) or
+ * else a cached session ID.  *out_found false means a full handshake. */
+static moat_err find_session(moat_conn *conn, const client_hello *ch,
+                             bool *out_found) {
+  handshake *hs = conn->hs;
+  const tls_policy *ctx = conn->ctx;
+  moat_session *st = &hs->state12;
+  *out_found = false;
+  bool found = false;
+  hs->session_asked12 = !cur_done(&ch->session_id) ||
+                        (ext_has(&ch->ext, X_SESSION_TICKET) &&
+                         !cur_done(&ch->ext.data[X_SESSION_TICKET]));
+  if (ctx->tickets12 && ext_has(&ch->ext, X_SESSION_TICKET)) {
+    cursor t = ch->ext.data[X_SESSION_TICKET];
+    found = !cur_done(&t) && ticket_open(conn, cur_data(&t), cur_len(&t), st) &&
+            st->version == MOAT_TLS1_2;
+  }
+  if (!found) {
+    found = sess_cache_get(ctx->sess_cache, cur_data(&ch->session_id),
+                           cur_len(&ch->session_id), ctx_now(ctx), st);
+  }
+  if (!found || st->version != MOAT_TLS1_2 || !st->ems ||
+      !suite_offered(ctx, st->suite->code, MOAT_TLS1_2) ||
+      !offers_code(ch->suites, st->suite->code)) {
+    /* Not ours, expired, made without EMS (RFC 7627 5.3) or with a suite
+     * no longer on offer: a full handshake. */
+    moat_wipe(st, sizeof(*st));
+    return MOAT_OK;
+  }
+  if (!hs->ems) {
+    /* RFC 7627 5.3: the session had it and this ClientHello drops it. */
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "the client resumes an extended-master-secret session "
+                     "without the extension");
+  }
+  *out_found = true;
+  return MOAT_OK;
+}
+
+/* The ServerHello and, for a full handshake, Certificate,
+ * ServerKeyExchange, [CertificateRequest] and ServerHelloDone. */
+static moat_err send_full_flight(moat_conn *conn, builder *b,
+                                 const sig_scheme *scheme) {
+  handshake *hs = conn->hs;
+  const tls_policy *ctx = conn->ctx;
+  bld_reset(b);
+  TRY(send_built(
+      conn, b,
+      cert12_build(conn, b, ctx->chain_der, ctx->chain_len, ctx->chain_num)));
+  uint8_t share[KEX_MAX_SHARE];
+  size_t share_len;
+  if (!kex_generate(hs->kex12, ctx->kex_pool, &hs->kex12_key, share,
+                    &share_len)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
+                     hs->kex12->name);
+  }
+  conn->group = hs->kex12;
+  bld_reset(b);
+  TRY(send_built(
+      conn, b, ske_build(conn, b, hs->kex12->group, share, share_len, scheme)));
+  conn->our_sig = scheme;
+  if (ctx->verify_mode != MOAT_VERIFY_NONE) {
+    bld_reset(b);
+    TRY(send_built(conn, b, cr12_build(conn, b)));
+    hs->cert_requested = true;
+  }
+  bld_reset(b);
+  msg_open(b, HT_SERVER_HELLO_DONE);
+  msg_close(b);
+  TRY(hs_send(conn, b));
+  if (!hs->cert_requested) {
+    hs_waive_auth_proofs(conn, "no client certificate requested");
+  }
+  conn->state = hs->cert_requested ? ST_S12_WAIT_CERT : ST_S12_WAIT_CKE;
+  return MOAT_OK;
+}
+
+/* RFC 5077 3.3: a ticket for the session this handshake made. */
+static moat_err send_ticket12(moat_conn *conn, builder *b) {
+  handshake *hs = conn->hs;
+  moat_session st;
+  memset(&st, 0, sizeof(st));
+  st.version = MOAT_TLS1_2;
+  st.suite = conn->suite;
+  st.created = hs->resumed12 ? hs->state12.created : ctx_now(conn->ctx);
+  st.lifetime = conn->ctx->ticket_lifetime;
+  st.ems = hs->ems;
+  memcpy(st.psk, hs->master, TLS12_MASTER_LEN);
+  st.psk_len = TLS12_MASTER_LEN;
+  uint8_t nonce[AEAD_NONCE_LEN];
+  uint8_t ticket[TICKET_MAX];
+  size_t ticket_len = 0;
+  moat_err err =
+      ctx_random(conn->ctx, nonce, sizeof(nonce))
+          ? ticket_seal(conn, &st, nonce, ticket, sizeof(ticket), &ticket_len)
+          : conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+  moat_wipe(&st, sizeof(st));
+  TRY(err);
+  bld_reset(b);
+  if (!nst12_build(b, conn->ctx->ticket_lifetime, ticket, ticket_len)) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building NewSessionTicket");
+  }
+  return hs_send(conn, b);
+}
+
+/* A new full-handshake session goes into the ID cache once the
+ * handshake has proved the client (RFC 5246 7.4.1.2). */
+static void cache_session(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  if (hs->resumed12 || hs->session_id_len != 32 || !hs->ems) {
+    return;
+  }
+  moat_session st;
+  memset(&st, 0, sizeof(st));
+  st.version = MOAT_TLS1_2;
+  st.suite = conn->suite;
+  st.created = ctx_now(conn->ctx);
+  st.lifetime = conn->ctx->ticket_lifetime;
+  st.ems = true;
+  memcpy(st.psk, hs->master, TLS12_MASTER_LEN);
+  st.psk_len = TLS12_MASTER_LEN;
+  memcpy(st.session_id, hs->session_id, 32);
+  st.session_id_len = 32;
+  (void)sess_cache_put(conn->ctx->sess_cache, &st);
+  moat_wipe(&st, sizeof(st));
+}
+
+moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
+                                   cursor whole) {
+  handshake *hs = conn->hs;
+  const tls_policy *ctx = conn->ctx;
+  memcpy(hs->client_random, ch->random, TLS_RANDOM_LEN);
+  /* RFC 5246 7.4.1.2: null compression must be offered; moat uses no
+   * other. */
+  cursor comp = ch->compression;
+  uint8_t m;
+  bool null_offered = false;
+  while (cur_u8(&comp, &m)) {
+    null_offered |= m == 0;
+  }
+  if (!null_offered) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the client offers only compressed records, which moat "
+                     "refuses");
+  }
+  TRY(ext_tls12_check_ch(conn, &ch->ext, ch->suites));
+  TRY(hello_take_offers(conn, ch));
+  if (!ext_has(&ch->ext, X_SIGNATURE_ALGORITHMS)) {
+    /* RFC 5246 7.4.1.4.1 would default to SHA-1, which moat refuses. */
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "the TLS 1.2 client sends no signature_algorithms; its "
+                     "SHA-1 default is refused");
+  }
+  hs->ems = ext_has(&ch->ext, X_EXTENDED_MASTER_SECRET);
+  if (!hs->ems && ctx->require_ems) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "the client does not support the extended master secret "
+                     "(RFC 7627), which this server requires");
+  }
+  bool resume;
+  TRY(find_session(conn, ch, &resume));
+  hs->resumed12 = resume;
+  hs->send_ticket = ctx->tickets12 && ctx->num_tickets > 0 &&
+                    ext_has(&ch->ext, X_SESSION_TICKET);
+  const sig_scheme *scheme = NULL;
+  if (resume) {
+    conn->suite = hs->state12.suite;
+    /* RFC 5077 3.4: echo the client's session ID to say "resumed". */
+    memcpy(hs->session_id, cur_data(&ch->session_id), cur_len(&ch->session_id));
+    hs->session_id_len = cur_len(&ch->session_id);
+  } else {
+    if (ctx->chain_num == 0 || ctx->key == NULL) {
+      return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
+                             ALERT_HANDSHAKE_FAILURE,
+                             "the server has no certificate and key loaded");
+    }
+    TRY(choose_suite12(conn, ch));
+    TRY(choose_group12(conn));
+    scheme = sig12_choose(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
+    if (scheme == NULL) {
+      return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                       "no signature scheme the client accepts fits our %s "
+                       "key",
+                       key_type_name(privkey_type(ctx->key)));
+    }
+    hs->session_id_len = 0;
+    if (ctx->sess_cache != NULL && hs->ems) {
+      hs->session_id_len = 32;
+      if (!ctx_random(ctx, hs->session_id, 32)) {
+        return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+      }
+    }
+  }
+  const hash_alg *h = hash_get(conn->suite->hash);
+  hash_free(hs->transcript);
+  hs->transcript = hash_new(h);
+  hmac_free(hs->ks.hmac);
+  hs->ks.hmac = hmac_new(h);
+  hs->ks.hash = h;
+  if (hs->transcript == NULL || hs->ks.hmac == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  }
+  hs->keep_raw = !resume && ctx->verify_mode != MOAT_VERIFY_NONE;
+  TRY(hs_absorb(conn, whole));
+  TRY(hs_key_change_boundary(conn));
+  if (!ctx_random(ctx, hs->server_random, TLS_RANDOM_LEN)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
+  }
+  hello_mark_downgrade(conn, hs->server_random);
+  builder b;
+  if (!bld_init_alloc(&b, 2048)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server flight");
+  }
+  sh12_params p = {hs->session_id,  hs->session_id_len,
+                   hs->ems,         ext_has(&ch->ext, X_EC_POINT_FORMATS),
+                   hs->send_ticket, conn->hostname != NULL};
+  moat_err err = sh_build12(conn, &b, &p);
+  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  if (err == MOAT_OK && !resume) {
+    err = send_full_flight(conn, &b, scheme);
+  } else if (err == MOAT_OK) {
+    memcpy(hs->master, hs->state12.psk, TLS12_MASTER_LEN);
+    moat_wipe(&hs->state12, sizeof(hs->state12));
+    keylog(conn, "CLIENT_RANDOM", hs->master, TLS12_MASTER_LEN);
+    hs_waive_auth_proofs(conn, "resumed session");
+    if (hs->send_ticket) {
+      err = send_ticket12(conn, &b);
+    }
+    err = err == MOAT_OK
+              ? tls12_derive_keys(conn, &hs->pending_wr, &hs->pending_rd)
+              : err;
+    err = err == MOAT_OK ? tls12_send_ccs_finished(conn) : err;
+    hs->ccs_allowed = true;
+    conn->state = ST_S12_WAIT_FINISHED;
+  }
+  bld_cleanup(&b);
+  return err;
+}
+
+/* S12_WAIT_CERT: the client's Certificate, which may be empty. */
+static moat_err s12_wait_cert(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  bool empty;
+  TRY(cert12_parse(conn, body, &empty));
+  if (empty) {
+    if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
+      /* RFC 5246 7.4.6: handshake_failure (certificate_required is
+       * TLS 1.3's). */
+      return conn_fail_alert(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
+                             ALERT_HANDSHAKE_FAILURE,
+                             "the client sent no certificate and one is "
+                             "required");
+    }
+    hs->peer_sent_empty_cert = true;
+    hs_waive_auth_proofs(conn, "the client sent no certificate (optional)");
+    hs->keep_raw = false;
+  } else {
+    TRY(cert_leaf_pubkey(conn, conn->peer->e[0].der, conn->peer->e[0].len,
+                         &hs->peer_key));
+    TRY(conn_verify_peer(conn));
+  }
+  TRY(hs_absorb(conn, whole));
+  conn->state = ST_S12_WAIT_CKE;
+  return MOAT_OK;
+}
+
+/* S12_WAIT_CKE: the client's share; the master secret and keys follow. */
+static moat_err s12_wait_cke(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  cursor point;
+  TRY(cke_parse(conn, body, &point));
+  uint8_t pms[KEX_MAX_SECRET];
+  size_t pms_len;
+  if (!kex_finish(hs->kex12_key, cur_data(&point), cur_len(&point), pms,
+                  &pms_len)) {
+    moat_wipe(pms, sizeof(pms));
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the client's %s key share is invalid", hs->kex12->name);
+  }
+  moat_err err = hs_absorb(conn, whole);
+  err = err == MOAT_OK ? tls12_master_secret(conn, pms, pms_len) : err;
+  moat_wipe(pms, sizeof(pms));
+  TRY(err);
+  TRY(tls12_derive_keys(conn, &hs->pending_wr, &hs->pending_rd));
+  if (hs->peer_key != NULL) {
+    conn->state = ST_S12_WAIT_CV;
+    return MOAT_OK;
+  }
+  hs->ccs_allowed = true;
+  conn->state = ST_S12_WAIT_FINISHED;
+  return MOAT_OK;
+}
+
+/* S12_WAIT_CV: the client's signature over the handshake so far. */
+static moat_err s12_wait_cv(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(cv12_check(conn, body));
+  hs->keep_raw = false;
+  moat_free_wipe(hs->raw, hs->raw_cap);
+  hs->raw = NULL;
+  hs->raw_len = hs->raw_cap = 0;
+  TRY(hs_absorb(conn, whole));
+  hs->ccs_allowed = true;
+  conn->state = ST_S12_WAIT_FINISHED;
+  return MOAT_OK;
+}
+
+/* S12_WAIT_FINISHED: after the client's ChangeCipherSpec. */
+static moat_err s12_wait_finished(moat_conn *conn) {
+  handshake *hs = conn->hs;
+  uint8_t type;
+  cursor body, whole;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  TRY(tls12_recv_finished(conn, body));
+  TRY(hs_absorb(conn, whole));
+  if (!hs->resumed12) {
+    if (hs->send_ticket) {
+      builder b;
+      if (!bld_init_alloc(&b, 512)) {
+        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "NewSessionTicket");
+      }
+      moat_err err = send_ticket12(conn, &b);
+      bld_cleanup(&b);
+      TRY(err);
+    }
+    TRY(tls12_send_ccs_finished(conn));
+    cache_session(conn);
+  }
+  return tls12_enter_traffic(conn);
+}
+
+moat_err tls12_server_step(moat_conn *conn) {
+  switch (conn->state) {
+  case ST_S12_WAIT_CERT:
+    return s12_wait_cert(conn);
+  case ST_S12_WAIT_CKE:
+    return s12_wait_cke(conn);
+  case ST_S12_WAIT_CV:
+    return s12_wait_cv(conn);
+  case ST_S12_WAIT_FINISHED:
+    return s12_wait_finished(conn);
+  default:
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "TLS 1.2 server in state %s",
+                     hs_state_name(conn->state));
+  }
+}
