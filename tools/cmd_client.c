@@ -44,7 +44,8 @@ static void client_usage(FILE *f) {
          "  --cert F --key F  client certificate chain and private key\n"
          "  --insecure        do not verify the server's certificate\n"
          "  --groups G        key exchange groups, e.g. X25519MLKEM768:X25519\n"
-         "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_128_GCM_SHA256\n"
+         "  --ciphers S       suites of either version, e.g. "
+         "TLS_AES_128_GCM_SHA256\n" UTIL_TLS_VERSION_HELP
          "  --sigalgs L       signature schemes, e.g. ed25519:"
          "rsa_pss_rsae_sha256\n"
          "  --keylog F        append NSS key log lines to F (also "
@@ -74,6 +75,7 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       {"--groups", &o->tls.groups, NULL},
       {"--ciphers", &o->tls.ciphers, NULL},
       {"--sigalgs", &o->tls.sigalgs, NULL},
+      UTIL_TLS_VERSION_OPTS(&o->tls),
       {"--keylog", &o->tls.keylog, NULL},
       {"--crl", &o->crl, NULL},
       {"--sess-in", &o->sess_in, NULL},

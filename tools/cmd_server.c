@@ -32,7 +32,8 @@ static void server_usage(FILE *f) {
          "  --verify-client   require a valid client certificate\n"
          "  --alpn a,b        application protocols, in preference order\n"
          "  --groups G        key exchange groups, e.g. X25519MLKEM768:P-256\n"
-         "  --ciphers S       TLS 1.3 suites, e.g. TLS_AES_256_GCM_SHA384\n"
+         "  --ciphers S       suites of either version, e.g. "
+         "TLS_AES_256_GCM_SHA384\n" UTIL_TLS_VERSION_HELP
          "  --sigalgs L       signature schemes the server may use\n"
          "  --keylog F        append NSS key log lines to F (also "
          "$SSLKEYLOGFILE)\n"
@@ -160,6 +161,7 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
       {"--groups", &o->tls.groups, NULL},
       {"--ciphers", &o->tls.ciphers, NULL},
       {"--sigalgs", &o->tls.sigalgs, NULL},
+      UTIL_TLS_VERSION_OPTS(&o->tls),
       {"--keylog", &o->tls.keylog, NULL},
       {"--max-conns", &o->max_conns_arg, NULL},
       {"--threads", &o->threads_arg, NULL},

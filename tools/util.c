@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -458,9 +459,67 @@ bool util_setup_fail(const char *cmd, const moat_context *ctx, const char *what,
   return false;
 }
 
+/* "1.2" / "1.3" (or "tls1.2", "TLSv1.3") as a version number, 0 if
+ * neither. */
+static int parse_version(const char *v) {
+  if (strncasecmp(v, "tlsv", 4) == 0) {
+    v += 4;
+  } else if (strncasecmp(v, "tls", 3) == 0) {
+    v += 3;
+  }
+  return strcmp(v, "1.2") == 0   ? MOAT_TLS1_2
+         : strcmp(v, "1.3") == 0 ? MOAT_TLS1_3
+                                 : 0;
+}
+
+static bool configure_versions(const char *cmd, moat_context *ctx,
+                               const util_tls_opts *o) {
+  if (o->tls12_only && o->tls13_only) {
+    fprintf(stderr, "moat %s: --tls1.2 and --tls1.3 exclude each other\n", cmd);
+    return false;
+  }
+  int lo = o->tls13_only ? MOAT_TLS1_3 : o->tls12_only ? MOAT_TLS1_2 : 0;
+  int hi = o->tls12_only ? MOAT_TLS1_2 : o->tls13_only ? MOAT_TLS1_3 : 0;
+  const char *vals[2] = {o->min_version, o->max_version};
+  const char *names[2] = {"--min-version", "--max-version"};
+  int *outs[2] = {&lo, &hi};
+  for (int i = 0; i < 2; i++) {
+    if (vals[i] == NULL) {
+      continue;
+    }
+    int v = parse_version(vals[i]);
+    if (v == 0) {
+      fprintf(stderr,
+              "moat %s: bad %s '%s': moat speaks 1.2 and 1.3 (SSL 3.0, TLS "
+              "1.0 and 1.1 are refused on purpose)\n",
+              cmd, names[i], vals[i]);
+      return false;
+    }
+    *outs[i] = v;
+  }
+  if (lo != 0 && hi != 0 && lo > hi) {
+    fprintf(stderr, "moat %s: the minimum version is above the maximum\n", cmd);
+    return false;
+  }
+  moat_err e;
+  if (lo != 0 && (e = moat_context_set_min_version(ctx, lo))) {
+    return util_setup_fail(cmd, ctx, "bad minimum version", NULL, e);
+  }
+  if (hi != 0 && (e = moat_context_set_max_version(ctx, hi))) {
+    return util_setup_fail(cmd, ctx, "bad maximum version", NULL, e);
+  }
+  if (o->no_ticket) {
+    moat_context_set_session_tickets(ctx, false);
+  }
+  return true;
+}
+
 bool util_configure_tls(const char *cmd, moat_context *ctx,
                         const util_tls_opts *o) {
   moat_err e;
+  if (!configure_versions(cmd, ctx, o)) {
+    return false;
+  }
   if (o->ciphers && (e = moat_context_set_ciphersuites(ctx, o->ciphers))) {
     return util_setup_fail(cmd, ctx, "bad --ciphers", o->ciphers, e);
   }

@@ -112,8 +112,26 @@ typedef struct util_tls_opts {
   const char *groups;
   const char *sigalgs;
   const char *alpn;
-  const char *keylog; /* $SSLKEYLOGFILE when NULL */
+  const char *keylog;      /* $SSLKEYLOGFILE when NULL */
+  const char *min_version; /* "1.2" or "1.3" */
+  const char *max_version;
+  bool tls12_only; /* --tls1.2 */
+  bool tls13_only; /* --tls1.3 */
+  bool no_ticket;  /* --no-ticket: TLS 1.2 without session tickets */
 } util_tls_opts;
+
+/* The shared options' rows for util_parse_opts, and their help lines. */
+#define UTIL_TLS_VERSION_OPTS(t)                                               \
+  {"--tls1.2", NULL, &(t)->tls12_only}, {"--tls1.3", NULL, &(t)->tls13_only},  \
+      {"--min-version", &(t)->min_version, NULL},                              \
+      {"--max-version", &(t)->max_version, NULL}, {                            \
+    "--no-ticket", NULL, &(t)->no_ticket                                       \
+  }
+#define UTIL_TLS_VERSION_HELP                                                  \
+  "  --tls1.2 | --tls1.3  speak only that version (default: both)\n"           \
+  "  --min-version V   lowest version, 1.2 or 1.3\n"                           \
+  "  --max-version V   highest version, 1.2 or 1.3\n"                          \
+  "  --no-ticket       no TLS 1.2 session tickets (session IDs only)\n"
 
 /* Applies o to ctx; on failure prints which option and value were refused
  * (prefixed with cmd) and returns false. */

@@ -903,6 +903,8 @@ def moat_server_case(env, peer, suite, group, cert, *, server_groups=None,
 # ---- negative cases ----------------------------------------------------------
 
 def tls12_peer_server(env, peer):
+    """A TLS 1.2-only server: the default moat client (1.2 and 1.3) speaks
+    TLS 1.2 with it; a moat client limited to TLS 1.3 refuses it."""
     srv, port = SERVER_PEERS[peer](env, env.pki.server("ecdsa-p256"), None,
                                    None, tls12=True)
     try:
@@ -910,7 +912,19 @@ def tls12_peer_server(env, peer):
     finally:
         srv.stop()
     diag = "\n    moat client said:\n" + tail(cli.stderr)
-    expect(rc != 0, "moat client accepted a TLS 1.2-only server" + diag)
+    expect(rc == 0 and re.search(r"version: TLSv1\.2", cli.stderr) and
+           cli.out == expected_echo(peer, PAYLOAD),
+           "the moat client did not speak TLS 1.2 with a 1.2-only server" +
+           diag)
+    srv, port = SERVER_PEERS[peer](env, env.pki.server("ecdsa-p256"), None,
+                                   None, tls12=True)
+    try:
+        cli, rc = run_moat_client(env, port, extra=["--tls1.3"])
+    finally:
+        srv.stop()
+    diag = "\n    moat client said:\n" + tail(cli.stderr)
+    expect(rc != 0, "moat client --tls1.3 accepted a TLS 1.2-only server" +
+           diag)
     # Either moat refuses the ServerHello, or the peer refuses moat's
     # TLS 1.3-only ClientHello: OpenSSL and Python with protocol_version,
     # GnuTLS (which finds no TLS 1.2 suite in it) with handshake_failure.
@@ -923,6 +937,8 @@ def tls12_peer_server(env, peer):
 
 
 def tls12_peer_client(env, peer):
+    """A TLS 1.2-only client: the default moat server speaks TLS 1.2 with
+    it; a moat server limited to TLS 1.3 refuses it with protocol_version."""
     srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
     try:
         cli, echoed = CLIENT_PEERS[peer](env, port, None, None, tls12=True)
@@ -930,7 +946,18 @@ def tls12_peer_client(env, peer):
         srv.finish(5)
         srv.stop()
     diag = "\n    moat server said:\n" + tail(srv.stderr)
-    expect(not echoed, "a TLS 1.2-only client exchanged data" + diag)
+    expect(echoed and re.search(r"version=TLSv1\.2", srv.stderr),
+           "a TLS 1.2-only client did not get TLS 1.2" + diag)
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  extra=["--tls1.3"])
+    try:
+        cli, echoed = CLIENT_PEERS[peer](env, port, None, None, tls12=True)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr)
+    expect(not echoed, "a TLS 1.2-only client exchanged data with a "
+           "--tls1.3 server" + diag)
     expect(re.search(r"handshake failed: PROTOCOL_VERSION", srv.stderr),
            "moat server did not fail with PROTOCOL_VERSION" + diag)
     return "ok"
@@ -1036,9 +1063,11 @@ def session_big_ticket(env):
         expect(rc1 == 0, "first connection failed\n" + tail(cli1.stderr))
         with open(sess, "rb") as f:
             raw = f.read()
-        # format(1) suite(2) created(8) lifetime(4) age_add(4) psk<1..255>,
-        # then ticket<1..2^16-1>.
-        state = raw[:20 + raw[19]]
+        # format(1) version(2) ems(1) session_id<0..32> suite(2)
+        # created(8) lifetime(4) age_add(4) psk<1..255>, then
+        # ticket<0..2^16-1>.
+        at = 5 + raw[4] + 18
+        state = raw[:at + 1 + raw[at]]
         big = state + struct.pack(">H", 5000) + bytes(range(250)) * 20
         with open(sess, "wb") as f:
             f.write(big)
@@ -1709,9 +1738,9 @@ def build_cases(env):
             peer, *base, check_close=True)
         add("%s-client>moat-server/close-notify" % peer, moat_server_case,
             peer, *base, check_close=True)
-        add("moat-client>%s-server/tls12-only-refused" % peer,
+        add("moat-client>%s-server/tls12-only" % peer,
             tls12_peer_server, peer)
-        add("%s-client>moat-server/tls12-only-refused" % peer,
+        add("%s-client>moat-server/tls12-only" % peer,
             tls12_peer_client, peer)
     for name in BAD_CERTS:
         add("moat-client>openssl-server/bad-cert/%s" % name, bad_cert_case,
