@@ -191,8 +191,8 @@ static void test_pem_next(void) {
   const char *bad = "-----BEGIN CERTIFICATE-----\n!!!!\n"
                     "-----END CERTIFICATE-----\n";
   off = 0;
-  CHECK(moat_cert_from_pem_next((const uint8_t *)bad, strlen(bad), &off,
-                                &c) == MOAT_ERR_BAD_PEM);
+  CHECK(moat_cert_from_pem_next((const uint8_t *)bad, strlen(bad), &off, &c) ==
+        MOAT_ERR_BAD_PEM);
   CHECK(c == NULL);
   /* DER that is not a certificate, with the reason. */
   static const uint8_t junk[] = {0x30, 0x03, 0x02, 0x01, 0x01};
