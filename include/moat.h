@@ -563,8 +563,11 @@ MOAT_API const char *moat_verify_code_text(long code);
 /* Fill out with len bytes from the system's CSPRNG (via libcrypto). */
 MOAT_API moat_err moat_random_bytes(uint8_t *out, size_t len);
 
-/* tls-unique (RFC 5929): defined for TLS 1.2 only; for TLS 1.3,
- * MOAT_ERR_UNSUPPORTED (RFC 9266: use tls-exporter). */
+/* tls-unique (RFC 5929): the first Finished of the handshake.  RFC 9266
+ * leaves it undefined for TLS 1.3 (use tls-exporter there); moat gives
+ * OpenSSL's value, which Python's ssl reports: the client's Finished of a
+ * full handshake, the server's of a resumed one.  MOAT_ERR_BAD_STATE
+ * before the handshake. */
 MOAT_API moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out,
                                        size_t cap, size_t *out_len);
 
@@ -572,6 +575,11 @@ MOAT_API moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out,
  * MOAT_ERR_UNSUPPORTED: post-handshake authentication is not in the
  * engine yet. */
 MOAT_API moat_err moat_conn_verify_client_post_handshake(moat_conn *conn);
+
+/* Server: whether a client's ALPN list with nothing in common with ours
+ * fails the handshake with no_application_protocol (RFC 7301 3.2; the
+ * default) or goes on without ALPN (what Python's ssl does on OpenSSL). */
+MOAT_API void moat_context_set_alpn_required(moat_context *ctx, bool required);
 
 /* The libcrypto under moat: its version text ("OpenSSL 3.0.19 27 Jan 2026")
  * and number (OpenSSL's 0xMNN00PP0L layout). */

@@ -80,7 +80,22 @@ int pymoat_errors_init(PyObject *mod) {
                   "ssl.SSLCertVerificationError", "SSLCertVerificationError",
                   cv_bases, "A certificate could not be verified.");
   Py_DECREF(cv_bases);
-  return r ? -1 : 0;
+  if (r) {
+    return -1;
+  }
+  /* like the stdlib's: no attributes may be set on the classes */
+  PyObject *all[] = {st->SSLError,
+                     st->SSLZeroReturnError,
+                     st->SSLWantReadError,
+                     st->SSLWantWriteError,
+                     st->SSLSyscallError,
+                     st->SSLEOFError,
+                     st->SSLCertVerificationError};
+  for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+    ((PyTypeObject *)all[i])->tp_flags |= Py_TPFLAGS_IMMUTABLETYPE;
+    PyType_Modified((PyTypeObject *)all[i]);
+  }
+  return 0;
 }
 
 /* Builds type(code, "[lib: reason] msg") with .library and .reason. */

@@ -705,7 +705,11 @@ static int set_context(PyMoatSocket *s, PyObject *v, void *x) {
   }
   PyMoatContext *c = (PyMoatContext *)v;
   moat_context *m = pymoat_ctx_for(c, s->server_side);
-  if (m == NULL || moat_conn_set_context(s->conn, m) != MOAT_OK) {
+  /* After the handshake the connection keeps the policy it ran with (as
+   * with OpenSSL, a new context only matters for what is still to come:
+   * nothing, in TLS 1.3 without renegotiation). */
+  if (m == NULL || (!moat_conn_handshake_done(s->conn) &&
+                    moat_conn_set_context(s->conn, m) != MOAT_OK)) {
     PyErr_SetString(PyExc_ValueError,
                     "the context cannot serve this connection");
     return -1;
@@ -863,7 +867,7 @@ PyObject *pymoat_socket_new(PyMoatContext *ctx, PyObject *sock, PyMoatBIO *in,
                             PyObject *session) {
   moat_context *m = pymoat_ctx_for(ctx, server_side);
   if (m == NULL) {
-    PyErr_SetString(PyExc_ValueError,
+    PyErr_SetString(pymoat_state.SSLError,
                     server_side ? "Cannot create a server socket with a "
                                   "PROTOCOL_TLS_CLIENT context"
                                 : "Cannot create a client socket with a "
@@ -895,7 +899,7 @@ PyObject *pymoat_socket_new(PyMoatContext *ctx, PyObject *sock, PyMoatBIO *in,
     }
     if ((Py_ssize_t)strlen(h) != hl) {
       Py_DECREF(host);
-      PyErr_SetString(PyExc_ValueError,
+      PyErr_SetString(PyExc_TypeError,
                       "server_hostname must not contain null character");
       return NULL;
     }

@@ -407,13 +407,31 @@ moat_err moat_random_bytes(uint8_t *out, size_t len) {
   return crypto_random(out, len) ? MOAT_OK : MOAT_ERR_CRYPTO;
 }
 
+/* RFC 5929 3.1: tls-unique is the first Finished of the latest handshake;
+ * for TLS 1.3 (where RFC 9266 leaves it undefined) moat gives what
+ * OpenSSL gives, which Python's ssl reports: the client's Finished of a
+ * full handshake, the server's of a resumed one. */
+void conn_note_finished(moat_conn *conn, bool client_fin, const uint8_t *vd,
+                        size_t len) {
+  bool resumed = conn->hs != NULL && conn->hs->psk_accepted;
+  if (client_fin != resumed && len <= sizeof(conn->tls_unique)) {
+    memcpy(conn->tls_unique, vd, len);
+    conn->tls_unique_len = len;
+  }
+}
+
 moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out, size_t cap,
                               size_t *out_len) {
   *out_len = 0;
-  if (!conn->handshake_done) {
+  if (!conn->handshake_done || conn->tls_unique_len == 0) {
     return MOAT_ERR_BAD_STATE;
   }
-  return MOAT_ERR_UNSUPPORTED; /* TLS 1.3 (RFC 9266 section 3) */
+  if (cap < conn->tls_unique_len) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  memcpy(out, conn->tls_unique, conn->tls_unique_len);
+  *out_len = conn->tls_unique_len;
+  return MOAT_OK;
 }
 
 moat_err moat_conn_verify_client_post_handshake(moat_conn *conn) {
@@ -425,4 +443,12 @@ moat_err moat_conn_verify_client_post_handshake(moat_conn *conn) {
 
 void moat_conn_set_sni_alert(moat_conn *conn, int alert) {
   conn->sni_alert = alert;
+}
+
+void moat_context_set_alpn_required(moat_context *ctx, bool required) {
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->alpn_mismatch_ok = !required;
+    policy_commit(ctx, p);
+  }
 }

@@ -252,6 +252,7 @@ typedef struct tls_policy {
    * codes, in preference order) */
   uint16_t tls12_suites[16];
   size_t num_tls12_suites;
+  bool alpn_mismatch_ok; /* moat_context_set_alpn_required(ctx, false) */
 } tls_policy;
 
 /* The context handle: the current snapshot, swapped under lock. */
@@ -588,7 +589,9 @@ struct moat_conn {
   void *user_data;
 
   /* ctx_options.c */
-  int sni_alert;      /* moat_conn_set_sni_alert (0: unrecognized_name) */
+  int sni_alert; /* moat_conn_set_sni_alert (0: unrecognized_name) */
+  uint8_t tls_unique[HASH_MAX_LEN]; /* moat_conn_tls_unique */
+  size_t tls_unique_len;
   bool counted_start; /* the context's statistics counted this handshake */
 };
 
@@ -596,6 +599,10 @@ struct moat_conn {
  * handshake (offered: the client offered a session). */
 void ctx_count_start(moat_conn *conn);
 void ctx_count_done(moat_conn *conn, bool offered);
+/* A Finished value sent or checked (client_fin: the client's), kept for
+ * moat_conn_tls_unique. */
+void conn_note_finished(moat_conn *conn, bool client_fin, const uint8_t *vd,
+                        size_t len);
 
 /* ---- engine internals shared between files -------------------------------*/
 

@@ -214,7 +214,7 @@ moat_err moat_cert_aia_at(const moat_cert *cert, size_t index,
 }
 
 /* RFC 5280 4.2.1.13: DistributionPoint ::= SEQUENCE {
- *   distributionPoint [0] { fullName [1] GeneralNames | ... } OPTIONAL, ...}
+ *   distributionPoint [0] { fullName [0] GeneralNames | ... } OPTIONAL, ...}
  * The index-th name of all the fullName lists, in order. */
 moat_err moat_cert_crldp_at(const moat_cert *cert, size_t index,
                             moat_general_name *out) {
@@ -234,7 +234,7 @@ moat_err moat_cert_crldp_at(const moat_cert *cert, size_t index,
     if (!present) {
       continue;
     }
-    if (!cur_asn1_optional(&dpn, &full, &present, ASN1_CONTEXT_CONS(1))) {
+    if (!cur_asn1_optional(&dpn, &full, &present, ASN1_CONTEXT_CONS(0))) {
       return MOAT_ERR_X509_PARSE;
     }
     if (!present) {

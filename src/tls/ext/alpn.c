@@ -44,6 +44,9 @@ moat_err ext_alpn_select(moat_conn *conn, cursor data, cursor *out_chosen) {
       }
     }
   }
+  if (ctx->alpn_mismatch_ok) {
+    return MOAT_OK; /* moat_context_set_alpn_required(ctx, false) */
+  }
   return conn_fail(conn, MOAT_ERR_NO_APPLICATION_PROTOCOL,
                    "no application protocol offered by the client is "
                    "configured here");

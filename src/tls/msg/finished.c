@@ -9,6 +9,7 @@ moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *fin_key) {
       !ks_verify_data(&hs->ks, fin_key, hash, verify)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "computing Finished");
   }
+  conn_note_finished(conn, !conn->is_server, verify, hs->ks.hash->len);
   msg_open(b, HT_FINISHED);
   bld_bytes(b, verify, hs->ks.hash->len);
   msg_close(b);
@@ -37,6 +38,7 @@ moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key) {
     return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
                      "the peer's Finished does not match the handshake");
   }
+  conn_note_finished(conn, conn->is_server, cur_data(&body), cur_len(&body));
   hs->proof_finished = true;
   return MOAT_OK;
 }

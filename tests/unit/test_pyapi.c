@@ -1,0 +1,319 @@
+/* The calls Python's _ssl face uses: cipher-string grammar and
+ * descriptions, the OID table, certificate details, session statistics,
+ * the SNI alert and the ALPN mismatch switch. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "moat.h"
+#include "pair.h"
+#include "pki.h"
+#include "t.h"
+
+static size_t suites12(moat_context *ctx, uint16_t *out) {
+  return moat_context_tls12_suites(ctx, out, 16);
+}
+
+static void test_cipher_strings(void) {
+  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  uint16_t s[16];
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "DEFAULT"), MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 6);
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "AESGCM"), MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 4);
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "ECDHE+CHACHA20:!aRSA"),
+               MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 1);
+  CHECK_EQ_INT(s[0], 0xcca9);
+  /* '-' removes, a later plain item adds back; '!' removes for good */
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "ALL:-aECDSA:ECDSA"), MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 6);
+  CHECK_EQ_INT(s[0], 0xc030); /* the RSA ones first now */
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "ALL:!aECDSA:ECDSA"), MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 3);
+  /* '+' moves to the end; @STRENGTH sorts by bits, stably */
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "AES128:CHACHA20:+AES128"),
+               MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 4);
+  CHECK_EQ_INT(s[0], 0xcca9);
+  CHECK_EQ_INT(s[3], 0xc02f);
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "AES128:CHACHA20:@STRENGTH"),
+               MOAT_OK);
+  CHECK_EQ_INT(s[0] = 0, 0);
+  CHECK_EQ_INT(suites12(ctx, s), 4);
+  CHECK_EQ_INT(s[0], 0xcca9);
+  CHECK_EQ_INT(s[2], 0xc02b);
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "@SECLEVEL=2:ECDHE-RSA-AES128-"
+                                                 "GCM-SHA256"),
+               MOAT_OK);
+  CHECK_EQ_INT(suites12(ctx, s), 1);
+  CHECK_EQ_INT(s[0], 0xc02f);
+  /* nothing left: refused, the list unchanged */
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "^$:,;?*'dorothyx"),
+               MOAT_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_INT(moat_context_set_cipher_list(ctx, "RC4:3DES:DHE+AES:aNULL"),
+               MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(moat_context_error_detail(ctx), "no cipher") != NULL);
+  CHECK_EQ_INT(suites12(ctx, s), 1);
+  /* descriptions: TLS 1.3 suites first, OpenSSL's ids */
+  moat_cipher_info ci;
+  CHECK(moat_context_cipher(ctx, 0, &ci));
+  CHECK(strcmp(ci.protocol, "TLSv1.3") == 0);
+  CHECK_EQ_INT(ci.id >> 16, 0x0300);
+  size_t n = 0;
+  while (moat_context_cipher(ctx, n, &ci)) {
+    n++;
+  }
+  CHECK(moat_context_cipher(ctx, n - 1, &ci));
+  CHECK(strcmp(ci.openssl_name, "ECDHE-RSA-AES128-GCM-SHA256") == 0);
+  CHECK(strcmp(ci.kea, "kx-ecdhe") == 0 && strcmp(ci.auth, "auth-rsa") == 0);
+  CHECK_EQ_INT(ci.id, 0x0300c02f);
+  CHECK(ci.digest == NULL && ci.aead && ci.bits == 128);
+  moat_context_free(ctx);
+}
+
+static void test_oids(void) {
+  const moat_oid_info *o = moat_oid_by_nid(129);
+  CHECK(o != NULL && strcmp(o->dotted, "1.3.6.1.5.5.7.3.1") == 0);
+  CHECK(moat_oid_by_name("TLS Web Client Authentication") ==
+        moat_oid_by_dotted("1.3.6.1.5.5.7.3.2"));
+  CHECK(moat_oid_by_name("CN") == moat_oid_by_nid(13));
+  CHECK(moat_oid_by_nid(999999) == NULL);
+  CHECK(moat_oid_dotted_valid("1.2.3.4.5"));
+  CHECK(!moat_oid_dotted_valid("3.1"));
+  CHECK(!moat_oid_dotted_valid("1"));
+  CHECK(!moat_oid_dotted_valid("1.02"));
+  CHECK(!moat_oid_dotted_valid("1.2."));
+  CHECK(!moat_oid_dotted_valid("serverAuth"));
+  const uint8_t oid[] = {0x2a, 0x03, 0x04, 0x05};
+  char text[32];
+  moat_oid_text(oid, sizeof(oid), text, sizeof(text));
+  CHECK(strcmp(text, "1.2.3.4.5") == 0);
+}
+
+static void test_cert_details(void) {
+  CHECK_EQ_INT(
+      pki_run("openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 "
+              "-out d.key && printf '"
+              "subjectAltName=DNS:a.example,email:x@example.org,"
+              "IP:::1,URI:https://u.example/,RID:1.2.3.4.5,"
+              "dirName:dn\\nauthorityInfoAccess=OCSP;URI:http://ocsp.example/,"
+              "caIssuers;URI:http://ca.example/ca.der\\n"
+              "crlDistributionPoints=URI:http://crl.example/a.crl,"
+              "URI:http://crl.example/b.crl\\n"
+              "[dn]\\nC=XY\\nCN=dir name\\n' > d.ext && "
+              "openssl req -new -key d.key -subj "
+              "'/C=XY/O=Org/OU=A+OU=B/CN=\xc3\xa9t\xc3\xa9' -utf8 -out "
+              "d.csr && openssl x509 -req -in d.csr -CA ca.pem -CAkey ca.key "
+              "-set_serial 0x00ff01 -days 3 -extfile d.ext -extensions "
+              "default -out d.pem 2>/dev/null || openssl x509 -req -in d.csr "
+              "-CA ca.pem -CAkey ca.key -set_serial 0x00ff01 -days 3 "
+              "-extfile d.ext -out d.pem"),
+      0);
+  char path[128];
+  pki_path(path, sizeof(path), "d.pem");
+  FILE *f = fopen(path, "rb");
+  CHECK(f != NULL);
+  if (f == NULL) {
+    return;
+  }
+  static uint8_t pem[16384];
+  size_t len = fread(pem, 1, sizeof(pem), f);
+  fclose(f);
+  moat_cert *c;
+  CHECK_EQ_INT(moat_cert_from_pem(pem, len, &c), MOAT_OK);
+  if (c == NULL) {
+    return;
+  }
+  CHECK_EQ_INT(moat_cert_version(c), 3);
+  CHECK(!moat_cert_is_ca(c));
+  char serial[32];
+  moat_cert_serial_hex(c, serial, sizeof(serial));
+  CHECK(strcmp(serial, "FF01") == 0);
+  const uint8_t *name;
+  size_t name_len;
+  moat_cert_subject_der(c, &name, &name_len);
+  CHECK_EQ_INT(moat_name_num_attrs(name, name_len), 5);
+  moat_name_attr a;
+  CHECK_EQ_INT(moat_name_attr_at(name, name_len, 0, &a), MOAT_OK);
+  CHECK(strcmp(a.long_name, "countryName") == 0 && a.rdn == 0);
+  CHECK(strcmp(a.value, "XY") == 0);
+  CHECK_EQ_INT(moat_name_attr_at(name, name_len, 3, &a), MOAT_OK);
+  CHECK_EQ_INT(a.rdn, 2); /* OU=A+OU=B: one RDN of two attributes */
+  CHECK(strcmp(a.long_name, "organizationalUnitName") == 0);
+  CHECK_EQ_INT(moat_name_attr_at(name, name_len, 4, &a), MOAT_OK);
+  CHECK(strcmp(a.value, "\xc3\xa9t\xc3\xa9") == 0 && a.value_len == 5);
+  CHECK_EQ_INT(moat_name_attr_at(name, name_len, 5, &a),
+               MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_issuer_der(c, &name, &name_len);
+  CHECK_EQ_INT(moat_name_attr_at(name, name_len, 0, &a), MOAT_OK);
+  CHECK(strcmp(a.value, "moat test CA") == 0);
+
+  moat_general_name g;
+  moat_gn_type want[] = {MOAT_GN_DNS, MOAT_GN_EMAIL, MOAT_GN_IP,
+                         MOAT_GN_URI, MOAT_GN_RID,   MOAT_GN_DIRNAME};
+  for (size_t i = 0; i < 6; i++) {
+    CHECK_EQ_INT(moat_cert_san_at(c, i, &g), MOAT_OK);
+    CHECK_EQ_INT(g.type, want[i]);
+    if (g.type == MOAT_GN_IP) {
+      CHECK_EQ_INT(g.len, 16);
+      CHECK(g.data[15] == 1);
+    }
+    if (g.type == MOAT_GN_DIRNAME) {
+      CHECK_EQ_INT(moat_name_num_attrs(g.data, g.len), 2);
+      CHECK_EQ_INT(moat_name_attr_at(g.data, g.len, 1, &a), MOAT_OK);
+      CHECK(strcmp(a.value, "dir name") == 0);
+    }
+    if (g.type == MOAT_GN_RID) {
+      char text[32];
+      moat_oid_text(g.data, g.len, text, sizeof(text));
+      CHECK(strcmp(text, "1.2.3.4.5") == 0);
+    }
+  }
+  CHECK_EQ_INT(moat_cert_san_at(c, 6, &g), MOAT_ERR_INVALID_ARGUMENT);
+  moat_aia_method m;
+  CHECK_EQ_INT(moat_cert_aia_at(c, 0, &m, &g), MOAT_OK);
+  CHECK_EQ_INT(m, MOAT_AIA_OCSP);
+  CHECK(g.len == 20 && memcmp(g.data, "http://ocsp.example/", 20) == 0);
+  CHECK_EQ_INT(moat_cert_aia_at(c, 1, &m, &g), MOAT_OK);
+  CHECK_EQ_INT(m, MOAT_AIA_CA_ISSUERS);
+  CHECK_EQ_INT(moat_cert_aia_at(c, 2, &m, &g), MOAT_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_INT(moat_cert_crldp_at(c, 0, &g), MOAT_OK);
+  CHECK(g.type == MOAT_GN_URI && g.len == 24 &&
+        memcmp(g.data, "http://crl.example/a.crl", 24) == 0);
+  CHECK_EQ_INT(moat_cert_crldp_at(c, 1, &g), MOAT_OK);
+  CHECK(memcmp(g.data, "http://crl.example/b.crl", 24) == 0);
+  CHECK_EQ_INT(moat_cert_crldp_at(c, 2, &g), MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_free(c);
+
+  pki_path(path, sizeof(path), "ca.pem");
+  f = fopen(path, "rb");
+  len = f ? fread(pem, 1, sizeof(pem), f) : 0;
+  if (f) {
+    fclose(f);
+  }
+  CHECK_EQ_INT(moat_cert_from_pem(pem, len, &c), MOAT_OK);
+  CHECK(moat_cert_is_ca(c));
+  CHECK_EQ_INT(moat_cert_san_at(c, 0, &g), MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_free(c);
+}
+
+static moat_err refuse_sni(void *arg, moat_conn *conn, const char *name) {
+  moat_conn_set_sni_alert(conn, 49); /* access_denied */
+  return MOAT_ERR_HANDSHAKE_FAILURE;
+}
+
+static void test_handshakes(void) {
+  char cert[128], key[128], ca[128];
+  CHECK_EQ_INT(pki_leaf("srv", "p256", "3", "serverAuth"), 0);
+  pki_path(cert, sizeof(cert), "srv.pem");
+  pki_path(key, sizeof(key), "srv.key");
+  pki_path(ca, sizeof(ca), "ca.pem");
+  moat_context *sc = moat_context_new(MOAT_ROLE_SERVER);
+  moat_context *cc = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK_EQ_INT(moat_context_load_cert_chain(sc, cert, key, NULL), MOAT_OK);
+  CHECK_EQ_INT(moat_context_load_verify_locations(cc, ca, NULL, NULL, 0),
+               MOAT_OK);
+  moat_session_stats st;
+  moat_context_session_stats(sc, &st);
+  CHECK_EQ_INT(st.accept, 0);
+
+  /* a full handshake, then one that resumes */
+  moat_session *sess = NULL;
+  for (int round = 0; round < 2; round++) {
+    moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+    moat_conn_set_hostname(c, "localhost");
+    if (sess != NULL) {
+      moat_conn_set_session(c, sess);
+    }
+    moat_err se;
+    CHECK_EQ_INT(handshake_both(c, s, &se), MOAT_OK);
+    CHECK_EQ_INT(se, MOAT_OK);
+    uint8_t buf[64];
+    size_t n;
+    shuttle(s, c);
+    (void)moat_conn_read(c, buf, sizeof(buf), &n); /* the tickets */
+    moat_session_free(sess);
+    sess = moat_conn_get_session(c);
+    moat_cipher_info ci;
+    CHECK(moat_conn_shared_cipher(s, 0, &ci));
+    CHECK(strcmp(ci.openssl_name, moat_conn_cipher_openssl_name(s)) == 0);
+    CHECK(!moat_conn_shared_cipher(c, 0, &ci));
+    uint8_t tu[64];
+    size_t tn = 0;
+    CHECK_EQ_INT(moat_conn_tls_unique(c, buf, sizeof(buf), &n), MOAT_OK);
+    CHECK_EQ_INT(moat_conn_tls_unique(s, tu, sizeof(tu), &tn), MOAT_OK);
+    CHECK(n == 32 && tn == n && memcmp(buf, tu, n) == 0);
+    CHECK_EQ_INT(moat_conn_session_reused(c), round == 1);
+    moat_conn_free(c);
+    moat_conn_free(s);
+  }
+  moat_session_free(sess);
+  moat_context_session_stats(sc, &st);
+  CHECK_EQ_INT(st.accept, 2);
+  CHECK_EQ_INT(st.accept_good, 2);
+  CHECK_EQ_INT(st.hits, 1);
+  moat_context_session_stats(cc, &st);
+  CHECK_EQ_INT(st.connect, 2);
+  CHECK_EQ_INT(st.connect_good, 2);
+  CHECK_EQ_INT(st.hits, 1);
+  CHECK_EQ_INT(st.misses, 0);
+
+  /* the SNI callback's alert reaches the client */
+  moat_context_set_sni_cb(sc, refuse_sni, NULL);
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, "localhost");
+  moat_err se;
+  CHECK(handshake_both(c, s, &se) != MOAT_OK);
+  int alert = -1;
+  bool ours = true;
+  CHECK(moat_conn_alert(c, &alert, &ours));
+  CHECK_EQ_INT(alert, 49);
+  CHECK(!ours);
+  moat_conn_free(c);
+  moat_conn_free(s);
+  moat_context_set_sni_cb(sc, NULL, NULL);
+
+  /* ALPN with nothing in common: fatal by default, optional on request */
+  const char *sp[] = {"h2"}, *cp[] = {"http/1.1"};
+  moat_context_set_alpn_protocols(sc, sp, 1);
+  moat_context_set_alpn_protocols(cc, cp, 1);
+  for (int optional = 0; optional < 2; optional++) {
+    moat_context_set_alpn_required(sc, !optional);
+    c = moat_conn_new(cc);
+    s = moat_conn_new(sc);
+    moat_conn_set_hostname(c, "localhost");
+    moat_err ce = handshake_both(c, s, &se);
+    if (optional) {
+      CHECK_EQ_INT(ce, MOAT_OK);
+      CHECK(moat_conn_alpn(c) == NULL);
+    } else {
+      CHECK(moat_conn_alert(c, &alert, &ours));
+      CHECK_EQ_INT(alert, 120);
+    }
+    moat_conn_free(c);
+    moat_conn_free(s);
+  }
+  moat_context_free(sc);
+  moat_context_free(cc);
+}
+
+int main(void) {
+  uint8_t r1[32] = {0}, r2[32] = {0};
+  CHECK_EQ_INT(moat_random_bytes(r1, sizeof(r1)), MOAT_OK);
+  CHECK_EQ_INT(moat_random_bytes(r2, sizeof(r2)), MOAT_OK);
+  CHECK(memcmp(r1, r2, sizeof(r1)) != 0);
+  CHECK(strcmp(moat_verify_code_text(10), "certificate has expired") == 0);
+  CHECK(strncmp(moat_crypto_version(), "OpenSSL 3", 9) == 0);
+  CHECK(moat_crypto_version_number() >= 0x30000000UL);
+  test_cipher_strings();
+  test_oids();
+  if (pki_init() != 0) {
+    fprintf(stderr, "could not make the test PKI\n");
+    return 1;
+  }
+  test_cert_details();
+  test_handshakes();
+  pki_cleanup();
+  return t_done("test_pyapi");
+}
