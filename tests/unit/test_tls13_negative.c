@@ -1238,6 +1238,17 @@ static void test_outside_findings(void) {
   size_t len, off;
   moat_err e;
 
+  /* RFC 8446 4.2.9: a first ClientHello (no session) lists
+   * psk_key_exchange_modes (psk_dhe_ke), or a server sends no ticket */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    off = hmsg_find(&ch, EXT_PSK_KEY_EXCHANGE_MODES, &len);
+    CHECK(off != 0 && len == 4 + 2 && ch.b[off + 4] == 1 &&
+          ch.b[off + 5] == PSK_DHE_KE);
+    CHECK(hmsg_find(&ch, EXT_PRE_SHARED_KEY, &len) == 0);
+  }
+  pair_free(&p);
+
   /* RFC 8446 D.5: legacy_version 0x0300 is protocol_version, even with
    * TLS 1.3 in supported_versions */
   pair_init(&p, NULL, NULL);

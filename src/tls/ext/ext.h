@@ -130,6 +130,9 @@ moat_err ext_key_share_find(moat_conn *conn, cursor data, uint16_t group,
 moat_err ext_key_share_groups(moat_conn *conn, cursor data, uint16_t *out,
                               size_t cap, size_t *out_num, size_t *out_total);
 
+/* RFC 8446 4.2.9: the one PSK mode moat uses, PSK with (EC)DHE. */
+#define PSK_DHE_KE 1
+
 /* cookie (RFC 8446 4.2.2) */
 bool ext_cookie_build(builder *b, const uint8_t *cookie, size_t len);
 moat_err ext_cookie_parse(moat_conn *conn, cursor data, cursor *out_cookie);

@@ -5,20 +5,12 @@
 #include "base/mem.h"
 #include "tls/ext/ext.h"
 
-#define PSK_DHE_KE 1
-
 bool ext_psk_build_ch(moat_conn *conn, builder *b) {
   const moat_session *s = conn->session;
   size_t hlen = hash_get(s->suite->hash)->len;
   /* RFC 8446 4.2.11.1: ticket age in milliseconds plus age_add. */
   int64_t age_s = ctx_now(conn->ctx) - s->created;
   uint32_t age_ms = age_s > 0 ? (uint32_t)(age_s * 1000) : 0;
-  bld_u16(b, EXT_PSK_KEY_EXCHANGE_MODES);
-  bld_open16(b);
-  bld_open8(b);
-  bld_u8(b, PSK_DHE_KE);
-  bld_close(b);
-  bld_close(b);
   bld_u16(b, EXT_PRE_SHARED_KEY); /* must be the last extension */
   bld_open16(b);
   bld_open16(b); /* identities */

@@ -85,6 +85,17 @@ moat_err ch_build(moat_conn *conn, builder *b) {
     ext_cookie_build(b, hs->cookie, hs->cookie_len);
     bld_close(b);
   }
+  /* RFC 8446 4.2.9: in every ClientHello, not only a resuming one: a
+   * server sends no tickets for modes the client did not list, so without
+   * it a first connection could never get a session to resume. */
+  if (tls13) {
+    bld_u16(b, EXT_PSK_KEY_EXCHANGE_MODES);
+    bld_open16(b);
+    bld_open8(b);
+    bld_u8(b, PSK_DHE_KE);
+    bld_close(b);
+    bld_close(b);
+  }
   if (hs->psk_offered && tls13) {
     ext_psk_build_ch(conn, b); /* last (RFC 8446 4.2.11) */
   }
