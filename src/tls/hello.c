@@ -150,6 +150,10 @@ moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
                           hs->peer_sigalgs, 64, &hs->num_peer_sigalgs));
   }
   hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
+  if (ext_has(&ch->ext, X_PSK_KEY_EXCHANGE_MODES)) {
+    TRY(ext_psk_modes_parse(conn, ch->ext.data[X_PSK_KEY_EXCHANGE_MODES],
+                            &conn->peer_psk_dhe));
+  }
   if (ext_has(&ch->ext, X_SERVER_NAME)) {
     char name[256];
     TRY(ext_sni_parse(conn, ch->ext.data[X_SERVER_NAME], name, sizeof(name)));

@@ -290,6 +290,17 @@ static bool skipping_early_data(const moat_conn *conn) {
           conn->state == ST_S_WAIT_CV || conn->state == ST_S_WAIT_CH);
 }
 
+/* Skips a record that did not decrypt (or could not: too short) while
+ * rejected 0-RTT data may be arriving, within the limit. */
+static bool skip_early_record(moat_conn *conn, size_t len) {
+  if (!skipping_early_data(conn) ||
+      conn->hs->early_data_skipped + len > EARLY_DATA_SKIP_LIMIT) {
+    return false;
+  }
+  conn->hs->early_data_skipped += len;
+  return true;
+}
+
 /* RFC 8446 5.4: the inner plaintext is content || type || zeros.  It may
  * sit in two parts (head, then tail); returns the length up to and
  * including its last non-zero byte, 0 when it is all zeros. */
@@ -487,6 +498,10 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                        type);
     }
     if (len < conn->rd.alg->tag_len + 1) {
+      /* RFC 8446 4.2.10: 0-RTT records of any length are skipped */
+      if (skip_early_record(conn, len)) {
+        return MOAT_OK;
+      }
       return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
                        "protected record too short (%u bytes)", len);
     }
@@ -503,9 +518,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     uint8_t *p = conn->in + body_off;
     if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
                          head, head_len)) {
-      if (skipping_early_data(conn) &&
-          conn->hs->early_data_skipped + len <= EARLY_DATA_SKIP_LIMIT) {
-        conn->hs->early_data_skipped += len;
+      if (skip_early_record(conn, len)) {
         return MOAT_OK;
       }
       return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,

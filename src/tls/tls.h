@@ -555,6 +555,9 @@ struct moat_conn {
   char *hostname; /* client: what we asked for; server: SNI received */
   bool hello_retry;
   bool resumed;
+  /* Server: the client listed psk_dhe_ke (RFC 8446 4.2.9), so tickets
+   * may be sent. */
+  bool peer_psk_dhe;
   bool handshake_done;
   uint8_t c_ap[HASH_MAX_LEN]; /* current traffic secrets (KeyUpdate) */
   uint8_t s_ap[HASH_MAX_LEN];

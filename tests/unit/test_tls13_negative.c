@@ -848,12 +848,13 @@ static void test_server_hello_edits(void) {
  * ---------------------------------------------------------*/
 
 static void junk_records(buf *o) {
-  static const size_t sizes[] = {40, 300, 1200};
+  /* 0-RTT records of any size, shorter than a tag too */
+  static const size_t sizes[] = {40, 300, 1200, 4, 0};
   uint8_t junk[1200];
   for (size_t i = 0; i < sizeof(junk); i++) {
     junk[i] = (uint8_t)(i * 131 + 17);
   }
-  for (size_t i = 0; i < 3; i++) {
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
     add_record(o, CT_APPLICATION_DATA, junk, sizes[i]);
   }
 }
@@ -1246,6 +1247,65 @@ static void test_outside_findings(void) {
     CHECK(off != 0 && len == 4 + 2 && ch.b[off + 4] == 1 &&
           ch.b[off + 5] == PSK_DHE_KE);
     CHECK(hmsg_find(&ch, EXT_PRE_SHARED_KEY, &len) == 0);
+  }
+  pair_free(&p);
+
+  /* RFC 8446 4.2.9: no ticket for a client that did not list psk_dhe_ke
+   * (it lists modes moat does not resume with, or none) */
+  for (int modes = 0; modes < 3; modes++) {
+    pair_init(&p, NULL, NULL);
+    if (take_client_hello(&p, &ch)) {
+      static const uint8_t ke_only[2] = {1, 0}; /* psk_ke */
+      if (modes == 0) {
+        CHECK(hmsg_remove(&ch, EXT_PSK_KEY_EXCHANGE_MODES));
+      } else if (modes == 1) {
+        hmsg_replace(&ch, EXT_PSK_KEY_EXCHANGE_MODES, ke_only, 2);
+      }
+      client_uses(&p, &ch);
+      CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+      CHECK(finish(&p));
+      uint8_t rb[16];
+      size_t got;
+      shuttle(p.s, p.c);
+      CHECK_EQ_INT(moat_conn_read(p.c, rb, sizeof(rb), &got),
+                   MOAT_ERR_WANT_READ);
+      moat_session *sess = moat_conn_get_session(p.c);
+      CHECK((sess != NULL) == (modes == 2));
+      moat_session_free(sess);
+    }
+    pair_free(&p);
+  }
+
+  /* RFC 8446 4.1.2: after a HelloRetryRequest with a cookie and no
+   * key_share, the second ClientHello repeats the first one's shares */
+  pair_init(&p, "X25519:P-256", "P-256");
+  if (take_client_hello(&p, &ch)) {
+    size_t l1;
+    off = hmsg_find(&ch, EXT_KEY_SHARE, &l1);
+    uint8_t ks1[512];
+    CHECK(off != 0 && l1 <= sizeof(ks1));
+    memcpy(ks1, ch.b + off, l1);
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    hmsg hrr;
+    buf *rest = buf_new();
+    if (take_server_hello(&p, &hrr, rest)) {
+      CHECK(hmsg_remove(&hrr, EXT_KEY_SHARE));
+      CHECK(hmsg_find(&hrr, EXT_COOKIE, &len) != 0);
+      CHECK_EQ_INT(client_gets(&p, &hrr, NULL), MOAT_ERR_WANT_READ);
+      buf *o = buf_new();
+      take(p.c, o);
+      cursor c = cur_make(o->b, o->n), body, whole;
+      uint8_t type = 0;
+      hmsg ch2;
+      while (next_record(&c, &type, &body, &whole) && type != CT_HANDSHAKE) {
+      }
+      CHECK(type == CT_HANDSHAKE && hmsg_load(&ch2, body));
+      size_t l2;
+      size_t off2 = hmsg_find(&ch2, EXT_KEY_SHARE, &l2);
+      CHECK(off2 != 0 && l2 == l1 && memcmp(ch2.b + off2, ks1, l1) == 0);
+      free(o);
+    }
+    free(rest);
   }
   pair_free(&p);
 

@@ -76,6 +76,11 @@ static const char *block_name(unsigned msg) {
 
 moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
                          uint32_t offered, ext_set *out) {
+  /* RFC 8446 4.2: one extension of each type per block, known or not.
+   * One bit per type keeps the check linear however many extensions
+   * there are (4.1.2: unknown ones are ignored, not counted). */
+  uint64_t seen[65536 / 64];
+  memset(seen, 0, sizeof(seen));
   memset(out, 0, sizeof(*out));
   /* Messages from the peer that answer ours may only carry what we asked
    * for (RFC 8446 4.2), a CertificateEntry's included (4.4.2: its
@@ -93,16 +98,14 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     if (ext_has(out, X_PRE_SHARED_KEY)) {
       out->psk_not_last = true;
     }
-    /* RFC 8446 4.1.2: any number of unknown extensions are ignored (the
-     * message's size bounds them); duplicates are caught among the known
-     * ones, with the present bits as the bitmap, so the walk stays
-     * linear. */
-    const ext_info *info = ext_lookup(type);
-    if (info != NULL && ext_has(out, info->idx)) {
+    uint64_t bit = (uint64_t)1 << (type % 64);
+    if ((seen[type / 64] & bit) != 0) {
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                        "extension %u appears twice in %s", type,
                        block_name(msg));
     }
+    seen[type / 64] |= bit;
+    const ext_info *info = ext_lookup(type);
     if (info == NULL) {
       if (responses) {
         return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,

@@ -144,6 +144,9 @@ bool ext_psk_build_ch(moat_conn *conn, builder *b);
 moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len);
 /* Server: accept the first identity whose ticket opens and whose binder
  * verifies; sets hs->psk_accepted and leaves the early secret in hs->ks. */
+/* Server: reads psk_key_exchange_modes; *out_dhe says psk_dhe_ke is in
+ * it. */
+moat_err ext_psk_modes_parse(moat_conn *conn, cursor data, bool *out_dhe);
 moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
                         const tls_suite *suite);
 

@@ -8,10 +8,16 @@ moat_err ext_key_share_build_ch(moat_conn *conn, builder *b) {
   for (size_t i = 0; i < hs->num_shares; i++) {
     uint8_t share[KEX_MAX_SHARE];
     size_t share_len;
-    kex_key_free(hs->share_key[i]);
-    hs->share_key[i] = NULL;
-    if (!kex_generate(hs->share_alg[i], conn->ctx->kex_pool, &hs->share_key[i],
-                      share, &share_len)) {
+    /* RFC 8446 4.1.2: after a HelloRetryRequest that names no group (a
+     * cookie only), the second ClientHello repeats the same shares; a
+     * retry that names one has freed the old keys. */
+    if (hs->share_key[i] != NULL) {
+      if (!kex_key_share(hs->share_key[i], share, &share_len)) {
+        return conn_fail(conn, MOAT_ERR_CRYPTO, "reading a %s share failed",
+                         hs->share_alg[i]->name);
+      }
+    } else if (!kex_generate(hs->share_alg[i], conn->ctx->kex_pool,
+                             &hs->share_key[i], share, &share_len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
                        hs->share_alg[i]->name);
     }

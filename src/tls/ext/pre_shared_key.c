@@ -77,6 +77,20 @@ moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len) {
   return MOAT_OK;
 }
 
+moat_err ext_psk_modes_parse(moat_conn *conn, cursor data, bool *out_dhe) {
+  cursor modes;
+  *out_dhe = false;
+  if (!cur_prefixed8(&data, &modes) || !cur_done(&data) || cur_done(&modes)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed psk_key_exchange_modes");
+  }
+  uint8_t m;
+  while (cur_u8(&modes, &m)) {
+    *out_dhe |= m == PSK_DHE_KE;
+  }
+  return MOAT_OK;
+}
+
 moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
                         const tls_suite *suite) {
   handshake *hs = conn->hs;
@@ -88,17 +102,8 @@ moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "pre_shared_key without psk_key_exchange_modes");
   }
-  cursor modes_ext = ext->data[X_PSK_KEY_EXCHANGE_MODES], modes;
-  if (!cur_prefixed8(&modes_ext, &modes) || !cur_done(&modes_ext) ||
-      cur_done(&modes)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "malformed psk_key_exchange_modes");
-  }
-  bool dhe = false;
-  uint8_t m;
-  while (cur_u8(&modes, &m)) {
-    dhe |= m == PSK_DHE_KE;
-  }
+  bool dhe;
+  TRY(ext_psk_modes_parse(conn, ext->data[X_PSK_KEY_EXCHANGE_MODES], &dhe));
   cursor psk = ext->data[X_PRE_SHARED_KEY], ids, binders;
   if (!cur_prefixed16(&psk, &ids) || !cur_prefixed16(&psk, &binders) ||
       !cur_done(&psk) || cur_done(&ids) || cur_done(&binders)) {
