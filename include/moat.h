@@ -571,6 +571,15 @@ MOAT_API moat_err moat_random_bytes(uint8_t *out, size_t len);
 MOAT_API moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out,
                                        size_t cap, size_t *out_len);
 
+/* Keying material exporter: RFC 8446 7.5 for TLS 1.3, RFC 5705 for
+ * TLS 1.2 (as OpenSSL's SSL_export_keying_material; use_context false
+ * leaves the context out, which TLS 1.3 treats as empty).  out_len bytes
+ * into out.  RFC 9266's tls-exporter is label "EXPORTER-Channel-Binding",
+ * no context, 32 bytes. */
+MOAT_API moat_err moat_conn_export_keying_material(
+    moat_conn *conn, const char *label, const uint8_t *context,
+    size_t context_len, bool use_context, uint8_t *out, size_t out_len);
+
 /* Server: request a certificate after the handshake (RFC 8446 4.6.2).
  * MOAT_ERR_UNSUPPORTED: post-handshake authentication is not in the
  * engine yet. */

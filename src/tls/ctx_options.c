@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/mem.h"
 #include "tls/tls.h"
 #include "x509/x509.h"
 
@@ -413,7 +414,8 @@ moat_err moat_random_bytes(uint8_t *out, size_t len) {
  * full handshake, the server's of a resumed one. */
 void conn_note_finished(moat_conn *conn, bool client_fin, const uint8_t *vd,
                         size_t len) {
-  bool resumed = conn->hs != NULL && conn->hs->psk_accepted;
+  bool resumed =
+      conn->hs != NULL && (conn->hs->psk_accepted || conn->hs->resumed12);
   if (client_fin != resumed && len <= sizeof(conn->tls_unique)) {
     memcpy(conn->tls_unique, vd, len);
     conn->tls_unique_len = len;
@@ -432,6 +434,47 @@ moat_err moat_conn_tls_unique(const moat_conn *conn, uint8_t *out, size_t cap,
   memcpy(out, conn->tls_unique, conn->tls_unique_len);
   *out_len = conn->tls_unique_len;
   return MOAT_OK;
+}
+
+/* RFC 8446 7.5: HKDF-Expand-Label(Derive-Secret(exporter_master_secret,
+ * label, ""), "exporter", Hash(context), length).  TLS 1.2: RFC 5705. */
+moat_err moat_conn_export_keying_material(moat_conn *conn, const char *label,
+                                          const uint8_t *context,
+                                          size_t context_len, bool use_context,
+                                          uint8_t *out, size_t out_len) {
+  if (!conn->handshake_done || conn->failed) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  if (label == NULL || strlen(label) > 249 || out_len == 0 ||
+      (context_len > 0 && context == NULL)) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  if (conn->version == MOAT_TLS1_2) {
+    /* RFC 5705 4: labels reserved by the protocol itself. */
+    static const char *const reserved[] = {"client finished", "server finished",
+                                           "master secret", "key expansion",
+                                           "extended master secret"};
+    for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++) {
+      if (strcmp(label, reserved[i]) == 0) {
+        return MOAT_ERR_INVALID_ARGUMENT;
+      }
+    }
+    return tls12_export(conn, label, context, context_len, use_context, out,
+                        out_len);
+  }
+  const hash_alg *h = hash_get(conn->suite->hash);
+  hmac_ctx *hmac = conn_hmac(conn);
+  uint8_t secret[HASH_MAX_LEN], ctx_hash[HASH_MAX_LEN];
+  const uint8_t *empty = ks_empty_hash(h);
+  /* RFC 8446 7.5: no context and an empty one are the same. */
+  bool ok =
+      hmac != NULL && empty != NULL &&
+      hash_oneshot(h, context, use_context ? context_len : 0, ctx_hash) &&
+      derive_secret(h, hmac, conn->exporter_secret, label, empty, secret) &&
+      hkdf_expand_label(hmac, secret, h->len, "exporter", ctx_hash, h->len, out,
+                        out_len);
+  moat_wipe(secret, sizeof(secret));
+  return ok ? MOAT_OK : MOAT_ERR_CRYPTO;
 }
 
 moat_err moat_conn_verify_client_post_handshake(moat_conn *conn) {

@@ -242,6 +242,7 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   memcpy(conn->c_ap, hs->ks.c_ap, sizeof(conn->c_ap));
   memcpy(conn->s_ap, hs->ks.s_ap, sizeof(conn->s_ap));
   memcpy(conn->res_master, hs->ks.resumption, sizeof(conn->res_master));
+  memcpy(conn->exporter_secret, hs->ks.exporter, sizeof(conn->exporter_secret));
   conn->resumed = hs->psk_accepted;
   ctx_count_done(conn, hs->psk_offered);
   conn->hmac = hs->ks.hmac;

@@ -563,7 +563,11 @@ struct moat_conn {
   uint8_t s_ap[HASH_MAX_LEN];
   hmac_ctx *hmac;                   /* made when needed after the handshake */
   uint8_t res_master[HASH_MAX_LEN]; /* resumption_master_secret */
-  uint8_t ticket_nonce;             /* server: next ticket's nonce */
+  /* Kept for exporters (RFC 8446 7.5; RFC 5705 4 for TLS 1.2 with the
+   * master secret and both randoms). */
+  uint8_t exporter_secret[HASH_MAX_LEN];
+  uint8_t randoms[2 * TLS_RANDOM_LEN]; /* client_random || server_random */
+  uint8_t ticket_nonce;                /* server: next ticket's nonce */
   moat_session *session; /* client: offered, then the newest ticket */
   bool key_update_pending;
   /* We answered a KeyUpdate request and have sent no data since: further
@@ -573,8 +577,6 @@ struct moat_conn {
   bool release_when_idle;
   /* TLS 1.2 */
   uint8_t master[TLS12_MASTER_LEN]; /* for exporters and the key log */
-  uint8_t finished_client[12];      /* tls-unique (RFC 5929) */
-  uint8_t finished_server[12];
   bool ems;
   uint8_t warnings_in_row; /* warning alerts without other records */
   uint32_t renegotiations_refused;
@@ -747,6 +749,9 @@ moat_err tls12_recv_finished(moat_conn *conn, cursor body);
 moat_err tls12_enter_traffic(moat_conn *conn);
 moat_err tls12_master_secret(moat_conn *conn, const uint8_t *pms,
                              size_t pms_len);
+moat_err tls12_export(moat_conn *conn, const char *label,
+                      const uint8_t *context, size_t context_len,
+                      bool use_context, uint8_t *out, size_t out_len);
 /* Keys a rec_dir for TLS 1.2 from raw key and IV bytes. */
 moat_err rec_set_key12(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
                        const uint8_t *key, const uint8_t *iv, bool encrypt);

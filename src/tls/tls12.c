@@ -69,6 +69,7 @@ moat_err tls12_send_ccs_finished(moat_conn *conn) {
   conn->wr = hs->pending_wr;
   memset(&hs->pending_wr, 0, sizeof(hs->pending_wr));
   TRY(fin12_compute(conn, !conn->is_server, hs->fin_sent));
+  conn_note_finished(conn, !conn->is_server, hs->fin_sent, 12);
   uint8_t msg[4 + 12];
   builder b;
   bld_init_fixed(&b, msg, sizeof(msg));
@@ -97,6 +98,7 @@ moat_err tls12_recv_finished(moat_conn *conn, cursor body) {
                      "the peer's Finished does not match the handshake");
   }
   hs->proof_finished = true;
+  conn_note_finished(conn, conn->is_server, hs->fin_recv, 12);
   return MOAT_OK;
 }
 
@@ -163,11 +165,8 @@ moat_err tls12_enter_traffic(moat_conn *conn) {
     TRY(keep_client_session(conn));
   }
   memcpy(conn->master, hs->master, TLS12_MASTER_LEN);
-  bool client = !conn->is_server;
-  memcpy(client ? conn->finished_client : conn->finished_server, hs->fin_sent,
-         12);
-  memcpy(client ? conn->finished_server : conn->finished_client, hs->fin_recv,
-         12);
+  memcpy(conn->randoms, hs->client_random, TLS_RANDOM_LEN);
+  memcpy(conn->randoms + TLS_RANDOM_LEN, hs->server_random, TLS_RANDOM_LEN);
   conn->ems = hs->ems;
   conn->resumed = hs->resumed12;
   ctx_count_done(conn, hs->offered12 != NULL || hs->session_asked12);
@@ -197,4 +196,31 @@ moat_err tls12_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
     return MOAT_OK;
   }
   return rec_send_warning(conn, ALERT_NO_RENEGOTIATION);
+}
+
+/* RFC 5705 4: PRF(master_secret, label, client_random || server_random
+ * [|| context_length || context]). */
+moat_err tls12_export(moat_conn *conn, const char *label,
+                      const uint8_t *context, size_t context_len,
+                      bool use_context, uint8_t *out, size_t out_len) {
+  const hash_alg *h = hash_get(conn->suite->hash);
+  uint8_t seed[2 * TLS_RANDOM_LEN + 2 + 256];
+  if (use_context && context_len > 256) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  memcpy(seed, conn->randoms, sizeof(conn->randoms));
+  size_t n = sizeof(conn->randoms);
+  if (use_context) {
+    seed[n++] = (uint8_t)(context_len >> 8);
+    seed[n++] = (uint8_t)context_len;
+    if (context_len > 0) {
+      memcpy(seed + n, context, context_len);
+    }
+    n += context_len;
+  }
+  hmac_ctx *hmac = hmac_new(h);
+  bool ok = hmac != NULL && tls12_prf(h, hmac, conn->master, TLS12_MASTER_LEN,
+                                      label, seed, n, NULL, 0, out, out_len);
+  hmac_free(hmac);
+  return ok ? MOAT_OK : MOAT_ERR_CRYPTO;
 }

@@ -384,6 +384,70 @@ static void test_record_nonces(void) {
   moat_context_free(sc);
 }
 
+/* Exporters (RFC 5705 for 1.2, RFC 8446 7.5 for 1.3) agree on both
+ * sides and change with label and context; the 1.2 one is the PRF
+ * computed by libcrypto over the master secret; tls-unique (RFC 5929) is
+ * the client's Finished of a full handshake, the server's when resumed. */
+static void test_exporters(void) {
+  for (int v = 0; v < 2; v++) {
+    moat_context *sc = server_ctx("p256");
+    moat_context *cc = client_ctx();
+    if (v == 0) {
+      CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    }
+    conns r = run(cc, sc, NULL);
+    CHECK(r.ce == MOAT_OK && r.se == MOAT_OK);
+    uint8_t a[48], b[48], c2[48], d[48];
+    const uint8_t ctxv[3] = {1, 2, 3};
+    CHECK(moat_conn_export_keying_material(r.c, "EXPERIMENTAL-moat", ctxv, 3,
+                                           true, a, sizeof(a)) == MOAT_OK);
+    CHECK(moat_conn_export_keying_material(r.s, "EXPERIMENTAL-moat", ctxv, 3,
+                                           true, b, sizeof(b)) == MOAT_OK);
+    CHECK_MEM(a, b, sizeof(a));
+    CHECK(moat_conn_export_keying_material(r.c, "EXPERIMENTAL-other", ctxv, 3,
+                                           true, c2, sizeof(c2)) == MOAT_OK);
+    CHECK(memcmp(a, c2, sizeof(a)) != 0);
+    CHECK(moat_conn_export_keying_material(r.c, "EXPERIMENTAL-moat", NULL, 0,
+                                           false, d, sizeof(d)) == MOAT_OK);
+    CHECK(memcmp(a, d, sizeof(a)) != 0);
+    uint8_t u1[16], u2[16];
+    size_t n1 = 0, n2 = 0;
+    if (v == 0) {
+      CHECK(moat_conn_export_keying_material(r.c, "key expansion", NULL, 0,
+                                             false, d,
+                                             16) == MOAT_ERR_INVALID_ARGUMENT);
+      /* RFC 5705 4 with libcrypto's TLS1-PRF over the master secret */
+      uint8_t seed[17 + 64 + 5];
+      memcpy(seed, "EXPERIMENTAL-moat", 17);
+      memcpy(seed + 17, r.c->randoms, 64);
+      seed[81] = 0;
+      seed[82] = 3;
+      memcpy(seed + 83, ctxv, 3);
+      uint8_t want[48];
+      EVP_KDF *kdf = EVP_KDF_fetch(NULL, "TLS1-PRF", NULL);
+      EVP_KDF_CTX *kctx = EVP_KDF_CTX_new(kdf);
+      OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(
+                                 OSSL_KDF_PARAM_DIGEST,
+                                 (char *)hash_get(r.c->suite->hash)->name, 0),
+                             OSSL_PARAM_construct_octet_string(
+                                 OSSL_KDF_PARAM_SECRET, r.c->master, 48),
+                             OSSL_PARAM_construct_octet_string(
+                                 OSSL_KDF_PARAM_SEED, seed, sizeof(seed)),
+                             OSSL_PARAM_construct_end()};
+      CHECK(EVP_KDF_derive(kctx, want, sizeof(want), params) == 1);
+      CHECK_MEM(a, want, sizeof(want));
+      EVP_KDF_CTX_free(kctx);
+      EVP_KDF_free(kdf);
+      CHECK(moat_conn_tls_unique(r.c, u1, sizeof(u1), &n1) == MOAT_OK);
+      CHECK(moat_conn_tls_unique(r.s, u2, sizeof(u2), &n2) == MOAT_OK);
+      CHECK(n1 == 12 && n2 == 12 && memcmp(u1, u2, 12) == 0);
+    }
+    done(&r);
+    moat_context_free(cc);
+    moat_context_free(sc);
+  }
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("p384", "p384", "30", "serverAuth") ||
@@ -400,6 +464,7 @@ int main(void) {
   test_client_cert();
   test_renegotiation();
   test_record_nonces();
+  test_exporters();
   pki_cleanup();
   return t_done("tls12");
 }

@@ -111,8 +111,7 @@ static moat_context *client_ctx12(void) {
   char ca[256];
   pki_path(ca, sizeof(ca), "ca.pem");
   moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
-  CHECK(moat_context_load_verify_locations(ctx, ca, NULL, NULL, 0) ==
-        MOAT_OK);
+  CHECK(moat_context_load_verify_locations(ctx, ca, NULL, NULL, 0) == MOAT_OK);
   CHECK(moat_context_set_max_version(ctx, MOAT_TLS1_2) == MOAT_OK);
   return ctx;
 }
@@ -125,8 +124,8 @@ static void check_failed(const char *name, moat_conn *conn, moat_err got,
   bool ours = false;
   const char *d = moat_conn_error_detail(conn);
   bool have = moat_conn_alert(conn, &a, &ours);
-  bool ok = got == err && moat_conn_error(conn) == err && have &&
-            a == alert && ours && strstr(d, word) != NULL;
+  bool ok = got == err && moat_conn_error(conn) == err && have && a == alert &&
+            ours && strstr(d, word) != NULL;
   CHECK(ok);
   if (!ok) {
     fprintf(stderr,
@@ -227,7 +226,7 @@ static void test_server_key_exchange(void) {
       alert = ALERT_DECRYPT_ERROR;
       word = "ServerKeyExchange signature";
     } else if (kind == 1) {
-      m[4 + 3 + 1 + 40] ^= 0x55; /* a coordinate: off the curve */
+      m[4 + 3 + 1 + 40] ^= 0x55;     /* a coordinate: off the curve */
       want = MOAT_ERR_DECRYPT_ERROR; /* the signature no longer covers it */
       alert = ALERT_DECRYPT_ERROR;
       word = "signature";
