@@ -1303,6 +1303,24 @@ static void test_outside_findings(void) {
       size_t l2;
       size_t off2 = hmsg_find(&ch2, EXT_KEY_SHARE, &l2);
       CHECK(off2 != 0 && l2 == l1 && memcmp(ch2.b + off2, ks1, l1) == 0);
+      /* and the same suites (TLS 1.2's too) and the same extensions, in
+       * the same order, but for the cookie it adds */
+      size_t sid = ch.b[4 + 2 + 32];
+      size_t at = 4 + 2 + 32 + 1 + sid;
+      CHECK(ch2.b[4 + 2 + 32] == sid && at < ch.n &&
+            memcmp(ch.b + at, ch2.b + at,
+                   2 + ((ch.b[at] << 8) | ch.b[at + 1])) == 0);
+      CHECK(hmsg_remove(&ch2, EXT_COOKIE));
+      cursor e1 = cur_make(ch.b + ch.ext_off + 2, ch.n - ch.ext_off - 2);
+      cursor e2 = cur_make(ch2.b + ch2.ext_off + 2, ch2.n - ch2.ext_off - 2);
+      uint16_t t1, t2;
+      cursor d1, d2;
+      bool same = true;
+      while (cur_u16(&e1, &t1) && cur_prefixed16(&e1, &d1)) {
+        same =
+            same && cur_u16(&e2, &t2) && cur_prefixed16(&e2, &d2) && t1 == t2;
+      }
+      CHECK(same && cur_done(&e2));
       free(o);
     }
     free(rest);

@@ -30,9 +30,12 @@ moat_err ch_build(moat_conn *conn, builder *b) {
   bld_open8(b);
   bld_bytes(b, hs->session_id, hs->session_id_len);
   bld_close(b);
-  /* The suites of each version we offer, TLS 1.3's first. */
+  /* The suites of each version we offer, TLS 1.3's first.  RFC 8446
+   * 4.1.2: a second ClientHello (after a HelloRetryRequest) is the first
+   * one with only key_share, cookie, early_data and pre_shared_key
+   * changed, so it keeps the TLS 1.2 suites and extensions too. */
   bool tls13 = ctx_allows(ctx, MOAT_TLS1_3);
-  bool tls12 = ctx_allows(ctx, MOAT_TLS1_2) && !hs->hrr_sent_or_seen;
+  bool tls12 = ctx_allows(ctx, MOAT_TLS1_2);
   bld_open16(b);
   for (size_t i = 0; i < ctx->num_suites; i++) {
     uint16_t v = ctx->suites[i]->version;
