@@ -378,7 +378,8 @@ static void log_hs_done(const struct sess *s, int64_t now) {
   server_client_subject(c, subj, sizeof(subj));
   fprintf(stderr,
           "moat server: conn %lu from %s: version=%s cipher=%s group=%s "
-          "sigalg=%s peer-sigalg=%s alpn=%s sni=%s hrr=%s ms=%lld "
+          "sigalg=%s peer-sigalg=%s alpn=%s sni=%s hrr=%s resumed=%s "
+          "ms=%lld "
           "client-cert=\"%s\"\n",
           s->id, s->from, util_or_dash(moat_conn_version_name(c)),
           util_or_dash(moat_conn_cipher_name(c)),
@@ -388,6 +389,7 @@ static void log_hs_done(const struct sess *s, int64_t now) {
           util_or_dash(moat_conn_alpn(c)),
           util_or_dash(moat_conn_server_name(c)),
           moat_conn_hello_retry(c) ? "yes" : "no",
+          moat_conn_session_reused(c) ? "yes" : "no",
           (long long)(now - s->started), subj);
 }
 

@@ -21,15 +21,46 @@ static bool offers_code(cursor list, uint16_t want) {
   return false;
 }
 
+/* In TLS 1.2 the client's supported_groups also names the curves it
+ * takes for ECDSA certificates (RFC 8422 5.1): an ECDSA suite is chosen
+ * only when our key's curve is among them (or the client sent no list;
+ * secp256r1 is then assumed, RFC 8422 4).  EdDSA keys are named by
+ * signature_algorithms alone. */
+static bool client_takes_key_curve(const handshake *hs, key_type kt) {
+  uint16_t curve = kt == KEY_EC_P256   ? 0x0017
+                   : kt == KEY_EC_P384 ? 0x0018
+                   : kt == KEY_EC_P521 ? 0x0019
+                                       : 0;
+  if (curve == 0) {
+    return true;
+  }
+  if (hs->num_peer_groups == 0) {
+    return curve == 0x0017;
+  }
+  for (size_t j = 0; j < hs->num_peer_groups; j++) {
+    if (hs->peer_groups[j] == curve) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /* Server preference: our first TLS 1.2 suite the client offers whose
  * authentication fits our key. */
 static moat_err choose_suite12(moat_conn *conn, const client_hello *ch) {
   const tls_policy *ctx = conn->ctx;
   key_type kt = ctx->key != NULL ? privkey_type(ctx->key) : KEY_NONE;
+  bool curve_ok = client_takes_key_curve(conn->hs, kt);
+  bool curve_refused = false;
   for (size_t i = 0; i < ctx->num_suites; i++) {
     const tls_suite *s = ctx->suites[i];
-    if (s->version == MOAT_TLS1_2 && suite_fits_key(s, kt) &&
-        offers_code(ch->suites, s->code)) {
+    if (s->version != MOAT_TLS1_2 || !suite_fits_key(s, kt) ||
+        !offers_code(ch->suites, s->code)) {
+      continue;
+    }
+    if (s->auth == AUTH_ECDSA && !curve_ok) {
+      curve_refused = true;
+    } else {
       conn->suite = s;
       return MOAT_OK;
     }
@@ -39,6 +70,12 @@ static moat_err choose_suite12(moat_conn *conn, const client_hello *ch) {
   const char *refused = NULL;
   while (refused == NULL && cur_u16(&c, &code)) {
     refused = suite_refused_name(code);
+  }
+  if (curve_refused) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "the TLS 1.2 client's supported_groups do not include "
+                     "the curve of our %s key (RFC 8422 5.1)",
+                     key_type_name(kt));
   }
   return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                    "no TLS 1.2 cipher suite in common with the client for "

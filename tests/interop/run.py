@@ -60,6 +60,50 @@ GNUTLS_SIG = {"ecdsa-p256": "ECDSA-SECP256R1-SHA256",
 OPENSSL_TEMPKEY = {"X25519": "X25519", "P-256": "prime256v1",
                    "P-384": "secp384r1"}
 
+# TLS 1.2: the three AEADs, each with ECDHE_ECDSA and ECDHE_RSA.
+TLS12_AEADS = ["AES_128_GCM_SHA256", "AES_256_GCM_SHA384",
+               "CHACHA20_POLY1305_SHA256"]
+TLS12_CERTS = ["ecdsa-p256", "rsa2048"]
+OPENSSL12_AEAD = {"AES_128_GCM_SHA256": "AES128-GCM-SHA256",
+                  "AES_256_GCM_SHA384": "AES256-GCM-SHA384",
+                  "CHACHA20_POLY1305_SHA256": "CHACHA20-POLY1305"}
+GNUTLS12_AEAD = {"AES_128_GCM_SHA256": "AES-128-GCM",
+                 "AES_256_GCM_SHA384": "AES-256-GCM",
+                 "CHACHA20_POLY1305_SHA256": "CHACHA20-POLY1305"}
+# In TLS 1.2 an RSA key may sign with PSS or PKCS#1 v1.5.
+SIGALG12 = {"ecdsa-p256": r"ecdsa_secp256r1_sha256",
+            "rsa2048": r"rsa_pss_rsae_sha(256|384|512)|"
+                       r"rsa_pkcs1_sha(256|384|512)"}
+GNUTLS_SIG12 = {"ecdsa-p256": "ECDSA-SHA256",
+                "rsa2048": "RSA-"}
+OPENSSL_SIGTYPE12 = {"ecdsa-p256": "ECDSA", "rsa2048": "RSA(-PSS)?"}
+
+
+def tls12_groups(group, cert):
+    """The client's groups for a TLS 1.2 case: in TLS 1.2 supported_groups
+    also names the curves a client takes for ECDSA certificates (RFC 8422
+    5.1), so an ECDSA P-256 server needs P-256 in the list too."""
+    if cert.startswith("ecdsa") and group != "P-256":
+        return group + ":P-256"
+    return group
+
+
+def tls12_suite(aead, cert):
+    kx = "RSA" if cert.startswith("rsa") else "ECDSA"
+    return "TLS_ECDHE_%s_WITH_%s" % (kx, aead)
+
+
+def openssl12_name(suite):
+    """TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256 -> ECDHE-RSA-AES128-GCM-SHA256."""
+    m = re.fullmatch(r"TLS_ECDHE_(RSA|ECDSA)_WITH_(.*)", suite)
+    return "ECDHE-%s-%s" % (m.group(1), OPENSSL12_AEAD[m.group(2)])
+
+
+for _aead in TLS12_AEADS:
+    for _kx in ("RSA", "ECDSA"):
+        GNUTLS_CIPHER["TLS_ECDHE_%s_WITH_%s" % (_kx, _aead)] = \
+            GNUTLS12_AEAD[_aead]
+
 
 class CaseFailed(Exception):
     pass
@@ -450,6 +494,8 @@ def start_openssl_server(env, cert, suite, group, tls12=False, alpn=None,
         argv += ["-cert_chain", chain]
     if tls12:
         argv += ["-tls1_2"]
+        if suite:
+            argv += ["-cipher", openssl12_name(suite)]
     else:
         argv += ["-tls1_3", "-ciphersuites", suite]
     if group:
@@ -514,6 +560,8 @@ def start_python_server(env, cert, suite, group, tls12=False, alpn=None,
     crt, key = cert
     argv = [env.python, os.path.abspath(__file__), "--py-server",
             "--cert", crt, "--key", key]
+    if tls12 and suite:
+        argv += ["--ciphers", openssl12_name(suite)]
     if group:
         argv += ["--curve", PY_CURVE[group]]
     if tls12:
@@ -729,6 +777,8 @@ def openssl_client(env, port, suite, group, alpn=None, client_auth=False,
         argv += ["-servername", sni, "-verify_hostname", sni]
     if tls12:
         argv += ["-tls1_2"]
+        if suite:
+            argv += ["-cipher", openssl12_name(suite)]
     else:
         argv += ["-tls1_3"]
         if suite:
@@ -779,6 +829,8 @@ def python_client(env, port, suite, group, alpn=None, client_auth=False,
                  "--key", env.pki.p("client.key")]
     if tls12:
         argv += ["--tls12-only"]
+        if suite:
+            argv += ["--ciphers", openssl12_name(suite)]
     cli = Proc(argv)
     cli.finish()
     info = py_result(cli.stdout) or {}
@@ -1689,6 +1741,212 @@ def server_host_name_and_once_status(env):
 
 # ---- the case list -------------------------------------------------------------
 
+# ---- TLS 1.2 ---------------------------------------------------------------
+
+def check_moat_view12(params, suite, group, cert, sig_key):
+    expect(params.get("version") == "TLSv1.2",
+           "moat reports version %r, want TLSv1.2" % params.get("version"))
+    expect(params.get("cipher") == suite,
+           "moat reports cipher %r, want %s" % (params.get("cipher"), suite))
+    if group:
+        expect(same_group(group, params.get("group")),
+               "moat reports group %r, want %s" % (params.get("group"),
+                                                  group))
+    got = params.get(sig_key) or ""
+    expect(re.fullmatch(SIGALG12[cert], got),
+           "moat reports %s %r, want %s" % (sig_key, got, SIGALG12[cert]))
+
+
+def tls12_moat_client_case(env, peer, aead, group, cert, *, alpn=None,
+                           server_alpn=None, sni=False, client_auth=False):
+    """The default moat client (1.2 and 1.3) against a TLS 1.2-only peer
+    server limited to one suite and group."""
+    suite = tls12_suite(aead, cert)
+    srv, port = SERVER_PEERS[peer](env, env.pki.server(cert), suite, group,
+                                   tls12=True, alpn=server_alpn or alpn,
+                                   sni=sni, client_auth=client_auth)
+    try:
+        cli, rc = run_moat_client(env, port, suite=suite,
+                                  groups=tls12_groups(group, cert),
+                                  alpn=alpn, client_cert=client_auth)
+    finally:
+        srv.stop() if peer != "openssl" else srv.finish(5)
+    sout = srv.stdout + srv.stderr
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    %s server said:\n" % peer + tail(sout)
+    try:
+        expect(rc == 0, "moat client exited %s" % rc)
+        params = moat_client_params(cli.stderr)
+        check_moat_view12(params, suite, group, cert, "peer-signature")
+        expect(cli.out == expected_echo(peer, PAYLOAD),
+               "data did not round-trip: got %r" % bytes(cli.out))
+        want_alpn = alpn_choice(server_alpn or alpn, alpn) if alpn else None
+        if alpn:
+            expect(params.get("alpn") == want_alpn,
+                   "moat reports ALPN %r, want %s" % (params.get("alpn"),
+                                                     want_alpn))
+        if peer == "openssl":
+            expect("Protocol version: TLSv1.2" in sout and
+                   "Ciphersuite: %s" % openssl12_name(suite) in sout,
+                   "s_server did not report TLSv1.2 with %s" %
+                   openssl12_name(suite))
+            if sni:
+                expect('Hostname in TLS extension: "localhost"' in sout,
+                       "s_server did not see SNI localhost")
+            if client_auth:
+                expect("moat interop client" in sout,
+                       "s_server did not report the client certificate")
+        elif peer == "gnutls":
+            d = re.search(r"- Description: (\S+)", srv.stdout)
+            expect(d, "gnutls-serv printed no session description")
+            desc = d.group(1)
+            expect("TLS1.2" in desc and GNUTLS_CIPHER[suite] in desc and
+                   GNUTLS_GROUP[group] in desc and
+                   GNUTLS_SIG12[cert] in desc,
+                   "gnutls-serv negotiated %s" % desc)
+            if sni:
+                expect("server name[1]: localhost" in srv.stdout,
+                       "gnutls-serv did not see SNI localhost")
+        elif peer == "python":
+            info = py_result(srv.stdout)
+            expect(info is not None, "python server printed no result")
+            expect(info.get("version") == "TLSv1.2" and
+                   info.get("cipher") == openssl12_name(suite),
+                   "python server reports %r %r" % (info.get("version"),
+                                                    info.get("cipher")))
+            if alpn:
+                expect(info.get("alpn") == want_alpn,
+                       "python server reports ALPN %r" % info.get("alpn"))
+            if sni:
+                expect(info.get("sni") == "localhost",
+                       "python server saw SNI %r" % info.get("sni"))
+            if client_auth:
+                expect("moat interop client" in (info.get("peer") or ""),
+                       "python server saw no client certificate")
+    except CaseFailed as e:
+        raise CaseFailed(str(e) + diag)
+    return "ok"
+
+
+def tls12_moat_server_case(env, peer, aead, group, cert, *, alpn=None,
+                           server_alpn=None, client_auth=False):
+    """A TLS 1.2-only peer client, limited to one suite and group, against
+    the default moat server (1.2 and 1.3) limited to the same."""
+    suite = tls12_suite(aead, cert)
+    srv, port = start_moat_server(env, env.pki.server(cert), suite=suite,
+                                  groups=group, alpn=server_alpn or alpn,
+                                  client_auth=client_auth)
+    try:
+        cli, echoed = CLIENT_PEERS[peer](env, port, suite,
+                                         tls12_groups(group, cert),
+                                         alpn=alpn, client_auth=client_auth,
+                                         tls12=True)
+    finally:
+        srv_rc = srv.finish(5)
+        srv.stop()
+    out = cli.stdout
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    %s client said:\n" % peer + tail(out + cli.stderr, 25)
+    try:
+        conn = moat_server_conn(srv.stderr)
+        expect(conn is not None, "moat server reported no handshake")
+        expect(srv_rc == 0, "moat server exited with %s" % srv_rc)
+        check_moat_view12(conn, suite, group, cert, "sigalg")
+        expect(echoed, "data did not round-trip through the moat server")
+        expect(conn.get("sni") == "localhost",
+               "moat server saw SNI %r" % conn.get("sni"))
+        want_alpn = alpn_choice(server_alpn or alpn, alpn) if alpn else None
+        if alpn:
+            expect(conn.get("alpn") == want_alpn,
+                   "moat server ALPN %r, want %s" % (conn.get("alpn"),
+                                                    want_alpn))
+        if client_auth:
+            expect("moat interop client" in conn.get("client-cert", ""),
+                   "moat server saw client certificate %r" %
+                   conn.get("client-cert"))
+        if peer == "openssl":
+            expect("New, TLSv1.2, Cipher is %s" % openssl12_name(suite)
+                   in out, "s_client did not negotiate TLSv1.2 with %s" %
+                   openssl12_name(suite))
+            expect(re.search(r"Server Temp Key: (ECDH, )?%s" %
+                             OPENSSL_TEMPKEY[group], out),
+                   "s_client did not use group %s" % group)
+            expect(re.search(r"Peer signature type: %s\n" %
+                             OPENSSL_SIGTYPE12[cert], out),
+                   "s_client saw another signature type")
+            expect("Verify return code: 0 (ok)" in out,
+                   "s_client did not verify the moat server's certificate")
+            expect("Extended master secret: yes" in out,
+                   "s_client did not get extended master secret")
+            if alpn:
+                expect("ALPN protocol: %s" % want_alpn in out,
+                       "s_client did not negotiate ALPN")
+        elif peer == "gnutls":
+            d = re.search(r"- Description: (\S+)", out)
+            expect(d, "gnutls-cli printed no session description")
+            desc = d.group(1)
+            expect("TLS1.2" in desc and GNUTLS_CIPHER[suite] in desc and
+                   GNUTLS_GROUP[group] in desc and
+                   GNUTLS_SIG12[cert] in desc,
+                   "gnutls-cli negotiated %s" % desc)
+            expect("The certificate is trusted" in out,
+                   "gnutls-cli did not trust the moat server's certificate")
+            if alpn:
+                expect(re.search(r"Application protocol: %s" %
+                                 re.escape(want_alpn), out),
+                       "gnutls-cli did not negotiate ALPN")
+        elif peer == "python":
+            info = py_result(out) or {}
+            expect(info.get("version") == "TLSv1.2" and
+                   info.get("cipher") == openssl12_name(suite),
+                   "python client reports %r %r" % (info.get("version"),
+                                                    info.get("cipher")))
+            if alpn:
+                expect(info.get("alpn") == want_alpn,
+                       "python client reports ALPN %r" % info.get("alpn"))
+    except CaseFailed as e:
+        raise CaseFailed(str(e) + diag)
+    return "ok"
+
+
+CURL_CURVE = {"X25519": "X25519", "P-256": "prime256v1", "P-384": "secp384r1"}
+
+
+def tls12_curl_case(env, aead, group, cert):
+    """curl --tls-max 1.2 fetches the moat server's HTTP page."""
+    if shutil.which("curl") is None:
+        raise CaseSkipped("curl not installed (apt-get install curl)")
+    suite = tls12_suite(aead, cert)
+    srv, port = start_moat_server(env, env.pki.server(cert), suite=suite,
+                                  groups=group, extra=["--http"])
+    cli = Proc(["curl", "-sS", "-v", "--tlsv1.2", "--tls-max", "1.2",
+                "--cacert", env.pki.p("ca.pem"), "--ciphers",
+                openssl12_name(suite), "--curves",
+                ":".join(CURL_CURVE[g] for g in
+                         tls12_groups(group, cert).split(":")),
+                "--resolve", "localhost:%d:127.0.0.1" % port,
+                "https://localhost:%d/" % port])
+    rc = cli.finish()
+    srv_rc = srv.finish(5)
+    srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    curl said:\n" + tail(cli.stderr)
+    conn = moat_server_conn(srv.stderr)
+    expect(rc == 0, "curl exited %s" % rc + diag)
+    expect(conn is not None and srv_rc == 0, "no handshake at moat" + diag)
+    try:
+        check_moat_view12(conn, suite, group, cert, "sigalg")
+    except CaseFailed as e:
+        raise CaseFailed(str(e) + diag)
+    expect("SSL connection using TLSv1.2 / %s" % openssl12_name(suite) in
+           cli.stderr, "curl did not report TLSv1.2 with %s" %
+           openssl12_name(suite) + diag)
+    body = cli.stdout
+    expect("TLSv1.2" in body and suite in body and "<table>" in body,
+           "the page does not describe the TLS 1.2 connection" + diag)
+    return "ok"
+
+
 def build_cases(env):
     cases = []
 
@@ -1742,6 +2000,33 @@ def build_cases(env):
             tls12_peer_server, peer)
         add("%s-client>moat-server/tls12-only" % peer,
             tls12_peer_client, peer)
+        for aead in TLS12_AEADS:
+            for group in GROUPS:
+                for cert in TLS12_CERTS:
+                    tag = "%s/%s/%s" % (tls12_suite(aead, cert), group, cert)
+                    add("moat-client>%s-server/tls12/%s" % (peer, tag),
+                        tls12_moat_client_case, peer, aead, group, cert)
+                    add("%s-client>moat-server/tls12/%s" % (peer, tag),
+                        tls12_moat_server_case, peer, aead, group, cert)
+        base12 = ("AES_128_GCM_SHA256", "P-256", "ecdsa-p256")
+        add("moat-client>%s-server/tls12/alpn" % peer,
+            tls12_moat_client_case, peer, *base12, alpn="h2,http/1.1",
+            server_alpn="http/1.1,h2" if peer != "gnutls" else "h2")
+        add("%s-client>moat-server/tls12/alpn" % peer,
+            tls12_moat_server_case, peer, *base12, alpn="h2",
+            server_alpn="http/1.1,h2")
+        add("moat-client>%s-server/tls12/sni" % peer, tls12_moat_client_case,
+            peer, *base12, sni=True)
+        add("moat-client>%s-server/tls12/client-cert" % peer,
+            tls12_moat_client_case, peer, *base12, client_auth=True)
+        add("%s-client>moat-server/tls12/client-cert" % peer,
+            tls12_moat_server_case, peer, *base12, client_auth=True)
+    for aead in TLS12_AEADS:
+        for group in GROUPS:
+            for cert in TLS12_CERTS:
+                add("curl-client>moat-server/tls12/%s/%s/%s" %
+                    (tls12_suite(aead, cert), group, cert), tls12_curl_case,
+                    aead, group, cert)
     for name in BAD_CERTS:
         add("moat-client>openssl-server/bad-cert/%s" % name, bad_cert_case,
             name)
@@ -1791,6 +2076,8 @@ def py_server_main(args):
     if args.tls12_only:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if args.ciphers:
+            ctx.set_ciphers(args.ciphers)
     else:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_cert_chain(args.cert, args.key)
@@ -1847,6 +2134,8 @@ def py_client_main(args):
     if args.tls12_only:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_2
         ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+        if args.ciphers:
+            ctx.set_ciphers(args.ciphers)
     else:
         ctx.minimum_version = ssl.TLSVersion.TLSv1_3
     ctx.load_verify_locations(args.cafile)
@@ -2018,6 +2307,7 @@ def main():
     ap.add_argument("--servername")
     ap.add_argument("--require-client", action="store_true")
     ap.add_argument("--tls12-only", action="store_true")
+    ap.add_argument("--ciphers")
     args = ap.parse_args()
     if args.py_server:
         return py_server_main(args)

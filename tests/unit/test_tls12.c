@@ -101,7 +101,18 @@ static void test_suites(void) {
       moat_context *cc = client_ctx();
       CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
       CHECK(moat_context_set_ciphersuites(cc, cases[i].suite) == MOAT_OK);
-      CHECK(moat_context_set_groups(cc, groups[g]) == MOAT_OK);
+      /* In 1.2 the client's groups also name the curves it takes for
+       * ECDSA certificates (RFC 8422 5.1); the server's own list decides
+       * the key exchange group. */
+      const char *curve = strcmp(cases[i].leaf, "p256") == 0   ? "P-256"
+                          : strcmp(cases[i].leaf, "p384") == 0 ? "P-384"
+                                                               : NULL;
+      bool add = curve != NULL && strcmp(curve, groups[g]) != 0;
+      char list[32];
+      snprintf(list, sizeof(list), "%s%s%s", groups[g], add ? ":" : "",
+               add ? curve : "");
+      CHECK(moat_context_set_groups(cc, list) == MOAT_OK);
+      CHECK(moat_context_set_groups(sc, groups[g]) == MOAT_OK);
       conns r = run(cc, sc, NULL);
       bool ok = r.ce == MOAT_OK && r.se == MOAT_OK;
       CHECK(ok);
@@ -124,6 +135,43 @@ static void test_suites(void) {
       moat_context_free(cc);
       moat_context_free(sc);
     }
+  }
+}
+
+/* RFC 8422 5.1: an ECDSA suite is chosen only when the client's
+ * supported_groups include the curve of the server's key; otherwise the
+ * server refuses with handshake_failure and says why (OpenSSL's client
+ * refuses such a server with "wrong curve"). */
+static void test_ecdsa_curve_in_groups(void) {
+  static const struct {
+    const char *leaf, *client_groups;
+    bool ok;
+  } cases[] = {
+      {"p256", "X25519", false},       {"p256", "X25519:P-256", true},
+      {"p384", "X25519:P-256", false}, {"p384", "P-384:X25519", true},
+      {"rsa", "X25519", true},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    moat_context *sc = server_ctx(cases[i].leaf);
+    moat_context *cc = client_ctx();
+    CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    CHECK(moat_context_set_groups(cc, cases[i].client_groups) == MOAT_OK);
+    CHECK(moat_context_set_groups(sc, "X25519:P-256:P-384") == MOAT_OK);
+    conns r = run(cc, sc, NULL);
+    if (cases[i].ok) {
+      CHECK(r.ce == MOAT_OK && r.se == MOAT_OK);
+      /* the key exchange still follows the server's order */
+      CHECK(r.ce == MOAT_OK &&
+            strcmp(moat_conn_group_name(r.c), "X25519") == 0);
+    } else {
+      CHECK_EQ_INT(r.se, MOAT_ERR_HANDSHAKE_FAILURE);
+      CHECK(strstr(moat_conn_error_detail(r.s), "RFC 8422 5.1") != NULL);
+      CHECK_EQ_INT(r.ce, MOAT_ERR_ALERT_RECEIVED);
+      CHECK(strstr(moat_conn_error_detail(r.c), "handshake_failure") != NULL);
+    }
+    done(&r);
+    moat_context_free(cc);
+    moat_context_free(sc);
   }
 }
 
@@ -458,6 +506,7 @@ int main(void) {
   }
   test_prf();
   test_suites();
+  test_ecdsa_curve_in_groups();
   test_versions();
   test_downgrade_sentinel();
   test_resumption();
