@@ -28,6 +28,10 @@ WEAK(moat_context_set_max_version);
 WEAK(moat_context_set_ciphersuites);
 WEAK(moat_context_set_groups);
 WEAK(moat_context_set_num_tickets);
+WEAK(moat_context_set_cipher_list);
+WEAK(moat_context_set_session_tickets);
+WEAK(moat_context_set_session_cache_size);
+WEAK(moat_conn_version);
 WEAK(moat_conn_new);
 WEAK(moat_conn_free);
 WEAK(moat_conn_set_hostname);
@@ -104,11 +108,23 @@ static bool report(const char *what, moat_err err) {
   return false;
 }
 
+/* Is this build's TLS 1.2 there? */
+static bool tls12_linked(void) {
+  return moat_context_set_cipher_list && moat_context_set_session_tickets &&
+         moat_context_set_session_cache_size && moat_conn_version;
+}
+
 static bool common(moat_context *ctx, const bench_cfg *cfg) {
-  moat_err err = moat_context_set_min_version(ctx, MOAT_TLS1_3);
+  int version = cfg->tls12 ? MOAT_TLS1_2 : MOAT_TLS1_3;
+  moat_err err = moat_context_set_min_version(ctx, version);
   if (err == MOAT_OK)
-    err = moat_context_set_max_version(ctx, MOAT_TLS1_3);
-  if (err == MOAT_OK)
+    err = moat_context_set_max_version(ctx, version);
+  if (err == MOAT_OK && cfg->tls12)
+    err = moat_context_set_cipher_list(ctx, cfg->cert == CERT_RSA
+                                                ? "ECDHE-RSA-AES128-GCM-SHA256"
+                                                : "ECDHE-ECDSA-AES128-GCM-"
+                                                  "SHA256");
+  if (err == MOAT_OK && !cfg->tls12)
     err = moat_context_set_ciphersuites(ctx, suite_name(cfg->suite));
   if (err == MOAT_OK)
     err = moat_context_set_groups(ctx, cfg->group == GROUP_X25519 ? "X25519"
@@ -130,8 +146,8 @@ static void mt_env_free(void *p) {
 }
 
 static void *mt_env_new(const bench_pki *pki, const bench_cfg *cfg) {
-  /* No TLS 1.2 in moat yet: those figures are null. */
-  if (!bench_moat_linked() || cfg->tls12)
+  /* A build without TLS 1.2 has those figures null. */
+  if (!bench_moat_linked() || (cfg->tls12 && !tls12_linked()))
     return NULL;
   const pki_item *item = &pki->item[cfg->cert];
   const pki_item *anchor =
@@ -161,6 +177,15 @@ static void *mt_env_new(const bench_pki *pki, const bench_cfg *cfg) {
     return NULL;
   }
   moat_context_set_num_tickets(env->server, cfg->tickets ? 1 : 0);
+  if (tls12_linked()) {
+    /* TLS 1.2 as the other libraries run it: tickets only where the
+     * figure resumes by ticket, the server's session-ID cache only where
+     * it resumes by session ID. */
+    moat_context_set_session_tickets(env->client, cfg->tickets);
+    moat_context_set_session_tickets(env->server, cfg->tickets);
+    moat_context_set_session_cache_size(env->server,
+                                        cfg->session_id ? 1024 : 0);
+  }
   return env;
 }
 
@@ -329,10 +354,12 @@ static bool mt_handshake(void *p) {
 
 static bool mt_resumed(void *p) {
   mt_pair *pair = p;
-  /* psk_dhe_ke: a group was negotiated (RFC 8446 4.2.9). */
+  /* TLS 1.3: psk_dhe_ke, so a group was negotiated (RFC 8446 4.2.9);
+   * a TLS 1.2 resumption has no key exchange. */
   return moat_conn_session_reused(pair->c) &&
          moat_conn_session_reused(pair->s) &&
-         moat_conn_group_name(pair->c) != NULL;
+         ((moat_conn_version && moat_conn_version(pair->c) == MOAT_TLS1_2) ||
+          moat_conn_group_name(pair->c) != NULL);
 }
 
 static bool mt_save_session(void *e, void *p) {
