@@ -585,6 +585,11 @@ MOAT_API moat_err moat_conn_export_keying_material(
  * engine yet. */
 MOAT_API moat_err moat_conn_verify_client_post_handshake(moat_conn *conn);
 
+/* A session's identity (Python's SSLSession.id): the TLS 1.2 session ID
+ * (the same after resumption), or for a ticket its SHA-256. */
+MOAT_API moat_err moat_session_id(const moat_session *session, uint8_t out[32],
+                                  size_t *out_len);
+
 /* Server: whether a client's ALPN list with nothing in common with ours
  * fails the handshake with no_application_protocol (RFC 7301 3.2; the
  * default) or goes on without ALPN (what Python's ssl does on OpenSSL). */

@@ -31,34 +31,13 @@ static int session_clear(PyMoatSession *p) {
   return 0;
 }
 
-/* The session id of a TLS 1.3 ticket: a hash of the ticket would leak
- * nothing, but moat keeps no id; the stdlib compares sessions by id, so
- * the serialised ticket's first bytes serve (stable per session). */
 static PyObject *session_id(PyMoatSession *p, void *x) {
-  uint8_t buf[4096];
+  uint8_t id[32];
   size_t len = 0;
-  if (moat_session_to_bytes(p->session, buf, sizeof(buf), &len) != MOAT_OK) {
-    return PyBytes_FromStringAndSize("", 0);
+  if (moat_session_id(p->session, id, &len) != MOAT_OK) {
+    len = 0;
   }
-  /* a digest of the serialised form, so the secret part never leaves */
-  PyObject *b = PyBytes_FromStringAndSize((const char *)buf, (Py_ssize_t)len);
-  if (b == NULL) {
-    return NULL;
-  }
-  PyObject *hashlib = PyImport_ImportModule("hashlib");
-  if (hashlib == NULL) {
-    Py_DECREF(b);
-    return NULL;
-  }
-  PyObject *h = PyObject_CallMethod(hashlib, "sha256", "O", b);
-  Py_DECREF(hashlib);
-  Py_DECREF(b);
-  if (h == NULL) {
-    return NULL;
-  }
-  PyObject *d = PyObject_CallMethod(h, "digest", NULL);
-  Py_DECREF(h);
-  return d;
+  return PyBytes_FromStringAndSize((const char *)id, (Py_ssize_t)len);
 }
 
 static PyObject *session_time(PyMoatSession *p, void *x) {

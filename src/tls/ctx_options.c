@@ -258,10 +258,21 @@ moat_err moat_context_set_cipher_list(moat_context *ctx, const char *spec) {
   if (pol == NULL) {
     return MOAT_ERR_NO_MEMORY;
   }
-  for (size_t i = 0; i < num; i++) {
-    pol->tls12_suites[i] = k12[order[i]].code;
+  /* The TLS 1.3 suites stay as they are (OpenSSL sets them apart, with
+   * moat_context_set_ciphersuites); the TLS 1.2 ones are replaced. */
+  size_t keep = 0;
+  for (size_t i = 0; i < pol->num_suites; i++) {
+    if (pol->suites[i]->version == MOAT_TLS1_3) {
+      pol->suites[keep++] = pol->suites[i];
+    }
   }
-  pol->num_tls12_suites = num;
+  for (size_t i = 0; i < num && keep < TLS_MAX_SUITES; i++) {
+    const tls_suite *su = suite_by_code(k12[order[i]].code);
+    if (su != NULL) {
+      pol->suites[keep++] = su;
+    }
+  }
+  pol->num_suites = keep;
   policy_commit(ctx, pol);
   return MOAT_OK;
 }
@@ -269,9 +280,14 @@ moat_err moat_context_set_cipher_list(moat_context *ctx, const char *spec) {
 size_t moat_context_tls12_suites(const moat_context *handle, uint16_t *out,
                                  size_t cap) {
   const tls_policy *ctx = context_policy(handle);
-  size_t n = ctx->num_tls12_suites;
-  for (size_t i = 0; i < ctx->num_tls12_suites && i < cap; i++) {
-    out[i] = ctx->tls12_suites[i];
+  size_t n = 0;
+  for (size_t i = 0; i < ctx->num_suites; i++) {
+    if (ctx->suites[i]->version == MOAT_TLS1_2) {
+      if (n < cap) {
+        out[n] = ctx->suites[i]->code;
+      }
+      n++;
+    }
   }
   policy_free(ctx);
   return n;
@@ -320,18 +336,28 @@ static void info13(const tls_suite *s, moat_cipher_info *out) {
   }
 }
 
-static bool policy_cipher(const tls_policy *ctx, size_t index,
-                          moat_cipher_info *out) {
-  if (index < ctx->num_suites) {
-    info13(ctx->suites[index], out);
+static bool suite_info(const tls_suite *su, moat_cipher_info *out) {
+  if (su->version == MOAT_TLS1_3) {
+    info13(su, out);
     return true;
   }
-  index -= ctx->num_suites;
-  if (index < ctx->num_tls12_suites) {
-    for (size_t i = 0; i < NUM12; i++) {
-      if (k12[i].code == ctx->tls12_suites[index]) {
-        info12(&k12[i], out);
-        return true;
+  for (size_t i = 0; i < NUM12; i++) {
+    if (k12[i].code == su->code) {
+      info12(&k12[i], out);
+      return true;
+    }
+  }
+  return false;
+}
+
+/* The index-th suite, TLS 1.3 ones first (as OpenSSL lists them). */
+static bool policy_cipher(const tls_policy *ctx, size_t index,
+                          moat_cipher_info *out) {
+  for (int pass = 0; pass < 2; pass++) {
+    uint16_t want = pass == 0 ? MOAT_TLS1_3 : MOAT_TLS1_2;
+    for (size_t i = 0; i < ctx->num_suites; i++) {
+      if (ctx->suites[i]->version == want && index-- == 0) {
+        return suite_info(ctx->suites[i], out);
       }
     }
   }
@@ -354,8 +380,7 @@ bool moat_conn_shared_cipher(const moat_conn *conn, size_t index,
       index > 0) {
     return false;
   }
-  info13(conn->suite, out);
-  return true;
+  return suite_info(conn->suite, out);
 }
 
 /* ---- session statistics
@@ -494,4 +519,23 @@ void moat_context_set_alpn_required(moat_context *ctx, bool required) {
     p->alpn_mismatch_ok = !required;
     policy_commit(ctx, p);
   }
+}
+
+moat_err moat_session_id(const moat_session *session, uint8_t out[32],
+                         size_t *out_len) {
+  *out_len = 0;
+  if (session->session_id_len > 0 && session->session_id_len <= 32) {
+    memcpy(out, session->session_id, session->session_id_len);
+    *out_len = session->session_id_len;
+    return MOAT_OK;
+  }
+  /* A TLS 1.3 ticket: a digest of the ticket names it without showing
+   * the ticket itself. */
+  const hash_alg *h = hash_get(HASH_SHA256);
+  if (session->ticket == NULL || h == NULL ||
+      !hash_oneshot(h, session->ticket, session->ticket_len, out)) {
+    return MOAT_ERR_BAD_STATE;
+  }
+  *out_len = 32;
+  return MOAT_OK;
 }

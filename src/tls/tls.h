@@ -248,10 +248,6 @@ typedef struct tls_policy {
   moat_rng_fn rng;
   void *rng_arg;
 
-  /* ctx_options.c: the TLS 1.2 suites of the last cipher list (IANA
-   * codes, in preference order) */
-  uint16_t tls12_suites[16];
-  size_t num_tls12_suites;
   bool alpn_mismatch_ok; /* moat_context_set_alpn_required(ctx, false) */
 } tls_policy;
 
