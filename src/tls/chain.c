@@ -25,6 +25,44 @@ void chain_free(der_chain *c) {
   moat_free(c);
 }
 
+der_chain *chain_copy(const der_chain *from) {
+  if (from == NULL) {
+    return NULL;
+  }
+  der_chain *c = chain_new(from->num);
+  for (size_t i = 0; c != NULL && i < from->num; i++) {
+    c->e[i].der = moat_memdup(from->e[i].der, from->e[i].len);
+    c->e[i].len = from->e[i].len;
+    c->e[i].owned = true;
+    if (c->e[i].der == NULL) {
+      chain_free(c);
+      c = NULL;
+    }
+  }
+  return c;
+}
+
+bool session_keep_peer(moat_session *s, const moat_conn *conn,
+                       const moat_session *resumed) {
+  const der_chain *peer = conn->peer;
+  long code = conn->verify_code;
+  if (peer == NULL && resumed != NULL) {
+    peer = resumed->peer;
+    code = resumed->verify_code;
+  }
+  chain_free(s->peer);
+  s->peer = chain_copy(peer);
+  s->verify_code = code;
+  return peer == NULL || s->peer != NULL;
+}
+
+bool session_restore_peer(moat_conn *conn, const moat_session *s) {
+  chain_free(conn->peer);
+  conn->peer = chain_copy(s->peer);
+  conn->verify_code = s->verify_code;
+  return s->peer == NULL || conn->peer != NULL;
+}
+
 hmac_ctx *conn_hmac(moat_conn *conn) {
   /* While the handshake runs (tickets sent or received right after it),
    * its key schedule's context serves: no second one to build. */

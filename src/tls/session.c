@@ -27,6 +27,7 @@ void moat_session_free(moat_session *s) {
     return;
   }
   moat_free(s->ticket);
+  chain_free(s->peer);
   moat_free_wipe(s, sizeof(*s));
 }
 
@@ -122,6 +123,15 @@ moat_err moat_session_to_bytes(const moat_session *session, uint8_t *out,
   bld_open16(&b);
   bld_bytes(&b, session->ticket, session->ticket_len);
   bld_close(&b);
+  /* the server's chain as sent, and its verify result */
+  bld_u32(&b, (uint32_t)session->verify_code);
+  const der_chain *peer = session->peer;
+  bld_u8(&b, peer != NULL ? (uint8_t)peer->num : 0);
+  for (size_t i = 0; peer != NULL && i < peer->num; i++) {
+    bld_open24(&b);
+    bld_bytes(&b, peer->e[i].der, peer->e[i].len);
+    bld_close(&b);
+  }
   if (!bld_finish(&b)) {
     return MOAT_ERR_INVALID_ARGUMENT; /* too small */
   }
@@ -136,9 +146,35 @@ moat_err moat_session_from_bytes(const uint8_t *data, size_t len,
   if (s == NULL) {
     return MOAT_ERR_NO_MEMORY;
   }
-  if (!state_parse(&c, s) || !cur_prefixed16(&c, &ticket) || !cur_done(&c) ||
+  uint32_t code;
+  uint8_t num;
+  if (!state_parse(&c, s) || !cur_prefixed16(&c, &ticket) ||
+      !cur_u32(&c, &code) || !cur_u8(&c, &num) || num > TLS_MAX_CHAIN ||
       (cur_len(&ticket) == 0 &&
        (s->version != MOAT_TLS1_2 || s->session_id_len == 0))) {
+    moat_session_free(s);
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  s->verify_code = (long)(int32_t)code;
+  if (num > 0 && (s->peer = chain_new(num)) == NULL) {
+    moat_session_free(s);
+    return MOAT_ERR_NO_MEMORY;
+  }
+  for (size_t i = 0; i < num; i++) {
+    cursor der;
+    if (!cur_prefixed24(&c, &der) || cur_done(&der)) {
+      moat_session_free(s);
+      return MOAT_ERR_INVALID_ARGUMENT;
+    }
+    s->peer->e[i].der = moat_memdup(cur_data(&der), cur_len(&der));
+    s->peer->e[i].len = cur_len(&der);
+    s->peer->e[i].owned = true;
+    if (s->peer->e[i].der == NULL) {
+      moat_session_free(s);
+      return MOAT_ERR_NO_MEMORY;
+    }
+  }
+  if (!cur_done(&c)) {
     moat_session_free(s);
     return MOAT_ERR_INVALID_ARGUMENT;
   }

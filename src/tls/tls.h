@@ -159,6 +159,8 @@ typedef struct der_chain {
 
 der_chain *chain_new(size_t num);
 void chain_free(der_chain *chain);
+/* A copy that owns its certificates (NULL for NULL or no memory). */
+der_chain *chain_copy(const der_chain *from);
 
 typedef struct sess_cache sess_cache;
 
@@ -295,6 +297,10 @@ struct moat_session {
   size_t session_id_len;
   uint8_t *ticket;
   size_t ticket_len;
+  /* client: the server's chain as sent and its verify result, so that a
+   * resumed connection still shows the certificate (getpeercert) */
+  struct der_chain *peer;
+  long verify_code;
 };
 
 /* The TLS 1.2 session-ID cache (session_cache.c). */
@@ -310,6 +316,13 @@ bool sess_cache_get(sess_cache *c, const uint8_t *id, size_t id_len,
 void sess_cache_stats(sess_cache *c, moat_session_stats *out);
 #define SESS_CACHE_DEFAULT 1024
 
+/* Client: the session keeps conn's peer chain and verify result (or,
+ * for a resumed connection without one, those of the resumed session);
+ * false when out of memory. */
+bool session_keep_peer(moat_session *s, const moat_conn *conn,
+                       const moat_session *resumed);
+/* Client, resuming: the session's chain becomes the connection's peer. */
+bool session_restore_peer(moat_conn *conn, const moat_session *s);
 moat_session *session_new(void);
 moat_session *session_ref(moat_session *s);
 

@@ -141,6 +141,10 @@ static moat_err keep_client_session(moat_conn *conn) {
     }
     s->ticket_len = ticket_len;
   }
+  if (!session_keep_peer(s, conn, old)) {
+    moat_session_free(s);
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
+  }
   moat_session_free(conn->session);
   conn->session = s;
   return MOAT_OK;

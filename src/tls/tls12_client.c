@@ -115,6 +115,9 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
   }
   memcpy(hs->master, s->psk, TLS12_MASTER_LEN);
   keylog(conn, "CLIENT_RANDOM", hs->master, TLS12_MASTER_LEN);
+  if (!session_restore_peer(conn, s)) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
+  }
   TRY(tls12_derive_keys(conn, &hs->pending_wr, &hs->pending_rd));
   hs_waive_auth_proofs(conn, "resumed session");
   conn->state = hs->ticket_expected ? ST_C12_WAIT_NST : ST_C12_WAIT_FINISHED;

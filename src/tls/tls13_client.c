@@ -291,6 +291,9 @@ static moat_err c_wait_sh(moat_conn *conn) {
                        selected, conn->suite->name);
     }
     hs->psk_accepted = true;
+    if (!session_restore_peer(conn, conn->session)) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
+    }
   }
   if (!hs->hrr_sent_or_seen) {
     TRY(start_transcript(conn, false));

@@ -267,6 +267,9 @@ static void test_resumption(void) {
     bool ok = r.ce == MOAT_OK && r.se == MOAT_OK;
     CHECK(ok);
     CHECK(moat_conn_session_reused(r.c) && moat_conn_session_reused(r.s));
+    /* the resumed connection still shows the server's certificate */
+    CHECK_EQ_INT(moat_conn_peer_chain_len(r.c), 1);
+    CHECK_EQ_INT(moat_conn_verify_code(r.c), 0);
     if (!ok || !moat_conn_session_reused(r.c)) {
       fprintf(stderr, "  resume by %s: client %s (%s) server %s (%s)\n",
               by_id ? "id" : "ticket", moat_err_name(r.ce),

@@ -48,6 +48,10 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
     moat_session_free(s);
     return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
   }
+  if (!session_keep_peer(s, conn, conn->session)) {
+    moat_session_free(s);
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
+  }
   moat_session_free(conn->session);
   conn->session = s;
   return MOAT_OK;
