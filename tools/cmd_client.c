@@ -434,7 +434,7 @@ int cmd_client(int argc, char **argv) {
   if (!o.quiet) {
     fprintf(stderr, "moat: connected to %s (%s) in %lld ms\n", o.addr,
             util_or_dash(name), (long long)(t1 - t0));
-    util_print_params(stderr, conn, "  ");
+    util_print_params(stderr, conn, name[0] ? name : NULL, "  ");
   }
   if (o.key_update) {
     e = util_key_update(conn, fd);

@@ -347,7 +347,43 @@ void util_cert_subject(const uint8_t *der, size_t len, bool issuer, char *out,
   moat_cert_free(c);
 }
 
-void util_print_params(FILE *f, const moat_conn *conn, const char *indent) {
+/* With verification off (--insecure) the handshake checked nothing: say
+ * so, and what a check of the same chain and name would have found. */
+static void print_skipped_verify(FILE *f, const moat_conn *conn,
+                                 const char *name, const char *indent) {
+  const uint8_t *ders[16];
+  size_t lens[16], n = 0;
+  for (size_t i = 0; i < moat_conn_peer_chain_len(conn) && n < 16; i++) {
+    if (moat_conn_peer_cert_der(conn, i, &ders[n], &lens[n]) == MOAT_OK) {
+      n++;
+    }
+  }
+  if (n == 0) {
+    fprintf(f, "%sverify: skipped (verification is off; no certificate was "
+               "sent)\n",
+            indent);
+    return;
+  }
+  moat_verify_result *r = NULL;
+  moat_err e = moat_verify_chain(moat_conn_context(conn), ders, lens, n, name,
+                                 &r);
+  if (r == NULL) {
+    fprintf(f, "%sverify: skipped (verification is off)\n", indent);
+  } else if (e == MOAT_OK) {
+    fprintf(f, "%sverify: skipped (verification is off); it would have "
+               "passed\n",
+            indent);
+  } else {
+    fprintf(f,
+            "%sverify: skipped (verification is off); it would have failed: "
+            "%s (code %ld)\n",
+            indent, moat_verify_result_message(r), moat_verify_result_code(r));
+  }
+  moat_verify_result_free(r);
+}
+
+void util_print_params(FILE *f, const moat_conn *conn, const char *name,
+                       const char *indent) {
   fprintf(f, "%sversion: %s\n", indent,
           util_or_dash(moat_conn_version_name(conn)));
   fprintf(f, "%scipher: %s\n", indent,
@@ -366,8 +402,12 @@ void util_print_params(FILE *f, const moat_conn *conn, const char *indent) {
   fprintf(f, "%shello-retry: %s\n", indent,
           moat_conn_hello_retry(conn) ? "yes" : "no");
   long vc = moat_conn_verify_code(conn);
-  fprintf(f, "%sverify: %ld (%s)\n", indent, vc,
-          util_or_dash(moat_conn_verify_message(conn)));
+  if (moat_context_verify_mode(moat_conn_context(conn)) == MOAT_VERIFY_NONE) {
+    print_skipped_verify(f, conn, name, indent);
+  } else {
+    fprintf(f, "%sverify: %ld (%s)\n", indent, vc,
+            util_or_dash(moat_conn_verify_message(conn)));
+  }
   util_print_chain(f, conn, indent);
 }
 

@@ -64,8 +64,11 @@ moat_err util_write_all(moat_conn *conn, int fd, const uint8_t *data,
                         size_t len);
 
 /* Prints the negotiated parameters and the peer chain, one "key: value"
- * per line, each prefixed with indent. */
-void util_print_params(FILE *f, const moat_conn *conn, const char *indent);
+ * per line, each prefixed with indent.  When the context verifies nothing
+ * (verify mode NONE), the verify line says so and what verifying the chain
+ * for name (NULL: no name) would have found. */
+void util_print_params(FILE *f, const moat_conn *conn, const char *name,
+                       const char *indent);
 
 /* The peer's chain as sent: a count, then each certificate's subject and
  * issuer. */

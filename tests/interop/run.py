@@ -1346,6 +1346,27 @@ def insecure_accepts_selfsigned(env):
     expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
            "moat client --insecure did not talk to a self-signed server\n" +
            tail(cli.stderr))
+    # It does not claim a verification that did not happen, and says what
+    # one would have found.
+    expect("verify: 0 (ok)" not in cli.stderr and
+           re.search(r"verify: skipped \(verification is off\); it would "
+                     r"have failed: .*self-signed.* \(code 18\)", cli.stderr),
+           "moat client --insecure on a self-signed server:\n" +
+           tail(cli.stderr))
+    for leaf, want in (("expired", r"it would have failed: certificate has "
+                        r"expired.* \(code 10\)"),
+                       ("server-ecdsa-p256", r"it would have passed")):
+        srv, port = start_openssl_server(
+            env, (env.pki.p(leaf + ".pem"), env.pki.p(leaf + ".key")),
+            "TLS_AES_128_GCM_SHA256", None)
+        try:
+            cli, rc = run_moat_client(env, port, extra=["--insecure"])
+        finally:
+            srv.finish(5)
+        expect(rc == 0 and re.search(r"verify: skipped \(verification is "
+                                     r"off\); " + want, cli.stderr),
+               "moat client --insecure, %s certificate:\n%s" %
+               (leaf, tail(cli.stderr)))
     return "ok"
 
 
