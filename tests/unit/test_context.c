@@ -1,8 +1,9 @@
 /* The context's policy snapshots: a connection keeps the policy it was
  * made with while setters change the context (suites, ALPN, chain, key
  * log, trust), one made later sees the change; and threads that handshake
- * on one pair of contexts while another thread keeps calling the setters
- * (the ThreadSanitizer build, `make test-tsan`, runs this too). */
+ * (TLS 1.3, and TLS 1.2 resuming by ticket or session ID) on shared
+ * contexts while another thread keeps calling the setters (the
+ * ThreadSanitizer build, `make test-tsan`, runs this too). */
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -181,6 +182,7 @@ static void test_set_context(void) {
 
 typedef struct shared_ctxs {
   moat_context *cc;
+  moat_context *cc12; /* bounded to TLS 1.2 */
   moat_context *sc;
   atomic_int workers_left;
   char keylog[300];
@@ -191,13 +193,31 @@ typedef struct worker {
   pthread_t thread;
   int ok;
   int failed;
+  int resumed; /* TLS 1.2 handshakes that resumed (ticket or session ID) */
 } worker;
 
 static void *handshaker(void *arg) {
   worker *w = arg;
+  moat_session *session = NULL; /* the last TLS 1.2 session */
   for (int i = 0; i < HANDSHAKES; i++) {
-    moat_conn *c = client_conn(w->sh->cc), *s = moat_conn_new(w->sh->sc);
+    /* Every other handshake is TLS 1.2, offering the last 1.2 session:
+     * the ticket key and the session-ID cache are shared too. */
+    bool tls12 = i % 2 == 1;
+    moat_conn *c = client_conn(tls12 ? w->sh->cc12 : w->sh->cc);
+    moat_conn *s = moat_conn_new(w->sh->sc);
+    if (tls12 && session != NULL) {
+      (void)moat_conn_set_session(c, session);
+    }
     bool ok = c != NULL && s != NULL && both_ok(c, s);
+    ok = ok && moat_conn_version(c) == (tls12 ? MOAT_TLS1_2 : MOAT_TLS1_3);
+    if (ok && tls12) {
+      w->resumed += moat_conn_session_reused(c);
+      moat_session *got = moat_conn_get_session(c);
+      if (got != NULL) {
+        moat_session_free(session);
+        session = got;
+      }
+    }
     /* Whatever snapshot each side took, ALPN overlaps. */
     const char *alpn = ok ? moat_conn_alpn(c) : NULL;
     ok = ok && alpn != NULL &&
@@ -217,6 +237,7 @@ static void *handshaker(void *arg) {
     moat_conn_free(c);
     moat_conn_free(s);
   }
+  moat_session_free(session);
   atomic_fetch_sub(&w->sh->workers_left, 1);
   return NULL;
 }
@@ -225,14 +246,24 @@ static void *reconfigurer(void *arg) {
   shared_ctxs *sh = arg;
   static const char *const alpn[2][2] = {{"h2", "http/1.1"},
                                          {"http/1.1", "h2"}};
+  /* The server's list holds TLS 1.2 suites too (moat_context_set_
+   * ciphersuites sets the one list a server chooses from). */
   static const char *const suites[2] = {
-      "TLS_AES_128_GCM_SHA256",
-      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384"};
+      "TLS_AES_128_GCM_SHA256:ECDHE-ECDSA-AES128-GCM-SHA256:"
+      "ECDHE-RSA-AES128-GCM-SHA256",
+      "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_256_GCM_SHA384:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305"};
   /* the client's lists always meet the server's */
   static const char *const client_suites[2] = {
       "TLS_AES_256_GCM_SHA384:TLS_AES_128_GCM_SHA256",
       "TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256"};
   static const char *const groups[2] = {"X25519:P-256", "P-256:X25519"};
+  /* The TLS 1.2 client's: both of the server's key types, both AEADs. */
+  static const char *const tls12_suites[2] = {
+      "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+      "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+      "ECDHE-RSA-CHACHA20-POLY1305:ECDHE-ECDSA-CHACHA20-POLY1305:"
+      "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES128-GCM-SHA256"};
   static const char *const leaf[2][2] = {{"p256.pem", "p256.key"},
                                          {"rsa.pem", "rsa.key"}};
   long *errors = calloc(1, sizeof(long));
@@ -252,6 +283,13 @@ static void *reconfigurer(void *arg) {
     *errors += moat_context_set_groups(sh->cc, groups[!k]) != MOAT_OK;
     *errors +=
         moat_context_set_keylog_file(sh->cc, k ? NULL : sh->keylog) != MOAT_OK;
+    *errors +=
+        moat_context_set_ciphersuites(sh->cc12, tls12_suites[k]) != MOAT_OK;
+    *errors +=
+        moat_context_set_cipher_list(sh->cc12, "ECDHE+AESGCM:ECDHE") != MOAT_OK;
+    *errors += moat_context_set_alpn_protocols(sh->cc12, alpn[k], 2) != MOAT_OK;
+    moat_context_set_session_tickets(sh->sc, k);
+    moat_context_set_session_tickets(sh->cc12, !k);
     *errors += moat_context_load_verify_locations(sh->cc, pki_file("ca.pem"),
                                                   NULL, NULL, 0) != MOAT_OK;
     moat_context_set_verify_flags(sh->cc, moat_context_verify_flags(sh->cc));
@@ -261,10 +299,13 @@ static void *reconfigurer(void *arg) {
 }
 
 static void test_threads(void) {
-  shared_ctxs sh = {.cc = client_ctx(), .sc = server_ctx("p256")};
+  shared_ctxs sh = {
+      .cc = client_ctx(), .cc12 = client_ctx(), .sc = server_ctx("p256")};
+  CHECK(moat_context_set_max_version(sh.cc12, MOAT_TLS1_2) == MOAT_OK);
   static const char *const alpn[] = {"h2", "http/1.1"};
   CHECK(moat_context_set_alpn_protocols(sh.cc, alpn, 2) == MOAT_OK);
   CHECK(moat_context_set_alpn_protocols(sh.sc, alpn, 2) == MOAT_OK);
+  CHECK(moat_context_set_alpn_protocols(sh.cc12, alpn, 2) == MOAT_OK);
   atomic_init(&sh.workers_left, WORKERS);
   snprintf(sh.keylog, sizeof(sh.keylog), "%s/keylog-threads", pki_dir);
   worker w[WORKERS];
@@ -274,21 +315,24 @@ static void test_threads(void) {
     w[i] = (worker){.sh = &sh};
     CHECK(pthread_create(&w[i].thread, NULL, handshaker, &w[i]) == 0);
   }
-  int ok = 0, failed = 0;
+  int ok = 0, failed = 0, resumed = 0;
   for (int i = 0; i < WORKERS; i++) {
     pthread_join(w[i].thread, NULL);
     ok += w[i].ok;
     failed += w[i].failed;
+    resumed += w[i].resumed;
   }
   void *errors = NULL;
   pthread_join(setter, &errors);
   CHECK_EQ_INT(ok, WORKERS * HANDSHAKES);
   CHECK_EQ_INT(failed, 0);
+  CHECK(resumed > 0);
   CHECK(errors != NULL && *(long *)errors == 0);
   free(errors);
   /* Some handshakes ran while a key log was set. */
   CHECK(count_lines(sh.keylog, "CLIENT_HANDSHAKE_TRAFFIC_SECRET") > 0);
   moat_context_free(sh.cc);
+  moat_context_free(sh.cc12);
   moat_context_free(sh.sc);
 }
 
