@@ -280,8 +280,10 @@ static bool check(bool ok, const char *what, int *failures) {
   return ok;
 }
 
-/* The client half: handshake, verify, echo, summary. */
-static int run_client(struct demo *d) {
+/* The client half: handshake, verify, echo, summary; version is the
+ * highest the client offers (TLS 1.3 for the first round, TLS 1.2 for
+ * the second). */
+static int run_client(struct demo *d, int version) {
   char msg[768], port[16], subj[512], iss[512];
   int failures = 0;
   int fd = -1;
@@ -300,6 +302,11 @@ static int run_client(struct demo *d) {
   e = util_set_alpn(ctx, DEMO_ALPN);
   if (e != MOAT_OK) {
     util_setup_fail("demo", ctx, "cannot set ALPN", DEMO_ALPN, e);
+    goto out;
+  }
+  e = moat_context_set_max_version(ctx, version);
+  if (e != MOAT_OK) {
+    util_setup_fail("demo", ctx, "cannot set the version", NULL, e);
     goto out;
   }
   snprintf(port, sizeof(port), "%d", d->port);
@@ -351,7 +358,8 @@ static int run_client(struct demo *d) {
   }
   const char *alpn = moat_conn_alpn(conn);
   bool echo_ok = memcmp(echo, DEMO_MESSAGE, rx.want) == 0;
-  check(moat_conn_version(conn) == MOAT_TLS1_3, "version is TLS 1.3",
+  check(moat_conn_version(conn) == version,
+        version == MOAT_TLS1_3 ? "version is TLS 1.3" : "version is TLS 1.2",
         &failures);
   check(moat_conn_verify_code(conn) == 0, "certificate verified", &failures);
   check(alpn != NULL && strcmp(alpn, DEMO_ALPN) == 0, "ALPN " DEMO_ALPN,
@@ -361,8 +369,9 @@ static int run_client(struct demo *d) {
   check(echo_ok, "echo matches", &failures);
   check(sd == MOAT_OK, "close_notify exchanged", &failures);
 
-  printf("moat demo: TLS over loopback between a moat client and a moat "
-         "server\n\n");
+  printf("moat demo: %s over loopback between a moat client and a moat "
+         "server\n\n",
+         version == MOAT_TLS1_3 ? "TLS 1.3" : "TLS 1.2");
   printf("  server        127.0.0.1:%d (child process %ld)\n", d->port,
          (long)d->server);
   printf("  version       %s\n", util_or_dash(moat_conn_version_name(conn)));
@@ -403,7 +412,8 @@ int cmd_demo(int argc, char **argv) {
             "Makes a throw-away CA and server certificate (ECDSA P-256) with "
             "the openssl\ncommand, starts a moat server on 127.0.0.1 and "
             "connects a verifying moat\nclient to it, then prints what was "
-            "negotiated.\n");
+            "negotiated: once with TLS 1.3, once with\na client limited to "
+            "TLS 1.2.\n");
     return help ? 0 : 2;
   }
   if (!have_openssl()) {
@@ -429,15 +439,27 @@ int cmd_demo(int argc, char **argv) {
   demo_path(&d, d.path_log, sizeof(d.path_log), "openssl.log");
   demo_path(&d, d.path_srvlog, sizeof(d.path_srvlog), "server.log");
   signal(SIGPIPE, SIG_IGN);
-  if (make_pki(&d) && start_server(&d)) {
-    status = run_client(&d);
+  /* Two rounds against a server that speaks both: a client that offers
+   * TLS 1.3 (and 1.2), then one limited to TLS 1.2. */
+  static const int versions[2] = {MOAT_TLS1_3, MOAT_TLS1_2};
+  bool pki = make_pki(&d);
+  status = pki ? 0 : 1;
+  for (int i = 0; pki && status == 0 && i < 2; i++) {
+    if (!start_server(&d)) {
+      status = 1;
+      break;
+    }
+    if (i > 0) {
+      printf("\n");
+    }
+    status = run_client(&d, versions[i]);
     stop_server(&d, 3000);
     if (status != 0) {
       fprintf(stderr, "moat demo: server log:\n");
       show_log(d.path_srvlog);
     }
+    stop_server(&d, 0);
   }
-  stop_server(&d, 0);
   remove_dir(d.dir);
   if (status == 0) {
     printf("\nmoat demo: all checks passed\n");

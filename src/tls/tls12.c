@@ -195,7 +195,14 @@ moat_err tls12_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
                      "received %s (type %u) after the TLS 1.2 handshake",
                      hs_type_name(type), type);
   }
-  conn->renegotiations_refused++;
+  /* Each refusal queues a warning: a peer that keeps asking without
+   * reading them is cut off rather than let grow our output. */
+  if (++conn->renegotiations_refused > 16) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "the peer asked to renegotiate %u times; moat never "
+                     "renegotiates",
+                     conn->renegotiations_refused);
+  }
   if (conn->close_sent) {
     return MOAT_OK;
   }

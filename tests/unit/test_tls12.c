@@ -351,6 +351,14 @@ static void test_renegotiation(void) {
   shuttle(r.c, r.s);
   CHECK(moat_conn_read(r.s, buf, sizeof(buf), &n) == MOAT_ERR_WANT_READ);
   CHECK(echo(r.c, r.s, 100) && echo(r.s, r.c, 100));
+  /* ... but not for ever: the 17th request in a row ends the connection */
+  for (int i = 0; i < 16; i++) {
+    CHECK(rec_write(r.s, CT_HANDSHAKE, hello_request, 4) == MOAT_OK);
+  }
+  shuttle(r.s, r.c);
+  CHECK(moat_conn_read(r.c, buf, sizeof(buf), &n) ==
+        MOAT_ERR_UNEXPECTED_MESSAGE);
+  CHECK(strstr(moat_conn_error_detail(r.c), "never renegotiates") != NULL);
   done(&r);
   moat_context_free(cc);
   moat_context_free(sc);

@@ -2,9 +2,13 @@
 #include "tls/ext/ext.h"
 
 bool ext_groups_build(builder *b, const tls_policy *ctx) {
+  /* A client that cannot speak TLS 1.3 lists no group only 1.3 uses. */
+  bool tls13 = ctx_allows(ctx, MOAT_TLS1_3);
   bld_open16(b);
   for (size_t i = 0; i < ctx->num_groups; i++) {
-    bld_u16(b, ctx->groups[i]->group);
+    if (tls13 || !ctx->groups[i]->tls13_only) {
+      bld_u16(b, ctx->groups[i]->group);
+    }
   }
   return bld_close(b);
 }
