@@ -28,6 +28,8 @@ struct client_opts {
   const char *sess_in;
   const char *sess_out;
   const char *read_size;
+  const char *password_file;
+  const char *password_env;
   size_t read_cap; /* bytes asked of each moat_conn_read */
   bool insecure;
   bool key_update;
@@ -42,6 +44,9 @@ static void client_usage(FILE *f) {
          "  --servername N    SNI and the name checked (default: HOST)\n"
          "  --alpn a,b        offer these application protocols\n"
          "  --cert F --key F  client certificate chain and private key\n"
+         "  --password-file F the key's password is the first line of F\n"
+         "  --password-env V  ... or the value of the environment variable V\n"
+         "                    (else asked for on the terminal)\n"
          "  --insecure        do not verify the server's certificate\n"
          "  --groups G        key exchange groups, e.g. X25519MLKEM768:X25519\n"
          "  --ciphers S       suites of either version, e.g. "
@@ -81,6 +86,8 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       {"--sess-in", &o->sess_in, NULL},
       {"--sess-out", &o->sess_out, NULL},
       {"--read-size", &o->read_size, NULL},
+      {"--password-file", &o->password_file, NULL},
+      {"--password-env", &o->password_env, NULL},
   };
   if (!util_parse_opts("client", argc, argv, opts,
                        sizeof(opts) / sizeof(opts[0]), &o->addr)) {
@@ -129,10 +136,9 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
     moat_context_set_check_hostname(ctx, false);
     moat_context_set_verify_mode(ctx, MOAT_VERIFY_NONE);
   }
-  if (o->cert &&
-      (e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL))) {
-    return util_setup_fail("client", ctx, "cannot load certificate/key",
-                           o->cert, e);
+  util_password pw = {.file = o->password_file, .env = o->password_env};
+  if (o->cert && !util_load_cert_chain("client", ctx, o->cert, o->key, &pw)) {
+    return false;
   }
   return util_configure_tls("client", ctx, &o->tls);
 }

@@ -26,6 +26,10 @@ static void server_usage(FILE *f) {
          "\n"
          "  --port P          port to listen on (0 picks a free one)\n"
          "  --cert F --key F  certificate chain (PEM, leaf first) and key\n"
+         "  --password-file F the key's password is the first line of F\n"
+         "  --password-env V  ... or the value of the environment variable V\n"
+         "                    (without either, an encrypted key's password\n"
+         "                    is asked for on the terminal)\n"
          "  --host A          address to listen on (default 127.0.0.1)\n"
          "  --cafile F        CA certificates for client certificates; asks\n"
          "                    for one and checks it when sent\n"
@@ -167,6 +171,8 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
       {"--threads", &o->threads_arg, NULL},
       {"--handshake-timeout", &o->hs_timeout_arg, NULL},
       {"--idle-timeout", &o->idle_timeout_arg, NULL},
+      {"--password-file", &o->password_file, NULL},
+      {"--password-env", &o->password_env, NULL},
   };
   if (!util_parse_opts("server", argc, argv, opts,
                        sizeof(opts) / sizeof(opts[0]), NULL)) {
@@ -184,11 +190,11 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
 }
 
 static bool configure(moat_context *ctx, const struct server_opts *o) {
-  moat_err e = moat_context_load_cert_chain(ctx, o->cert, o->key, NULL);
-  if (e != MOAT_OK) {
-    return util_setup_fail("server", ctx, "cannot load certificate/key",
-                           o->cert, e);
+  util_password pw = {.file = o->password_file, .env = o->password_env};
+  if (!util_load_cert_chain("server", ctx, o->cert, o->key, &pw)) {
+    return false;
   }
+  moat_err e;
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
     if (e != MOAT_OK) {

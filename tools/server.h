@@ -19,6 +19,8 @@ struct server_opts {
   const char *threads_arg;
   const char *hs_timeout_arg;
   const char *idle_timeout_arg;
+  const char *password_file;
+  const char *password_env;
   util_tls_opts tls;
   bool verify_client;
   bool once;

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -359,19 +360,21 @@ static void print_skipped_verify(FILE *f, const moat_conn *conn,
     }
   }
   if (n == 0) {
-    fprintf(f, "%sverify: skipped (verification is off; no certificate was "
-               "sent)\n",
+    fprintf(f,
+            "%sverify: skipped (verification is off; no certificate was "
+            "sent)\n",
             indent);
     return;
   }
   moat_verify_result *r = NULL;
-  moat_err e = moat_verify_chain(moat_conn_context(conn), ders, lens, n, name,
-                                 &r);
+  moat_err e =
+      moat_verify_chain(moat_conn_context(conn), ders, lens, n, name, &r);
   if (r == NULL) {
     fprintf(f, "%sverify: skipped (verification is off)\n", indent);
   } else if (e == MOAT_OK) {
-    fprintf(f, "%sverify: skipped (verification is off); it would have "
-               "passed\n",
+    fprintf(f,
+            "%sverify: skipped (verification is off); it would have "
+            "passed\n",
             indent);
   } else {
     fprintf(f,
@@ -706,4 +709,144 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
   util_wipe(data, len);
   free(data);
   return ok;
+}
+
+/* Reads one line into out (without its end of line); the length or -1. */
+static int read_line(int fd, char *out, size_t cap) {
+  size_t n = 0;
+  for (;;) {
+    char c;
+    ssize_t r = read(fd, &c, 1);
+    if (r < 0 && errno == EINTR) {
+      continue;
+    }
+    if (r <= 0 || c == '\n') {
+      break;
+    }
+    if (n + 1 >= cap) {
+      return -1;
+    }
+    out[n++] = c;
+  }
+  if (n > 0 && out[n - 1] == '\r') {
+    n--;
+  }
+  out[n] = '\0';
+  return (int)n;
+}
+
+static int password_from_file(util_password *pw) {
+  int fd = open(pw->file, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    fprintf(stderr, "moat %s: cannot open --password-file %s: %s\n", pw->cmd,
+            pw->file, strerror(errno));
+    return -1;
+  }
+  int n = read_line(fd, pw->got, sizeof(pw->got));
+  close(fd);
+  if (n < 0) {
+    fprintf(stderr, "moat %s: --password-file %s: the first line is too long\n",
+            pw->cmd, pw->file);
+  }
+  return n;
+}
+
+static int password_from_env(util_password *pw) {
+  const char *v = getenv(pw->env);
+  if (v == NULL) {
+    fprintf(stderr, "moat %s: --password-env %s: the variable is not set\n",
+            pw->cmd, pw->env);
+    return -1;
+  }
+  size_t n = strlen(v);
+  if (n >= sizeof(pw->got)) {
+    fprintf(stderr, "moat %s: --password-env %s: the value is too long\n",
+            pw->cmd, pw->env);
+    return -1;
+  }
+  memcpy(pw->got, v, n + 1);
+  return (int)n;
+}
+
+static int password_from_tty(util_password *pw) {
+  int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    fprintf(stderr,
+            "moat %s: %s is encrypted and there is no terminal to ask for "
+            "its password: give --password-file F or --password-env VAR\n",
+            pw->cmd, pw->keyfile);
+    return -1;
+  }
+  /* Echo goes off before the prompt appears: what is typed after it is
+   * neither shown nor flushed away. */
+  struct termios old, quiet;
+  bool restore = tcgetattr(fd, &old) == 0;
+  if (restore) {
+    quiet = old;
+    quiet.c_lflag &= ~(tcflag_t)(ECHO | ECHONL);
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  char prompt[600];
+  int plen = snprintf(prompt, sizeof(prompt), "Password for %s: ", pw->keyfile);
+  int n = -1;
+  if (plen > 0 && write(fd, prompt, (size_t)plen) == plen) {
+    n = read_line(fd, pw->got, sizeof(pw->got));
+  }
+  if (restore) {
+    tcsetattr(fd, TCSANOW, &old);
+  }
+  ssize_t w = write(fd, "\n", 1); /* cosmetic: the echo was off */
+  (void)w;
+  close(fd);
+  return n;
+}
+
+static int password_cb(void *arg, char *buf, size_t cap) {
+  util_password *pw = arg;
+  /* libcrypto may ask more than once for one key: ask the user once. */
+  if (pw->got_len < 0) {
+    pw->got_len = pw->file  ? password_from_file(pw)
+                  : pw->env ? password_from_env(pw)
+                            : password_from_tty(pw);
+    if (pw->got_len < 0) {
+      pw->got_len = -2; /* failed: do not ask again */
+    }
+  }
+  if (pw->got_len < 0 || (size_t)pw->got_len > cap) {
+    return -1;
+  }
+  memcpy(buf, pw->got, (size_t)pw->got_len);
+  return pw->got_len;
+}
+
+bool util_password_setup(moat_context *ctx, util_password *pw) {
+  pw->got_len = -1;
+  if (pw->file != NULL && pw->env != NULL) {
+    fprintf(stderr, "moat %s: give one of --password-file and --password-env\n",
+            pw->cmd);
+    return false;
+  }
+  moat_context_set_password_cb(ctx, password_cb, pw);
+  return true;
+}
+
+void util_password_clear(util_password *pw) {
+  util_wipe(pw->got, sizeof(pw->got));
+  pw->got_len = -1;
+}
+
+bool util_load_cert_chain(const char *cmd, moat_context *ctx, const char *cert,
+                          const char *key, util_password *pw) {
+  pw->cmd = cmd;
+  pw->keyfile = key != NULL ? key : cert;
+  if (!util_password_setup(ctx, pw)) {
+    return false;
+  }
+  moat_err e = moat_context_load_cert_chain(ctx, cert, key, NULL);
+  moat_context_set_password_cb(ctx, NULL, NULL);
+  util_password_clear(pw);
+  if (e != MOAT_OK) {
+    return util_setup_fail(cmd, ctx, "cannot load certificate/key", cert, e);
+  }
+  return true;
 }

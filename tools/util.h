@@ -136,6 +136,29 @@ typedef struct util_tls_opts {
   "  --max-version V   highest version, 1.2 or 1.3\n"                          \
   "  --no-ticket       no TLS 1.2 session tickets (session IDs only)\n"
 
+/* Where the password of an encrypted private key comes from: a file's
+ * first line, an environment variable, or else a prompt on the terminal
+ * (/dev/tty, echo off) when there is one. */
+typedef struct util_password {
+  const char *cmd;     /* "client", for messages */
+  const char *file;    /* --password-file */
+  const char *env;     /* --password-env */
+  const char *keyfile; /* named in the prompt */
+  char got[1024];      /* read once, wiped by util_password_clear */
+  int got_len;         /* -1 before the first ask, then its result */
+} util_password;
+
+/* Checks the options (not both), and installs the source as ctx's password
+ * callback; false after printing what was wrong. */
+bool util_password_setup(moat_context *ctx, util_password *pw);
+void util_password_clear(util_password *pw);
+
+/* Loads a certificate chain and key with the password from pw (set up by
+ * util_password_setup), then forgets the password; false after printing
+ * what was wrong. */
+bool util_load_cert_chain(const char *cmd, moat_context *ctx, const char *cert,
+                          const char *key, util_password *pw);
+
 /* Applies o to ctx; on failure prints which option and value were refused
  * (prefixed with cmd) and returns false. */
 bool util_configure_tls(const char *cmd, moat_context *ctx,

@@ -1725,6 +1725,95 @@ def cli_help_and_arguments(env):
     return "ok"
 
 
+def encrypted_key_password(env):
+    """An encrypted key is usable from the command line: --password-file,
+    --password-env, or a prompt on the terminal; a wrong or missing
+    password is said so before anything is served."""
+    crt, plain = env.pki.server("ecdsa-p256")
+    enc = env.pki.p("enc-server.key")
+    pwfile = env.pki.p("password.txt")
+    subprocess.run(["openssl", "pkey", "-in", plain, "-aes256", "-passout",
+                    "pass:moat secret", "-out", enc], check=True,
+                   capture_output=True)
+    with open(pwfile, "w") as f:
+        f.write("moat secret\n")
+    wrong = env.pki.p("wrong-password.txt")
+    with open(wrong, "w") as f:
+        f.write("not it\n")
+    base = [env.moat, "server", "--port", "0", "--cert", crt, "--key", enc,
+            "--once"]
+
+    def starts(extra, environ=None):
+        srv = Proc(base + extra, env=environ)
+        m = srv.wait_for(r"listening on 127\.0\.0\.1:(\d+)", timeout=10)
+        if m:
+            cli, rc = run_moat_client(env, int(m.group(1)))
+            srv.finish(5)
+            return rc == 0 and cli.out == PAYLOAD, srv.stderr
+        srv.finish(5)
+        return False, srv.stderr
+    ok, err = starts(["--password-file", pwfile])
+    expect(ok, "moat server --password-file did not serve:\n" + tail(err))
+    ok, err = starts(["--password-env", "MOAT_TEST_PW"],
+                     dict(os.environ, MOAT_TEST_PW="moat secret"))
+    expect(ok, "moat server --password-env did not serve:\n" + tail(err))
+    # Wrong, unset, and no terminal to ask on: refused at start-up.
+    for extra, want, environ in (
+            (["--password-file", wrong], "wrong password", None),
+            (["--password-env", "MOAT_TEST_UNSET"], "is not set", None),
+            ([], "no terminal to ask", None)):
+        p = subprocess.run(base + extra, capture_output=True, timeout=10,
+                           start_new_session=True, env=environ)
+        err = p.stderr.decode("utf-8", "replace")
+        expect(p.returncode == 2 and want in err,
+               "moat server %s: rc %d, want 2 and %r:\n%s" %
+               (" ".join(extra), p.returncode, want, tail(err)))
+    p = subprocess.run([env.moat, "client", "127.0.0.1:9", "--cert", crt,
+                        "--key", enc, "--password-file", wrong],
+                       capture_output=True, timeout=10,
+                       start_new_session=True)
+    expect(p.returncode == 2 and b"wrong password" in p.stderr,
+           "moat client with a wrong --password-file: rc %d\n%s" %
+           (p.returncode, tail(p.stderr.decode("utf-8", "replace"))))
+    # On a terminal the password is asked for, without echo.
+    import pty
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execv(env.moat, base)
+    out = b""
+
+    def read_some():
+        import select
+        left = deadline - time.monotonic()
+        if left > 0 and select.select([fd], [], [], left)[0]:
+            return os.read(fd, 1024)
+        return b""
+    try:
+        deadline = time.monotonic() + 10
+        while b"Password for" not in out and time.monotonic() < deadline:
+            out += read_some()
+        expect(b"Password for %s: " % enc.encode() in out,
+               "moat server did not ask for the password: %r" % out)
+        os.write(fd, b"moat secret\n")
+        while b"listening on" not in out and time.monotonic() < deadline:
+            chunk = read_some()
+            if not chunk:
+                break
+            out += chunk
+        expect(b"listening on" in out and b"moat secret" not in out,
+               "moat server after the password on the terminal: %r" % out)
+    except OSError as e:
+        raise CaseFailed("terminal: %s; read %r" % (e, out))
+    finally:
+        try:
+            os.kill(pid, 15)
+            os.waitpid(pid, 0)
+        except OSError:
+            pass
+        os.close(fd)
+    return "ok"
+
+
 def server_host_name_and_once_status(env):
     """moat server --host accepts a name (localhost); --once exits 0 after a
     good connection and 1 when its handshake failed."""
@@ -2080,6 +2169,7 @@ def build_cases(env):
     add("cli/cert-show", cli_cert_show)
     add("cli/bad-alpn", cli_bad_alpn)
     add("cli/help-and-arguments", cli_help_and_arguments)
+    add("cli/encrypted-key-password", encrypted_key_password)
     add("moat-client>openssl-server/missing-intermediate-named",
         missing_intermediate_named)
     add("moat-client>plain-http-server/not-tls-named", not_tls_server_named)
