@@ -16,7 +16,7 @@ JOBS       ?= 2
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 10
 
-.PHONY: all build deps demo test test-unit test-asan test-tsan test-ossl35 fuzz fuzz-smoke bench \
+.PHONY: all build deps demo test test-unit test-asan test-tsan test-ossl35 bogo fuzz fuzz-smoke fuzz-long bench \
         bench-smoke bench-quick bench-instructions format format-check install clean
 
 all: build
@@ -41,11 +41,18 @@ test: build
 	@if command -v clang-format >/dev/null; then $(MAKE) --no-print-directory format-check; \
 	  else echo "format check skipped: clang-format not installed (apt-get install clang-format)"; fi
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+	$(MAKE) bogo
 	$(MAKE) test-asan
 	$(MAKE) test-tsan
 	$(MAKE) test-ossl35
 	$(MAKE) fuzz-smoke
 	$(MAKE) bench-smoke
+
+# BoringSSL's TLS test suite (BoGo) against moat through tests/bogo/shim.c:
+# fails on any result not expected by tests/bogo/config.json (disabled
+# tests) and tests/bogo/known-failures.txt; counts in docs/conformance.md.
+bogo: build
+	JOBS=$(JOBS) sh tests/bogo/run.sh $(BUILD)
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
