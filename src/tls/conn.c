@@ -630,6 +630,30 @@ moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len) {
   return conn->hs->keep_raw ? raw_add(conn, msg, len) : MOAT_OK;
 }
 
+moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
+                             const uint8_t *first, size_t len,
+                             bool as_message_hash) {
+  handshake *hs = conn->hs;
+  hash_free(hs->transcript);
+  hs->transcript = hash_new(h);
+  if (hs->transcript == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  }
+  if (first == NULL) {
+    return MOAT_OK;
+  }
+  if (!as_message_hash) {
+    return hs_transcript_add(conn, first, len);
+  }
+  /* RFC 8446 4.4.1: after a HelloRetryRequest, ClientHello1 is replaced
+   * by message_hash || 00 00 Hash.length || Hash(ClientHello1). */
+  uint8_t mh[4 + HASH_MAX_LEN] = {HT_MESSAGE_HASH, 0, 0, (uint8_t)h->len};
+  if (!hash_oneshot(h, first, len, mh + 4)) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "hashing ClientHello1");
+  }
+  return hs_transcript_add(conn, mh, 4 + h->len);
+}
+
 bool hs_transcript_hash(moat_conn *conn, uint8_t *out) {
   return hash_peek(conn->hs->transcript, out);
 }

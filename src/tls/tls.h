@@ -687,7 +687,15 @@ bool traffic_key_iv(hmac_ctx *hmac, const hash_alg *hash, const uint8_t *secret,
                     size_t key_len, uint8_t *key, uint8_t *iv,
                     uint8_t *fin_key);
 
-/* transcript */
+/* The transcript (one object for both versions): a hash started once the
+ * suite names it, fed every handshake message, peeked for snapshots
+ * (Finished, CertificateVerify, binders, the EMS session hash), and in
+ * TLS 1.2 also keeping the messages while keep_raw is set. */
+/* (Re)starts it with hash h and, when first is not NULL, its first
+ * message, or that message's message_hash after a HelloRetryRequest. */
+moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
+                             const uint8_t *first, size_t len,
+                             bool as_message_hash);
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);
 bool hs_transcript_hash(moat_conn *conn, uint8_t *out);
 

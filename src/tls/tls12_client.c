@@ -35,16 +35,14 @@ static moat_err take_suite(moat_conn *conn, uint16_t code) {
 static moat_err start_transcript12(moat_conn *conn, cursor whole) {
   handshake *hs = conn->hs;
   const hash_alg *h = hash_get(conn->suite->hash);
-  hash_free(hs->transcript);
-  hs->transcript = hash_new(h);
   hmac_free(hs->ks.hmac);
   hs->ks.hmac = hmac_new(h);
   hs->ks.hash = h;
-  if (hs->transcript == NULL || hs->ks.hmac == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  if (hs->ks.hmac == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "PRF");
   }
   hs->keep_raw = !hs->resumed12;
-  TRY(hs_transcript_add(conn, hs->ch_copy, hs->ch_copy_len));
+  TRY(hs_transcript_start(conn, h, hs->ch_copy, hs->ch_copy_len, false));
   moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
   hs->ch_copy = NULL;
   hs->ch_copy_len = 0;

@@ -301,15 +301,14 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
     }
   }
   const hash_alg *h = hash_get(conn->suite->hash);
-  hash_free(hs->transcript);
-  hs->transcript = hash_new(h);
   hmac_free(hs->ks.hmac);
   hs->ks.hmac = hmac_new(h);
   hs->ks.hash = h;
-  if (hs->transcript == NULL || hs->ks.hmac == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
+  if (hs->ks.hmac == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "PRF");
   }
   hs->keep_raw = !resume && ctx->verify_mode != MOAT_VERIFY_NONE;
+  TRY(hs_transcript_start(conn, h, NULL, 0, false));
   TRY(hs_absorb(conn, whole));
   TRY(hs_key_change_boundary(conn));
   if (!ctx_random(ctx, hs->server_random, TLS_RANDOM_LEN)) {

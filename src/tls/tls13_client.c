@@ -102,19 +102,7 @@ static moat_err start_transcript(moat_conn *conn, bool hrr) {
   if (!hrr && hs->transcript != NULL && hash_ctx_alg(hs->transcript) == h) {
     return MOAT_OK;
   }
-  hash_free(hs->transcript);
-  hs->transcript = hash_new(h);
-  if (hs->transcript == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
-  }
-  if (!hrr) {
-    return hs_transcript_add(conn, hs->ch_copy, hs->ch_copy_len);
-  }
-  uint8_t mh[4 + HASH_MAX_LEN] = {HT_MESSAGE_HASH, 0, 0, (uint8_t)h->len};
-  if (!hash_oneshot(h, hs->ch_copy, hs->ch_copy_len, mh + 4)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "hashing ClientHello1");
-  }
-  return hs_transcript_add(conn, mh, 4 + h->len);
+  return hs_transcript_start(conn, h, hs->ch_copy, hs->ch_copy_len, hrr);
 }
 
 static moat_err check_server_hello(moat_conn *conn, const server_hello *sh) {

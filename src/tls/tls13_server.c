@@ -113,17 +113,9 @@ static moat_err choose_group(moat_conn *conn, const client_hello *ch,
 static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
                                  cursor ch_whole) {
   handshake *hs = conn->hs;
-  const hash_alg *h = hash_get(conn->suite->hash);
-  hs->transcript = hash_new(h);
-  if (hs->transcript == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
-  }
   /* RFC 8446 4.4.1: ClientHello1 becomes message_hash. */
-  uint8_t mh[4 + HASH_MAX_LEN] = {HT_MESSAGE_HASH, 0, 0, (uint8_t)h->len};
-  if (!hash_oneshot(h, cur_data(&ch_whole), cur_len(&ch_whole), mh + 4)) {
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "hashing ClientHello1");
-  }
-  TRY(hs_transcript_add(conn, mh, 4 + h->len));
+  TRY(hs_transcript_start(conn, hash_get(conn->suite->hash),
+                          cur_data(&ch_whole), cur_len(&ch_whole), true));
   hs->hrr_sent_or_seen = true;
   hs->hrr_group = group->group;
   conn->hello_retry = true;
@@ -242,10 +234,7 @@ static moat_err s_wait_ch(moat_conn *conn) {
   }
   const hash_alg *h = hash_get(suite->hash);
   if (hs->transcript == NULL) {
-    hs->transcript = hash_new(h);
-    if (hs->transcript == NULL) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
-    }
+    TRY(hs_transcript_start(conn, h, NULL, 0, false));
   }
   hs->ch_prefix_len = 0;
   TRY(ext_psk_accept(conn, &ch.ext, whole, suite));

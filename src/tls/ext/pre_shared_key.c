@@ -64,10 +64,7 @@ moat_err ext_psk_patch_binder(moat_conn *conn, uint8_t *msg, size_t len) {
    * ClientHello goes through hs_send, which adds it whole. */
   bool in_place = hs->transcript == NULL;
   if (in_place) {
-    hs->transcript = hash_new(h);
-    if (hs->transcript == NULL) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
-    }
+    TRY(hs_transcript_start(conn, h, NULL, 0, false));
   }
   if (!truncated_hash(conn, h, msg, len - tail, th, in_place) ||
       !psk_binder(&hs->ks, th, msg + len - h->len) ||
