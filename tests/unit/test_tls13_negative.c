@@ -1239,6 +1239,38 @@ static void test_outside_findings(void) {
   size_t len, off;
   moat_err e;
 
+  /* RFC 8017 9.1.1: a 1024-bit RSA key cannot sign rsa_pss_rsae_sha512
+   * (salt of 64 bytes): with only that scheme offered the server says
+   * handshake_failure, not internal_error; with SHA-256 too it uses it */
+  for (int with256 = 0; with256 <= 1; with256++) {
+    pair_init(&p, NULL, NULL);
+    char cert[256], key[256];
+    pki_path(cert, sizeof(cert), "rsa1024.pem");
+    pki_path(key, sizeof(key), "rsa1024.key");
+    CHECK(moat_context_load_cert_chain(p.sc, cert, key, NULL) == MOAT_OK);
+    CHECK(moat_context_set_sigalgs(
+              p.cc, with256 ? "rsa_pss_rsae_sha512:rsa_pss_rsae_sha256"
+                            : "rsa_pss_rsae_sha512") == MOAT_OK);
+    moat_conn_free(p.c);
+    moat_conn_free(p.s);
+    p.c = moat_conn_new(p.cc);
+    p.s = moat_conn_new(p.sc);
+    moat_conn_set_hostname(p.c, "localhost");
+    if (with256) {
+      CHECK(finish(&p));
+      const char *sig = moat_conn_sigalg_name(p.s);
+      CHECK(sig != NULL && strcmp(sig, "rsa_pss_rsae_sha256") == 0);
+    } else {
+      if (take_client_hello(&p, &ch)) {
+        e = server_gets(&p, &ch);
+        check_failed("PSS-SHA512 with a 1024-bit key", p.s, e,
+                     MOAT_ERR_HANDSHAKE_FAILURE, ALERT_HANDSHAKE_FAILURE,
+                     "no signature scheme");
+      }
+    }
+    pair_free(&p);
+  }
+
   /* RFC 8446 4.2.9: a first ClientHello (no session) lists
    * psk_key_exchange_modes (psk_dhe_ke), or a server sends no ticket */
   pair_init(&p, NULL, NULL);
@@ -1558,7 +1590,8 @@ static void test_hybrid_edits(void) {
 }
 
 int main(void) {
-  if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth")) {
+  if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
+      pki_leaf("rsa1024", "rsa1024", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
     return 1;
   }

@@ -31,6 +31,18 @@ static bool scheme_fits_key(const sig_scheme *s, key_type key) {
   return key == KEY_RSA && s->kind == SIG_RSA_PSS && s->key == KEY_RSA;
 }
 
+/* RFC 8017 9.1.1: RSA-PSS with a salt of the hash's length needs an
+ * encoded message of at least 2 * hLen + 2 bytes; a smaller key cannot
+ * sign with the scheme (rsa_pss_rsae_sha512 and a 1024-bit key). */
+static bool scheme_fits_size(const sig_scheme *s, const privkey *key) {
+  if (s->kind != SIG_RSA_PSS) {
+    return true;
+  }
+  int bits = privkey_bits(key);
+  const hash_alg *h = hash_get(s->hash);
+  return bits > 0 && h != NULL && ((size_t)bits - 1 + 7) / 8 >= 2 * h->len + 2;
+}
+
 const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
                                    size_t num_peer) {
   const tls_policy *ctx = conn->ctx;
@@ -40,7 +52,7 @@ const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
   key_type kt = privkey_type(ctx->key);
   for (size_t i = 0; i < ctx->num_sigalgs; i++) {
     const sig_scheme *s = ctx->sigalgs[i];
-    if (!scheme_fits_key(s, kt)) {
+    if (!scheme_fits_key(s, kt) || !scheme_fits_size(s, ctx->key)) {
       continue;
     }
     for (size_t j = 0; j < num_peer; j++) {
