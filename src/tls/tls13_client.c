@@ -345,8 +345,7 @@ static moat_err c_wait_ee(moat_conn *conn) {
     /* RFC 8446 2.2: the server is authenticated by the resumption PSK
      * (its certificate was checked when the ticket was issued); its
      * Finished proves it holds the PSK. */
-    conn->hs->proof_peer_cert = true;
-    conn->hs->proof_cert_verify = true;
+    hs_waive_auth_proofs(conn, "resumed session");
     conn->state = ST_C_WAIT_FINISHED;
     return MOAT_OK;
   }

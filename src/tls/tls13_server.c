@@ -350,12 +350,10 @@ cleanup:
   }
   if (hs->psk_accepted) {
     /* RFC 8446 2.2: the resumption PSK authenticates both sides. */
-    hs->proof_peer_cert = true;
-    hs->proof_cert_verify = true;
+    hs_waive_auth_proofs(conn, "resumed session");
   } else if (!hs->cert_requested) {
     /* No client authentication by policy (CERT_NONE). */
-    hs->proof_peer_cert = true;
-    hs->proof_cert_verify = true;
+    hs_waive_auth_proofs(conn, "no client certificate requested");
   }
   return s_send_finished(conn);
 }
@@ -390,8 +388,7 @@ static moat_err s_wait_cert(moat_conn *conn) {
     }
     /* CERT_OPTIONAL: no certificate, nothing to prove. */
     hs->peer_sent_empty_cert = true;
-    hs->proof_peer_cert = true;
-    hs->proof_cert_verify = true;
+    hs_waive_auth_proofs(conn, "the client sent no certificate (optional)");
     conn->state = ST_S_WAIT_FINISHED;
   } else {
     TRY(cert_leaf_pubkey(conn, conn->peer->e[0].der, conn->peer->e[0].len,
