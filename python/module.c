@@ -117,6 +117,7 @@ static PyObject *rand_bytes(PyObject *mod, PyObject *arg) {
   return b;
 }
 
+#if PY_VERSION_HEX < 0x030c0000
 static PyObject *rand_pseudo_bytes(PyObject *mod, PyObject *arg) {
   PyObject *b = rand_bytes(mod, arg);
   if (b == NULL) {
@@ -124,6 +125,7 @@ static PyObject *rand_pseudo_bytes(PyObject *mod, PyObject *arg) {
   }
   return Py_BuildValue("(NO)", b, Py_True);
 }
+#endif
 
 static PyObject *rand_status(PyObject *mod, PyObject *unused) {
   Py_RETURN_TRUE; /* libcrypto's DRBG seeds itself from the system */
