@@ -443,6 +443,93 @@ static moat_err rec_open12(moat_conn *conn, rec_dest *dst, uint8_t type,
   return MOAT_OK;
 }
 
+/* Opens a TLS 1.3 record (RFC 8446 5.2): the outer type must be
+ * application_data, the inner type is the last non-zero byte.  Records
+ * that a server skipping rejected 0-RTT data cannot open set *out_skip.
+ * Application data after the handshake opens its first bytes straight
+ * into dst. */
+static moat_err rec_open13(moat_conn *conn, rec_dest *dst, uint8_t *io_type,
+                           const uint8_t *hdr, uint8_t *p, size_t len,
+                           cursor *out_body, bool *out_skip) {
+  *out_skip = false;
+  if (*io_type != CT_APPLICATION_DATA) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "unprotected record of type %u after keys were set",
+                     *io_type);
+  }
+  if (len < conn->rd.alg->tag_len + 1) {
+    /* RFC 8446 4.2.10: 0-RTT records of any length are skipped */
+    if (skip_early_record(conn, len)) {
+      *out_skip = true;
+      return MOAT_OK;
+    }
+    return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                     "protected record too short (%zu bytes)", len);
+  }
+  size_t inner = len - conn->rd.alg->tag_len;
+  size_t head_len = 0;
+  uint8_t *head = NULL;
+  if (dst != NULL && dst->buf != NULL && conn->handshake_done &&
+      !skipping_early_data(conn)) {
+    head_len = inner < dst->cap ? inner : dst->cap;
+    head = dst->buf;
+  }
+  uint8_t nonce[AEAD_NONCE_LEN];
+  rec_nonce(&conn->rd, nonce);
+
+  if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
+                       head, head_len)) {
+    if (skip_early_record(conn, len)) {
+      *out_skip = true;
+      return MOAT_OK;
+    }
+    return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
+                     "record authentication failed (sequence %llu)",
+                     (unsigned long long)conn->rd.seq);
+  }
+  if (dst != NULL) {
+    dst->head_len = head_len; /* wiped by rec_read_into on failure */
+  }
+  /* RFC 8446 5.2, 5.4: the whole TLSInnerPlaintext (content, type and
+   * padding) is at most 2^14 + 1 bytes; the ciphertext limit leaves
+   * room for more, which padding must not use. */
+  if (inner > TLS_MAX_PLAINTEXT + 1) {
+    return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                     "decrypted record of %zu bytes (content, type and "
+                     "padding) exceeds 2^14 + 1",
+                     inner);
+  }
+  if (conn->rd.seq == UINT64_MAX) {
+    return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
+                     "read sequence number exhausted");
+  }
+  conn->rd.seq++;
+  if (conn->hs != NULL) {
+    conn->hs->client_sent_early_data = false; /* decryptable: done */
+  }
+  /* RFC 8446 5.4: strip zero padding; the last non-zero byte is the
+   * content type.  Byte i of the inner plaintext is head[i] below
+   * head_len and p[i] from there on. */
+  size_t n = rec_unpad(head, head_len, p + head_len, inner - head_len);
+  if (n == 0) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "protected record holds no content type");
+  }
+  uint8_t type = n > head_len ? p[n - 1] : head[n - 1];
+  n--;
+  if (head_len > 0 && type != CT_APPLICATION_DATA) {
+    /* Not for the caller: put the head back and go on in place. */
+    memcpy(p, head, head_len);
+    moat_wipe(head, head_len);
+    dst->head_len = 0;
+  }
+  /* With a head in the caller's buffer, the first dst->head_len bytes
+   * here are still ciphertext: only the offset and length are used. */
+  *io_type = type;
+  *out_body = cur_make(p, n);
+  return MOAT_OK;
+}
+
 static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                             bool *out_progress) {
   *out_progress = false;
@@ -492,78 +579,12 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
   if (protect && conn->rd.mode != REC_TLS13) {
     TRY(rec_open12(conn, dst, type, hdr, conn->in + body_off, len, &body));
   } else if (protect) {
-    if (type != CT_APPLICATION_DATA) {
-      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
-                       "unprotected record of type %u after keys were set",
-                       type);
+    bool skip;
+    TRY(rec_open13(conn, dst, &type, hdr, conn->in + body_off, len, &body,
+                   &skip));
+    if (skip) {
+      return MOAT_OK;
     }
-    if (len < conn->rd.alg->tag_len + 1) {
-      /* RFC 8446 4.2.10: 0-RTT records of any length are skipped */
-      if (skip_early_record(conn, len)) {
-        return MOAT_OK;
-      }
-      return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
-                       "protected record too short (%u bytes)", len);
-    }
-    size_t inner = len - conn->rd.alg->tag_len;
-    size_t head_len = 0;
-    uint8_t *head = NULL;
-    if (dst != NULL && dst->buf != NULL && conn->handshake_done &&
-        !skipping_early_data(conn)) {
-      head_len = inner < dst->cap ? inner : dst->cap;
-      head = dst->buf;
-    }
-    uint8_t nonce[AEAD_NONCE_LEN];
-    rec_nonce(&conn->rd, nonce);
-    uint8_t *p = conn->in + body_off;
-    if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
-                         head, head_len)) {
-      if (skip_early_record(conn, len)) {
-        return MOAT_OK;
-      }
-      return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
-                       "record authentication failed (sequence %llu)",
-                       (unsigned long long)conn->rd.seq);
-    }
-    if (dst != NULL) {
-      dst->head_len = head_len; /* wiped by rec_read_into on failure */
-    }
-    /* RFC 8446 5.2, 5.4: the whole TLSInnerPlaintext (content, type and
-     * padding) is at most 2^14 + 1 bytes; the ciphertext limit leaves
-     * room for more, which padding must not use. */
-    if (inner > TLS_MAX_PLAINTEXT + 1) {
-      return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
-                       "decrypted record of %zu bytes (content, type and "
-                       "padding) exceeds 2^14 + 1",
-                       inner);
-    }
-    if (conn->rd.seq == UINT64_MAX) {
-      return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
-                       "read sequence number exhausted");
-    }
-    conn->rd.seq++;
-    if (conn->hs != NULL) {
-      conn->hs->client_sent_early_data = false; /* decryptable: done */
-    }
-    /* RFC 8446 5.4: strip zero padding; the last non-zero byte is the
-     * content type.  Byte i of the inner plaintext is head[i] below
-     * head_len and p[i] from there on. */
-    size_t n = rec_unpad(head, head_len, p + head_len, inner - head_len);
-    if (n == 0) {
-      return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
-                       "protected record holds no content type");
-    }
-    type = n > head_len ? p[n - 1] : head[n - 1];
-    n--;
-    if (head_len > 0 && type != CT_APPLICATION_DATA) {
-      /* Not for the caller: put the head back and go on in place. */
-      memcpy(p, head, head_len);
-      moat_wipe(head, head_len);
-      dst->head_len = 0;
-    }
-    /* With a head in the caller's buffer, the first dst->head_len bytes
-     * here are still ciphertext: only the offset and length are used. */
-    body = cur_make(p, n);
   } else if (type == CT_APPLICATION_DATA) {
     /* After a HelloRetryRequest, a client's 0-RTT records arrive before the
      * second ClientHello (RFC 8446 4.2.10). */
