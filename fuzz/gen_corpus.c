@@ -96,11 +96,15 @@ int main(int argc, char **argv) {
 
   /* Real ClientHellos in several shapes, and the server flights that
    * answer them. */
-  static const char *groups[] = {"X25519", "P-256", "X25519:P-256:P-384",
-                                 "P-384:X25519", "X448:P-521"};
+  /* The last two: the hybrids (a 1216-byte X25519MLKEM768 share with an
+   * X25519 one, as moat's default ClientHello, and SecP256r1MLKEM768). */
+  static const char *groups[] = {
+      "X25519",           "P-256",      "X25519:P-256:P-384",
+      "P-384:X25519",     "X448:P-521", "X25519MLKEM768:X25519",
+      "SecP256r1MLKEM768"};
   static const char *suites[] = {NULL, "TLS_AES_256_GCM_SHA384",
                                  "TLS_CHACHA20_POLY1305_SHA256"};
-  for (size_t g = 0; g < 5; g++) {
+  for (size_t g = 0; g < sizeof(groups) / sizeof(groups[0]); g++) {
     for (size_t s = 0; s < 3; s++) {
       moat_context *cc = fz_context(MOAT_ROLE_CLIENT, false, suites[s]);
       if (moat_context_set_groups(cc, groups[g]) != MOAT_OK) {
