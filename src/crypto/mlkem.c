@@ -172,19 +172,19 @@ static void poly_to_msg(const int16_t p[N], uint8_t m[MLKEM_MSG_LEN]) {
 
 #define XOF_BLOCK 168 /* SHAKE128's rate */
 
-/* Rejection sampling from bytes; returns how many coefficients are now
- * filled. */
-static size_t rej_uniform(int16_t p[N], size_t have, const uint8_t *buf,
-                          size_t len) {
+/* Rejection sampling from bytes into t, which has room for N + 2
+ * (both values of a triple are written and the count moves on by the
+ * ones kept: no branch per value).  Returns how many are filled, at
+ * most N + 1 (only the first N are used). */
+static size_t rej_uniform(int16_t t[N + 2], const uint8_t *buf, size_t len) {
+  size_t have = 0;
   for (size_t i = 0; i + 3 <= len && have < N; i += 3) {
     uint16_t d1 = (uint16_t)(buf[i] | ((buf[i + 1] & 0x0f) << 8));
     uint16_t d2 = (uint16_t)((buf[i + 1] >> 4) | (buf[i + 2] << 4));
-    if (d1 < Q) {
-      p[have++] = (int16_t)d1;
-    }
-    if (d2 < Q && have < N) {
-      p[have++] = (int16_t)d2;
-    }
+    t[have] = (int16_t)d1;
+    have += d1 < Q;
+    t[have] = (int16_t)d2;
+    have += d2 < Q;
   }
   return have;
 }
@@ -197,19 +197,21 @@ static bool sample_ntt(int16_t p[N], const uint8_t rho[32], uint8_t x,
                        uint8_t y) {
   uint8_t ij[2] = {x, y};
   uint8_t buf[XOF_BLOCK * 3];
+  int16_t t[N + 2];
   if (!sha3_hash(SHAKE128, rho, 32, ij, 2, buf, sizeof(buf))) {
     return false;
   }
-  size_t have = rej_uniform(p, 0, buf, sizeof(buf));
+  size_t have = rej_uniform(t, buf, sizeof(buf));
   for (size_t blocks = 5; have < N && blocks <= 40; blocks *= 2) {
     uint8_t more[XOF_BLOCK * 40];
     size_t len = XOF_BLOCK * blocks;
     if (!sha3_hash(SHAKE128, rho, 32, ij, 2, more, len)) {
       return false;
     }
-    have = rej_uniform(p, 0, more, len);
+    have = rej_uniform(t, more, len);
   }
-  return have == N;
+  memcpy(p, t, N * sizeof(t[0]));
+  return have >= N;
 }
 
 /* m[i][j] = SampleNTT(rho || j || i) (Algorithm 13 line 6) or, with
