@@ -117,6 +117,8 @@ void *moat_conn_user_data(const moat_conn *conn) {
 /* ---- errors
  * ----------------------------------------------------------------*/
 
+/* The one place a connection enters the failed state (STYLE 5): the
+ * first error stays; alert >= 0 is queued as a fatal alert. */
 __attribute__((format(printf, 4, 0))) static moat_err
 conn_fail_v(moat_conn *conn, moat_err err, int alert, const char *fmt,
             va_list ap) {
@@ -445,13 +447,10 @@ static moat_err conn_pump(moat_conn *conn, moat_err want) {
 }
 
 static moat_err conn_eof_error(moat_conn *conn) {
-  if (!conn->failed) {
-    conn->failed = true;
-    conn->err = MOAT_ERR_EOF;
-    conn_set_detail(conn, "the transport ended without close_notify%s",
-                    conn->handshake_done ? "" : " during the handshake");
-  }
-  return conn->err;
+  /* Nothing to send: the transport is gone. */
+  return conn_fail_alert(conn, MOAT_ERR_EOF, -1,
+                         "the transport ended without close_notify%s",
+                         conn->handshake_done ? "" : " during the handshake");
 }
 
 static moat_err conn_post_handshake(moat_conn *conn);

@@ -268,15 +268,17 @@ static moat_err rec_alert(moat_conn *conn, cursor *body) {
     }
     return MOAT_OK;
   }
-  /* RFC 8446 6.2: every other alert is fatal, whatever its level. */
-  conn->have_alert = true;
-  conn->alert_sent = false;
-  conn->alert = desc;
-  conn->failed = true;
-  conn->err = MOAT_ERR_ALERT_RECEIVED;
-  conn_set_detail(conn, "the peer sent a fatal alert: %s (%u)",
-                  moat_alert_name(desc), desc);
-  return MOAT_ERR_ALERT_RECEIVED;
+  /* RFC 8446 6.2: every other alert is fatal, whatever its level; we
+   * answer none. */
+  moat_err err = conn_fail_alert(conn, MOAT_ERR_ALERT_RECEIVED, -1,
+                                 "the peer sent a fatal alert: %s (%u)",
+                                 moat_alert_name(desc), desc);
+  if (err == MOAT_ERR_ALERT_RECEIVED) {
+    conn->have_alert = true;
+    conn->alert_sent = false;
+    conn->alert = desc;
+  }
+  return err;
 }
 
 /* RFC 8446 4.2.10: a server that rejected early data skips records it
