@@ -157,6 +157,12 @@ PyObject *pymoat_socket_new(PyMoatContext *ctx, PyObject *sock, PyMoatBIO *in,
                             PyObject *hostname, PyObject *owner,
                             PyObject *session);
 
+/* ---- the moat package's calls (extras.c) --------------------------------- */
+PyObject *pymoat_extras_exporter(PyMoatSocket *s, PyObject *args, PyObject *kw);
+PyObject *pymoat_extras_key_update(PyMoatSocket *s, PyObject *args,
+                                   PyObject *kw);
+PyObject *pymoat_extras_info(PyMoatSocket *s, PyObject *unused);
+
 /* ---- SSLSession ---------------------------------------------------------- */
 
 typedef struct PyMoatSession {

@@ -821,6 +821,12 @@ static PyMethodDef sock_methods[] = {
      METH_VARARGS | METH_KEYWORDS, NULL},
     {"verify_client_post_handshake", (PyCFunction)sock_verify_pha, METH_NOARGS,
      NULL},
+    {"_moat_export_keying_material",
+     (PyCFunction)(void (*)(void))pymoat_extras_exporter,
+     METH_VARARGS | METH_KEYWORDS, NULL},
+    {"_moat_key_update", (PyCFunction)(void (*)(void))pymoat_extras_key_update,
+     METH_VARARGS | METH_KEYWORDS, NULL},
+    {"_moat_info", (PyCFunction)pymoat_extras_info, METH_NOARGS, NULL},
     {NULL},
 };
 

@@ -28,3 +28,36 @@ def use():
             sys.modules["_ssl"] = mod
             return mod
     raise ImportError("moat's _ssl is not built for this interpreter")
+
+
+def _obj(conn):
+    """The _ssl object under an ssl.SSLSocket / ssl.SSLObject."""
+    inner = getattr(conn, "_sslobj", conn)
+    if inner is None or not hasattr(inner, "_moat_info"):
+        raise TypeError("not a TLS connection made by moat's _ssl "
+                        "(call moat.use() or put moat first on PYTHONPATH)")
+    return inner
+
+
+def export_keying_material(conn, label, length, context=None):
+    """RFC 8446 7.5 / RFC 5705 exporter: `length` bytes for `label`."""
+    return _obj(conn)._moat_export_keying_material(label, length, context)
+
+
+def channel_binding(conn, cb_type="tls-exporter"):
+    """RFC 9266 tls-exporter (32 bytes), or the stdlib's tls-unique."""
+    if cb_type == "tls-exporter":
+        return export_keying_material(conn, "EXPORTER-Channel-Binding", 32)
+    return conn.get_channel_binding(cb_type)
+
+
+def key_update(conn, request_peer=True):
+    """Send a TLS 1.3 KeyUpdate (RFC 8446 4.6.3); it leaves with the next
+    write.  request_peer asks the peer to update its keys too."""
+    _obj(conn)._moat_key_update(request_peer)
+
+
+def info(conn):
+    """The negotiated group and signature schemes, verification detail and
+    the rest of what the stdlib does not report."""
+    return _obj(conn)._moat_info()
