@@ -310,6 +310,7 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
   }
   bool request;
   TRY(ku_parse(conn, *body, &request));
+  TRY(rec_count_idle(conn, "KeyUpdate"));
   /* RFC 8446 5.1: KeyUpdate ends its record. */
   if (conn->post_len != 4 + 1) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,

@@ -244,6 +244,16 @@ static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
   return MOAT_OK;
 }
 
+moat_err rec_count_idle(moat_conn *conn, const char *what) {
+  if (++conn->idle_records > TLS_MAX_IDLE_RECORDS) {
+    return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
+                     "more than %d records in a row carry no data (the "
+                     "last: %s)",
+                     TLS_MAX_IDLE_RECORDS, what);
+  }
+  return MOAT_OK;
+}
+
 static moat_err rec_alert(moat_conn *conn, cursor *body) {
   uint8_t level, desc;
   if (!cur_u8(body, &level) || !cur_u8(body, &desc) || !cur_done(body)) {
@@ -255,7 +265,8 @@ static moat_err rec_alert(moat_conn *conn, cursor *body) {
     return MOAT_OK;
   }
   if (desc == ALERT_USER_CANCELED) {
-    return MOAT_OK; /* RFC 8446 6.1: followed by close_notify */
+    /* RFC 8446 6.1: followed by close_notify */
+    return rec_count_idle(conn, "user_canceled");
   }
   /* RFC 5246 7.2: in TLS 1.2 a warning (no_renegotiation, ...) leaves the
    * connection up; a run of them with nothing else is refused, so a peer
@@ -574,6 +585,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
   *out_progress = true;
 
   if (type == CT_CHANGE_CIPHER_SPEC) {
+    TRY(rec_count_idle(conn, "change_cipher_spec"));
     return conn->version == MOAT_TLS1_2 ? rec_ccs12(conn, body)
                                         : rec_ccs13(conn, body);
   }
@@ -607,6 +619,9 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                        "empty handshake record");
     }
     conn->warnings_in_row = 0;
+    if (conn->hs != NULL) {
+      conn->idle_records = 0; /* the handshake goes on */
+    }
     return hs_append(conn, cur_data(&body), cur_len(&body));
   case CT_ALERT:
     /* RFC 8446 5.4 (and 5.1 for plaintext): a record of zero length of a
@@ -633,6 +648,9 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     size_t mine = 0;
     if (content > 0) {
       conn->warnings_in_row = 0;
+      conn->idle_records = 0;
+    } else {
+      TRY(rec_count_idle(conn, "an empty application data record"));
     }
     if (dst != NULL && dst->head_len > 0) {
       mine = content < dst->head_len ? content : dst->head_len;

@@ -588,6 +588,7 @@ struct moat_conn {
   uint8_t master[TLS12_MASTER_LEN]; /* for exporters and the key log */
   bool ems;
   uint8_t warnings_in_row; /* warning alerts without other records */
+  uint8_t idle_records;    /* records in a row that carry nothing */
   uint32_t renegotiations_refused;
   const char *proof_waiver; /* why the peer was not authenticated, or NULL */
 
@@ -636,6 +637,12 @@ int alert_for_error(moat_err err);
 moat_err error_for_alert(int alert);
 
 /* record.c */
+/* Counts a record that carries nothing for the application (an empty
+ * data record, change_cipher_spec, user_canceled, a KeyUpdate); more than
+ * TLS_MAX_IDLE_RECORDS in a row fail the connection, so a peer cannot keep
+ * us busy for ever without sending data. */
+#define TLS_MAX_IDLE_RECORDS 32
+moat_err rec_count_idle(moat_conn *conn, const char *what);
 moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
                    size_t len);
 /* Keys dir from a traffic secret; fin_key, when not NULL, also gets the

@@ -1239,6 +1239,42 @@ static void test_outside_findings(void) {
   size_t len, off;
   moat_err e;
 
+  /* A peer cannot keep us reading records that carry nothing: 32 empty
+   * data records (or KeyUpdates, or user_canceled alerts) in a row pass,
+   * the 33rd is unexpected_message; data in between starts the count
+   * again (16, data, 32 pass) */
+  for (int kind = 0; kind < 3; kind++) {
+    pair_init(&p, NULL, NULL);
+    CHECK(finish(&p));
+    static const uint8_t uc[2] = {1, ALERT_USER_CANCELED};
+    size_t w, got;
+    uint8_t rb[16];
+    for (int i = 0; i < 16 + 32 + 1; i++) {
+      if (i == 16) {
+        CHECK(moat_conn_write(p.c, (const uint8_t *)"x", 1, &w) == MOAT_OK);
+      }
+      if (i == 16 + 32) {
+        shuttle(p.c, p.s);
+        for (int r = 0; r < 3; r++) {
+          e = moat_conn_read(p.s, rb, sizeof(rb), &got);
+        }
+        CHECK_EQ_INT(e, MOAT_ERR_WANT_READ); /* 32 after the data: fine */
+      }
+      if (kind == 0) {
+        CHECK_EQ_INT(rec_write(p.c, CT_APPLICATION_DATA, NULL, 0), MOAT_OK);
+      } else if (kind == 1) {
+        CHECK_EQ_INT(moat_conn_key_update(p.c, false), MOAT_OK);
+      } else {
+        CHECK_EQ_INT(rec_write(p.c, CT_ALERT, uc, 2), MOAT_OK);
+      }
+    }
+    shuttle(p.c, p.s);
+    e = moat_conn_read(p.s, rb, sizeof(rb), &got);
+    check_failed("idle records", p.s, e, MOAT_ERR_UNEXPECTED_MESSAGE,
+                 ALERT_UNEXPECTED_MESSAGE, "carry no data");
+    pair_free(&p);
+  }
+
   /* RFC 8017 9.1.1: a 1024-bit RSA key cannot sign rsa_pss_rsae_sha512
    * (salt of 64 bytes): with only that scheme offered the server says
    * handshake_failure, not internal_error; with SHA-256 too it uses it */
