@@ -160,7 +160,13 @@ void conn_set_detail(moat_conn *conn, const char *fmt, ...) {
 moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  moat_err r = conn_fail_v(conn, err, alert_for_error(err), fmt, ap);
+  int alert = alert_for_error(err);
+  /* certificate_required is TLS 1.3's (RFC 8446 6.2); TLS 1.2 says
+   * handshake_failure (RFC 5246 7.4.6). */
+  if (alert == ALERT_CERTIFICATE_REQUIRED && conn->version == MOAT_TLS1_2) {
+    alert = ALERT_HANDSHAKE_FAILURE;
+  }
+  moat_err r = conn_fail_v(conn, err, alert, fmt, ap);
   va_end(ap);
   return r;
 }

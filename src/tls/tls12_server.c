@@ -355,12 +355,8 @@ static moat_err s12_wait_cert(moat_conn *conn) {
   TRY(cert12_parse(conn, body, &empty));
   if (empty) {
     if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
-      /* RFC 5246 7.4.6: handshake_failure (certificate_required is
-       * TLS 1.3's). */
-      return conn_fail_alert(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
-                             ALERT_HANDSHAKE_FAILURE,
-                             "the client sent no certificate and one is "
-                             "required");
+      return conn_fail(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
+                       "the client sent no certificate and one is required");
     }
     hs->peer_sent_empty_cert = true;
     hs_waive_auth_proofs(conn, "the client sent no certificate (optional)");
