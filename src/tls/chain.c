@@ -7,13 +7,21 @@
 der_chain *chain_new(size_t num) {
   der_chain *c = moat_calloc(1, sizeof(der_chain) + num * sizeof(der_entry));
   if (c != NULL) {
+    atomic_init(&c->refs, 1);
     c->num = num;
   }
   return c;
 }
 
+der_chain *chain_ref(der_chain *c) {
+  if (c != NULL) {
+    atomic_fetch_add(&c->refs, 1);
+  }
+  return c;
+}
+
 void chain_free(der_chain *c) {
-  if (c == NULL) {
+  if (c == NULL || atomic_fetch_sub(&c->refs, 1) != 1) {
     return;
   }
   for (size_t i = 0; i < c->num; i++) {
@@ -25,42 +33,25 @@ void chain_free(der_chain *c) {
   moat_free(c);
 }
 
-der_chain *chain_copy(const der_chain *from) {
-  if (from == NULL) {
-    return NULL;
-  }
-  der_chain *c = chain_new(from->num);
-  for (size_t i = 0; c != NULL && i < from->num; i++) {
-    c->e[i].der = moat_memdup(from->e[i].der, from->e[i].len);
-    c->e[i].len = from->e[i].len;
-    c->e[i].owned = true;
-    if (c->e[i].der == NULL) {
-      chain_free(c);
-      c = NULL;
-    }
-  }
-  return c;
-}
-
 bool session_keep_peer(moat_session *s, const moat_conn *conn,
                        const moat_session *resumed) {
-  const der_chain *peer = conn->peer;
+  der_chain *peer = conn->peer;
   long code = conn->verify_code;
   if (peer == NULL && resumed != NULL) {
     peer = resumed->peer;
     code = resumed->verify_code;
   }
   chain_free(s->peer);
-  s->peer = chain_copy(peer);
+  s->peer = chain_ref(peer); /* shared, not copied: the chain is immutable */
   s->verify_code = code;
-  return peer == NULL || s->peer != NULL;
+  return true;
 }
 
 bool session_restore_peer(moat_conn *conn, const moat_session *s) {
   chain_free(conn->peer);
-  conn->peer = chain_copy(s->peer);
+  conn->peer = chain_ref(s->peer);
   conn->verify_code = s->verify_code;
-  return s->peer == NULL || conn->peer != NULL;
+  return true;
 }
 
 hmac_ctx *conn_hmac(moat_conn *conn) {

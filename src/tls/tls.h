@@ -150,6 +150,7 @@ typedef struct der_entry {
 } der_entry;
 
 typedef struct der_chain {
+  atomic_int refs; /* a session shares its connection's chain */
   size_t num;
   /* Entries neither owned nor the peer's point into this trust store's
    * certificates; the chain holds a reference to it. */
@@ -159,8 +160,8 @@ typedef struct der_chain {
 
 der_chain *chain_new(size_t num);
 void chain_free(der_chain *chain);
-/* A copy that owns its certificates (NULL for NULL or no memory). */
-der_chain *chain_copy(const der_chain *from);
+/* Another reference (NULL for NULL); chain_free drops one. */
+der_chain *chain_ref(der_chain *chain);
 
 typedef struct sess_cache sess_cache;
 

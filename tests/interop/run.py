@@ -1117,10 +1117,12 @@ def session_big_ticket(env):
             raw = f.read()
         # format(1) version(2) ems(1) session_id<0..32> suite(2)
         # created(8) lifetime(4) age_add(4) psk<1..255>, then
-        # ticket<0..2^16-1>.
+        # ticket<0..2^16-1>, verify_code(4) and the server's chain
+        # (a count, then certificate<1..2^24-1> each): none here.
         at = 5 + raw[4] + 18
         state = raw[:at + 1 + raw[at]]
-        big = state + struct.pack(">H", 5000) + bytes(range(250)) * 20
+        big = (state + struct.pack(">H", 5000) + bytes(range(250)) * 20 +
+               bytes(5))
         with open(sess, "wb") as f:
             f.write(big)
         cli2, rc2 = run_moat_client(env, port, extra=["--sess-in", sess])
