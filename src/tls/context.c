@@ -822,6 +822,23 @@ moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
   if (err != MOAT_OK) {
     return policy_abort(ctx, p, err);
   }
+  /* A server signs with its own key: a list with no scheme that key can
+   * make would fail every handshake, so it is refused now. */
+  if (p->role == MOAT_ROLE_SERVER && p->key != NULL) {
+    key_type kt = privkey_type(p->key);
+    bool fits = false;
+    for (size_t i = 0; i < n; i++) {
+      fits |= ((const sig_scheme *)items[i])->key == kt;
+    }
+    if (!fits) {
+      return policy_abort(
+          ctx, p,
+          ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                   "none of the signature schemes \"%s\" can be made with "
+                   "the loaded %s key",
+                   list, key_type_name(kt)));
+    }
+  }
   for (size_t i = 0; i < n; i++) {
     p->sigalgs[i] = items[i];
   }

@@ -1724,6 +1724,19 @@ def cli_help_and_arguments(env):
            "cannot connect" not in err,
            "moat client --sess-out to an unwritable path: rc %d\n%s" %
            (rc, tail(err)))
+    # --sigalgs that the server's key cannot make is refused at start-up.
+    crt, key = env.pki.server("ecdsa-p256")
+    rc, out, err = run_moat(env, "server", "--port", "0", "--cert", crt,
+                            "--key", key, "--sigalgs", "rsa_pss_rsae_sha256")
+    expect(rc == 2 and "bad --sigalgs" in err and "EC P-256 key" in err,
+           "moat server --sigalgs its key cannot make: rc %d\n%s" %
+           (rc, tail(err)))
+    srv = Proc([env.moat, "server", "--port", "0", "--cert", crt, "--key", key,
+                "--sigalgs", "rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256"])
+    started = srv.wait_for(r"listening on", timeout=10)
+    srv.stop()
+    expect(started, "moat server refused a --sigalgs list its key fits:\n" +
+           tail(srv.stderr))
     return "ok"
 
 
