@@ -119,8 +119,9 @@ MOAT_API moat_context *moat_context_new(moat_role role);
 MOAT_API moat_context *moat_context_new_default(moat_purpose purpose);
 MOAT_API void moat_context_free(moat_context *ctx);
 MOAT_API moat_role moat_context_role(const moat_context *ctx);
-/* What went wrong in the last failed configuration call on ctx (file,
- * line, reason), or "" when nothing failed. */
+/* What went wrong in the last configuration call on ctx (file, line,
+ * reason): each call starts afresh, so this is "" after a call that
+ * succeeded, and never an earlier call's detail. */
 MOAT_API const char *moat_context_error_detail(const moat_context *ctx);
 /* Accept a certificate's common name when it has no DNS names
  * (Python's hostname_checks_common_name; off by default). */
@@ -181,6 +182,8 @@ MOAT_API moat_err moat_context_set_max_version(moat_context *ctx, int version);
 MOAT_API moat_err moat_context_set_ciphersuites(moat_context *ctx,
                                                 const char *list);
 MOAT_API moat_err moat_context_set_groups(moat_context *ctx, const char *list);
+/* A server context with its key loaded refuses a list none of whose
+ * schemes that key can make. */
 MOAT_API moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list);
 
 /* ALPN protocols in preference order.  A server picks the first of its own

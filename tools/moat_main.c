@@ -8,7 +8,7 @@
 static void usage(FILE *f) {
   fprintf(
       f,
-      "moat " MOAT_VERSION_STRING " - TLS 1.3 client, server and tools\n"
+      "moat " MOAT_VERSION_STRING " - TLS 1.2 / 1.3 client, server and tools\n"
       "\n"
       "usage: moat COMMAND [options]\n"
       "\n"
