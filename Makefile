@@ -100,6 +100,13 @@ fuzz:
 fuzz-smoke: fuzz
 	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
 
+# A long run that keeps what it finds: every target (client, server,
+# record, each codec, X.509) for FUZZ_SECONDS, then the new inputs that add
+# coverage are merged into fuzz/corpus/ (commit them).  Not in make test.
+#   make fuzz-long FUZZ_SECONDS=600
+fuzz-long: fuzz
+	sh fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) --merge
+
 bench:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF $(BENCH_CMAKE_ARGS)
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
