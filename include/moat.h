@@ -607,6 +607,21 @@ MOAT_API unsigned long moat_crypto_version_number(void);
  * the callback returns an error (unrecognized_name when not set). */
 MOAT_API void moat_conn_set_sni_alert(moat_conn *conn, int alert);
 
+/* The signature algorithm with its hash: "ECDSA with SHA-256", "RSA
+ * PKCS#1 v1.5 with SHA-256", "RSASSA-PSS with SHA-256 (MGF1 SHA-256, salt
+ * 32)", "Ed25519", or "unsupported algorithm OID"; returns the length
+ * needed, like the other text accessors. */
+MOAT_API size_t moat_cert_signature_name(const moat_cert *cert, char *out,
+                                         size_t cap);
+/* Every extension, in order: its OID in dotted form, the name of those
+ * moat decodes ("basicConstraints"; NULL for one it does not) and its
+ * critical flag.  MOAT_ERR_INVALID_ARGUMENT past the last. */
+MOAT_API size_t moat_cert_num_extensions(const moat_cert *cert);
+MOAT_API moat_err moat_cert_extension_at(const moat_cert *cert, size_t index,
+                                         char *oid_out, size_t oid_cap,
+                                         const char **out_name,
+                                         bool *out_critical);
+
 /* Reads the next certificate of PEM text: the first CERTIFICATE block at
  * or after *io_offset, which then moves past it (other blocks, such as a
  * private key kept in the same file, are skipped).  At the end of the text

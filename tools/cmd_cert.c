@@ -68,13 +68,8 @@ static bool show_one(const char *path, const uint8_t *der, size_t len,
   der_time_text(c.not_after, t2, sizeof(t2));
   printf("  validity: %s to %s\n", t1, t2);
   printf("  key: %s %d bits\n", moat_cert_key_type(mc), moat_cert_key_bits(mc));
-  printf("  signature: %s%s\n",
-         !c.sig.known                  ? "unsupported algorithm"
-         : c.sig.kind == SIG_RSA_PKCS1 ? "RSA PKCS#1 v1.5"
-         : c.sig.kind == SIG_RSA_PSS   ? "RSASSA-PSS"
-         : c.sig.kind == SIG_ECDSA     ? "ECDSA"
-                                       : "EdDSA",
-         c.sig.weak ? " (weak hash: refused)" : "");
+  moat_cert_signature_name(mc, buf, sizeof(buf));
+  printf("  signature: %s\n", buf);
   if (c.exts & EXT_BC) {
     printf("  basic constraints: CA:%s", c.ca ? "TRUE" : "FALSE");
     if (c.path_len >= 0) {
@@ -109,9 +104,16 @@ static bool show_one(const char *path, const uint8_t *der, size_t len,
     tb_hex(&tb, cur_data(&c.aki), cur_len(&c.aki), ':');
     printf("  authority key id: %s\n", buf);
   }
-  if (c.unknown_critical) {
-    der_oid_text(&c.unknown_critical_oid, buf, sizeof(buf));
-    printf("  unknown critical extension: %s\n", buf);
+  /* Extensions moat does not decode are listed, not left out. */
+  for (size_t i = 0; i < moat_cert_num_extensions(mc); i++) {
+    const char *name = NULL;
+    bool critical = false;
+    if (moat_cert_extension_at(mc, i, buf, sizeof(buf), &name, &critical) ==
+            MOAT_OK &&
+        name == NULL) {
+      printf("  extension %s: not decoded%s\n", buf,
+             critical ? " (critical)" : "");
+    }
   }
   uint8_t fp[32];
   if (moat_cert_fingerprint_sha256(mc, fp) == MOAT_OK) {

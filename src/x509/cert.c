@@ -420,6 +420,7 @@ static moat_err parse_extensions(x509_cert *c, cursor exts, char *detail,
       cur_done(&list)) {
     return fail(detail, cap, "malformed extensions");
   }
+  c->ext_list = list;
   while (!cur_done(&list)) {
     cursor ext, oid, value;
     bool critical = false, dup = false;

@@ -85,6 +85,7 @@ typedef struct x509_cert {
   cursor policies; /* certificatePolicies contents */
   cursor aia;      /* AuthorityInfoAccessSyntax contents */
   cursor crldp;    /* CRLDistributionPoints contents */
+  cursor ext_list; /* Extensions SEQUENCE contents (empty when absent) */
 } x509_cert;
 
 /* Parse strictly.  On failure detail names the field. */

@@ -2,6 +2,7 @@
  * RDN sequences of typed attributes, typed subjectAltName entries,
  * authorityInfoAccess and CRL distribution points.  Everything reads the
  * certificate's DER through the bounded cursor. */
+#include <stdio.h>
 #include <string.h>
 
 #include "x509/cert.h"
@@ -251,4 +252,121 @@ moat_err moat_cert_crldp_at(const moat_cert *cert, size_t index,
     }
   }
   return MOAT_ERR_INVALID_ARGUMENT;
+}
+
+/* ---- extensions and the signature algorithm -------------------------------*/
+
+static const struct {
+  const char *oid;
+  const char *name;
+} known_exts[] = {
+    {OID_EXT_SKI, "subjectKeyIdentifier"},
+    {OID_EXT_KU, "keyUsage"},
+    {OID_EXT_SAN, "subjectAltName"},
+    {OID_EXT_IAN, "issuerAltName"},
+    {OID_EXT_BC, "basicConstraints"},
+    {OID_EXT_NC, "nameConstraints"},
+    {OID_EXT_CRLDP, "cRLDistributionPoints"},
+    {OID_EXT_POLICIES, "certificatePolicies"},
+    {OID_EXT_POLICY_MAPPINGS, "policyMappings"},
+    {OID_EXT_AKI, "authorityKeyIdentifier"},
+    {OID_EXT_POLICY_CONSTRAINTS, "policyConstraints"},
+    {OID_EXT_EKU, "extKeyUsage"},
+    {OID_EXT_INHIBIT_ANY, "inhibitAnyPolicy"},
+    {OID_EXT_AIA, "authorityInfoAccess"},
+};
+
+/* The index-th extension's OID and critical flag (the list was checked
+ * when the certificate was parsed). */
+static bool ext_at(const moat_cert *cert, size_t index, cursor *out_oid,
+                   bool *out_critical) {
+  cursor list = cert->c.ext_list;
+  for (size_t i = 0; !cur_done(&list); i++) {
+    cursor ext, oid;
+    bool critical = false;
+    if (!cur_asn1(&list, &ext, ASN1_SEQUENCE) || !der_read_oid(&ext, &oid)) {
+      return false;
+    }
+    if (cur_peek_asn1(&ext, ASN1_BOOLEAN) && !cur_asn1_bool(&ext, &critical)) {
+      return false;
+    }
+    if (i == index) {
+      *out_oid = oid;
+      *out_critical = critical;
+      return true;
+    }
+  }
+  return false;
+}
+
+size_t moat_cert_num_extensions(const moat_cert *cert) {
+  size_t n = 0;
+  cursor oid;
+  bool critical;
+  while (ext_at(cert, n, &oid, &critical)) {
+    n++;
+  }
+  return n;
+}
+
+moat_err moat_cert_extension_at(const moat_cert *cert, size_t index,
+                                char *oid_out, size_t oid_cap,
+                                const char **out_name, bool *out_critical) {
+  cursor oid;
+  bool critical = false;
+  if (!ext_at(cert, index, &oid, &critical)) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  der_oid_text(&oid, oid_out, oid_cap);
+  *out_name = NULL;
+  for (size_t i = 0; i < sizeof(known_exts) / sizeof(known_exts[0]); i++) {
+    if (cur_equal(&oid, (const uint8_t *)known_exts[i].oid,
+                  strlen(known_exts[i].oid))) {
+      *out_name = known_exts[i].name;
+    }
+  }
+  *out_critical = critical;
+  return MOAT_OK;
+}
+
+static const char *hash_text(hash_id h) {
+  switch (h) {
+  case HASH_SHA1:
+    return "SHA-1";
+  case HASH_SHA256:
+    return "SHA-256";
+  case HASH_SHA384:
+    return "SHA-384";
+  case HASH_SHA512:
+    return "SHA-512";
+  default:
+    return "?";
+  }
+}
+
+size_t moat_cert_signature_name(const moat_cert *cert, char *out, size_t cap) {
+  const x509_sigalg *a = &cert->c.sig;
+  char oid[96] = "";
+  int n;
+  cursor alg = cert->c.sig_alg, body, o;
+  if (!a->known && cur_asn1(&alg, &body, ASN1_SEQUENCE) &&
+      der_read_oid(&body, &o)) {
+    der_oid_text(&o, oid, sizeof(oid));
+  }
+  if (!a->known) {
+    n = snprintf(out, cap, "unsupported algorithm %s", oid[0] ? oid : "?");
+  } else if (a->kind == SIG_EDDSA) {
+    n = snprintf(out, cap, "%s", a->ed448 ? "Ed448" : "Ed25519");
+  } else if (a->kind == SIG_RSA_PSS) {
+    n = snprintf(out, cap, "RSASSA-PSS with %s (MGF1 %s, salt %zu)",
+                 hash_text(a->hash), hash_text(a->mgf1), a->salt_len);
+  } else {
+    n = snprintf(out, cap, "%s with %s",
+                 a->kind == SIG_ECDSA ? "ECDSA" : "RSA PKCS#1 v1.5",
+                 hash_text(a->hash));
+  }
+  if (a->weak && n >= 0 && (size_t)n < cap) {
+    n += snprintf(out + n, cap - (size_t)n, " (weak hash: refused)");
+  }
+  return n < 0 ? 0 : (size_t)n;
 }

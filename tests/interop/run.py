@@ -1623,6 +1623,31 @@ def cli_cert_show(env):
     rc, out, err = run_moat(env, "cert", "show", env.pki.p("client.key"))
     expect(rc == 1 and "no certificate" in err,
            "cert show of a key file: rc %d\n%s" % (rc, tail(out + err)))
+    # The signature algorithm comes with its hash, and an extension moat
+    # does not decode is listed, not silently left out.
+    rc, out, err = run_moat(env, "cert", "show",
+                            env.pki.p("server-rsa2048.pem"))
+    expect(rc == 0 and "signature: ECDSA with SHA-256" in out,
+           "cert show: signature algorithm without its hash:\n" + tail(out))
+    ext = env.pki.p("unknown-ext.cnf")
+    with open(ext, "w") as f:
+        f.write("basicConstraints=CA:FALSE\n"
+                "1.2.3.4.5=critical,ASN1:UTF8String:moat\n"
+                "1.2.3.4.6=ASN1:UTF8String:moat\n")
+    key, csr = env.pki.p("unknown-ext.key"), env.pki.p("unknown-ext.csr")
+    crt = env.pki.p("unknown-ext.pem")
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-nodes", "-keyout", key,
+                    "-subj", "/CN=unknown ext", "-out", csr], check=True,
+                   capture_output=True)
+    subprocess.run(["openssl", "x509", "-req", "-in", csr, "-signkey", key,
+                    "-days", "2", "-extfile", ext, "-out", crt], check=True,
+                   capture_output=True)
+    rc, out, err = run_moat(env, "cert", "show", crt)
+    expect(rc == 0 and "extension 1.2.3.4.5: not decoded (critical)" in out
+           and "extension 1.2.3.4.6: not decoded\n" in out,
+           "cert show: unknown extensions not listed:\n%s%s" %
+           (tail(out), tail(err)))
     return "ok"
 
 
