@@ -109,6 +109,7 @@ typedef enum mem_id {
   M_IDLE_SERVER_12,
   M_ALLOCS_HS_12,
   M_ALLOCS_RESUME_12,
+  M_ALLOCS_RESUME_12_OWN,
   M_IDLE_CLIENT_PQ, /* after an X25519MLKEM768 handshake (moat only) */
   M_IDLE_SERVER_PQ,
   M_PEAK_HS_PQ,
@@ -218,6 +219,8 @@ static figure g_figs[] = {
         M_ALLOCS_HS_12),
     FIG("allocs.resume.tls12.ticket", "allocs", K_MEM, MEM12, 0,
         M_ALLOCS_RESUME_12),
+    FIG("allocs.resume.tls12.ticket.own", "allocs", K_MEM, MEM12, 0,
+        M_ALLOCS_RESUME_12_OWN),
     FIG("allocs.hs.tls13.x25519.ecdsa.own", "allocs", K_MEM,
         CFG(0, 0, 0, false), 0, M_ALLOCS_HS_OWN),
     FIG("allocs.resume.tls13.psk_dhe.own", "allocs", K_MEM, CFG(0, 0, 0, false),
@@ -730,8 +733,12 @@ static void measure_memory12(const bench_lib *lib, const bench_pki *pki,
   cfg = (bench_cfg)CFG12(CERT_ECDSA, true, false);
   env = lib->env_new(pki, &cfg);
   if (env != NULL && save_session(lib, env) &&
-      allocs_per_handshake(lib, env, true, &calls, &own_calls))
+      allocs_per_handshake(lib, env, true, &calls, &own_calls)) {
     set_mem(m, M_ALLOCS_RESUME_12, calls);
+    if (lib == g_libs[0]) {
+      set_mem(m, M_ALLOCS_RESUME_12_OWN, own_calls);
+    }
+  }
   if (env)
     lib->env_free(env);
 }
