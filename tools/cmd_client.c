@@ -28,6 +28,7 @@ struct client_opts {
   const char *sess_in;
   const char *sess_out;
   const char *read_size;
+  const char *export_spec; /* --export LABEL:LEN */
   const char *password_file;
   const char *password_env;
   size_t read_cap; /* bytes asked of each moat_conn_read */
@@ -63,7 +64,9 @@ static void client_usage(FILE *f) {
          "handshake\n"
          "  --read-size N     read application data N bytes at a time "
          "(1..16384)\n"
-         "  --quiet           do not print the handshake parameters\n");
+         "  --quiet           do not print the handshake parameters\n"
+         "  --export L:N      print N bytes exported with label L (RFC 5705 /\n"
+         "                    RFC 8446 7.5, no context)\n");
 }
 
 static bool parse_opts(int argc, char **argv, struct client_opts *o) {
@@ -86,6 +89,7 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       {"--sess-in", &o->sess_in, NULL},
       {"--sess-out", &o->sess_out, NULL},
       {"--read-size", &o->read_size, NULL},
+      {"--export", &o->export_spec, NULL},
       {"--password-file", &o->password_file, NULL},
       {"--password-env", &o->password_env, NULL},
   };
@@ -276,6 +280,37 @@ out:
 }
 
 /* The relay loop.  Returns the process exit status. */
+/* --export LABEL:LEN: the keying material, as hex on stderr. */
+static int print_export(moat_conn *conn, const char *spec) {
+  const char *colon = strrchr(spec, ':');
+  char label[256];
+  char *end = NULL;
+  unsigned long n = colon ? strtoul(colon + 1, &end, 10) : 0;
+  size_t label_len = colon ? (size_t)(colon - spec) : 0;
+  if (colon == NULL || end == colon + 1 || *end != '\0' || n < 1 || n > 512 ||
+      label_len == 0 || label_len >= sizeof(label)) {
+    fprintf(stderr, "moat client: bad --export '%s' (LABEL:LEN, LEN 1..512)\n",
+            spec);
+    return 1;
+  }
+  memcpy(label, spec, label_len);
+  label[label_len] = '\0';
+  uint8_t out[512];
+  moat_err e =
+      moat_conn_export_keying_material(conn, label, NULL, 0, false, out, n);
+  if (e != MOAT_OK) {
+    fprintf(stderr, "moat client: exporting with label %s: %s\n", label,
+            moat_err_message(e));
+    return 1;
+  }
+  fprintf(stderr, "  exporter: ");
+  for (unsigned long i = 0; i < n; i++) {
+    fprintf(stderr, "%02X", out[i]);
+  }
+  fprintf(stderr, "\n");
+  return 0;
+}
+
 static int relay(moat_conn *conn, int fd, size_t read_cap, bool quiet) {
   bool stdin_open = true;
   bool sent_close = false;
@@ -441,6 +476,9 @@ int cmd_client(int argc, char **argv) {
     fprintf(stderr, "moat: connected to %s (%s) in %lld ms\n", o.addr,
             util_or_dash(name), (long long)(t1 - t0));
     util_print_params(stderr, conn, name[0] ? name : NULL, "  ");
+  }
+  if (o.export_spec != NULL && print_export(conn, o.export_spec) != 0) {
+    goto out;
   }
   if (o.key_update) {
     e = util_key_update(conn, fd);

@@ -1096,6 +1096,33 @@ def resumption_moat_client(env):
     return "ok"
 
 
+def exporter_case(env, version):
+    """moat's exporter (RFC 5705 for TLS 1.2, RFC 8446 7.5 for 1.3) gives
+    the same bytes as OpenSSL's for the same connection."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "1", "-" + version,
+                "-keymatexport", "EXPERIMENTAL-moat",
+                "-keymatexportlen", "32"])
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start")
+    try:
+        cli, rc = run_moat_client(env, int(m.group(1)),
+                                  extra=["--export", "EXPERIMENTAL-moat:32"])
+        theirs = srv.wait_for(r"Keying material: ([0-9A-F]+)", timeout=10)
+    finally:
+        srv.stop()
+    ours = re.search(r"exporter: ([0-9A-F]+)", cli.stderr)
+    expect(rc == 0 and ours and theirs and
+           ours.group(1) == theirs.group(1),
+           "exporters differ: moat %s, OpenSSL %s\n" %
+           (ours and ours.group(1), theirs and theirs.group(1)) +
+           tail(cli.stderr))
+    return "ok"
+
+
 def session_big_ticket(env):
     """A saved session whose ticket is larger than 4 KiB (RFC 8446 4.6.1
     allows 2^16-1 bytes) loads whole: the moat client offers it, the
@@ -2195,6 +2222,8 @@ def build_cases(env):
     add("moat-client>openssl-server/hrr-cookie", moat_client_against,
         ["-stateless", "-groups", "P-256"], groups="X25519:P-256", hrr=True)
     add("moat-client>openssl-server/session-big-ticket", session_big_ticket)
+    for v in ("tls1_2", "tls1_3"):
+        add("moat-client>openssl-server/exporter-%s" % v, exporter_case, v)
     add("moat-client>openssl-server/insecure-self-signed",
         insecure_accepts_selfsigned)
     add("moat-client>openssl-server/keylog", keylog_case, "client")
