@@ -16,7 +16,7 @@ JOBS       ?= 2
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 10
 
-.PHONY: all build deps demo test test-unit test-asan test-tsan test-ossl35 bogo fuzz fuzz-smoke fuzz-long bench \
+.PHONY: all build deps demo python test test-unit test-asan test-tsan test-ossl35 bogo fuzz fuzz-smoke fuzz-long bench \
         bench-smoke bench-quick bench-instructions format format-check install clean
 
 all: build
@@ -111,6 +111,10 @@ bench:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF $(BENCH_CMAKE_ARGS)
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
 	./$(BENCH_BUILD)/bench/moat-bench --json $(BENCH_BUILD)/bench.json
+	@tag=$$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])'); \
+	if [ -d $(BENCH_BUILD)/python/$$tag ]; then \
+	  python3 bench/python_bench.py $(BENCH_BUILD)/python/$$tag $(BENCH_BUILD)/bench-python.json; \
+	else echo "python benchmark skipped: no _ssl module for python3 $$tag"; fi
 	./$(BENCH_BUILD)/bench/moat-server-rate --moat $(BENCH_BUILD)/moat \
 	  --json $(BENCH_BUILD)/server-rate.json
 
@@ -139,6 +143,14 @@ bench-instructions:
 	cmake -S . -B $(BENCH_BUILD) -DCMAKE_BUILD_TYPE=Release -DMOAT_BENCH=ON -DMOAT_TESTS=OFF $(BENCH_CMAKE_ARGS)
 	cmake --build $(BENCH_BUILD) -j$(JOBS)
 	sh bench/instructions.sh $(BENCH_BUILD)
+
+# The _ssl module for another interpreter: make python PYTHON=/path/to/python3
+PYTHON ?= python3
+python: $(BUILD)/CMakeCache.txt
+	cmake -S . -B $(BUILD) "-DMOAT_PYTHONS=python3;$(PYTHON)"
+	cmake --build $(BUILD) -j$(JOBS)
+	@tag=$$($(PYTHON) -c 'import sys;print("%d.%d"%sys.version_info[:2])'); \
+	echo "moat's _ssl for $(PYTHON): PYTHONPATH=$(CURDIR)/$(BUILD)/python/$$tag $(PYTHON) app.py"
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

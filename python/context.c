@@ -309,11 +309,11 @@ static PyObject *ctx_load_cert_chain(PyMoatContext *c, PyObject *args,
       if (err == MOAT_ERR_FILE_ERROR && errno == 0) {
         errno = ENOENT;
       }
-      if (err == MOAT_ERR_BAD_PASSWORD && pw_text == NULL &&
-          pw.callable == NULL) {
-        /* an encrypted key and no password at all */
-      }
-      pymoat_raise_ctx(m, err);
+      /* the stdlib says "PEM lib" for a certificate file without a
+       * certificate as for a damaged one */
+      bool pem_lib = err == MOAT_ERR_NO_CERTIFICATE ||
+                     err == MOAT_ERR_NO_PRIVATE_KEY || err == MOAT_ERR_BAD_KEY;
+      pymoat_raise_ctx(m, pem_lib ? MOAT_ERR_BAD_PEM : err);
       goto fail;
     }
   }

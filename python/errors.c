@@ -104,8 +104,8 @@ static PyObject *make_exc(PyObject *type, int code, const char *lib,
   PyObject *text;
   if (lib != NULL && reason != NULL) {
     text = PyUnicode_FromFormat("[%s: %s] %s", lib, reason, msg);
-  } else if (reason != NULL) {
-    text = PyUnicode_FromFormat("[%s] %s", reason, msg);
+  } else if (reason != NULL || lib != NULL) {
+    text = PyUnicode_FromFormat("[%s] %s", reason ? reason : lib, msg);
   } else {
     text = PyUnicode_FromString(msg);
   }
@@ -380,6 +380,13 @@ void pymoat_raise_conn(PyMoatSocket *s, moat_err err) {
     return;
   }
   const char *reason = local_reason(err, detail, s->server_side);
+  if (strcmp(reason, "NO_SHARED_CIPHER") == 0) {
+    /* OpenSSL's text, which callers match on, then moat's detail */
+    char msg[512];
+    PyOS_snprintf(msg, sizeof(msg), "no shared cipher (%s)", detail);
+    pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "SSL", reason, msg);
+    return;
+  }
   pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "SSL", reason,
                detail[0] ? detail : moat_err_message(err));
 }
@@ -396,14 +403,22 @@ void pymoat_raise_ctx(moat_context *ctx, moat_err err) {
     errno = errno ? errno : ENOENT;
     PyErr_SetFromErrno(PyExc_OSError);
     return;
-  case MOAT_ERR_BAD_PEM:
-    lib = "PEM";
-    reason = "NO_START_LINE";
-    break;
-  case MOAT_ERR_KEY_MISMATCH:
-    lib = "X509";
-    reason = "KEY_VALUES_MISMATCH";
-    break;
+  case MOAT_ERR_BAD_PEM: {
+    /* the stdlib reports a certificate file it cannot read as "[SSL] PEM
+     * lib"; moat's detail says what is wrong with it */
+    char msg[512];
+    PyOS_snprintf(msg, sizeof(msg), "PEM lib (%s)",
+                  detail[0] ? detail : moat_err_message(err));
+    pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "SSL", NULL, msg);
+    return;
+  }
+  case MOAT_ERR_KEY_MISMATCH: {
+    char msg[512];
+    PyOS_snprintf(msg, sizeof(msg), "key values mismatch (%s)", detail);
+    pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "X509", "KEY_VALUES_MISMATCH",
+                 msg);
+    return;
+  }
   case MOAT_ERR_BAD_PASSWORD:
   case MOAT_ERR_BAD_KEY:
     lib = "PEM";
