@@ -352,6 +352,10 @@ MOAT_API const char *moat_conn_alpn(const moat_conn *conn);
 MOAT_API const char *moat_conn_server_name(const moat_conn *conn);
 MOAT_API bool moat_conn_session_reused(const moat_conn *conn);
 MOAT_API bool moat_conn_hello_retry(const moat_conn *conn);
+/* TLS 1.2: how many renegotiations the peer asked for (a HelloRequest, or
+ * a ClientHello after the handshake); each got a no_renegotiation warning
+ * and the connection went on (RFC 5746 4.5).  0 for TLS 1.3. */
+MOAT_API uint32_t moat_conn_renegotiations_refused(const moat_conn *conn);
 
 /* The peer's chain as sent (index 0 is the leaf). */
 MOAT_API size_t moat_conn_peer_chain_len(const moat_conn *conn);

@@ -10,6 +10,11 @@ command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v xz >/dev/null 2>&1 || missing="$missing xz-utils"
 # valgrind/memcheck.h: the ML-KEM constant-time test (ct.mlkem)
 [ -f /usr/include/valgrind/memcheck.h ] || missing="$missing valgrind"
+# Interop peers the suite skips without (each case says so): say it here.
+for tool in gnutls-cli:gnutls-bin curl:curl tshark:tshark; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 ||
+    echo "note: ${tool%%:*} is missing (apt-get install ${tool#*:}); the interop cases that use it will skip"
+done
 if [ -n "$missing" ]; then
   echo "moat needs these Debian packages:$missing"
   echo "install them with: apt-get install -y$missing"

@@ -191,7 +191,14 @@ static moat_err load_session(moat_conn *conn, const char *path) {
 static int save_session(moat_conn *conn, const char *path) {
   moat_session *s = moat_conn_get_session(conn);
   if (s == NULL) {
-    fprintf(stderr, "moat client: the server sent no session ticket\n");
+    if (moat_conn_version(conn) == MOAT_TLS1_2) {
+      fprintf(stderr, "moat client: no session to save: the server sent "
+                      "neither a ticket nor a session ID, or it lacks the "
+                      "extended master secret (RFC 7627 5.3: never "
+                      "resumed)\n");
+    } else {
+      fprintf(stderr, "moat client: the server sent no session ticket\n");
+    }
     return 1;
   }
   uint8_t *buf = moat_malloc(SESSION_FILE_MAX);
@@ -394,6 +401,13 @@ static int relay(moat_conn *conn, int fd, size_t read_cap, bool quiet) {
   if (!sent_close && status == 0) {
     /* Answer the peer's close_notify with ours. */
     (void)util_drive(conn, fd, util_step_shutdown, NULL, util_now_ms() + 2000);
+  }
+  uint32_t reneg = moat_conn_renegotiations_refused(conn);
+  if (reneg > 0) {
+    fprintf(stderr,
+            "moat: refused %u renegotiation request%s from the peer "
+            "(no_renegotiation sent)\n",
+            reneg, reneg == 1 ? "" : "s");
   }
   if (!quiet) {
     fprintf(stderr, "moat: sent %zu bytes, received %zu bytes\n", out_total,

@@ -336,9 +336,14 @@ static void sess_free(struct loop *L, struct sess *s) {
 
 /* Ends a connection whose handshake had completed, with one log line. */
 static void sess_log_closed(const struct sess *s) {
-  fprintf(stderr,
-          "moat server: conn %lu closed: end=%s bytes=%zu shutdown=%s\n", s->id,
-          util_or_dash(s->end), s->bytes, util_or_dash(s->shutdown));
+  uint32_t reneg = moat_conn_renegotiations_refused(s->conn);
+  char extra[64] = "";
+  if (reneg > 0) {
+    snprintf(extra, sizeof(extra), " renegotiations-refused=%u", reneg);
+  }
+  fprintf(
+      stderr, "moat server: conn %lu closed: end=%s bytes=%zu shutdown=%s%s\n",
+      s->id, util_or_dash(s->end), s->bytes, util_or_dash(s->shutdown), extra);
 }
 
 /* Finishes the connection once its output is out (or cannot go out). */

@@ -888,6 +888,9 @@ const char *moat_conn_server_name(const moat_conn *conn) {
 bool moat_conn_session_reused(const moat_conn *conn) {
   return conn->resumed;
 }
+uint32_t moat_conn_renegotiations_refused(const moat_conn *conn) {
+  return conn->renegotiations_refused;
+}
 bool moat_conn_hello_retry(const moat_conn *conn) {
   return conn->hello_retry;
 }

@@ -2124,6 +2124,480 @@ def tls12_curl_case(env, aead, group, cert):
     return "ok"
 
 
+def moat_server_conns(text):
+    """key=value pairs of every connection line of the moat server."""
+    out = []
+    for m in re.finditer(r"moat server: conn \d+ from \S+: (version=.*)",
+                         text):
+        params = dict(re.findall(r'([a-z-]+)=("[^"]*"|\S+)', m.group(1)))
+        out.append({k: v.strip('"') for k, v in params.items()})
+    return out
+
+
+OPENSSL35 = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared",
+                                          "peers", "openssl-3.5"))
+
+
+def openssl35(env):
+    """argv[0] and environment of OpenSSL 3.5's command (3.0's s_client
+    and s_server have no -no_ems), or a skip."""
+    exe = os.path.join(OPENSSL35, "bin", "openssl")
+    if not os.access(exe, os.X_OK):
+        raise CaseSkipped("no OpenSSL 3.5 in %s (needed for -no_ems)" %
+                          OPENSSL35)
+    return exe, dict(os.environ, LD_LIBRARY_PATH=os.path.join(OPENSSL35,
+                                                               "lib"))
+
+
+def s_server12(env, extra, naccept=1, rev=True, cert="ecdsa-p256",
+               exe="openssl", penv=None):
+    crt, key = env.pki.server(cert)
+    srv = Proc([exe, "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", str(naccept), "-tls1_2"] +
+               (["-rev"] if rev else []) + list(extra), env=penv)
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    return srv, int(m.group(1))
+
+
+def s_client12(env, port, extra, exe="openssl", penv=None, tls="-tls1_2"):
+    """openssl s_client: one line, its echo, then stdin ends."""
+    cli = Proc([exe, "s_client", "-connect", "127.0.0.1:%d" % port,
+                "-CAfile", env.pki.p("ca.pem"), "-servername", "localhost",
+                "-verify_return_error", tls] + list(extra), env=penv)
+    cli.write(PAYLOAD)
+    cli.wait_for(re.escape(PAYLOAD.decode().strip()), timeout=10)
+    cli.finish(10)
+    return cli
+
+
+def tls12_resume_moat_client(env, peer, no_ticket):
+    """The moat client saves a TLS 1.2 session and resumes it: by ticket,
+    or with --no-ticket by session ID; the server must count a hit."""
+    extra = ["--tls1.2"] + (["--no-ticket"] if no_ticket else [])
+    if peer == "openssl":
+        srv, port = s_server12(env, [], naccept=2)
+    else:
+        srv, port = start_gnutls_server(env, env.pki.server("ecdsa-p256"),
+                                        None, None, tls12=True)
+    sess = env.pki.p("resume12-%s-%d.bin" % (peer, port))
+    try:
+        cli1, rc1 = run_moat_client(env, port, extra=extra +
+                                    ["--sess-out", sess])
+        cli2, rc2 = run_moat_client(env, port, extra=extra +
+                                    ["--sess-in", sess])
+    finally:
+        srv.finish(5) if peer == "openssl" else srv.stop()
+    sout = srv.stdout + srv.stderr
+    p1, p2 = moat_client_params(cli1.stderr), moat_client_params(cli2.stderr)
+    diag = "\n    first:\n" + tail(cli1.stderr) + "\n    second:\n" + \
+        tail(cli2.stderr) + "\n    server:\n" + tail(sout)
+    expect(rc1 == 0 and p1.get("version") == "TLSv1.2" and
+           p1.get("resumed") == "no", "first connection" + diag)
+    expect(rc2 == 0 and p2.get("resumed") == "yes",
+           "second connection did not resume" + diag)
+    expect(cli2.out == expected_echo(peer, PAYLOAD),
+           "no data after resumption" + diag)
+    if peer == "openssl":
+        expect(re.search(r"^\s*1 session cache hits", sout, re.M),
+               "s_server counted no resumption" + diag)
+    else:
+        expect(sout.count("- Description:") == 1 or
+               "This is a resumed session" in sout,
+               "gnutls-serv did not see a resumption" + diag)
+    return "ok"
+
+
+def tls12_resume_moat_server(env, no_ticket_client, no_ticket_server):
+    """openssl s_client resumes with the moat server: by ticket, or by
+    session ID (s_client -no_ticket, or moat server --no-ticket)."""
+    extra = ["--no-ticket"] if no_ticket_server else []
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  once=False, extra=extra)
+    sess = env.pki.p("resume12-srv-%d.pem" % port)
+    nt = ["-no_ticket"] if no_ticket_client else []
+    try:
+        c1 = s_client12(env, port, ["-sess_out", sess] + nt)
+        c2 = s_client12(env, port, ["-sess_in", sess] + nt)
+    finally:
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    second s_client said:\n" + tail(c2.stdout)
+    conns = moat_server_conns(srv.stderr)
+    expect(re.search(r"^New, TLSv1\.2", c1.stdout, re.M),
+           "first s_client connection not new TLS 1.2" + diag)
+    ticket = "TLS session ticket:" in c1.stdout
+    expect(ticket != (no_ticket_client or no_ticket_server),
+           "a ticket %s" % ("came" if ticket else "did not come") + diag)
+    expect(re.search(r"^Reused, TLSv1\.2", c2.stdout, re.M),
+           "s_client did not resume with the moat server" + diag)
+    expect(len(conns) == 2 and conns[0].get("resumed") == "no" and
+           conns[1].get("resumed") == "yes",
+           "the moat server did not report the resumption" + diag)
+    expect(PAYLOAD.decode().strip() in c2.stdout,
+           "no echo after resumption" + diag)
+    return "ok"
+
+
+def tls12_no_ems_server(env):
+    """An OpenSSL 3.5 s_server -no_ems: the moat client completes a full
+    handshake, and the session from it is never resumed (RFC 7627 5.3)."""
+    exe, penv = openssl35(env)
+    srv, port = s_server12(env, ["-no_ems"], naccept=2, exe=exe, penv=penv)
+    sess = env.pki.p("noems-%d.bin" % port)
+    try:
+        cli1, rc1 = run_moat_client(env, port, extra=["--sess-out", sess])
+        cli2, rc2 = run_moat_client(env, port, extra=["--sess-in", sess]
+                                    if os.path.exists(sess) else [])
+    finally:
+        srv.finish(5)
+    sout = srv.stdout + srv.stderr
+    diag = "\n    first:\n" + tail(cli1.stderr) + "\n    second:\n" + \
+        tail(cli2.stderr) + "\n    server:\n" + tail(sout)
+    p1, p2 = moat_client_params(cli1.stderr), moat_client_params(cli2.stderr)
+    expect(p1.get("version") == "TLSv1.2" and
+           cli1.out == expected_echo("openssl", PAYLOAD) and
+           "peer sent close_notify" in cli1.stderr,
+           "no full handshake with a server without EMS" + diag)
+    # moat keeps no session made without EMS, and says so.
+    expect(rc1 != 0 and not os.path.exists(sess) and
+           "extended master secret" in cli1.stderr,
+           "the moat client saved a session without EMS" + diag)
+    expect(rc2 == 0 and p2.get("resumed") == "no",
+           "the moat client resumed a session made without EMS" + diag)
+    expect(re.search(r"^\s*0 session cache hits", sout, re.M),
+           "s_server resumed a session without EMS" + diag)
+    return "ok"
+
+
+def tls12_no_ems_client(env):
+    """An OpenSSL 3.5 s_client -no_ems: the moat server completes a full
+    handshake and does not resume the session it made."""
+    exe, penv = openssl35(env)
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  once=False)
+    sess = env.pki.p("noems-srv-%d.pem" % port)
+    try:
+        c1 = s_client12(env, port, ["-no_ems", "-sess_out", sess], exe=exe,
+                        penv=penv)
+        c2 = s_client12(env, port, ["-no_ems", "-sess_in", sess], exe=exe,
+                        penv=penv)
+    finally:
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    second s_client said:\n" + tail(c2.stdout)
+    conns = moat_server_conns(srv.stderr)
+    expect(re.search(r"^New, TLSv1\.2", c1.stdout, re.M) and
+           "Extended master secret: no" in c1.stdout,
+           "no full handshake without EMS" + diag)
+    expect(PAYLOAD.decode().strip() in c1.stdout, "no echo" + diag)
+    expect(re.search(r"^New, TLSv1\.2", c2.stdout, re.M),
+           "s_client resumed a session without EMS" + diag)
+    expect(len(conns) == 2 and all(c.get("resumed") == "no" for c in conns),
+           "the moat server resumed a session without EMS" + diag)
+    return "ok"
+
+
+def tls12_renegotiation_to_moat_server(env, peer):
+    """The peer client asks to renegotiate (s_client's R, gnutls-cli's
+    ^renegotiate^): the moat server refuses with a no_renegotiation
+    warning and does not fail by itself; the peer reports the refusal
+    (both then end the connection: their choice, not moat's)."""
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
+    if peer == "openssl":
+        cli = Proc(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                    "-CAfile", env.pki.p("ca.pem"), "-servername",
+                    "localhost", "-tls1_2"])
+        cmd, refused = b"R\n", r"no renegotiation"
+    else:
+        if not env.have_gnutls_cli:
+            srv.stop()
+            raise CaseSkipped("gnutls-cli not installed "
+                              "(apt-get install gnutls-bin)")
+        cli = Proc(["gnutls-cli", "-p", str(port), "127.0.0.1",
+                    "--x509cafile", env.pki.p("ca.pem"), "--sni-hostname",
+                    "localhost", "--verify-hostname", "localhost",
+                    "--priority", gnutls_priority(tls12=True),
+                    "--inline-commands"])
+        cmd, refused = b"^renegotiate^\n", r"No renegotiation is allowed"
+    try:
+        cli.write(PAYLOAD)
+        echoed = cli.wait_for(re.escape(PAYLOAD.decode().strip()),
+                              timeout=10) is not None
+        cli.write(cmd)
+        saw = cli.wait_for(refused, "both", timeout=10) is not None
+        cli.finish(5)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    out = cli.stdout + cli.stderr
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    %s client said:\n" % peer + tail(out)
+    expect(echoed, "no echo before the renegotiation" + diag)
+    expect(saw, "the %s client did not report the refusal" % peer + diag)
+    m = re.search(r"closed: .*renegotiations-refused=(\d+)", srv.stderr)
+    expect(m and int(m.group(1)) >= 1,
+           "the moat server did not report a refused renegotiation" + diag)
+    expect("handshake failed" not in srv.stderr and
+           not re.search(r"read failed: (?!ALERT_RECEIVED)", srv.stderr),
+           "the moat server failed by itself" + diag)
+    return "ok"
+
+
+def tls12_renegotiation_to_moat_client(env, peer):
+    """The peer server asks to renegotiate (s_server's r command sends a
+    HelloRequest; gnutls-serv --echo does when it reads **REHANDSHAKE**):
+    the moat client answers no_renegotiation and reports it."""
+    if peer == "openssl":
+        srv, port = s_server12(env, [], rev=False)
+        refused = r"no renegotiation"
+    else:
+        srv, port = start_gnutls_server(env, env.pki.server("ecdsa-p256"),
+                                        None, None, tls12=True)
+        refused = r"Received NO_RENEGOTIATION alert"
+    cli = Proc([env.moat, "client", "127.0.0.1:%d" % port, "--cafile",
+                env.pki.p("ca.pem"), "--servername", "localhost"])
+    try:
+        cli.write(PAYLOAD)
+        got = srv.wait_for(re.escape(PAYLOAD.decode().strip()), "both",
+                           timeout=10)
+        if peer == "openssl":
+            srv.write(b"r\n")
+        else:
+            cli.write(b"**REHANDSHAKE**\n")
+        saw = srv.wait_for(refused, "both", timeout=10) is not None
+        cli.finish(5)
+    finally:
+        srv.finish(5) if peer == "openssl" else srv.stop()
+    sout = srv.stdout + srv.stderr
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    %s server said:\n" % peer + tail(sout)
+    expect(got, "the server did not get the first line" + diag)
+    expect(saw, "the %s server did not report the refusal" % peer + diag)
+    expect(re.search(r"refused 1 renegotiation request", cli.stderr),
+           "the moat client did not report the refusal" + diag)
+    expect(moat_client_params(cli.stderr).get("version") == "TLSv1.2",
+           "not TLS 1.2" + diag)
+    expect(not re.search(r"read failed: (?!ALERT_RECEIVED)|"
+                         r"handshake failed", cli.stderr),
+           "the moat client failed by itself" + diag)
+    return "ok"
+
+
+def tls12_only_moat_vs_tls13_peer(env, moat_role):
+    """moat --tls1.2 against a TLS 1.3-only OpenSSL: a clear
+    protocol_version on both sides."""
+    if moat_role == "client":
+        crt, key = env.pki.server("ecdsa-p256")
+        srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert",
+                    crt, "-key", key, "-naccept", "1", "-tls1_3"])
+        m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+        expect(m, "openssl s_server did not start")
+        try:
+            cli, rc = run_moat_client(env, int(m.group(1)),
+                                      extra=["--tls1.2"])
+        finally:
+            srv.finish(5)
+        peer_out, moat_out = srv.stdout + srv.stderr, cli.stderr
+        expect(rc != 0, "the moat client connected" + "\n" + tail(moat_out))
+    else:
+        srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                      extra=["--tls1.2"])
+        cli = Proc(["openssl", "s_client", "-connect", "127.0.0.1:%d" % port,
+                    "-CAfile", env.pki.p("ca.pem"), "-servername",
+                    "localhost", "-tls1_3"], stdin_data=PAYLOAD)
+        cli.finish(10)
+        srv.finish(5)
+        srv.stop()
+        peer_out, moat_out = cli.stdout + cli.stderr, srv.stderr
+    diag = "\n    moat said:\n" + tail(moat_out) + "\n    openssl said:\n" + \
+        tail(peer_out)
+    # OpenSSL's server refuses a 1.2-only ClientHello with protocol_version
+    # ("unsupported protocol"); moat's server sends protocol_version.
+    expect(re.search(r"handshake failed: (PROTOCOL_VERSION|ALERT_RECEIVED.*"
+                     r"protocol_version)", moat_out),
+           "moat did not fail with a protocol-version error" + diag)
+    expect(re.search(r"protocol version|unsupported protocol", peer_out,
+                     re.I), "openssl did not report protocol_version" + diag)
+    return "ok"
+
+
+def tls12_client_cert_to_moat_client(env, how):
+    """s_server -tls1_2 asks for a client certificate: required (-Verify,
+    the moat client sends one), optional (-verify, the moat client has
+    none and answers with an empty Certificate)."""
+    ca = ["-CAfile", env.pki.p("ca.pem"), "-msg"]
+    flag = "-Verify" if how == "required" else "-verify"
+    srv, port = s_server12(env, [flag, "1"] + ca)
+    try:
+        cli, rc = run_moat_client(env, port, client_cert=how == "required")
+    finally:
+        srv.finish(5)
+    out = srv.stdout + srv.stderr
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    openssl server said:\n" + tail(out)
+    expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
+           "no round trip" + diag)
+    expect(re.search(r">>> TLS 1\.2, Handshake \[length [0-9a-f]+\], "
+                     r"CertificateRequest", out),
+           "s_server sent no CertificateRequest" + diag)
+    if how == "required":
+        expect("moat interop client" in out and
+               re.search(r"<<< TLS 1\.2, Handshake \[length [0-9a-f]+\], "
+                         r"CertificateVerify", out),
+               "s_server got no client certificate and CertificateVerify" +
+               diag)
+    else:
+        # An empty 1.2 Certificate: the header and a zero list length.
+        expect("<<< TLS 1.2, Handshake [length 0007], Certificate" in out and
+               "CertificateVerify" not in out.split("CertificateRequest")[-1],
+               "the moat client did not answer with an empty Certificate" +
+               diag)
+    return "ok"
+
+
+def tls12_client_cert_to_moat_server(env, how):
+    """openssl s_client -tls1_2 against a moat server that asks for a
+    client certificate: optional (--cafile) without and with one, or
+    required (--verify-client) without one: refused."""
+    extra = ["--cafile", env.pki.p("ca.pem")]
+    if how == "required-missing":
+        extra += ["--verify-client"]
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  extra=extra)
+    cert = ["-cert", env.pki.p("client.pem"), "-key",
+            env.pki.p("client.key")] if how == "optional-sent" else []
+    try:
+        cli = s_client12(env, port, cert)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    out = cli.stdout + cli.stderr
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    s_client said:\n" + tail(out)
+    conn = moat_server_conn(srv.stderr)
+    if how == "required-missing":
+        expect(conn is None and re.search(r"handshake failed: .*certificate",
+                                          srv.stderr, re.I),
+               "the moat server accepted a client without a certificate" +
+               diag)
+        expect(re.search(r"alert (handshake failure|certificate required)",
+                         out), "s_client got no alert" + diag)
+        return "ok"
+    expect(conn is not None and conn.get("version") == "TLSv1.2",
+           "no TLS 1.2 handshake" + diag)
+    expect(PAYLOAD.decode().strip() in cli.stdout, "no echo" + diag)
+    want = "moat interop client" if how == "optional-sent" else "-"
+    expect(want in conn.get("client-cert", ""),
+           "moat server saw client certificate %r" % conn.get("client-cert") +
+           diag)
+    return "ok"
+
+
+def tls12_ecdsa_curve_refused(env):
+    """RFC 8422 5.1: a TLS 1.2 client whose supported_groups lack the
+    curve of the server's ECDSA key does not get an ECDSA suite; with
+    nothing else to offer the moat server says why."""
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"))
+    try:
+        cli = s_client12(env, port, ["-groups", "X25519"])
+    finally:
+        srv.finish(5)
+        srv.stop()
+    out = cli.stdout + cli.stderr
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    s_client said:\n" + tail(out)
+    expect(re.search(r"handshake failed: HANDSHAKE_FAILURE.*RFC 8422 5\.1",
+                     srv.stderr), "the moat server did not say why" + diag)
+    expect("alert handshake failure" in out, "s_client got no alert" + diag)
+    return "ok"
+
+
+def tshark_capture_works():
+    """Whether tshark can capture on lo here (not every sandbox lets it)."""
+    if shutil.which("tshark") is None:
+        return "tshark not installed (apt-get install tshark)"
+    with tempfile.TemporaryDirectory() as d:
+        p = subprocess.run(["tshark", "-i", "lo", "-c", "1", "-a",
+                            "duration:1", "-w", os.path.join(d, "x.pcap")],
+                           capture_output=True, timeout=20)
+        if p.returncode != 0:
+            return "tshark cannot capture on lo here: " + \
+                p.stderr.decode("utf-8", "replace").strip()[-200:]
+    return None
+
+
+def tls12_keylog_tshark(env, moat_role):
+    """A TLS 1.2 session of moat's captured on loopback with tshark, then
+    decrypted with moat's key log: the HTTP request (moat server) or the
+    application data (moat client) must be found in the clear."""
+    why = tshark_capture_works()
+    if why:
+        raise CaseSkipped(why)
+    tmp = tempfile.mkdtemp(prefix="tshark-", dir=env.pki.dir)
+    keylog, pcap = os.path.join(tmp, "keys.log"), os.path.join(tmp, "c.pcap")
+    secret = "moat-tls12-secret-%d" % os.getpid()
+    if moat_role == "server":
+        srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                      extra=["--tls1.2", "--http",
+                                             "--keylog", keylog])
+    else:
+        srv, port = s_server12(env, [])
+    cap = Proc(["tshark", "-i", "lo", "-f", "tcp port %d" % port, "-w",
+                pcap])
+    try:
+        expect(cap.wait_for(r"Capturing on", "both", timeout=10),
+               "tshark did not start capturing:\n" + tail(cap.stderr))
+        time.sleep(0.3)
+        if moat_role == "server":
+            cli = Proc(["curl", "-sS", "--tls-max", "1.2", "--cacert",
+                        env.pki.p("ca.pem"), "--resolve",
+                        "localhost:%d:127.0.0.1" % port,
+                        "https://localhost:%d/%s" % (port, secret)])
+            cli.finish()
+        else:
+            cli, rc = run_moat_client(env, port, stdin=(secret + "\n")
+                                      .encode(), extra=["--keylog", keylog])
+        srv.finish(5)
+        time.sleep(0.5)
+    finally:
+        srv.stop()
+        cap.stop()
+    diag = "\n    moat said:\n" + tail(srv.stderr + cli.stderr)
+    expect(os.path.exists(pcap), "no capture" + diag)
+    lines = keylog_lines(keylog)
+    expect(any(ln.startswith("CLIENT_RANDOM ") for ln in lines),
+           "no CLIENT_RANDOM line in moat's key log" + diag)
+    argv = ["tshark", "-r", pcap, "-o", "tls.keylog_file:" + keylog]
+    if moat_role == "server":
+        p = subprocess.run(argv + ["-Y", "http", "-T", "fields", "-e",
+                                   "http.request.uri"],
+                           capture_output=True, timeout=30)
+        found = secret in p.stdout.decode("utf-8", "replace")
+    else:
+        p = subprocess.run(argv + ["-Y", "tls.app_data", "-x"],
+                           capture_output=True, timeout=30)
+        # -x prints the decrypted record as hex + ASCII; the secret is
+        # short enough to fit on one line or two.
+        text = p.stdout.decode("utf-8", "replace")
+        found = secret.encode().hex() in re.sub(r"[^0-9a-f]", "",
+                                               "".join(
+            ln[6:54] for ln in text.splitlines()
+            if re.match(r"[0-9a-f]{4}  ", ln)))
+    expect(found, "tshark did not decrypt the capture with moat's key "
+           "log:\n" + tail(p.stdout.decode() + p.stderr.decode()) + diag)
+    # Without the key log the secret must not be visible.
+    p = subprocess.run(["tshark", "-r", pcap, "-x"], capture_output=True,
+                       timeout=30)
+    expect(secret.encode().hex() not in re.sub(r"[^0-9a-f]", "", "".join(
+        ln[6:54] for ln in p.stdout.decode("utf-8", "replace").splitlines()
+        if re.match(r"[0-9a-f]{4}  ", ln))), "the secret is in the clear")
+    return "ok"
+
+
 def build_cases(env):
     cases = []
 
@@ -2204,6 +2678,40 @@ def build_cases(env):
                 add("curl-client>moat-server/tls12/%s/%s/%s" %
                     (tls12_suite(aead, cert), group, cert), tls12_curl_case,
                     aead, group, cert)
+    for peer in ("openssl", "gnutls"):
+        add("moat-client>%s-server/tls12/resume-ticket" % peer,
+            tls12_resume_moat_client, peer, False)
+        add("moat-client>%s-server/tls12/resume-session-id" % peer,
+            tls12_resume_moat_client, peer, True)
+        add("%s-client>moat-server/tls12/renegotiation" % peer,
+            tls12_renegotiation_to_moat_server, peer)
+        add("moat-client>%s-server/tls12/renegotiation" % peer,
+            tls12_renegotiation_to_moat_client, peer)
+    add("openssl-client>moat-server/tls12/resume-ticket",
+        tls12_resume_moat_server, False, False)
+    add("openssl-client>moat-server/tls12/resume-session-id",
+        tls12_resume_moat_server, True, False)
+    add("openssl-client>moat-server/tls12/resume-session-id-no-ticket-server",
+        tls12_resume_moat_server, False, True)
+    add("moat-client>openssl35-server/tls12/no-ems", tls12_no_ems_server)
+    add("openssl35-client>moat-server/tls12/no-ems", tls12_no_ems_client)
+    add("moat-client>openssl-server/tls12/client-cert-required",
+        tls12_client_cert_to_moat_client, "required")
+    add("moat-client>openssl-server/tls12/client-cert-optional-none",
+        tls12_client_cert_to_moat_client, "optional")
+    for how in ("optional-none", "optional-sent", "required-missing"):
+        add("openssl-client>moat-server/tls12/client-cert-%s" % how,
+            tls12_client_cert_to_moat_server, how)
+    add("openssl-client>moat-server/tls12/ecdsa-curve-not-offered",
+        tls12_ecdsa_curve_refused)
+    add("moat-client-tls12>openssl-tls13-server/protocol-version",
+        tls12_only_moat_vs_tls13_peer, "client")
+    add("openssl-tls13-client>moat-server-tls12/protocol-version",
+        tls12_only_moat_vs_tls13_peer, "server")
+    add("curl-client>moat-server/tls12/keylog-tshark", tls12_keylog_tshark,
+        "server")
+    add("moat-client>openssl-server/tls12/keylog-tshark",
+        tls12_keylog_tshark, "client")
     for name in BAD_CERTS:
         add("moat-client>openssl-server/bad-cert/%s" % name, bad_cert_case,
             name)
