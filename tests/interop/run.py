@@ -649,7 +649,7 @@ def moat_client_case(env, peer, suite, group, cert, *, moat_groups=None,
                                   client_cert=client_auth,
                                   key_update=key_update, stdin=payload)
     finally:
-        srv_rc = srv.stop() if peer != "openssl" else srv.finish(5)
+        srv_rc = srv.stop() if peer == "gnutls" else srv.finish(5)
     diag = "\n    moat client said:\n" + tail(cli.stderr) + \
         "\n    %s server said:\n" % peer + tail(srv.stdout + srv.stderr)
     try:
@@ -1947,7 +1947,7 @@ def tls12_moat_client_case(env, peer, aead, group, cert, *, alpn=None,
                                   groups=tls12_groups(group, cert),
                                   alpn=alpn, client_cert=client_auth)
     finally:
-        srv.stop() if peer != "openssl" else srv.finish(5)
+        srv.stop() if peer == "gnutls" else srv.finish(5)
     sout = srv.stdout + srv.stderr
     diag = "\n    moat client said:\n" + tail(cli.stderr) + \
         "\n    %s server said:\n" % peer + tail(sout)
