@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/mem.h"
 #include "moat.h"
 #include "tools.h"
 #include "util.h"
@@ -159,7 +158,7 @@ static moat_err load_session(moat_conn *conn, const char *path) {
             strerror(errno));
     return MOAT_ERR_FILE_ERROR;
   }
-  uint8_t *buf = moat_malloc(SESSION_FILE_MAX + 1);
+  uint8_t *buf = malloc(SESSION_FILE_MAX + 1);
   if (buf == NULL) {
     fclose(f);
     return MOAT_ERR_NO_MEMORY;
@@ -179,7 +178,8 @@ static moat_err load_session(moat_conn *conn, const char *path) {
     fprintf(stderr, "moat client: %s does not hold a moat session (%s)\n", path,
             moat_err_name(e));
   }
-  moat_free_wipe(buf, SESSION_FILE_MAX + 1); /* the session's PSK */
+  util_wipe(buf, SESSION_FILE_MAX + 1); /* the session's PSK */
+  free(buf);
   if (s == NULL) {
     return e;
   }
@@ -201,7 +201,7 @@ static int save_session(moat_conn *conn, const char *path) {
     }
     return 1;
   }
-  uint8_t *buf = moat_malloc(SESSION_FILE_MAX);
+  uint8_t *buf = malloc(SESSION_FILE_MAX);
   size_t n = 0;
   moat_err e = buf != NULL ? moat_session_to_bytes(s, buf, SESSION_FILE_MAX, &n)
                            : MOAT_ERR_NO_MEMORY;
@@ -209,7 +209,8 @@ static int save_session(moat_conn *conn, const char *path) {
   if (e != MOAT_OK) {
     fprintf(stderr, "moat client: cannot encode the session for %s: %s\n", path,
             moat_err_name(e));
-    moat_free_wipe(buf, SESSION_FILE_MAX);
+    util_wipe(buf, buf != NULL ? SESSION_FILE_MAX : 0);
+    free(buf);
     return 1;
   }
   /* The file holds the resumption PSK: readable by its owner only. */
@@ -217,7 +218,8 @@ static int save_session(moat_conn *conn, const char *path) {
   FILE *f = fd >= 0 ? fdopen(fd, "wb") : NULL;
   int err = errno;
   bool ok = f != NULL && fwrite(buf, 1, n, f) == n;
-  moat_free_wipe(buf, SESSION_FILE_MAX); /* the session's PSK */
+  util_wipe(buf, SESSION_FILE_MAX); /* the session's PSK */
+  free(buf);
   if (f != NULL) {
     err = ok ? 0 : errno;
     if (fclose(f) != 0 && ok) {
@@ -282,7 +284,7 @@ static moat_err pump_to_stdout(moat_conn *conn, size_t cap, size_t *total) {
     *total += n;
   }
 out:
-  moat_wipe(buf, cap); /* the plaintext of the last records */
+  util_wipe(buf, cap); /* the plaintext of the last records */
   return e;
 }
 
@@ -397,7 +399,7 @@ static int relay(moat_conn *conn, int fd, size_t read_cap, bool quiet) {
     }
     drain_deadline = util_now_ms() + DRAIN_TIMEOUT_MS;
   }
-  moat_wipe(buf, sizeof(buf)); /* what stdin sent */
+  util_wipe(buf, sizeof(buf)); /* what stdin sent */
   if (!sent_close && status == 0) {
     /* Answer the peer's close_notify with ours. */
     (void)util_drive(conn, fd, util_step_shutdown, NULL, util_now_ms() + 2000);
