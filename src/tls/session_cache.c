@@ -53,6 +53,16 @@ static size_t slot_of(const sess_cache *c, const uint8_t *id) {
   return h % c->cap;
 }
 
+bool sess_cache_enabled(sess_cache *c) {
+  if (c == NULL) {
+    return false;
+  }
+  pthread_mutex_lock(&c->lock);
+  bool on = c->cap > 0;
+  pthread_mutex_unlock(&c->lock);
+  return on;
+}
+
 bool sess_cache_put(sess_cache *c, const moat_session *s) {
   if (c == NULL || s->session_id_len != 32) {
     return false;

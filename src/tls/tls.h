@@ -308,6 +308,8 @@ struct moat_session {
 sess_cache *sess_cache_new(size_t cap);
 void sess_cache_free(sess_cache *c);
 void sess_cache_set_size(sess_cache *c, size_t cap);
+/* Whether the cache keeps sessions (its size is not 0). */
+bool sess_cache_enabled(sess_cache *c);
 /* Stores the state under its 32-byte session_id (no ticket is kept). */
 bool sess_cache_put(sess_cache *c, const moat_session *s);
 /* Copies a live session into *out (counting a hit, miss or timeout). */

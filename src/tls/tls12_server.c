@@ -293,7 +293,8 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
                        key_type_name(privkey_type(ctx->key)));
     }
     hs->session_id_len = 0;
-    if (ctx->sess_cache != NULL && hs->ems) {
+    /* A session ID only when the cache will keep the session. */
+    if (sess_cache_enabled(ctx->sess_cache) && hs->ems) {
       hs->session_id_len = 32;
       if (!ctx_random(ctx, hs->session_id, 32)) {
         return conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
