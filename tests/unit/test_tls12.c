@@ -287,15 +287,15 @@ static void test_resumption(void) {
     moat_session_free(back);
     moat_session_free(sess);
   }
+  moat_session_stats st;
+  moat_context_session_stats(sc, &st);
+  CHECK(st.hits >= 2 && st.accept >= 4 && st.number >= 1);
   /* no cache and no tickets: nothing to resume with, so no session */
   moat_context_set_session_cache_size(sc, 0);
   moat_context_set_session_tickets(cc, false);
   conns r0 = run(cc, sc, NULL);
   CHECK(r0.ce == MOAT_OK && moat_conn_get_session(r0.c) == NULL);
   done(&r0);
-  moat_session_stats st;
-  moat_context_session_stats(sc, &st);
-  CHECK(st.hits >= 2 && st.accept >= 4 && st.number >= 1);
   moat_context_free(cc);
   moat_context_free(sc);
 }
