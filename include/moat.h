@@ -626,6 +626,14 @@ MOAT_API moat_err moat_cert_extension_at(const moat_cert *cert, size_t index,
                                          const char **out_name,
                                          bool *out_critical);
 
+/* The value of extension index as text, for those moat renders: basic
+ * constraints ("CA:TRUE, pathlen:0"), key usage ("digitalSignature
+ * keyCertSign"), extended key usage ("serverAuth clientAuth"), name
+ * constraints ("permitted excluded"), the key identifiers (hex); "" for
+ * the others (subjectAltName has moat_cert_san). */
+MOAT_API size_t moat_cert_extension_text(const moat_cert *cert, size_t index,
+                                         char *out, size_t cap);
+
 /* Reads the next certificate of PEM text: the first CERTIFICATE block at
  * or after *io_offset, which then moves past it (other blocks, such as a
  * private key kept in the same file, are skipped).  At the end of the text

@@ -1,55 +1,72 @@
-/* moat cert show FILE: print certificates readably. */
+/* moat cert show FILE: print certificates readably, through the public
+ * certificate API only. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#include "base/mem.h"
+#include "moat.h"
 #include "tools.h"
 #include "util.h"
-#include "x509/cert.h"
-#include "x509/der.h"
-#include "x509/x509.h"
 
-static void print_eku(const x509_cert *c) {
-  cursor e = c->eku, oid;
-  printf("  extended key usage:");
-  while (der_read_oid(&e, &oid)) {
-    char text[64];
-    if (OID_IS(&oid, OID_EKU_SERVER)) {
-      printf(" serverAuth");
-    } else if (OID_IS(&oid, OID_EKU_CLIENT)) {
-      printf(" clientAuth");
-    } else if (OID_IS(&oid, OID_EKU_ANY)) {
-      printf(" anyExtendedKeyUsage");
-    } else {
-      der_oid_text(&oid, text, sizeof(text));
-      printf(" %s", text);
-    }
+static void time_text(int64_t t, char *out, size_t cap) {
+  time_t tt = (time_t)t;
+  struct tm tm;
+  if (gmtime_r(&tt, &tm) == NULL ||
+      strftime(out, cap, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0) {
+    snprintf(out, cap, "%lld", (long long)t);
   }
-  printf("%s\n", (c->critical & EXT_EKU) ? " (critical)" : "");
 }
 
-static void print_ku(uint16_t ku, bool critical) {
-  static const char *const names[] = {
-      "digitalSignature", "nonRepudiation", "keyEncipherment",
-      "dataEncipherment", "keyAgreement",   "keyCertSign",
-      "cRLSign",          "encipherOnly",   "decipherOnly"};
-  printf("  key usage:");
-  for (int i = 0; i < 9; i++) {
-    if (ku & (1u << i)) {
-      printf(" %s", names[i]);
+/* Readable labels for the extensions moat decodes. */
+static const char *ext_label(const char *name) {
+  static const char *const map[][2] = {
+      {"basicConstraints", "basic constraints"},
+      {"keyUsage", "key usage"},
+      {"extKeyUsage", "extended key usage"},
+      {"nameConstraints", "name constraints"},
+      {"subjectKeyIdentifier", "subject key id"},
+      {"authorityKeyIdentifier", "authority key id"},
+  };
+  for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+    if (strcmp(map[i][0], name) == 0) {
+      return map[i][1];
     }
   }
-  printf("%s\n", critical ? " (critical)" : "");
+  return NULL;
+}
+
+/* The extensions: those with a text value, then those moat does not
+ * decode at all (listed, not left out). */
+static void show_extensions(const moat_cert *mc) {
+  char oid[128], text[1024];
+  size_t n = moat_cert_num_extensions(mc);
+  for (int pass = 0; pass < 2; pass++) {
+    for (size_t i = 0; i < n; i++) {
+      const char *name = NULL;
+      bool critical = false;
+      if (moat_cert_extension_at(mc, i, oid, sizeof(oid), &name, &critical) !=
+          MOAT_OK) {
+        continue;
+      }
+      const char *label = name != NULL ? ext_label(name) : NULL;
+      if (pass == 0 && label != NULL) {
+        moat_cert_extension_text(mc, i, text, sizeof(text));
+        printf("  %s: %s%s\n", label, text, critical ? " (critical)" : "");
+      } else if (pass == 1 && name == NULL) {
+        printf("  extension %s: not decoded%s\n", oid,
+               critical ? " (critical)" : "");
+      }
+    }
+  }
 }
 
 /* Prints one certificate; false when it cannot be parsed. */
 static bool show_one(const char *path, const uint8_t *der, size_t len,
                      int index) {
   moat_cert *mc = NULL;
-  x509_cert c;
   char detail[256] = "", buf[1024], t1[40], t2[40];
-  if (x509_cert_parse(&c, der, len, detail, sizeof(detail)) != MOAT_OK ||
+  if (moat_cert_check_der(der, len, detail, sizeof(detail)) != MOAT_OK ||
       moat_cert_from_der(der, len, &mc) != MOAT_OK) {
     fprintf(stderr, "moat cert: %s: certificate %d: cannot parse: %s\n", path,
             index, detail[0] ? detail : "not an X.509 certificate");
@@ -57,69 +74,32 @@ static bool show_one(const char *path, const uint8_t *der, size_t len,
     return false;
   }
   printf("certificate %d:\n", index);
-  printf("  version: %d\n", c.version);
+  printf("  version: %d\n", moat_cert_version(mc));
   moat_cert_serial_hex(mc, buf, sizeof(buf));
   printf("  serial: %s\n", buf);
   moat_cert_subject(mc, buf, sizeof(buf));
   printf("  subject: %s\n", buf);
   moat_cert_issuer(mc, buf, sizeof(buf));
   printf("  issuer: %s\n", buf);
-  der_time_text(c.not_before, t1, sizeof(t1));
-  der_time_text(c.not_after, t2, sizeof(t2));
+  time_text(moat_cert_not_before(mc), t1, sizeof(t1));
+  time_text(moat_cert_not_after(mc), t2, sizeof(t2));
   printf("  validity: %s to %s\n", t1, t2);
   printf("  key: %s %d bits\n", moat_cert_key_type(mc), moat_cert_key_bits(mc));
   moat_cert_signature_name(mc, buf, sizeof(buf));
   printf("  signature: %s\n", buf);
-  if (c.exts & EXT_BC) {
-    printf("  basic constraints: CA:%s", c.ca ? "TRUE" : "FALSE");
-    if (c.path_len >= 0) {
-      printf(", pathlen:%d", c.path_len);
-    }
-    printf("%s\n", (c.critical & EXT_BC) ? " (critical)" : "");
-  }
-  if (c.exts & EXT_KU) {
-    print_ku(c.key_usage, (c.critical & EXT_KU) != 0);
-  }
-  if (c.exts & EXT_EKU) {
-    print_eku(&c);
-  }
   size_t nsan = moat_cert_num_san(mc);
   for (size_t i = 0; i < nsan; i++) {
     moat_cert_san(mc, i, buf, sizeof(buf));
     printf("  subject alt name: %s\n", buf);
   }
-  if (c.exts & EXT_NC) {
-    printf("  name constraints:%s%s\n", c.has_permitted ? " permitted" : "",
-           c.has_excluded ? " excluded" : "");
-  }
-  if (c.exts & EXT_SKI) {
-    text_buf tb;
-    tb_init(&tb, buf, sizeof(buf));
-    tb_hex(&tb, cur_data(&c.ski), cur_len(&c.ski), ':');
-    printf("  subject key id: %s\n", buf);
-  }
-  if ((c.exts & EXT_AKI) && !cur_done(&c.aki)) {
-    text_buf tb;
-    tb_init(&tb, buf, sizeof(buf));
-    tb_hex(&tb, cur_data(&c.aki), cur_len(&c.aki), ':');
-    printf("  authority key id: %s\n", buf);
-  }
-  /* Extensions moat does not decode are listed, not left out. */
-  for (size_t i = 0; i < moat_cert_num_extensions(mc); i++) {
-    const char *name = NULL;
-    bool critical = false;
-    if (moat_cert_extension_at(mc, i, buf, sizeof(buf), &name, &critical) ==
-            MOAT_OK &&
-        name == NULL) {
-      printf("  extension %s: not decoded%s\n", buf,
-             critical ? " (critical)" : "");
-    }
-  }
+  show_extensions(mc);
   uint8_t fp[32];
   if (moat_cert_fingerprint_sha256(mc, fp) == MOAT_OK) {
-    text_buf tb;
-    tb_init(&tb, buf, sizeof(buf));
-    tb_hex(&tb, fp, sizeof(fp), ':');
+    size_t off = 0;
+    for (size_t i = 0; i < sizeof(fp) && off + 4 < sizeof(buf); i++) {
+      off += (size_t)snprintf(buf + off, sizeof(buf) - off, "%s%02X",
+                              i ? ":" : "", fp[i]);
+    }
     printf("  SHA-256 fingerprint: %s\n", buf);
   }
   moat_cert_free(mc);

@@ -370,3 +370,69 @@ size_t moat_cert_signature_name(const moat_cert *cert, char *out, size_t cap) {
   }
   return n < 0 ? 0 : (size_t)n;
 }
+
+static void text_eku(const x509_cert *c, text_buf *tb) {
+  cursor e = c->eku, oid;
+  char text[64];
+  const char *sep = "";
+  while (der_read_oid(&e, &oid)) {
+    tb_puts(tb, sep);
+    sep = " ";
+    if (OID_IS(&oid, OID_EKU_SERVER)) {
+      tb_puts(tb, "serverAuth");
+    } else if (OID_IS(&oid, OID_EKU_CLIENT)) {
+      tb_puts(tb, "clientAuth");
+    } else if (OID_IS(&oid, OID_EKU_ANY)) {
+      tb_puts(tb, "anyExtendedKeyUsage");
+    } else {
+      der_oid_text(&oid, text, sizeof(text));
+      tb_puts(tb, text);
+    }
+  }
+}
+
+static void text_ku(uint16_t ku, text_buf *tb) {
+  static const char *const names[] = {
+      "digitalSignature", "nonRepudiation", "keyEncipherment",
+      "dataEncipherment", "keyAgreement",   "keyCertSign",
+      "cRLSign",          "encipherOnly",   "decipherOnly"};
+  const char *sep = "";
+  for (int i = 0; i < 9; i++) {
+    if (ku & (1u << i)) {
+      tb_puts(tb, sep);
+      tb_puts(tb, names[i]);
+      sep = " ";
+    }
+  }
+}
+
+size_t moat_cert_extension_text(const moat_cert *cert, size_t index, char *out,
+                                size_t cap) {
+  const x509_cert *c = &cert->c;
+  cursor oid;
+  bool critical;
+  text_buf tb;
+  tb_init(&tb, out, cap);
+  if (!ext_at(cert, index, &oid, &critical)) {
+    return 0;
+  }
+  if (OID_IS(&oid, OID_EXT_BC)) {
+    tb_printf(&tb, "CA:%s", c->ca ? "TRUE" : "FALSE");
+    if (c->path_len >= 0) {
+      tb_printf(&tb, ", pathlen:%d", c->path_len);
+    }
+  } else if (OID_IS(&oid, OID_EXT_KU)) {
+    text_ku(c->key_usage, &tb);
+  } else if (OID_IS(&oid, OID_EXT_EKU)) {
+    text_eku(c, &tb);
+  } else if (OID_IS(&oid, OID_EXT_NC)) {
+    tb_printf(&tb, "%s%s%s", c->has_permitted ? "permitted" : "",
+              c->has_permitted && c->has_excluded ? " " : "",
+              c->has_excluded ? "excluded" : "");
+  } else if (OID_IS(&oid, OID_EXT_SKI)) {
+    tb_hex(&tb, cur_data(&c->ski), cur_len(&c->ski), ':');
+  } else if (OID_IS(&oid, OID_EXT_AKI)) {
+    tb_hex(&tb, cur_data(&c->aki), cur_len(&c->aki), ':');
+  }
+  return tb.len;
+}

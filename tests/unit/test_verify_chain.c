@@ -212,6 +212,42 @@ static void test_pem_next(void) {
   free(key);
 }
 
+/* The extension list and texts of the test leaf (SAN, basic constraints,
+ * key usage, EKU from pki_leaf; the key identifiers openssl adds). */
+static void test_extensions(void) {
+  size_t len = 0;
+  uint8_t *der = first_der("leaf.pem", &len);
+  moat_cert *c = NULL;
+  CHECK(der != NULL && moat_cert_from_der(der, len, &c) == MOAT_OK);
+  char oid[64], text[256], sig[128];
+  int seen = 0;
+  for (size_t i = 0; i < moat_cert_num_extensions(c); i++) {
+    const char *name = NULL;
+    bool critical = true;
+    CHECK(moat_cert_extension_at(c, i, oid, sizeof(oid), &name, &critical) ==
+          MOAT_OK);
+    moat_cert_extension_text(c, i, text, sizeof(text));
+    if (name != NULL && strcmp(name, "basicConstraints") == 0) {
+      CHECK(strcmp(oid, "2.5.29.19") == 0 && strcmp(text, "CA:FALSE") == 0);
+      seen |= 1;
+    } else if (name != NULL && strcmp(name, "keyUsage") == 0) {
+      CHECK(strcmp(text, "digitalSignature") == 0);
+      seen |= 2;
+    } else if (name != NULL && strcmp(name, "extKeyUsage") == 0) {
+      CHECK(strcmp(text, "serverAuth") == 0 && !critical);
+      seen |= 4;
+    }
+  }
+  CHECK_EQ_INT(seen, 7);
+  CHECK(moat_cert_extension_at(c, moat_cert_num_extensions(c), oid, sizeof(oid),
+                               &(const char *){NULL},
+                               &(bool){false}) == MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_signature_name(c, sig, sizeof(sig));
+  CHECK(strcmp(sig, "ECDSA with SHA-256") == 0);
+  moat_cert_free(c);
+  free(der);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("leaf", "p256", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
@@ -219,6 +255,7 @@ int main(void) {
   }
   test_verify();
   test_pem_next();
+  test_extensions();
   pki_cleanup();
   return t_done("verify_chain");
 }
