@@ -155,6 +155,41 @@ static inline moat_context *fz_context(moat_role role, bool verify,
   return ctx;
 }
 
+/* A fixed ticket key in place of the context's random one, so that the
+ * tickets a TLS 1.2 server issues, and so the byte streams of handshakes
+ * that carry them, are the same in every run (test key only). */
+static inline void fz_fixed_ticket_key(moat_context *ctx) {
+  static const uint8_t key[32] = {'m', 'o', 'a', 't', ' ', 'f', 'u', 'z', 'z'};
+  ctx_shared *sh = ctx->shared;
+  aead_free(sh->ticket_aead);
+  aead_free(sh->ticket_aead_open);
+  sh->ticket_aead = aead_new(aead_get(AEAD_AES_256_GCM), key, true);
+  sh->ticket_aead_open = aead_new(aead_get(AEAD_AES_256_GCM), key, false);
+  memcpy(sh->ticket_key_id, "fz12", 4);
+  if (sh->ticket_aead == NULL || sh->ticket_aead_open == NULL) {
+    fz_die("fixed ticket key", ctx);
+  }
+}
+
+/* A TLS 1.2-only context.  With the fixed randomness and clock, a fixed
+ * ticket key (servers) and nothing random elsewhere, a handshake between
+ * two of them is the same bytes every time: the TLS 1.2 modes of
+ * fuzz_client and fuzz_server replay recorded streams of the peer
+ * (fuzz/gen_corpus.c), whose signatures, Finished and records then verify,
+ * and mutate them.  tickets false: session IDs only (RFC 5077 off). */
+static inline moat_context *fz_context12(moat_role role, bool verify,
+                                         bool tickets) {
+  moat_context *ctx = fz_context(role, verify, NULL);
+  if (moat_context_set_max_version(ctx, MOAT_TLS1_2) != MOAT_OK) {
+    fz_die("set_max_version", ctx);
+  }
+  moat_context_set_session_tickets(ctx, tickets);
+  if (role == MOAT_ROLE_SERVER) {
+    fz_fixed_ticket_key(ctx);
+  }
+  return ctx;
+}
+
 static inline void fz_discard_output(moat_conn *conn) {
   uint8_t buf[4096];
   size_t n;
@@ -307,6 +342,9 @@ static inline void fz_inj_clear(fz_inj *in) {
 /* The secret the target reads with now, or NULL while it reads plaintext. */
 static inline const uint8_t *fz_read_secret(const moat_conn *t) {
   bool srv = t->is_server;
+  if (t->version == MOAT_TLS1_2) {
+    return NULL; /* TLS 1.2 inputs are recorded byte streams (fz_context12) */
+  }
   if (t->handshake_done) {
     return srv ? t->c_ap : t->s_ap;
   }

@@ -81,6 +81,206 @@ static size_t cert_body(const moat_context *ctx, uint8_t *out, bool empty) {
   return bld_finish(&b) ? bld_len(&b) : 0;
 }
 
+/* Seeds for the TLS 1.2 codec targets from one side's recorded bytes:
+ * the handshake messages of its plaintext records, up to its
+ * ChangeCipherSpec. */
+static void seeds12_from(const uint8_t *st, size_t n, bool from_client,
+                         const char *name) {
+  static uint8_t hs[65536];
+  size_t hn = 0, off = 0;
+  while (off + 5 <= n && st[off] == CT_HANDSHAKE) {
+    size_t len = (size_t)st[off + 3] << 8 | st[off + 4];
+    if (off + 5 + len > n || hn + len > sizeof(hs)) {
+      break;
+    }
+    memcpy(hs + hn, st + off + 5, len);
+    hn += len;
+    off += 5 + len;
+  }
+  char nm[96];
+  static uint8_t one[65536];
+  for (size_t at = 0; at + 4 <= hn;) {
+    uint8_t type = hs[at];
+    size_t len =
+        (size_t)hs[at + 1] << 16 | (size_t)hs[at + 2] << 8 | hs[at + 3];
+    const uint8_t *body = hs + at + 4;
+    if (at + 4 + len > hn) {
+      break;
+    }
+    snprintf(nm, sizeof(nm), "%s_%s", name, from_client ? "c" : "s");
+    switch (type) {
+    case HT_SERVER_KEY_EXCHANGE:
+      put("fuzz_msg_server_key_exchange", nm, body, len);
+      break;
+    case HT_CLIENT_KEY_EXCHANGE:
+      put("fuzz_msg_client_key_exchange", nm, body, len);
+      break;
+    case HT_CERTIFICATE_REQUEST:
+      put("fuzz_msg_certificate_request12", nm, body, len);
+      break;
+    case HT_NEW_SESSION_TICKET:
+      put("fuzz_msg_new_session_ticket12", nm, body, len);
+      break;
+    case HT_CERTIFICATE:
+      one[0] = from_client ? 1 : 0;
+      memcpy(one + 1, body, len);
+      put("fuzz_msg_certificate12", nm, one, len + 1);
+      break;
+    case HT_CLIENT_HELLO:
+    case HT_SERVER_HELLO: {
+      /* version, random, session_id; ClientHello: suites, compression */
+      cursor c = cur_make(body, len), sid, suites, comp, ext;
+      uint16_t suite;
+      uint8_t cm;
+      bool ok = cur_skip(&c, 34) && cur_prefixed8(&c, &sid);
+      if (type == HT_CLIENT_HELLO) {
+        ok = ok && cur_prefixed16(&c, &suites) && cur_prefixed8(&c, &comp);
+      } else {
+        ok = ok && cur_u16(&c, &suite) && cur_u8(&c, &cm);
+        suites = cur_make(NULL, 0);
+      }
+      if (ok && cur_prefixed16(&c, &ext) && cur_len(&suites) / 2 < 256) {
+        one[0] = type == HT_SERVER_HELLO ? 1 : 0;
+        one[1] = (uint8_t)(cur_len(&suites) / 2);
+        size_t k = 2 + (cur_len(&suites) & ~(size_t)1);
+        if (k > 2) {
+          memcpy(one + 2, cur_data(&suites), k - 2);
+        }
+        if (cur_len(&ext) > 0) {
+          memcpy(one + k, cur_data(&ext), cur_len(&ext));
+        }
+        put("fuzz_ext_tls12", nm, one, k + cur_len(&ext));
+      }
+      break;
+    }
+    default:
+      break;
+    }
+    at += 4 + len;
+  }
+}
+
+/* TLS 1.2: one handshake between two fz_context12 contexts (resuming
+ * sess when given), then "hello" each way and close_notify each way.
+ * What the client wrote becomes a fuzz_server input and what the server
+ * wrote a fuzz_client one, each write one raw operation, after the mode
+ * byte (fuzz/fuzz_client.c and fuzz_server.c say why they replay). */
+static void record12(moat_context *cc, moat_context *sc, moat_session *sess,
+                     uint8_t cmode, uint8_t smode, const char *name) {
+  static ops co, so;
+  static uint8_t buf[65536];
+  op_start(&co, smode); /* the client's bytes, for the server target */
+  op_start(&so, cmode);
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, "localhost");
+  if (sess != NULL && moat_conn_set_session(c, sess) != MOAT_OK) {
+    fprintf(stderr, "%s: set_session\n", name);
+    exit(1);
+  }
+  size_t n, used, w;
+  uint8_t tmp[64];
+  for (int step = 0; step < 12; step++) {
+    switch (step) {
+    case 0 ... 5:
+      (void)moat_conn_handshake(step % 2 ? s : c);
+      break;
+    case 6:
+      (void)moat_conn_write(c, (const uint8_t *)"hello", 5, &w);
+      break;
+    case 7:
+      (void)moat_conn_read(s, tmp, sizeof(tmp), &w);
+      (void)moat_conn_write(s, (const uint8_t *)"hello back", 10, &w);
+      break;
+    case 8:
+      (void)moat_conn_read(c, tmp, sizeof(tmp), &w);
+      (void)moat_conn_shutdown(c);
+      break;
+    case 9:
+      (void)moat_conn_read(s, tmp, sizeof(tmp), &w);
+      (void)moat_conn_shutdown(s);
+      break;
+    default:
+      (void)moat_conn_read(c, tmp, sizeof(tmp), &w);
+      break;
+    }
+    bool from_c = step % 2 == 0;
+    moat_conn *from = from_c ? c : s, *to = from_c ? s : c;
+    n = take_all(from, buf, sizeof(buf));
+    if (n > 0) {
+      op_bytes(from_c ? &co : &so, FZ_OP_RAW, buf, n);
+      moat_conn_feed(to, buf, n, &used);
+    }
+  }
+  if (!moat_conn_handshake_done(c) || !moat_conn_handshake_done(s) ||
+      (sess != NULL && !moat_conn_session_reused(c))) {
+    fprintf(stderr, "%s: the recorded TLS 1.2 handshake failed: %s / %s\n",
+            name, moat_conn_error_detail(c), moat_conn_error_detail(s));
+    exit(1);
+  }
+  put("fuzz_server", name, co.buf, co.len);
+  put("fuzz_client", name, so.buf, so.len);
+  /* the messages of each flight (the streams' raw operations: op,
+   * length, bytes) */
+  for (int side = 0; side < 2; side++) {
+    const ops *o = side == 0 ? &co : &so;
+    char nm[80];
+    int k = 0;
+    for (size_t at = 1; at + 3 <= o->len; k++) {
+      size_t len = (size_t)o->buf[at + 1] << 8 | o->buf[at + 2];
+      snprintf(nm, sizeof(nm), "%s_f%d", name, k);
+      seeds12_from(o->buf + at + 3, len, side == 0, nm);
+      at += 3 + len;
+    }
+  }
+  moat_conn_free(c);
+  moat_conn_free(s);
+}
+
+/* The TLS 1.2 recordings, with the contexts and sessions the targets make
+ * in their setup, in the same order. */
+static void tls12_seeds(void) {
+  moat_context *c12 = fz_context12(MOAT_ROLE_CLIENT, false, true);
+  moat_context *c12v = fz_context12(MOAT_ROLE_CLIENT, true, true);
+  moat_context *c12n = fz_context12(MOAT_ROLE_CLIENT, true, false);
+  moat_context *s12[2];
+  for (int v = 0; v < 2; v++) {
+    s12[v] = fz_context12(MOAT_ROLE_SERVER, v == 1, true);
+  }
+  /* fuzz_client's sessions (its server is s12[0]) */
+  moat_session *tkt = fz_session(c12v, s12[0]);
+  moat_session *sid = fz_session(c12n, s12[0]);
+  static const char *suites[] = {
+      NULL, "TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384",
+      "TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"};
+  char name[64];
+  /* First, while the server's cache holds the session of sid (every
+   * session ID is the same bytes under the fixed randomness, so the full
+   * handshakes below replace it, as inputs do in the target). */
+  record12(c12n, s12[0], sid, 8 | 16 | 4 | 1, 8, "tls12_resume_id");
+  record12(c12v, s12[0], tkt, 8 | 4 | 1, 8, "tls12_resume_ticket");
+  for (int v = 0; v < 2; v++) {
+    for (size_t i = 0; i < 3; i++) {
+      moat_context *cc = fz_context12(MOAT_ROLE_CLIENT, v == 1, true);
+      if (suites[i] != NULL &&
+          moat_context_set_ciphersuites(cc, suites[i]) != MOAT_OK) {
+        exit(1);
+      }
+      snprintf(name, sizeof(name), "tls12_full_s%zu_v%d", i, v);
+      /* the server target's mode: & 1 is a server that asks for the
+       * client certificate; the client target's: & 1 verifies */
+      record12(cc, s12[v], NULL, (uint8_t)(8 | v), (uint8_t)(8 | v), name);
+      moat_context_free(cc);
+    }
+  }
+  moat_session_free(tkt);
+  moat_session_free(sid);
+  moat_context_free(c12);
+  moat_context_free(c12v);
+  moat_context_free(c12n);
+  moat_context_free(s12[0]);
+  moat_context_free(s12[1]);
+}
+
 int main(int argc, char **argv) {
   if (argc != 2) {
     fprintf(stderr, "usage: gen_corpus DIR\n");
@@ -345,6 +545,7 @@ int main(int argc, char **argv) {
       put("fuzz_record", name, o.buf, o.len);
     }
   }
+  tls12_seeds();
   moat_context_free(cctx);
   moat_context_free(sctx);
   printf("gen_corpus: %d files in %s\n", g_count, g_dir);
