@@ -288,8 +288,12 @@ static long check_signature(pubkey_cache *cache, const x509_sigalg *alg,
 /* X509_STRICT checks (as OpenSSL 3 applies them, RFC 5280 4.2). */
 static long strict_checks(const x509_cert *c, bool is_ca, bool self_signed,
                           bool anchor) {
-  /* RFC 5280 4.2.1.1: a keyIdentifier, and no issuer/serial form. */
-  if ((c->exts & EXT_AKI) && (cur_done(&c->aki) || c->aki_extra)) {
+  /* RFC 5280 4.2.1.1: a keyIdentifier must be there.  The issuer and
+   * serial beside it are refused in a CA (they tie it to one issuer
+   * certificate, which cross-signing breaks) and allowed in a leaf, as
+   * OpenSSL's strict mode does (CPython's own test certificates carry
+   * them). */
+  if ((c->exts & EXT_AKI) && (cur_done(&c->aki) || (c->aki_extra && is_ca))) {
     return V_INVALID_EXTENSION;
   }
   if (anchor && self_signed && (c->exts & EXT_AKI) && (c->exts & EXT_SKI) &&
