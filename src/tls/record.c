@@ -563,8 +563,14 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
                      "record of unknown content type %u", type);
   }
   if ((version >> 8) != 0x03) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
                      "record with version 0x%04x is not TLS", version);
+  }
+  /* RFC 5246 6.2.1, E.1: once TLS 1.2 is agreed, every record carries
+   * its version. */
+  if (conn->version == MOAT_TLS1_2 && version != 0x0303) {
+    return conn_fail(conn, MOAT_ERR_PROTOCOL_VERSION,
+                     "TLS 1.2 record with version 0x%04x", version);
   }
   bool protect = conn->rd.active && type != CT_CHANGE_CIPHER_SPEC;
   size_t limit = !protect                     ? TLS_MAX_PLAINTEXT

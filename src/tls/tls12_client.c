@@ -123,6 +123,15 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
   return MOAT_OK;
 }
 
+static bool offered_group12(const tls_policy *ctx, uint16_t group) {
+  for (size_t i = 0; i < ctx->num_groups; i++) {
+    if (ctx->groups[i]->group == group && !ctx->groups[i]->tls13_only) {
+      return true;
+    }
+  }
+  return false;
+}
+
 /* C12_WAIT_CERT */
 static moat_err c12_wait_cert(moat_conn *conn) {
   handshake *hs = conn->hs;
@@ -143,19 +152,21 @@ static moat_err c12_wait_cert(moat_conn *conn) {
                      "the server's %s certificate cannot serve %s",
                      key_type_name(kt), conn->suite->name);
   }
+  /* RFC 8422 5.1: an ECDSA certificate's curve must be one we listed. */
+  uint16_t curve = kt == KEY_EC_P256   ? 0x0017
+                   : kt == KEY_EC_P384 ? 0x0018
+                   : kt == KEY_EC_P521 ? 0x0019
+                                       : 0;
+  if (curve != 0 && !offered_group12(conn->ctx, curve)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the server's certificate is on curve 0x%04x, which "
+                     "this client did not list",
+                     curve);
+  }
   TRY(conn_verify_peer(conn));
   TRY(hs_absorb(conn, whole));
   conn->state = ST_C12_WAIT_SKE;
   return MOAT_OK;
-}
-
-static bool offered_group12(const tls_policy *ctx, uint16_t group) {
-  for (size_t i = 0; i < ctx->num_groups; i++) {
-    if (ctx->groups[i]->group == group && !ctx->groups[i]->tls13_only) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /* C12_WAIT_SKE: the server's signed ECDHE share; ours and the premaster

@@ -142,8 +142,8 @@ static void test_unknown_type_and_garbage(void) {
                  "not speaking TLS: it sent text, \"GET / HTTP/1.1\"");
   /* A handshake record with a version that is not TLS's. */
   uint8_t badver[9] = {CT_HANDSHAKE, 0x47, 0x45, 0, 4, 1, 0, 0, 0};
-  server_refuses(badver, sizeof(badver), MOAT_ERR_DECODE_ERROR,
-                 ALERT_DECODE_ERROR, "0x4745");
+  server_refuses(badver, sizeof(badver), MOAT_ERR_PROTOCOL_VERSION,
+                 ALERT_PROTOCOL_VERSION, "0x4745");
 }
 
 static void test_truncated(void) {

@@ -529,6 +529,74 @@ static void test_records(void) {
   }
 }
 
+/* (g) RFC 8422 5.1: a certificate on a curve the client did not list,
+ * and an ec_point_formats list without uncompressed. */
+static void test_curves_and_points(void) {
+  /* The server answers a client that lists P-256; its flight goes to
+   * one that lists only X25519 and P-384 (the moat server would not pick
+   * a P-256 certificate for it). */
+  setup t;
+  start(&t, "p256", NULL);
+  moat_context *narrow = client_ctx12();
+  CHECK(moat_context_set_groups(narrow, "X25519:P-384") == MOAT_OK);
+  moat_conn *c2 = moat_conn_new(narrow);
+  moat_conn_set_hostname(c2, "localhost");
+  CHECK(moat_conn_handshake(c2) == MOAT_ERR_WANT_READ);
+  flight own;
+  take_flight(c2, &own); /* its own ClientHello: dropped */
+  give_msgs(c2, &t.sf, -1);
+  moat_err e = moat_conn_handshake(c2);
+  check_failed("leaf curve", c2, e, MOAT_ERR_ILLEGAL_PARAMETER,
+               ALERT_ILLEGAL_PARAMETER, "did not list");
+  flight_free(&own);
+  moat_conn_free(c2);
+  moat_context_free(narrow);
+  finish(&t);
+
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx12();
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, "localhost");
+  CHECK(moat_conn_handshake(c) == MOAT_ERR_WANT_READ);
+  flight ch;
+  take_flight(c, &ch);
+  static const uint8_t formats[6] = {0x00, 0x0b, 0x00, 0x02, 0x01, 0x00};
+  uint8_t *at = memmem(ch.msg[0], ch.len[0], formats, sizeof(formats));
+  CHECK(at != NULL);
+  if (at != NULL) {
+    at[5] = 0x01; /* ansiX962_compressed_prime only */
+    give_msgs(s, &ch, -1);
+    e = moat_conn_handshake(s);
+    check_failed("point formats", s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "lacks uncompressed");
+  }
+  flight_free(&ch);
+  moat_conn_free(c);
+  moat_conn_free(s);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* (h) RFC 5246 6.2.1: after the hellos every record says 0x0303. */
+static void test_record_version(void) {
+  setup t;
+  start(&t, "p256", NULL);
+  /* the server's flight re-framed with record version 0x0301 */
+  for (size_t i = 0; i < t.sf.num; i++) {
+    uint8_t rec[5 + 4096] = {CT_HANDSHAKE, 3, 1};
+    rec[3] = (uint8_t)(t.sf.len[i] >> 8);
+    rec[4] = (uint8_t)t.sf.len[i];
+    memcpy(rec + 5, t.sf.msg[i], t.sf.len[i]);
+    size_t used;
+    moat_conn_feed(t.c, rec, 5 + t.sf.len[i], &used);
+  }
+  moat_err e = moat_conn_handshake(t.c);
+  /* the ServerHello's record may say 0x0301; the next one may not */
+  check_failed("record version", t.c, e, MOAT_ERR_PROTOCOL_VERSION,
+               ALERT_PROTOCOL_VERSION, "TLS 1.2 record with version 0x0301");
+  finish(&t);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("rsa", "rsa", "30", "serverAuth")) {
@@ -542,6 +610,8 @@ int main(void) {
   test_client_flight();
   test_ems_dropped();
   test_records();
+  test_curves_and_points();
+  test_record_version();
   pki_cleanup();
   return t_done("tls12_negative");
 }

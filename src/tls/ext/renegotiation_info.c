@@ -34,6 +34,26 @@ bool ext_tls12_build_ch(moat_conn *conn, builder *b) {
   return bld_close(b);
 }
 
+/* RFC 8422 5.1.2: an ec_point_formats list must hold uncompressed (0). */
+static moat_err check_point_formats(moat_conn *conn, cursor d,
+                                    const char *who) {
+  cursor list;
+  bool uncompressed = false;
+  uint8_t f;
+  if (!cur_prefixed8(&d, &list) || !cur_done(&d) || cur_done(&list)) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "malformed ec_point_formats from the %s", who);
+  }
+  while (cur_u8(&list, &f)) {
+    uncompressed |= f == 0;
+  }
+  if (!uncompressed) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the %s's ec_point_formats lacks uncompressed", who);
+  }
+  return MOAT_OK;
+}
+
 static bool renegotiation_info_empty(cursor data) {
   cursor rc;
   return cur_prefixed8(&data, &rc) && cur_done(&data) && cur_done(&rc);
@@ -53,21 +73,7 @@ moat_err ext_tls12_check_sh(moat_conn *conn, const ext_set *ext) {
                      "initial handshake");
   }
   if (ext_has(ext, X_EC_POINT_FORMATS)) {
-    /* RFC 8422 5.2: the list must hold uncompressed (0). */
-    cursor d = ext->data[X_EC_POINT_FORMATS], list;
-    bool uncompressed = false;
-    uint8_t f;
-    if (!cur_prefixed8(&d, &list) || !cur_done(&d) || cur_done(&list)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed ec_point_formats in ServerHello");
-    }
-    while (cur_u8(&list, &f)) {
-      uncompressed |= f == 0;
-    }
-    if (!uncompressed) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                       "the server's ec_point_formats lacks uncompressed");
-    }
+    TRY(check_point_formats(conn, ext->data[X_EC_POINT_FORMATS], "server"));
   }
   if (ext_has(ext, X_EXTENDED_MASTER_SECRET) &&
       cur_len(&ext->data[X_EXTENDED_MASTER_SECRET]) != 0) {
@@ -95,6 +101,9 @@ moat_err ext_tls12_check_ch(moat_conn *conn, const ext_set *ext,
    * the client is patched; neither (an old client) is accepted, since
    * moat never renegotiates. */
   (void)suites;
+  if (ext_has(ext, X_EC_POINT_FORMATS)) {
+    TRY(check_point_formats(conn, ext->data[X_EC_POINT_FORMATS], "client"));
+  }
   if (ext_has(ext, X_EXTENDED_MASTER_SECRET) &&
       cur_len(&ext->data[X_EXTENDED_MASTER_SECRET]) != 0) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,

@@ -17,6 +17,11 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
       !cur_u8(&body, &out->compression)) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed ServerHello");
   }
+  if (cur_len(&out->session_id) > 32) {
+    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+                     "ServerHello session ID of %zu bytes (at most 32)",
+                     cur_len(&out->session_id));
+  }
   out->is_hrr = memcmp(out->random, k_hrr_random, TLS_RANDOM_LEN) == 0;
   if (cur_done(&body)) {
     return MOAT_OK;
