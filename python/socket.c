@@ -463,26 +463,35 @@ static PyObject *sock_write(PyMoatSocket *s, PyObject *arg) {
     PyBuffer_Release(&view);
     return NULL;
   }
-  size_t len = (size_t)view.len > WRITE_CHUNK ? WRITE_CHUNK : (size_t)view.len;
-  size_t w = 0;
-  moat_err err = MOAT_OK;
-  if (len > 0) {
-    UNLOCKED(s, err = moat_conn_write(s->conn, view.buf, len, &w));
+  /* Everything is written, as OpenSSL does without partial writes (the
+   * stdlib's send() on a blocking socket relies on it), a chunk of records
+   * at a time so the output buffer stays small. */
+  size_t total = 0, len = (size_t)view.len;
+  while (total < len) {
+    size_t n = len - total > WRITE_CHUNK ? WRITE_CHUNK : len - total;
+    size_t w = 0;
+    moat_err err;
+    UNLOCKED(s, err = moat_conn_write(
+                    s->conn, (const uint8_t *)view.buf + total, n, &w));
+    if (err != MOAT_OK) {
+      PyBuffer_Release(&view);
+      flush_out(s, &io);
+      PyErr_Clear();
+      pymoat_raise_conn(s, err);
+      return NULL;
+    }
+    total += w;
+    if (flush_out(s, &io) < 0) {
+      PyBuffer_Release(&view);
+      if (PyErr_ExceptionMatches(pymoat_state.SSLWantWriteError)) {
+        /* queued: the retry with the same data flushes and counts it */
+        s->pending_write = (Py_ssize_t)total;
+      }
+      return NULL;
+    }
   }
   PyBuffer_Release(&view);
-  if (err != MOAT_OK) {
-    flush_out(s, &io);
-    PyErr_Clear();
-    pymoat_raise_conn(s, err);
-    return NULL;
-  }
-  if (flush_out(s, &io) < 0) {
-    if (PyErr_ExceptionMatches(pymoat_state.SSLWantWriteError)) {
-      s->pending_write = (Py_ssize_t)w;
-    }
-    return NULL;
-  }
-  return PyLong_FromSize_t(w);
+  return PyLong_FromSize_t(total);
 }
 
 static PyObject *sock_pending(PyMoatSocket *s, PyObject *unused) {
