@@ -404,6 +404,12 @@ static PyObject *sock_read(PyMoatSocket *s, PyObject *args) {
       break;
     }
     if (err == MOAT_ERR_CLOSED) {
+      if (s->shutdown_sent) {
+        /* as the stdlib: after our own close_notify, the peer's is
+         * SSLZeroReturnError, not the end of the data */
+        pymoat_raise_conn(s, err);
+        goto fail;
+      }
       got = 0;
       break;
     }
@@ -504,6 +510,7 @@ static PyObject *sock_shutdown(PyMoatSocket *s, PyObject *unused) {
     return NULL;
   }
   int rounds = 0;
+  s->shutdown_sent = true; /* the first call sends our close_notify */
   for (;;) {
     moat_err err;
     UNLOCKED(s, err = moat_conn_shutdown(s->conn));
@@ -536,7 +543,6 @@ static PyObject *sock_shutdown(PyMoatSocket *s, PyObject *unused) {
     }
     rounds++;
   }
-  s->shutdown_sent = true;
   if (s->sock_ref != NULL) {
     PyObject *sock = get_sock(s);
     return sock ? Py_NewRef(sock) : NULL;
