@@ -489,7 +489,6 @@ static moat_err rec_open13(moat_conn *conn, rec_dest *dst, uint8_t *io_type,
   }
   uint8_t nonce[AEAD_NONCE_LEN];
   rec_nonce(&conn->rd, nonce);
-
   if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
                        head, head_len)) {
     if (skip_early_record(conn, len)) {
