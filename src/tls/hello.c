@@ -14,6 +14,19 @@ bool ctx_allows(const tls_policy *ctx, uint16_t version) {
   return version >= ctx->min_version && version <= ctx->max_version;
 }
 
+uint16_t key_curve_group(key_type kt) {
+  switch (kt) {
+  case KEY_EC_P256:
+    return 0x0017; /* secp256r1 */
+  case KEY_EC_P384:
+    return 0x0018;
+  case KEY_EC_P521:
+    return 0x0019;
+  default:
+    return 0;
+  }
+}
+
 bool suite_offered(const tls_policy *ctx, uint16_t code, uint16_t version) {
   for (size_t i = 0; i < ctx->num_suites; i++) {
     if (ctx->suites[i]->code == code && ctx->suites[i]->version == version) {

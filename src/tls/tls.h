@@ -758,6 +758,8 @@ void hello_mark_downgrade(const moat_conn *conn, uint8_t *random);
 /* The suites of one version in the context's order. */
 bool suite_offered(const tls_policy *ctx, uint16_t code, uint16_t version);
 bool ctx_allows(const tls_policy *ctx, uint16_t version);
+/* The NamedGroup of an ECDSA key's curve (RFC 8422 5.1), 0 for others. */
+uint16_t key_curve_group(key_type kt);
 
 /* TLS 1.2 flows (tls12_client.c, tls12_server.c, tls12.c) */
 moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,

@@ -153,10 +153,7 @@ static moat_err c12_wait_cert(moat_conn *conn) {
                      key_type_name(kt), conn->suite->name);
   }
   /* RFC 8422 5.1: an ECDSA certificate's curve must be one we listed. */
-  uint16_t curve = kt == KEY_EC_P256   ? 0x0017
-                   : kt == KEY_EC_P384 ? 0x0018
-                   : kt == KEY_EC_P521 ? 0x0019
-                                       : 0;
+  uint16_t curve = key_curve_group(kt);
   if (curve != 0 && !offered_group12(conn->ctx, curve)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server's certificate is on curve 0x%04x, which "

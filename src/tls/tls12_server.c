@@ -27,10 +27,7 @@ static bool offers_code(cursor list, uint16_t want) {
  * secp256r1 is then assumed, RFC 8422 4).  EdDSA keys are named by
  * signature_algorithms alone. */
 static bool client_takes_key_curve(const handshake *hs, key_type kt) {
-  uint16_t curve = kt == KEY_EC_P256   ? 0x0017
-                   : kt == KEY_EC_P384 ? 0x0018
-                   : kt == KEY_EC_P521 ? 0x0019
-                                       : 0;
+  uint16_t curve = key_curve_group(kt);
   if (curve == 0) {
     return true;
   }
