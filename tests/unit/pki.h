@@ -27,6 +27,9 @@ static const char *pki_keyopt(const char *kind) {
   if (strcmp(kind, "rsa1024") == 0) {
     return "-algorithm RSA -pkeyopt rsa_keygen_bits:1024";
   }
+  if (strcmp(kind, "rsa1024") == 0) {
+    return "-algorithm RSA -pkeyopt rsa_keygen_bits:1024";
+  }
   if (strcmp(kind, "rsa") == 0) {
     return "-algorithm RSA -pkeyopt rsa_keygen_bits:2048";
   }

@@ -513,10 +513,29 @@ static void test_exporters(void) {
   }
 }
 
+/* A scheme the key is too small for (RSA-PSS with SHA-512 needs more than
+ * 1024 bits) is passed over for the next one the client offers, in
+ * ServerKeyExchange as in TLS 1.3's CertificateVerify. */
+static void test_scheme_fits_key_size(void) {
+  moat_context *sc = server_ctx("rsa1024");
+  moat_context *cc = client_ctx();
+  CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+  CHECK(moat_context_set_sigalgs(cc, "rsa_pss_rsae_sha512:rsa_pkcs1_sha256") ==
+        MOAT_OK);
+  conns r = run(cc, sc, NULL);
+  CHECK(r.ce == MOAT_OK && r.se == MOAT_OK);
+  CHECK(r.se != MOAT_OK ||
+        strcmp(moat_conn_sigalg_name(r.s), "rsa_pkcs1_sha256") == 0);
+  done(&r);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("p384", "p384", "30", "serverAuth") ||
       pki_leaf("rsa", "rsa", "30", "serverAuth") ||
+      pki_leaf("rsa1024", "rsa1024", "30", "serverAuth") ||
       pki_leaf("client", "p256", "30", "clientAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
     return 1;
@@ -531,6 +550,7 @@ int main(void) {
   test_renegotiation();
   test_record_nonces();
   test_exporters();
+  test_scheme_fits_key_size();
   pki_cleanup();
   return t_done("tls12");
 }

@@ -43,16 +43,18 @@ static bool scheme_fits_size(const sig_scheme *s, const privkey *key) {
   return bits > 0 && h != NULL && ((size_t)bits - 1 + 7) / 8 >= 2 * h->len + 2;
 }
 
-const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
-                                   size_t num_peer) {
-  const tls_policy *ctx = conn->ctx;
-  if (ctx->key == NULL) {
-    return NULL;
-  }
+/* Our first scheme (in the context's order) that the peer lists, fits
+ * our key by `fits` and can sign with its size; with exact_key, only
+ * schemes that name the key's own type (for ECDSA: its curve). */
+static const sig_scheme *pick_scheme(const tls_policy *ctx,
+                                     const uint16_t *peer, size_t num_peer,
+                                     bool (*fits)(const sig_scheme *, key_type),
+                                     bool exact_key) {
   key_type kt = privkey_type(ctx->key);
   for (size_t i = 0; i < ctx->num_sigalgs; i++) {
     const sig_scheme *s = ctx->sigalgs[i];
-    if (!scheme_fits_key(s, kt) || !scheme_fits_size(s, ctx->key)) {
+    if (!fits(s, kt) || !scheme_fits_size(s, ctx->key) ||
+        (exact_key && s->key != kt)) {
       continue;
     }
     for (size_t j = 0; j < num_peer; j++) {
@@ -62,6 +64,15 @@ const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
     }
   }
   return NULL;
+}
+
+const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
+                                   size_t num_peer) {
+  const tls_policy *ctx = conn->ctx;
+  if (ctx->key == NULL) {
+    return NULL;
+  }
+  return pick_scheme(ctx, peer, num_peer, scheme_fits_key, false);
 }
 
 moat_err cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme) {
@@ -179,22 +190,9 @@ const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
   if (ctx->key == NULL) {
     return NULL;
   }
-  key_type kt = privkey_type(ctx->key);
   /* First a scheme that names our curve, then any that fits. */
-  for (int pass = 0; pass < 2; pass++) {
-    for (size_t i = 0; i < ctx->num_sigalgs; i++) {
-      const sig_scheme *s = ctx->sigalgs[i];
-      if (!sig12_fits(s, kt) || (pass == 0 && s->key != kt)) {
-        continue;
-      }
-      for (size_t j = 0; j < num_peer; j++) {
-        if (peer[j] == s->code) {
-          return s;
-        }
-      }
-    }
-  }
-  return NULL;
+  const sig_scheme *s = pick_scheme(ctx, peer, num_peer, sig12_fits, true);
+  return s != NULL ? s : pick_scheme(ctx, peer, num_peer, sig12_fits, false);
 }
 
 moat_err cv12_build(moat_conn *conn, builder *b, const sig_scheme *scheme) {
