@@ -283,9 +283,6 @@ static moat_err c12_wait_nst(moat_conn *conn) {
   nst12 nst;
   TRY(nst12_parse(conn, body, &nst));
   if (!cur_done(&nst.ticket)) {
-    if (cur_len(&nst.ticket) > 65535) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "ticket too long");
-    }
     moat_free(hs->nst_ticket);
     hs->nst_ticket = moat_memdup(cur_data(&nst.ticket), cur_len(&nst.ticket));
     if (hs->nst_ticket == NULL) {
