@@ -8,6 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "moat.h"
+
 static char pki_dir[64];
 
 static int pki_run(const char *cmd) {
@@ -71,6 +73,35 @@ static int pki_init(void) {
 
 static void pki_path(char *out, size_t cap, const char *file) {
   snprintf(out, cap, "%s/%s", pki_dir, file);
+}
+
+/* A server context with the leaf NAME.pem / NAME.key, or NULL when they
+ * do not load; a client context trusting the CA. */
+static inline moat_context *pki_server_ctx(const char *name) {
+  char cert[256], key[256], c[64], k[64];
+  snprintf(c, sizeof(c), "%s.pem", name);
+  snprintf(k, sizeof(k), "%s.key", name);
+  pki_path(cert, sizeof(cert), c);
+  pki_path(key, sizeof(key), k);
+  moat_context *ctx = moat_context_new(MOAT_ROLE_SERVER);
+  if (ctx != NULL &&
+      moat_context_load_cert_chain(ctx, cert, key, NULL) != MOAT_OK) {
+    moat_context_free(ctx);
+    return NULL;
+  }
+  return ctx;
+}
+
+static inline moat_context *pki_client_ctx(void) {
+  char ca[256];
+  pki_path(ca, sizeof(ca), "ca.pem");
+  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  if (ctx != NULL &&
+      moat_context_load_verify_locations(ctx, ca, NULL, NULL, 0) != MOAT_OK) {
+    moat_context_free(ctx);
+    return NULL;
+  }
+  return ctx;
 }
 
 static void pki_cleanup(void) {

@@ -15,22 +15,14 @@
 #include "tls/msg/msg.h"
 
 static moat_context *server_ctx(const char *leaf) {
-  char cert[256], key[256];
-  char c[64], k[64];
-  snprintf(c, sizeof(c), "%s.pem", leaf);
-  snprintf(k, sizeof(k), "%s.key", leaf);
-  pki_path(cert, sizeof(cert), c);
-  pki_path(key, sizeof(key), k);
-  moat_context *ctx = moat_context_new(MOAT_ROLE_SERVER);
-  CHECK(moat_context_load_cert_chain(ctx, cert, key, NULL) == MOAT_OK);
+  moat_context *ctx = pki_server_ctx(leaf);
+  CHECK(ctx != NULL);
   return ctx;
 }
 
 static moat_context *client_ctx(void) {
-  char ca[256];
-  pki_path(ca, sizeof(ca), "ca.pem");
-  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
-  CHECK(moat_context_load_verify_locations(ctx, ca, NULL, NULL, 0) == MOAT_OK);
+  moat_context *ctx = pki_client_ctx();
+  CHECK(ctx != NULL);
   return ctx;
 }
 
