@@ -60,10 +60,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     static const unsigned kinds[7] = {M_CH, M_SH, M_HRR, M_EE,
                                       M_CT, M_CR, M_NST};
     ext_set set;
+    tls_cause why;
     uint8_t k = 0;
     if (cur_u8(&d, &k) &&
-        ext_parse_block(conn, d, kinds[k % 7], k >= 128 ? 0xffffffffu : 0,
-                        &set) == MOAT_OK) {
+        ext_parse_block(d, kinds[k % 7], k >= 128 ? 0xffffffffu : 0, &set,
+                        &why) == MOAT_OK) {
       fz_parse_ch_extensions(conn, &set);
     }
     break;

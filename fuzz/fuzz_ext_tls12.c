@@ -19,8 +19,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     suites = cur_make(NULL, 0);
   }
   ext_set set;
-  if (ext_parse_block(conn, d, sh ? M_SH12 : M_CH, sh ? 0xffffffffu : 0,
-                      &set) == MOAT_OK) {
+  tls_cause why;
+  if (ext_parse_block(d, sh ? M_SH12 : M_CH, sh ? 0xffffffffu : 0, &set,
+                      &why) == MOAT_OK) {
     if (sh) {
       (void)ext_tls12_check_sh(conn, &set);
     } else {

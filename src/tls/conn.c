@@ -180,6 +180,19 @@ moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
   return r;
 }
 
+moat_err cause_set(tls_cause *why, moat_err err, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  why->err = err;
+  vsnprintf(why->detail, sizeof(why->detail), fmt, ap);
+  va_end(ap);
+  return err;
+}
+
+moat_err conn_fail_cause(moat_conn *conn, const tls_cause *why) {
+  return conn_fail(conn, why->err, "%s", why->detail);
+}
+
 moat_err moat_conn_error(const moat_conn *conn) {
   return conn->err;
 }

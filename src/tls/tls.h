@@ -635,6 +635,21 @@ void conn_set_detail(moat_conn *conn, const char *fmt, ...)
 moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
                          const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* What a codec (msg/, ext/) reports when it refuses input or cannot
+ * build: the error, which names the alert (alert.c), and a sentence that
+ * says what was wrong and where.  Codecs fill one and return its err;
+ * they never touch the connection.  The flow that called them fails the
+ * connection with it (conn_fail_cause), so the failed state and the alert
+ * are still written in one place. */
+typedef struct tls_cause {
+  moat_err err;
+  char detail[MOAT_DETAIL_MAX];
+} tls_cause;
+/* Fills why and returns err, so codecs can `return cause_set(...)`. */
+moat_err cause_set(tls_cause *why, moat_err err, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fails the connection with a codec's cause; returns why->err. */
+moat_err conn_fail_cause(moat_conn *conn, const tls_cause *why);
 /* The alert that reports a cause (RFC 8446 6.2). */
 int alert_for_error(moat_err err);
 moat_err error_for_alert(int alert);

@@ -74,8 +74,8 @@ static const char *block_name(unsigned msg) {
   }
 }
 
-moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
-                         uint32_t offered, ext_set *out) {
+moat_err ext_parse_block(cursor block, unsigned msg, uint32_t offered,
+                         ext_set *out, tls_cause *why) {
   /* RFC 8446 4.2: one extension of each type per block, known or not.
    * One bit per type keeps the check linear however many extensions
    * there are (4.1.2: unknown ones are ignored, not counted). */
@@ -92,7 +92,7 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     uint16_t type;
     cursor data;
     if (!cur_u16(&block, &type) || !cur_prefixed16(&block, &data)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+      return cause_set(why, MOAT_ERR_DECODE_ERROR,
                        "malformed extension list in %s", block_name(msg));
     }
     if (ext_has(out, X_PRE_SHARED_KEY)) {
@@ -100,7 +100,7 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     }
     uint64_t bit = (uint64_t)1 << (type % 64);
     if ((seen[type / 64] & bit) != 0) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+      return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                        "extension %u appears twice in %s", type,
                        block_name(msg));
     }
@@ -108,7 +108,7 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
     const ext_info *info = ext_lookup(type);
     if (info == NULL) {
       if (responses) {
-        return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
+        return cause_set(why, MOAT_ERR_UNSUPPORTED_EXTENSION,
                          "the peer sent extension %u in %s, which was not "
                          "offered",
                          type, block_name(msg));
@@ -116,12 +116,12 @@ moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
       continue; /* RFC 8446 4.2: ignore unknown extensions */
     }
     if ((info->allowed & msg) == 0) {
-      return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+      return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                        "extension %u is not allowed in %s", type,
                        block_name(msg));
     }
     if (responses && ((offered >> info->idx) & 1) == 0) {
-      return conn_fail(conn, MOAT_ERR_UNSUPPORTED_EXTENSION,
+      return cause_set(why, MOAT_ERR_UNSUPPORTED_EXTENSION,
                        "the peer sent extension %u in %s, which was not "
                        "offered",
                        type, block_name(msg));

@@ -61,8 +61,8 @@ static inline bool ext_has(const ext_set *s, ext_idx i) {
  * illegal_parameter (RFC 8446 4.2 forbids duplicates without naming the
  * alert); a known extension in the wrong message is illegal_parameter;
  * malformed framing is decode_error. */
-moat_err ext_parse_block(moat_conn *conn, cursor block, unsigned msg,
-                         uint32_t offered, ext_set *out);
+moat_err ext_parse_block(cursor block, unsigned msg, uint32_t offered,
+                         ext_set *out, tls_cause *why);
 
 /* Whether a block holds an extension of this type (framing is checked
  * by ext_parse_block). */

@@ -81,7 +81,10 @@ moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
     /* Per-certificate extensions (status_request, SCT) answer requests we
      * never make: with nothing offered, any extension is refused. */
     ext_set set;
-    TRY(ext_parse_block(conn, exts, M_CT, 0, &set));
+    tls_cause why;
+    if (ext_parse_block(exts, M_CT, 0, &set, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
     if (++num > TLS_MAX_CHAIN) {
       return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
                        "the peer sent more than %d certificates",

@@ -32,7 +32,10 @@ moat_err cr_parse(moat_conn *conn, cursor body) {
                      "CertificateRequest context must be empty in the "
                      "handshake");
   }
-  TRY(ext_parse_block(conn, exts, M_CR, 0, &set));
+  tls_cause why;
+  if (ext_parse_block(exts, M_CR, 0, &set, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (!ext_has(&set, X_SIGNATURE_ALGORITHMS)) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "CertificateRequest without signature_algorithms");

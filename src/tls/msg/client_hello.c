@@ -137,6 +137,9 @@ moat_err ch_parse(moat_conn *conn, cursor body, client_hello *out) {
                      "malformed ClientHello extensions");
   }
   out->has_extensions = true;
-  TRY(ext_parse_block(conn, exts, M_CH, 0, &out->ext));
+  tls_cause why;
+  if (ext_parse_block(exts, M_CH, 0, &out->ext, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   return MOAT_OK;
 }

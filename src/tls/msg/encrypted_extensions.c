@@ -37,7 +37,10 @@ moat_err ee_parse(moat_conn *conn, cursor body, uint32_t offered) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "malformed EncryptedExtensions");
   }
-  TRY(ext_parse_block(conn, exts, M_EE, offered, &set));
+  tls_cause why;
+  if (ext_parse_block(exts, M_EE, offered, &set, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (ext_has(&set, X_SERVER_NAME) && !cur_done(&set.data[X_SERVER_NAME])) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "server_name in EncryptedExtensions must be empty");

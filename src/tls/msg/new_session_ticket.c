@@ -19,7 +19,10 @@ moat_err nst_parse(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "ticket lifetime %u exceeds seven days", lifetime);
   }
-  TRY(ext_parse_block(conn, exts, M_NST, 0, &set));
+  tls_cause why;
+  if (ext_parse_block(exts, M_NST, 0, &set, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (lifetime == 0) {
     return MOAT_OK; /* RFC 8446 4.6.1: do not use it */
   }

@@ -41,14 +41,22 @@ moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out) {
         (1u << X_EXTENDED_MASTER_SECRET) | (1u << X_SESSION_TICKET) |
         (conn->hostname != NULL ? 1u << X_SERVER_NAME : 0) |
         (ctx->alpn_wire_len > 0 ? 1u << X_ALPN : 0);
-    return ext_parse_block(conn, exts, M_SH12, offered12, &out->ext);
+    tls_cause why;
+    if (ext_parse_block(exts, M_SH12, offered12, &out->ext, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
+    return MOAT_OK;
   }
   /* What the client offered in every ClientHello. */
   uint32_t offered = (1u << X_SUPPORTED_VERSIONS) | (1u << X_KEY_SHARE) |
                      (1u << X_COOKIE) |
                      (conn->hs->psk_offered ? 1u << X_PRE_SHARED_KEY : 0);
-  return ext_parse_block(conn, exts, out->is_hrr ? M_HRR : M_SH, offered,
-                         &out->ext);
+  tls_cause why;
+  if (ext_parse_block(exts, out->is_hrr ? M_HRR : M_SH, offered, &out->ext,
+                      &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  return MOAT_OK;
 }
 
 moat_err sh_build12(moat_conn *conn, builder *b, const sh12_params *p) {
