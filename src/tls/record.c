@@ -146,7 +146,12 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
    * application_data; TLS 1.2 records keep their type. */
   bool hide = wr->active && wr->mode == REC_TLS13;
   bld_u8(&b, hide ? CT_APPLICATION_DATA : type);
-  bld_u16(&b, 0x0303);
+  /* RFC 8446 5.1: a client's first ClientHello may carry 0x0301, which
+   * old servers that reject a higher record version need; every other
+   * record says 0x0303 (RFC 5246 E.1). */
+  bool first_hello =
+      !conn->is_server && !conn->got_record && type == CT_HANDSHAKE;
+  bld_u16(&b, first_hello ? 0x0301 : 0x0303);
   bld_u16(&b, (uint16_t)body);
   uint8_t *p;
   if (!bld_space(&b, body, &p) || !bld_finish(&b)) {

@@ -169,6 +169,40 @@ static void hybrid_case(const char *client_groups, const char *server_groups,
   moat_context_free(sc);
 }
 
+/* RFC 8446 5.1: the first ClientHello's record says 0x0301 (what old
+ * servers accept), the ClientHello after a HelloRetryRequest and every
+ * other record 0x0303. */
+static uint16_t first_record_version(moat_conn *conn) {
+  const uint8_t *data;
+  size_t n;
+  moat_conn_output_view(conn, &data, &n);
+  return n >= 5 ? (uint16_t)(data[1] << 8 | data[2]) : 0;
+}
+
+static void test_record_versions(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  /* the client's key share (X25519) is not the server's group: HRR */
+  CHECK(moat_context_set_groups(cc, "X25519:P-256") == MOAT_OK);
+  CHECK(moat_context_set_groups(sc, "P-256") == MOAT_OK);
+  pair p;
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  CHECK_EQ_INT(first_record_version(p.c), 0x0301);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+  CHECK_EQ_INT(first_record_version(p.s), 0x0303);
+  shuttle(p.s, p.c);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  CHECK(moat_conn_hello_retry(p.c));
+  CHECK_EQ_INT(first_record_version(p.c), 0x0303);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 static void test_hybrid_groups(void) {
   /* Defaults on both sides: the hybrid, in one round trip. */
   hybrid_case(NULL, NULL, "X25519MLKEM768", false);
@@ -1435,6 +1469,7 @@ int main(void) {
   test_read_post_handshake_between();
   test_post_handshake_fragments();
   test_hybrid_groups();
+  test_record_versions();
   test_read_bad_tag();
   test_read_random();
   test_zero_copy_ports();
