@@ -269,20 +269,30 @@ static moat_err rec_alert(moat_conn *conn, cursor *body) {
     conn->close_received = true;
     return MOAT_OK;
   }
-  if (desc == ALERT_USER_CANCELED) {
-    /* RFC 8446 6.1: followed by close_notify */
-    return rec_count_idle(conn, "user_canceled");
+  /* RFC 8446 6: the level is warning (1) or fatal (2). */
+  if (level != 1 && level != 2) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "alert level %u is neither warning nor fatal (alert %s)",
+                     level, moat_alert_name(desc));
   }
-  /* RFC 5246 7.2: in TLS 1.2 a warning (no_renegotiation, ...) leaves the
-   * connection up; a run of them with nothing else is refused, so a peer
-   * cannot keep us reading warnings for ever. */
-  if (conn->version == MOAT_TLS1_2 && level == 1) {
+  /* RFC 8446 6.1: user_canceled is followed by close_notify.  RFC 5246
+   * 7.2: in TLS 1.2 a warning (no_renegotiation, unrecognized_name, ...)
+   * leaves the connection up, also one before the hellos agreed on a
+   * version when 1.2 may be agreed (as OpenSSL and BoringSSL, whatever
+   * the description).  A run of them with nothing else is
+   * refused, so a peer cannot keep us reading warnings for ever. */
+  bool tls12_warning =
+      level == 1 &&
+      (conn->version == MOAT_TLS1_2 ||
+       (conn->version == 0 && ctx_allows(conn->ctx, MOAT_TLS1_2)));
+  if (desc == ALERT_USER_CANCELED || tls12_warning) {
     if (++conn->warnings_in_row > 4) {
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                        "more than 4 warning alerts in a row (the last: %s)",
                        moat_alert_name(desc));
     }
-    return MOAT_OK;
+    return desc == ALERT_USER_CANCELED ? rec_count_idle(conn, "user_canceled")
+                                       : MOAT_OK;
   }
   /* RFC 8446 6.2: every other alert is fatal, whatever its level; we
    * answer none. */

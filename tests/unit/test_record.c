@@ -234,12 +234,37 @@ static void test_plaintext_cases(void) {
   moat_conn_free(s);
   moat_context_free(ctx);
   /* RFC 8446 6.2: a "warning" level does not make an error alert
-   * harmless */
+   * harmless in TLS 1.3 */
   s = fresh_server(&ctx);
+  CHECK(moat_context_set_min_version(ctx, MOAT_TLS1_3) == MOAT_OK);
+  moat_conn_free(s);
+  s = moat_conn_new(ctx);
   uint8_t warn[7] = {CT_ALERT, 3, 3, 0, 2, 1, ALERT_DECODE_ERROR};
   feed_all(s, warn, sizeof(warn));
   CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_ALERT_RECEIVED);
   CHECK(moat_conn_alert(s, &a, &ours) && a == ALERT_DECODE_ERROR && !ours);
+  moat_conn_free(s);
+  moat_context_free(ctx);
+  /* RFC 5246 7.2: before the version is known, a server that may agree
+   * to TLS 1.2 takes a warning that may be one (unrecognized_name) and
+   * goes on; the 5th in a row is refused */
+  s = fresh_server(&ctx);
+  uint8_t name_warn[7] = {CT_ALERT, 3, 3, 0, 2, 1, ALERT_UNRECOGNIZED_NAME};
+  for (int i = 0; i < 4; i++) {
+    feed_all(s, name_warn, sizeof(name_warn));
+    CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_WANT_READ);
+  }
+  feed_all(s, name_warn, sizeof(name_warn));
+  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_UNEXPECTED_MESSAGE);
+  CHECK(moat_conn_alert(s, &a, &ours) && a == ALERT_UNEXPECTED_MESSAGE && ours);
+  moat_conn_free(s);
+  moat_context_free(ctx);
+  /* RFC 8446 6: a level that is neither warning nor fatal */
+  s = fresh_server(&ctx);
+  uint8_t bogus[7] = {CT_ALERT, 3, 3, 0, 2, 0x42, ALERT_UNEXPECTED_MESSAGE};
+  feed_all(s, bogus, sizeof(bogus));
+  CHECK_EQ_INT(moat_conn_handshake(s), MOAT_ERR_ILLEGAL_PARAMETER);
+  CHECK(moat_conn_alert(s, &a, &ours) && a == ALERT_ILLEGAL_PARAMETER && ours);
   moat_conn_free(s);
   moat_context_free(ctx);
 }
