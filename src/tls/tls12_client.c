@@ -89,9 +89,16 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
   /* RFC 5246 7.4.1.3 / RFC 5077 3.4: an echo of the ID we offered with a
    * session means the server resumes it. */
   moat_session *s = hs->offered12;
-  hs->resumed12 =
-      s != NULL && hs->session_id_len > 0 &&
-      cur_equal(&sh->session_id, hs->session_id, hs->session_id_len);
+  bool echoed = hs->session_id_len > 0 &&
+                cur_equal(&sh->session_id, hs->session_id, hs->session_id_len);
+  if (echoed && s == NULL) {
+    /* The ID was the random one of TLS 1.3's compatibility mode (RFC
+     * 8446 D.4): it names no session, so an echo is no resumption. */
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the TLS 1.2 server echoed a session ID that names no "
+                     "session this client offered");
+  }
+  hs->resumed12 = echoed;
   memcpy(hs->session_id, cur_data(&sh->session_id), cur_len(&sh->session_id));
   hs->session_id_len = cur_len(&sh->session_id);
   TRY(start_transcript12(conn, whole));

@@ -24,7 +24,9 @@ static moat_err c_start(moat_conn *conn) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake state");
   }
   conn->hs = hs;
-  hs->session_id_len = 32; /* RFC 8446 D.4: middlebox compatibility */
+  /* RFC 8446 D.4: middlebox compatibility, when TLS 1.3 may be agreed;
+   * a client limited to TLS 1.2 sends an ID only to resume (below). */
+  hs->session_id_len = 32;
   /* One draw for the random and the legacy session id. */
   uint8_t rnd[TLS_RANDOM_LEN + sizeof(hs->session_id)];
   if (!ctx_random(ctx, rnd, TLS_RANDOM_LEN + hs->session_id_len)) {
@@ -32,6 +34,7 @@ static moat_err c_start(moat_conn *conn) {
   }
   memcpy(hs->client_random, rnd, TLS_RANDOM_LEN);
   memcpy(hs->session_id, rnd + TLS_RANDOM_LEN, hs->session_id_len);
+  bool tls13 = ctx_allows(ctx, MOAT_TLS1_3);
   hs->share_alg[0] = ctx->groups[0];
   hs->num_shares = 1;
   /* A hybrid first goes with a share for the first classical group too
@@ -56,7 +59,10 @@ static moat_err c_start(moat_conn *conn) {
       hs->session_id_len = sess->session_id_len;
     }
   }
-  if (fresh && sess->version == MOAT_TLS1_3 && ctx_allows(ctx, MOAT_TLS1_3) &&
+  if (hs->offered12 == NULL && !tls13) {
+    hs->session_id_len = 0;
+  }
+  if (fresh && sess->version == MOAT_TLS1_3 && tls13 &&
       suite_offered(ctx, sess->suite->code, MOAT_TLS1_3)) {
     /* RFC 8446 2.2: offer the ticket; the early secret comes from it. */
     if (!ks_init(&hs->ks, hash_get(sess->suite->hash), sess->psk,

@@ -131,9 +131,10 @@ static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
   TRY(send_built(conn, &b,
                  sh_build(conn, &b, true, group->group, NULL, 0, hs->cookie,
                           hs->cookie_len)));
-  if (hs->session_id_len > 0) {
-    TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
-  }
+  /* RFC 8446 D.4: a change_cipher_spec right after the server's first
+   * handshake message, whether the client asked for compatibility mode
+   * or not (as OpenSSL and BoringSSL: clients expect it either way). */
+  TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   return MOAT_OK;
 }
 
@@ -303,8 +304,9 @@ static moat_err s_wait_ch(moat_conn *conn) {
   TRY(err);
   keylog(conn, "CLIENT_HANDSHAKE_TRAFFIC_SECRET", hs->ks.c_hs, h->len);
   keylog(conn, "SERVER_HANDSHAKE_TRAFFIC_SECRET", hs->ks.s_hs, h->len);
-  /* RFC 8446 D.4: middlebox compatibility when the client asked for it. */
-  if (hs->session_id_len > 0 && !second) {
+  /* RFC 8446 D.4: the change_cipher_spec after the first handshake
+   * message (a HelloRetryRequest already had it). */
+  if (!second) {
     TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   }
   TRY(rec_set_key(conn, &conn->wr, suite, h, hs->ks.hmac, hs->ks.s_hs, true,

@@ -590,6 +590,42 @@ static void test_record_version(void) {
   finish(&t);
 }
 
+/* (i) RFC 5246 7.4.1.2 / RFC 8446 D.4: the legacy session ID. */
+static void test_session_id_echo(void) {
+  /* A client limited to TLS 1.2 with no session sends none. */
+  setup t;
+  start(&t, "p256", NULL);
+  CHECK_EQ_INT(t.ch.msg[0][4 + 2 + 32], 0);
+  finish(&t);
+  /* A client that may agree to TLS 1.3 sends 32 random bytes for
+   * compatibility mode; a TLS 1.2 server that echoes them is not
+   * resuming anything: illegal_parameter. */
+  moat_context *sc = server_ctx("p256");
+  CHECK(moat_context_set_max_version(sc, MOAT_TLS1_2) == MOAT_OK);
+  moat_context *cc = pki_client_ctx();
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, "localhost");
+  CHECK(moat_conn_handshake(c) == MOAT_ERR_WANT_READ);
+  flight ch, sf;
+  take_flight(c, &ch);
+  give_msgs(s, &ch, -1);
+  CHECK(moat_conn_handshake(s) == MOAT_ERR_WANT_READ);
+  take_flight(s, &sf);
+  CHECK_EQ_INT(ch.msg[0][4 + 2 + 32], 32);
+  CHECK_EQ_INT(sf.msg[0][4 + 2 + 32], 32);
+  memcpy(sf.msg[0] + 4 + 2 + 32 + 1, ch.msg[0] + 4 + 2 + 32 + 1, 32);
+  give_msgs(c, &sf, -1);
+  moat_err e = moat_conn_handshake(c);
+  check_failed("echoed compatibility ID", c, e, MOAT_ERR_ILLEGAL_PARAMETER,
+               ALERT_ILLEGAL_PARAMETER, "names no session");
+  flight_free(&ch);
+  flight_free(&sf);
+  moat_conn_free(c);
+  moat_conn_free(s);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
       pki_leaf("rsa", "rsa", "30", "serverAuth")) {
@@ -597,6 +633,7 @@ int main(void) {
     return 1;
   }
   test_server_flight_order();
+  test_session_id_echo();
   test_server_key_exchange();
   test_point_off_curve();
   test_renegotiation_info();

@@ -469,6 +469,31 @@ static void test_client_hello_edits(void) {
   }
   pair_free(&p);
 
+  /* RFC 8446 D.4: the server's change_cipher_spec follows its first
+   * message also when the client sent an empty legacy_session_id (no
+   * compatibility mode): clients expect it either way */
+  pair_init(&p, NULL, NULL);
+  if (take_client_hello(&p, &ch)) {
+    size_t sid = 4 + 2 + 32; /* the session ID's length byte */
+    CHECK_EQ_INT(ch.b[sid], 32);
+    memmove(ch.b + sid + 1, ch.b + sid + 1 + 32, ch.n - sid - 1 - 32);
+    ch.b[sid] = 0;
+    ch.n -= 32;
+    ch.ext_off -= 32;
+    hmsg_fix_lengths(&ch);
+    CHECK_EQ_INT(server_gets(&p, &ch), MOAT_ERR_WANT_READ);
+    buf *o = buf_new();
+    take(p.s, o);
+    cursor c = cur_make(o->b, o->n), body, whole;
+    uint8_t t1 = 0, t2 = 0;
+    CHECK(next_record(&c, &t1, &body, &whole) &&
+          next_record(&c, &t2, &body, &whole));
+    CHECK_EQ_INT(t1, CT_HANDSHAKE);
+    CHECK_EQ_INT(t2, CT_CHANGE_CIPHER_SPEC);
+    free(o);
+  }
+  pair_free(&p);
+
   /* (c) each mandatory extension missing (RFC 8446 9.2) */
   static const uint16_t mandatory[] = {EXT_KEY_SHARE, EXT_SUPPORTED_GROUPS,
                                        EXT_SIGNATURE_ALGORITHMS};
