@@ -238,22 +238,32 @@ static void in_grown(moat_conn *conn) {
 static moat_err in_room(moat_conn *conn, uint8_t **out_at, size_t *out_room) {
   conn->in_granted = 0; /* what was offered before may move now */
   if (conn->in == NULL) {
-    conn->in = moat_malloc(TLS_MAX_RECORD);
+    /* A whole record fits after the lead of rec_align_lead. */
+    conn->in = moat_malloc(TLS_MAX_RECORD + REC_ALIGN);
     if (conn->in == NULL) {
       return MOAT_ERR_NO_MEMORY;
     }
-    conn->in_cap = TLS_MAX_RECORD;
+    conn->in_cap = TLS_MAX_RECORD + REC_ALIGN;
     conn->in_len = conn->in_off = conn->app_off = conn->app_len = 0;
     conn->in_used = 0;
   }
+  /* What is not yet delivered moves to the front, or just after it where
+   * the next record's ciphertext is then aligned. */
   size_t base = conn->app_len > 0 ? conn->app_off : conn->in_off;
-  if (base > 0) {
-    memmove(conn->in, conn->in + base, conn->in_len - base);
-    conn->in_len -= base;
-    conn->in_off -= base;
+  size_t to = conn->in_len == base || base > 0
+                  ? rec_align_lead(conn->in, &conn->rd)
+                  : base;
+  if (to > base && conn->in_len - base + to > conn->in_cap) {
+    to = 0; /* no room to move forward: to the front, as ever */
+  }
+  if (base != to) {
+    memmove(conn->in + to, conn->in + base, conn->in_len - base);
+    conn->in_len = conn->in_len - base + to;
+    conn->in_off = conn->in_off - base + to;
     if (conn->app_len > 0) {
-      conn->app_off -= base;
+      conn->app_off = conn->app_off - base + to;
     }
+    in_grown(conn);
   }
   *out_at = conn->in + conn->in_len;
   *out_room = conn->in_cap - conn->in_len;

@@ -106,9 +106,40 @@ static size_t rec_overhead(const rec_dir *dir) {
   }
 }
 
+/* Room for need more bytes after out_len, by doubling. */
+static moat_err out_grow(moat_conn *conn, size_t need) {
+  size_t ncap = conn->out_cap ? conn->out_cap : 1024;
+  while (ncap - conn->out_len < need) {
+    ncap *= 2;
+  }
+  uint8_t *n = moat_realloc(conn->out, ncap);
+  if (n == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "output buffer");
+  }
+  conn->out = n;
+  conn->out_cap = ncap;
+  return MOAT_OK;
+}
+
+size_t rec_align_lead(const uint8_t *buf, const rec_dir *dir) {
+  if (!dir->active) {
+    return 0;
+  }
+  size_t head = TLS_RECORD_HEADER + (dir->mode == REC_TLS12_GCM ? 8 : 0);
+  return (REC_ALIGN - ((uintptr_t)buf + head) % REC_ALIGN) % REC_ALIGN;
+}
+
 static moat_err out_reserve(moat_conn *conn, size_t need) {
   if (conn->out_off == conn->out_len) {
+    /* Empty: the record starts where its ciphertext is aligned (room for
+     * that included, so a reallocation cannot move it off). */
     conn->out_off = conn->out_len = 0;
+    need += conn->wr.active ? REC_ALIGN - 1 : 0;
+    if (conn->out_cap < need) {
+      TRY(out_grow(conn, need));
+    }
+    conn->out_off = conn->out_len = rec_align_lead(conn->out, &conn->wr);
+    return MOAT_OK;
   }
   if (conn->out_cap - conn->out_len >= need) {
     return MOAT_OK;
@@ -122,17 +153,7 @@ static moat_err out_reserve(moat_conn *conn, size_t need) {
       return MOAT_OK;
     }
   }
-  size_t ncap = conn->out_cap ? conn->out_cap : 1024;
-  while (ncap - conn->out_len < need) {
-    ncap *= 2;
-  }
-  uint8_t *n = moat_realloc(conn->out, ncap);
-  if (n == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "output buffer");
-  }
-  conn->out = n;
-  conn->out_cap = ncap;
-  return MOAT_OK;
+  return out_grow(conn, need);
 }
 
 static moat_err rec_write_one(moat_conn *conn, uint8_t type,

@@ -13,7 +13,7 @@ typedef struct pair {
   moat_conn *c, *s;
 } pair;
 
-static bool connect_pair(pair *p) {
+static bool connect_pair_version(pair *p, int max_version) {
   char cert[256], key[256], ca[256];
   pki_path(cert, sizeof(cert), "p256.pem");
   pki_path(key, sizeof(key), "p256.key");
@@ -24,11 +24,20 @@ static bool connect_pair(pair *p) {
       moat_context_load_verify_locations(p->cc, ca, NULL, NULL, 0) != MOAT_OK) {
     return false;
   }
+  if (max_version != 0 &&
+      moat_context_set_max_version(p->cc, max_version) != MOAT_OK) {
+    return false;
+  }
   p->c = moat_conn_new(p->cc);
   p->s = moat_conn_new(p->sc);
   moat_conn_set_hostname(p->c, "localhost");
   moat_err se, ce = handshake_both(p->c, p->s, &se);
-  return ce == MOAT_OK && se == MOAT_OK;
+  return ce == MOAT_OK && se == MOAT_OK &&
+         (max_version == 0 || moat_conn_version(p->c) == max_version);
+}
+
+static bool connect_pair(pair *p) {
+  return connect_pair_version(p, 0);
 }
 
 static void free_pair(pair *p) {
@@ -334,6 +343,70 @@ static void test_protected_cases(void) {
   free_pair(&p);
 }
 
+/* Records of many sizes, sent back to back, reach the reader intact
+ * whatever the pieces the wire delivers them in: one byte at a time, odd
+ * sizes that split headers and bodies, or as much as the input buffer
+ * takes (where leftover bytes move within the buffer). */
+static void stream_in_pieces(int version, size_t piece) {
+  static const size_t sizes[] = {1,     5,    300, 16384, 16383, 7,
+                                 16384, 1000, 64,  16320, 2,     16384};
+  enum {
+    TOTAL =
+        1 + 5 + 300 + 16384 + 16383 + 7 + 16384 + 1000 + 64 + 16320 + 2 + 16384
+  };
+  static uint8_t sent[TOTAL], got[TOTAL], wire[TOTAL + 12 * 64];
+  pair p;
+  CHECK(connect_pair_version(&p, version));
+  for (size_t i = 0; i < TOTAL; i++) {
+    sent[i] = (uint8_t)(i * 131 + i / 251);
+  }
+  size_t off = 0, wire_len = 0, w, n;
+  for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+    CHECK(moat_conn_write(p.c, sent + off, sizes[i], &w) == MOAT_OK &&
+          w == sizes[i]);
+    off += sizes[i];
+    CHECK(moat_conn_take_output(p.c, wire + wire_len, sizeof(wire) - wire_len,
+                                &n) == MOAT_OK);
+    wire_len += n;
+  }
+  size_t fed = 0, read = 0;
+  for (int guard = 0; read < TOTAL && guard < 1000000; guard++) {
+    size_t want = piece < wire_len - fed ? piece : wire_len - fed;
+    size_t used = 0;
+    if (want > 0) {
+      CHECK_EQ_INT(moat_conn_feed(p.s, wire + fed, want, &used), MOAT_OK);
+      fed += used;
+    }
+    moat_err e;
+    do {
+      size_t cap = TOTAL - read < 5000 ? TOTAL - read : 5000;
+      n = 0;
+      e = moat_conn_read(p.s, got + read, cap, &n);
+      read += n;
+    } while (e == MOAT_OK && n > 0 && read < TOTAL);
+    if (e != MOAT_OK && e != MOAT_ERR_WANT_READ) {
+      CHECK_EQ_INT(e, MOAT_OK);
+      break;
+    }
+    if (used == 0 && want > 0 && e == MOAT_ERR_WANT_READ) {
+      CHECK(!"the server neither took bytes nor gave data");
+      break;
+    }
+  }
+  CHECK_EQ_INT(read, TOTAL);
+  CHECK_EQ_INT(fed, wire_len);
+  CHECK(memcmp(sent, got, TOTAL) == 0);
+  free_pair(&p);
+}
+
+static void test_stream_pieces(void) {
+  static const size_t pieces[] = {1, 13, 4099, 16389, 1 << 20};
+  for (size_t i = 0; i < sizeof(pieces) / sizeof(pieces[0]); i++) {
+    stream_in_pieces(MOAT_TLS1_2, pieces[i]);
+    stream_in_pieces(MOAT_TLS1_3, pieces[i]);
+  }
+}
+
 static void test_after_close(void) {
   pair p;
   CHECK(connect_pair(&p));
@@ -367,6 +440,7 @@ int main(void) {
   test_plaintext_cases();
   test_protected_cases();
   test_after_close();
+  test_stream_pieces();
   pki_cleanup();
   return t_done("record");
 }
