@@ -44,6 +44,7 @@ bool session_keep_peer(moat_session *s, const moat_conn *conn,
   chain_free(s->peer);
   s->peer = chain_ref(peer); /* shared, not copied: the chain is immutable */
   s->verify_code = code;
+  s->group = conn->group;
   return true;
 }
 

@@ -6,8 +6,11 @@
 #include "base/mem.h"
 #include "tls/tls.h"
 
-/* 2: version, EMS flag and session ID added for TLS 1.2. */
-#define SESSION_FORMAT 2
+/* 2: version, EMS flag and session ID added for TLS 1.2.
+ * 3: the key-exchange group (0: none) after the suite.  Format 2 is still
+ * read, as a session without a group. */
+#define SESSION_FORMAT 3
+#define SESSION_FORMAT_NO_GROUP 2
 
 moat_session *session_new(void) {
   moat_session *s = moat_calloc(1, sizeof(*s));
@@ -76,6 +79,7 @@ static bool state_build(builder *b, const moat_session *s) {
   bld_bytes(b, s->session_id, s->session_id_len);
   bld_close(b);
   bld_u16(b, s->suite->code);
+  bld_u16(b, s->group != NULL ? s->group->group : 0);
   bld_u64(b, (uint64_t)s->created);
   bld_u32(b, s->lifetime);
   bld_u32(b, s->age_add);
@@ -86,21 +90,27 @@ static bool state_build(builder *b, const moat_session *s) {
 
 static bool state_parse(cursor *c, moat_session *s) {
   uint8_t format, ems;
-  uint16_t suite;
+  uint16_t suite, group = 0;
   uint64_t created;
   cursor psk, id;
-  if (!cur_u8(c, &format) || format != SESSION_FORMAT ||
+  if (!cur_u8(c, &format) ||
+      (format != SESSION_FORMAT && format != SESSION_FORMAT_NO_GROUP) ||
       !cur_u16(c, &s->version) || !cur_u8(c, &ems) || ems > 1 ||
       !cur_prefixed8(c, &id) || cur_len(&id) > sizeof(s->session_id) ||
-      !cur_u16(c, &suite) || !cur_u64(c, &created) ||
-      !cur_u32(c, &s->lifetime) || !cur_u32(c, &s->age_add) ||
-      !cur_prefixed8(c, &psk)) {
+      !cur_u16(c, &suite) ||
+      (format == SESSION_FORMAT && !cur_u16(c, &group)) ||
+      !cur_u64(c, &created) || !cur_u32(c, &s->lifetime) ||
+      !cur_u32(c, &s->age_add) || !cur_prefixed8(c, &psk)) {
     return false;
   }
   s->suite = suite_by_code(suite);
+  s->group = group != 0 ? kex_by_group(group) : NULL;
   /* TLS 1.3 keeps a PSK of the hash's length, TLS 1.2 the master
-   * secret. */
+   * secret; a group is one moat has, and for TLS 1.2 one with an ECDHE
+   * form. */
   if (s->suite == NULL || s->suite->version != s->version ||
+      (group != 0 && (s->group == NULL ||
+                      (s->version == MOAT_TLS1_2 && s->group->tls13_only))) ||
       cur_len(&psk) != (s->version == MOAT_TLS1_2
                             ? TLS12_MASTER_LEN
                             : hash_get(s->suite->hash)->len)) {
@@ -251,6 +261,7 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     memset(&st, 0, sizeof(st));
     st.version = MOAT_TLS1_3;
     st.suite = conn->suite;
+    st.group = conn->group;
     st.created = ctx_now(conn->ctx);
     st.lifetime = conn->ctx->ticket_lifetime;
     uint8_t nonce = conn->ticket_nonce++;

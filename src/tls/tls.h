@@ -294,6 +294,10 @@ struct moat_session {
   uint8_t psk[HASH_MAX_LEN];
   size_t psk_len;
   bool ems; /* TLS 1.2: made with the extended master secret (RFC 7627) */
+  /* The key-exchange group of the handshake that made the session, or
+   * NULL: a resumed TLS 1.2 connection reports it (as OpenSSL and
+   * BoringSSL do); TLS 1.3 resumption agrees a fresh one. */
+  const kex_alg *group;
   uint8_t session_id[32]; /* TLS 1.2 session-ID resumption */
   size_t session_id_len;
   uint8_t *ticket;
@@ -319,7 +323,7 @@ bool sess_cache_get(sess_cache *c, const uint8_t *id, size_t id_len,
 void sess_cache_stats(sess_cache *c, moat_session_stats *out);
 #define SESS_CACHE_DEFAULT 1024
 
-/* Client: the session keeps conn's peer chain and verify result (or,
+/* Client: the session keeps conn's peer chain, verify result and group (or,
  * for a resumed connection without one, those of the resumed session);
  * false when out of memory. */
 bool session_keep_peer(moat_session *s, const moat_conn *conn,

@@ -119,6 +119,7 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
                      "master secret it was made with");
   }
   memcpy(hs->master, s->psk, TLS12_MASTER_LEN);
+  conn->group = s->group; /* the original handshake's */
   keylog(conn, "CLIENT_RANDOM", hs->master, TLS12_MASTER_LEN);
   if (!session_restore_peer(conn, s)) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");

@@ -191,6 +191,7 @@ static moat_err send_ticket12(moat_conn *conn, builder *b) {
   st.created = hs->resumed12 ? hs->state12.created : ctx_now(conn->ctx);
   st.lifetime = conn->ctx->ticket_lifetime;
   st.ems = hs->ems;
+  st.group = conn->group;
   memcpy(st.psk, hs->master, TLS12_MASTER_LEN);
   st.psk_len = TLS12_MASTER_LEN;
   uint8_t nonce[AEAD_NONCE_LEN];
@@ -223,6 +224,7 @@ static void cache_session(moat_conn *conn) {
   st.created = ctx_now(conn->ctx);
   st.lifetime = conn->ctx->ticket_lifetime;
   st.ems = true;
+  st.group = conn->group;
   memcpy(st.psk, hs->master, TLS12_MASTER_LEN);
   st.psk_len = TLS12_MASTER_LEN;
   memcpy(st.session_id, hs->session_id, 32);
@@ -271,6 +273,7 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
   const sig_scheme *scheme = NULL;
   if (resume) {
     conn->suite = hs->state12.suite;
+    conn->group = hs->state12.group; /* the original handshake's */
     /* RFC 5077 3.4: echo the client's session ID to say "resumed". */
     memcpy(hs->session_id, cur_data(&ch->session_id), cur_len(&ch->session_id));
     hs->session_id_len = cur_len(&ch->session_id);

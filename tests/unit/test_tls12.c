@@ -234,6 +234,44 @@ static void test_downgrade_sentinel(void) {
   moat_context_free(sc);
 }
 
+/* blob (a format-3 serialised session) rewritten in format 2, which had
+ * no group: it still resumes; the client knows no group then, the server
+ * still the one its ticket or cache kept.  Formats 1 and 4 are refused. */
+static bool old_format_session(moat_context *cc, moat_context *sc,
+                               const uint8_t *blob, size_t len,
+                               const char *group) {
+  uint8_t v2[1024];
+  /* format(1) version(2) ems(1) id<1> suite(2) group(2) ... */
+  size_t at = 1 + 2 + 1 + 1 + blob[4] + 2;
+  CHECK(blob[0] == 3 && len > at + 2 && len <= sizeof(v2));
+  if (blob[0] != 3 || len <= at + 2 || len > sizeof(v2)) {
+    return false;
+  }
+  memcpy(v2, blob, at);
+  memcpy(v2 + at, blob + at + 2, len - at - 2);
+  v2[0] = 2;
+  moat_session *s = NULL;
+  CHECK(moat_session_from_bytes(v2, len - 2, &s) == MOAT_OK);
+  if (s == NULL) {
+    return false;
+  }
+  conns r = run(cc, sc, s);
+  bool ok =
+      r.ce == MOAT_OK && r.se == MOAT_OK && moat_conn_session_reused(r.c) &&
+      moat_conn_group_name(r.c) == NULL && moat_conn_group_name(r.s) != NULL &&
+      group != NULL && strcmp(moat_conn_group_name(r.s), group) == 0;
+  done(&r);
+  moat_session_free(s);
+  for (uint8_t f = 1; f < 5; f += 3) {
+    moat_session *bad = NULL;
+    memcpy(v2, blob, len);
+    v2[0] = f;
+    ok &= moat_session_from_bytes(v2, len, &bad) == MOAT_ERR_INVALID_ARGUMENT &&
+          bad == NULL;
+  }
+  return ok;
+}
+
 static void test_resumption(void) {
   moat_context *sc = server_ctx("p256");
   moat_context *cc = client_ctx();
@@ -244,6 +282,10 @@ static void test_resumption(void) {
     CHECK(r.ce == MOAT_OK && r.se == MOAT_OK);
     moat_session *sess = moat_conn_get_session(r.c);
     CHECK(sess != NULL);
+    /* the group of the full handshake (a static name, kept past free) */
+    const char *group = moat_conn_group_name(r.c);
+    CHECK(group != NULL && moat_conn_group_name(r.s) != NULL &&
+          strcmp(group, moat_conn_group_name(r.s)) == 0);
     done(&r);
     if (sess == NULL) {
       continue;
@@ -259,6 +301,11 @@ static void test_resumption(void) {
     bool ok = r.ce == MOAT_OK && r.se == MOAT_OK;
     CHECK(ok);
     CHECK(moat_conn_session_reused(r.c) && moat_conn_session_reused(r.s));
+    /* and reports the group the session was made with, both sides */
+    CHECK(moat_conn_group_name(r.c) != NULL && group != NULL &&
+          strcmp(moat_conn_group_name(r.c), group) == 0);
+    CHECK(moat_conn_group_name(r.s) != NULL && group != NULL &&
+          strcmp(moat_conn_group_name(r.s), group) == 0);
     /* the resumed connection still shows the server's certificate */
     CHECK_EQ_INT(moat_conn_peer_chain_len(r.c), 1);
     CHECK_EQ_INT(moat_conn_verify_code(r.c), 0);
@@ -270,6 +317,9 @@ static void test_resumption(void) {
     }
     CHECK(echo(r.c, r.s, 1000) && echo(r.s, r.c, 1000));
     done(&r);
+    /* format 2 (before the group was kept) is still read, as a session
+     * without a group; an unknown format is refused */
+    CHECK(old_format_session(cc, sc, blob, blob_len, group));
     /* a server context that did not issue it makes a full handshake */
     moat_context *other = server_ctx("p256");
     r = run(cc, other, back);
