@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include "common.h"
+#include "compress/compress.h"
 
 static const char *g_dir;
 static int g_count;
@@ -398,6 +399,23 @@ int main(int argc, char **argv) {
   memcpy(buf + 1, ccert, ccert_n);
   put("fuzz_msg_certificate", "client", buf, ccert_n + 1);
   put("fuzz_msg_certificate", "empty", (const uint8_t[]){0, 0, 0, 0, 0}, 5);
+  /* RFC 8879: the server's Certificate compressed with each algorithm
+   * built in, and the extension's lists */
+  for (size_t i = 0; compress_builtin(i) != NULL; i++) {
+    const compress_alg *alg = compress_builtin(i);
+    builder cb;
+    tls_cause why;
+    if (bld_init_alloc(&cb, 256) &&
+        ccert_build(&cb, alg->code, body, cert_n, &why) == MOAT_OK) {
+      put("fuzz_msg_compressed_certificate", alg->name, bld_data(&cb) + 4,
+          bld_len(&cb) - 4);
+    }
+    bld_cleanup(&cb);
+  }
+  put("fuzz_ext_compress_certificate", "all",
+      (const uint8_t[]){6, 0, 3, 0, 2, 0, 1}, 7);
+  put("fuzz_ext_compress_certificate", "unknown",
+      (const uint8_t[]){4, 0xff, 1, 0, 2}, 5);
   put("fuzz_msg_certificate_verify", "ecdsa",
       (const uint8_t[]){4, 3, 0, 8, 0x30, 6, 2, 1, 1, 2, 1, 1}, 12);
   put("fuzz_msg_certificate_verify", "ed25519",

@@ -150,4 +150,14 @@ moat_err ext_psk_modes_parse(moat_conn *conn, cursor data, bool *out_dhe);
 moat_err ext_psk_accept(moat_conn *conn, const ext_set *ext, cursor whole,
                         const tls_suite *suite);
 
+/* compress_certificate (RFC 8879 3): CertificateCompressionAlgorithm
+ * algorithms<2..2^8-2>.  The builder writes the extension's data for the
+ * given code points.  The parser refuses as decode_error an empty, odd or
+ * overlong list and one naming an algorithm twice, and keeps the ones
+ * moat has built in (src/compress), in the peer's order, up to cap. */
+#define CERT_COMP_MAX 8
+bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num);
+moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
+                             size_t *out_num, tls_cause *why);
+
 #endif

@@ -145,4 +145,29 @@ moat_err ku_parse(moat_conn *conn, cursor body, bool *out_request);
 /* NewSessionTicket (RFC 8446 4.6.1) */
 moat_err nst_parse(moat_conn *conn, cursor body);
 
+/* CompressedCertificate (RFC 8879 4) */
+typedef struct compressed_cert {
+  uint16_t algorithm;
+  uint32_t uncompressed_len;
+  cursor data; /* compressed_certificate_message */
+} compressed_cert;
+/* Reads the message's fields.  Malformed or empty data is decode_error;
+ * an algorithm not among offered[0..num_offered) (what we listed in our
+ * compress_certificate extension) is illegal_parameter; an
+ * uncompressed_length that cannot hold a Certificate message or exceeds
+ * TLS_MAX_HANDSHAKE_MSG is bad_certificate, before anything is
+ * allocated. */
+moat_err ccert_parse(cursor body, const uint16_t *offered, size_t num_offered,
+                     compressed_cert *out, tls_cause *why);
+/* Decompresses a parsed message into a fresh buffer of exactly
+ * m->uncompressed_len bytes (*out_body, moat_free it): the Certificate
+ * message's body.  A stream that is not exactly that long, or is not a
+ * valid stream, is bad_certificate (RFC 8879 4). */
+moat_err ccert_expand(const compressed_cert *m, uint8_t **out_body,
+                      tls_cause *why);
+/* Writes a whole CompressedCertificate handshake message carrying
+ * cert_body (a Certificate message's body) compressed with alg. */
+moat_err ccert_build(builder *b, uint16_t alg, const uint8_t *cert_body,
+                     size_t len, tls_cause *why);
+
 #endif

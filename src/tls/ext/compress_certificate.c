@@ -1,0 +1,47 @@
+/* compress_certificate (RFC 8879 3). */
+#include "compress/compress.h"
+#include "tls/ext/ext.h"
+
+bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num) {
+  bld_open8(b);
+  for (size_t i = 0; i < num; i++) {
+    bld_u16(b, algs[i]);
+  }
+  return bld_close(b);
+}
+
+moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
+                             size_t *out_num, tls_cause *why) {
+  cursor list;
+  *out_num = 0;
+  /* RFC 8879 3: algorithms<2..2^8-2>, two bytes each. */
+  if (!cur_prefixed8(&data, &list) || !cur_done(&data) ||
+      cur_len(&list) < 2 || cur_len(&list) % 2 != 0) {
+    return cause_set(why, MOAT_ERR_DECODE_ERROR,
+                     "malformed compress_certificate extension");
+  }
+  /* The list is at most 127 code points: the duplicate check compares
+   * each with those before it (127^2/2 comparisons at worst). */
+  cursor seen = list;
+  size_t index = 0;
+  while (!cur_done(&list)) {
+    uint16_t alg;
+    (void)cur_u16(&list, &alg);
+    cursor before = cur_make(cur_data(&seen), 2 * index);
+    while (!cur_done(&before)) {
+      uint16_t prev;
+      (void)cur_u16(&before, &prev);
+      if (prev == alg) {
+        return cause_set(why, MOAT_ERR_DECODE_ERROR,
+                         "compress_certificate lists algorithm %u twice",
+                         alg);
+      }
+    }
+    index++;
+    /* Unknown algorithms, and ones not built in, are skipped. */
+    if (compress_get(alg) != NULL && *out_num < cap) {
+      out[(*out_num)++] = alg;
+    }
+  }
+  return MOAT_OK;
+}
