@@ -119,6 +119,9 @@ static bool b64_finish(b64_state *st) {
   if (st->nacc + st->npad != 4 && st->npad != 0) {
     return false;
   }
+  if (st->nacc > 1 && st->len + (size_t)(st->nacc - 1) > st->cap) {
+    return false;
+  }
   /* RFC 4648 3.5: the unused low bits are zero. */
   if (st->nacc == 2) {
     if ((st->acc & 0xf) != 0) {
@@ -256,25 +259,32 @@ bool pem_detect(const uint8_t *data, size_t len) {
          memmem(data, len, tag, sizeof(tag) - 1) != NULL;
 }
 
-size_t pem_write(const char *label, const uint8_t *der, size_t len, char *out,
-                 size_t cap) {
+/* Three bytes (n of them real, 1..3) as four base64 characters. */
+static void b64_quad(const uint8_t *p, size_t n, char q[4]) {
   static const char b64[] =
       "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  uint32_t v = (uint32_t)p[0] << 16;
+  if (n > 1) {
+    v |= (uint32_t)p[1] << 8;
+  }
+  if (n > 2) {
+    v |= p[2];
+  }
+  q[0] = b64[(v >> 18) & 63];
+  q[1] = b64[(v >> 12) & 63];
+  q[2] = n > 1 ? b64[(v >> 6) & 63] : '=';
+  q[3] = n > 2 ? b64[v & 63] : '=';
+}
+
+size_t pem_write(const char *label, const uint8_t *der, size_t len, char *out,
+                 size_t cap) {
   text_buf tb;
   tb_init(&tb, out, cap);
   tb_printf(&tb, "-----BEGIN %s-----\n", label);
   size_t col = 0;
   for (size_t i = 0; i < len; i += 3) {
-    uint32_t v = (uint32_t)der[i] << 16;
-    size_t n = len - i < 3 ? len - i : 3;
-    if (n > 1) {
-      v |= (uint32_t)der[i + 1] << 8;
-    }
-    if (n > 2) {
-      v |= der[i + 2];
-    }
-    char q[4] = {b64[(v >> 18) & 63], b64[(v >> 12) & 63],
-                 n > 1 ? b64[(v >> 6) & 63] : '=', n > 2 ? b64[v & 63] : '='};
+    char q[4];
+    b64_quad(der + i, len - i < 3 ? len - i : 3, q);
     tb_putn(&tb, q, 4);
     col += 4;
     if (col == 64) {
@@ -287,4 +297,29 @@ size_t pem_write(const char *label, const uint8_t *der, size_t len, char *out,
   }
   tb_printf(&tb, "-----END %s-----\n", label);
   return tb.len;
+}
+
+size_t b64_encode(const uint8_t *data, size_t len, char *out, size_t cap) {
+  text_buf tb;
+  tb_init(&tb, out, cap);
+  for (size_t i = 0; i < len; i += 3) {
+    char q[4];
+    b64_quad(data + i, len - i < 3 ? len - i : 3, q);
+    tb_putn(&tb, q, 4);
+  }
+  return tb.len;
+}
+
+bool b64_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                size_t *out_len) {
+  b64_state st = {0, 0, 0, out, 0, cap};
+  bool ok =
+      b64_feed(&st, cur_make((const uint8_t *)text, len)) && b64_finish(&st);
+  moat_wipe(&st.acc, sizeof(st.acc));
+  if (!ok) {
+    moat_wipe(out, st.len);
+    return false;
+  }
+  *out_len = st.len;
+  return true;
 }

@@ -35,6 +35,14 @@ bool pem_detect(const uint8_t *data, size_t len);
  * ends); returns the full length needed (a NUL is written when it fits). */
 size_t pem_write(const char *label, const uint8_t *der, size_t len, char *out,
                  size_t cap);
+/* Base64 (RFC 4648 4) with padding on one line; returns the length
+ * (a NUL is written when it fits). */
+size_t b64_encode(const uint8_t *data, size_t len, char *out, size_t cap);
+/* Strict base64 as in PEM bodies (zero unused bits, padding may be left
+ * out, spaces and tabs skipped, nothing else); false when it is not, or when
+ * the result would pass cap (len / 4 * 3 + 2 always fits). */
+bool b64_decode(const char *text, size_t len, uint8_t *out, size_t cap,
+                size_t *out_len);
 
 /* ---- certificates -------------------------------------------------------- */
 
