@@ -12,8 +12,7 @@ static bool brotli_compress(const uint8_t *in, size_t in_len, builder *out) {
    * bytes holds 2^w - 16, RFC 7932 9.1), so that decoders allocate no
    * more than the data needs. */
   int lgwin = BROTLI_MIN_WINDOW_BITS;
-  while (lgwin < BROTLI_MAX_WINDOW_BITS &&
-         ((size_t)1 << lgwin) - 16 < in_len) {
+  while (lgwin < BROTLI_MAX_WINDOW_BITS && ((size_t)1 << lgwin) - 16 < in_len) {
     lgwin++;
   }
   size_t bound = BrotliEncoderMaxCompressedSize(in_len);

@@ -70,11 +70,11 @@ static compress_status zlib_expand(const uint8_t *in, size_t in_len,
     zs.next_out = &extra;
     zs.avail_out = 1;
     r = inflate(&zs, Z_FINISH);
-    s = zs.avail_out == 0                       ? COMPRESS_TOO_LONG
-        : r == Z_STREAM_END                     ? COMPRESS_OK
-        : r == Z_OK || r == Z_BUF_ERROR         ? COMPRESS_TRUNCATED
-        : r == Z_MEM_ERROR && budget.refused    ? COMPRESS_OVER_BUDGET
-                                                : COMPRESS_CORRUPT;
+    s = zs.avail_out == 0                    ? COMPRESS_TOO_LONG
+        : r == Z_STREAM_END                  ? COMPRESS_OK
+        : r == Z_OK || r == Z_BUF_ERROR      ? COMPRESS_TRUNCATED
+        : r == Z_MEM_ERROR && budget.refused ? COMPRESS_OVER_BUDGET
+                                             : COMPRESS_CORRUPT;
     if (s == COMPRESS_OK && zs.avail_in != 0) {
       s = COMPRESS_TRAILING;
     }

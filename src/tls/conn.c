@@ -396,6 +396,7 @@ const moat_transport *moat_conn_get_transport(const moat_conn *conn,
 
 /* Push pending output through the transport. */
 static moat_err conn_flush(moat_conn *conn) {
+  TRY(rec_hs_flush(conn));
   while (conn->out_off < conn->out_len) {
     bool wb = false;
     long n =
@@ -532,6 +533,7 @@ moat_err moat_conn_handshake(moat_conn *conn) {
       return conn_failed(conn); /* deliver our alert */
     }
     if (conn->handshake_done) {
+      TRY(rec_hs_flush(conn));
       if (conn->transport != NULL) {
         TRY(conn_flush(conn));
       }
@@ -548,6 +550,9 @@ moat_err moat_conn_handshake(moat_conn *conn) {
     if (e == MOAT_OK) {
       continue;
     }
+    /* The flight so far leaves in its records before we wait or fail. */
+    moat_err flushed = rec_hs_flush(conn);
+    e = flushed != MOAT_OK ? flushed : e;
     if (e != MOAT_ERR_WANT_READ) {
       if (conn->transport != NULL) {
         (void)conn_flush(conn);
@@ -693,7 +698,7 @@ moat_err hs_send(moat_conn *conn, builder *b) {
   if (conn->hs->transcript != NULL) {
     TRY(hs_transcript_add(conn, bld_data(b), bld_len(b)));
   }
-  return rec_write(conn, CT_HANDSHAKE, bld_data(b), bld_len(b));
+  return rec_write_hs(conn, bld_data(b), bld_len(b));
 }
 
 /* ---- application data

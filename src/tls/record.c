@@ -15,6 +15,9 @@ void rec_dir_clear(rec_dir *dir) {
 moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
                      const hash_alg *hash, hmac_ctx *hmac,
                      const uint8_t *secret, bool encrypt, uint8_t *fin_key) {
+  if (dir == &conn->wr) {
+    TRY(rec_hs_flush(conn)); /* the open record goes under the old key */
+  }
   const aead_alg *alg = aead_get(suite->aead);
   uint8_t key[AEAD_MAX_KEY];
   if (alg == NULL || !traffic_key_iv(hmac, hash, secret, alg->key_len, key,
@@ -43,6 +46,9 @@ moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
 
 moat_err rec_set_key12(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
                        const uint8_t *key, const uint8_t *iv, bool encrypt) {
+  if (dir == &conn->wr) {
+    TRY(rec_hs_flush(conn));
+  }
   const aead_alg *alg = aead_get(suite->aead);
   aead_free(dir->aead);
   dir->aead = alg != NULL ? aead_new(alg, key, encrypt) : NULL;
@@ -129,8 +135,10 @@ size_t rec_align_lead(const uint8_t *buf, const rec_dir *dir) {
   return (REC_ALIGN - ((uintptr_t)buf + head) % REC_ALIGN) % REC_ALIGN;
 }
 
+/* Room for need bytes after out_len; the open handshake record (hs_open
+ * bytes after out_len) is kept where it is relative to out_len. */
 static moat_err out_reserve(moat_conn *conn, size_t need) {
-  if (conn->out_off == conn->out_len) {
+  if (conn->out_off == conn->out_len && conn->hs_open == 0) {
     /* Empty: the record starts where its ciphertext is aligned (room for
      * that included, so a reallocation cannot move it off). */
     conn->out_off = conn->out_len = 0;
@@ -146,7 +154,7 @@ static moat_err out_reserve(moat_conn *conn, size_t need) {
   }
   if (conn->out_off > 0) {
     memmove(conn->out, conn->out + conn->out_off,
-            conn->out_len - conn->out_off);
+            conn->out_len - conn->out_off + conn->hs_open);
     conn->out_len -= conn->out_off;
     conn->out_off = 0;
     if (conn->out_cap - conn->out_len >= need) {
@@ -156,33 +164,45 @@ static moat_err out_reserve(moat_conn *conn, size_t need) {
   return out_grow(conn, need);
 }
 
-static moat_err rec_write_one(moat_conn *conn, uint8_t type,
-                              const uint8_t *data, size_t len) {
+/* RFC 8446 5.1: a client's first ClientHello may carry 0x0301, which old
+ * servers that reject a higher record version need; every other record
+ * says 0x0303 (RFC 5246 E.1). */
+static uint16_t rec_version(const moat_conn *conn, uint8_t type) {
+  bool first_hello =
+      !conn->is_server && !conn->got_record && type == CT_HANDSHAKE;
+  return first_hello ? 0x0301 : 0x0303;
+}
+
+/* Bytes before a protected record's plaintext: the header, and TLS 1.2
+ * AES-GCM's explicit nonce (RFC 5288 3). */
+static size_t rec_prefix(const rec_dir *wr) {
+  return TLS_RECORD_HEADER + (wr->active && wr->mode == REC_TLS12_GCM ? 8 : 0);
+}
+
+/* Writes the record that starts at rec: its header, and data (len bytes)
+ * protected with the write key, or as it is before there is one.  data
+ * may be the caller's bytes or already sit where the record's plaintext
+ * goes (rec + rec_prefix): sealing works in place.  *out_len gets the
+ * record's whole length. */
+static moat_err rec_seal(moat_conn *conn, uint8_t type, uint8_t *rec,
+                         const uint8_t *data, size_t len, size_t *out_len) {
   rec_dir *wr = &conn->wr;
   size_t body = wr->active ? len + rec_overhead(wr) : len;
-  TRY(out_reserve(conn, TLS_RECORD_HEADER + body));
-  builder b;
-  bld_init_fixed(&b, conn->out + conn->out_len, conn->out_cap - conn->out_len);
   /* RFC 8446 5.1/5.2: protected TLS 1.3 records travel as
    * application_data; TLS 1.2 records keep their type. */
   bool hide = wr->active && wr->mode == REC_TLS13;
-  bld_u8(&b, hide ? CT_APPLICATION_DATA : type);
-  /* RFC 8446 5.1: a client's first ClientHello may carry 0x0301, which
-   * old servers that reject a higher record version need; every other
-   * record says 0x0303 (RFC 5246 E.1). */
-  bool first_hello =
-      !conn->is_server && !conn->got_record && type == CT_HANDSHAKE;
-  bld_u16(&b, first_hello ? 0x0301 : 0x0303);
-  bld_u16(&b, (uint16_t)body);
-  uint8_t *p;
-  if (!bld_space(&b, body, &p) || !bld_finish(&b)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "record framing");
-  }
+  uint16_t version = rec_version(conn, type);
+  rec[0] = hide ? CT_APPLICATION_DATA : type;
+  rec[1] = (uint8_t)(version >> 8);
+  rec[2] = (uint8_t)version;
+  rec[3] = (uint8_t)(body >> 8);
+  rec[4] = (uint8_t)body;
+  *out_len = TLS_RECORD_HEADER + body;
+  uint8_t *p = rec + TLS_RECORD_HEADER;
   if (!wr->active) {
-    if (len > 0) {
+    if (len > 0 && data != p) {
       memcpy(p, data, len);
     }
-    conn->out_len += bld_len(&b);
     return MOAT_OK;
   }
   if (wr->seq == UINT64_MAX) {
@@ -193,10 +213,9 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
   rec_nonce(wr, nonce);
   bool ok;
   if (wr->mode == REC_TLS13) {
-    /* TLSInnerPlaintext = data || type, no padding; sealed straight from
-     * the caller's bytes into the output buffer. */
-    ok = aead_seal_parts(wr->aead, nonce, conn->out + conn->out_len,
-                         TLS_RECORD_HEADER, data, len, &type, 1, p);
+    /* TLSInnerPlaintext = data || type, no padding. */
+    ok = aead_seal_parts(wr->aead, nonce, rec, TLS_RECORD_HEADER, data, len,
+                         &type, 1, p);
   } else {
     uint8_t aad[13];
     rec_aad12(wr, type, len, aad);
@@ -209,7 +228,52 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
     return conn_fail(conn, MOAT_ERR_CRYPTO, "record encryption failed");
   }
   wr->seq++;
-  conn->out_len += bld_len(&b);
+  return MOAT_OK;
+}
+
+moat_err rec_hs_flush(moat_conn *conn) {
+  if (conn->hs_open == 0) {
+    return MOAT_OK;
+  }
+  size_t len = conn->hs_open - rec_prefix(&conn->wr), whole;
+  conn->hs_open = 0;
+  uint8_t *rec = conn->out + conn->out_len;
+  TRY(rec_seal(conn, CT_HANDSHAKE, rec, rec + rec_prefix(&conn->wr), len,
+               &whole));
+  conn->out_len += whole;
+  return MOAT_OK;
+}
+
+moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len) {
+  const rec_dir *wr = &conn->wr;
+  size_t pre = rec_prefix(wr);
+  /* what the seal adds after the plaintext: tag (and 1.3's type byte) */
+  size_t tail = wr->active ? rec_overhead(wr) - (pre - TLS_RECORD_HEADER) : 0;
+  while (len > 0) {
+    size_t have = conn->hs_open > 0 ? conn->hs_open - pre : 0;
+    if (have == TLS_MAX_PLAINTEXT) {
+      TRY(rec_hs_flush(conn));
+      have = 0;
+    }
+    size_t n = len < TLS_MAX_PLAINTEXT - have ? len : TLS_MAX_PLAINTEXT - have;
+    TRY(out_reserve(conn, pre + have + n + tail));
+    memcpy(conn->out + conn->out_len + pre + have, data, n);
+    conn->hs_open = pre + have + n;
+    data += n;
+    len -= n;
+  }
+  return MOAT_OK;
+}
+
+static moat_err rec_write_one(moat_conn *conn, uint8_t type,
+                              const uint8_t *data, size_t len) {
+  TRY(rec_hs_flush(conn));
+  const rec_dir *wr = &conn->wr;
+  size_t whole;
+  TRY(out_reserve(conn, TLS_RECORD_HEADER +
+                            (wr->active ? len + rec_overhead(wr) : len)));
+  TRY(rec_seal(conn, type, conn->out + conn->out_len, data, len, &whole));
+  conn->out_len += whole;
   return MOAT_OK;
 }
 

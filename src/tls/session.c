@@ -302,9 +302,9 @@ moat_err tls13_send_tickets(moat_conn *conn) {
     if (!bld_finish(&b)) {
       return conn_fail(conn, MOAT_ERR_INTERNAL, "building NewSessionTicket");
     }
-    TRY(rec_write(conn, CT_HANDSHAKE, msg, bld_len(&b)));
+    TRY(rec_write_hs(conn, msg, bld_len(&b)));
   }
-  return MOAT_OK;
+  return rec_hs_flush(conn); /* the tickets share one record */
 }
 
 /* RFC 8446 4.2.11.2: binder_key = Derive-Secret(Early Secret, "res binder",

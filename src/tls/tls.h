@@ -551,6 +551,8 @@ struct moat_conn {
   size_t out_len;
   size_t out_off;
   size_t out_cap;
+  size_t hs_open; /* bytes of the open handshake record after out_len (its
+                     header included), 0 if none: record.c */
   /* decrypted application data (a slice of `in`) */
   size_t app_off;
   size_t app_len;
@@ -669,6 +671,13 @@ moat_err error_for_alert(int alert);
 moat_err rec_count_idle(moat_conn *conn, const char *what);
 moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
                    size_t len);
+/* Handshake messages share records (RFC 8446 5.1, RFC 5246 6.2.1): they
+ * go into an open record that rec_hs_flush seals, so a flight takes as
+ * few records as the key changes and 2^14 allow.  Every other write and
+ * every write key change flush it first; moat_conn_handshake flushes it
+ * before it returns, so callers never see it. */
+moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len);
+moat_err rec_hs_flush(moat_conn *conn);
 /* Keys dir from a traffic secret; fin_key, when not NULL, also gets the
  * secret's Finished key (RFC 8446 4.4.4), made while the secret is
  * loaded. */

@@ -84,7 +84,7 @@ static void test_ext(void) {
   OK_(ext_cert_comp_parse(CV(&longest), out, CERT_COMP_MAX, &num, &W));
   CHECK_EQ_INT(num, compress_get(COMPRESS_ZLIB) != NULL ? 1 : 0);
   /* malformed: empty, odd, short, trailing, no list at all */
-  static const char *const bad[] = {"00",    "01 00",       "03 0001 00",
+  static const char *const bad[] = {"00",      "01 00",      "03 0001 00",
                                     "04 0001", "02 0001 00", ""};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vec v = V(bad[i]);
@@ -116,7 +116,7 @@ static size_t g_body_len;
 
 static void make_body(void) {
   size_t n = 0;
-  g_body[n++] = 0;                                  /* context */
+  g_body[n++] = 0;                                         /* context */
   g_body[n++] = 0, g_body[n++] = 0x0b, g_body[n++] = 0xbd; /* list 3005 */
   g_body[n++] = 0, g_body[n++] = 0x0b, g_body[n++] = 0xb8; /* cert 3000 */
   for (size_t i = 0; i < 3000; i++) {
@@ -167,8 +167,7 @@ static void test_msg_alg(uint16_t alg) {
   bool cuts = true;
   for (size_t cut = 0; cut < cur_len(&body); cut++) {
     cursor c = cur_make(cur_data(&body), cut);
-    cuts = cuts &&
-           ccert_parse(c, k_all, 3, &m, &W) == MOAT_ERR_DECODE_ERROR &&
+    cuts = cuts && ccert_parse(c, k_all, 3, &m, &W) == MOAT_ERR_DECODE_ERROR &&
            W.err == MOAT_ERR_DECODE_ERROR;
   }
   CHECK(cuts);

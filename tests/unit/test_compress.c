@@ -87,8 +87,7 @@ static void fill_random(uint8_t *p, size_t n, uint32_t seed) {
 /* Compresses in with alg into a fresh heap builder. */
 static bool pack(const compress_alg *alg, const uint8_t *in, size_t n,
                  builder *b) {
-  return bld_init_alloc(b, 64) && compress_data(alg, in, n, b) &&
-         bld_finish(b);
+  return bld_init_alloc(b, 64) && compress_data(alg, in, n, b) && bld_finish(b);
 }
 
 #define CANARY 0xa5
@@ -96,8 +95,8 @@ static bool pack(const compress_alg *alg, const uint8_t *in, size_t n,
 /* Expands into a buffer larger than expected, and checks nothing beyond
  * expected_len was written. */
 static compress_status expand(const compress_alg *alg, const uint8_t *in,
-                              size_t in_len, size_t expected,
-                              uint8_t *out, size_t cap) {
+                              size_t in_len, size_t expected, uint8_t *out,
+                              size_t cap) {
   memset(out, CANARY, cap);
   compress_status s = compress_expand(alg, in, in_len, expected, out, cap);
   size_t past = expected < cap ? expected : cap;
@@ -155,8 +154,8 @@ static void test_table(void) {
   CHECK(!compress_data(NULL, (const uint8_t *)"x", 1, NULL));
 }
 
-static void test_round_trip(const compress_alg *a, const uint8_t *in,
-                            size_t n, bool compressible) {
+static void test_round_trip(const compress_alg *a, const uint8_t *in, size_t n,
+                            bool compressible) {
   builder b;
   CHECK(pack(a, in, n, &b));
   if (compressible) {
@@ -180,9 +179,9 @@ static void test_lengths(const compress_alg *a, const uint8_t *in, size_t n) {
   CHECK_EQ_INT(expand(a, z, zn, 1, g_out, n + 64), COMPRESS_TOO_LONG);
   /* over the caller's buffer, or over the hard cap whatever the buffer */
   CHECK_EQ_INT(expand(a, z, zn, n, g_out, n - 1), COMPRESS_TOO_BIG);
-  CHECK_EQ_INT(compress_expand(a, z, zn, COMPRESS_MAX_OUTPUT + 1, g_out,
-                               SIZE_MAX),
-               COMPRESS_TOO_BIG);
+  CHECK_EQ_INT(
+      compress_expand(a, z, zn, COMPRESS_MAX_OUTPUT + 1, g_out, SIZE_MAX),
+      COMPRESS_TOO_BIG);
   CHECK_EQ_INT(compress_expand(a, z, zn, (1u << 24) - 1, g_out, SIZE_MAX),
                COMPRESS_TOO_BIG);
   /* cuts of the stream (the last 64 and some before) all fail, the one
@@ -278,8 +277,8 @@ static void test_bombs(const compress_alg *a) {
 #ifdef MOAT_HAVE_BROTLI
   case COMPRESS_BROTLI: {
     size_t n = cap;
-    CHECK(BrotliEncoderCompress(5, 24, BROTLI_MODE_GENERIC, BOMB, zeros, &n,
-                                z));
+    CHECK(
+        BrotliEncoderCompress(5, 24, BROTLI_MODE_GENERIC, BOMB, zeros, &n, z));
     zn = n;
     check_bomb(a, z, zn, "24-bit window");
     /* A hand-made header: a 16 MiB window (WBITS 24, RFC 7932 9.1) and a
@@ -322,8 +321,7 @@ int main(void) {
   moat_allocator counting = {t_malloc, t_realloc, t_free, NULL};
   CHECK(moat_set_allocator(&counting) == MOAT_OK);
   size_t text_len = 0;
-  const uint8_t *text =
-      read_file(MOAT_SOURCE_DIR "/src/tls/tls.h", &text_len);
+  const uint8_t *text = read_file(MOAT_SOURCE_DIR "/src/tls/tls.h", &text_len);
   CHECK(text != NULL && text_len > 20000);
   if (text == NULL) {
     return t_done("test_compress");

@@ -1391,29 +1391,129 @@ static void test_zero_copy_ports(void) {
   moat_context_free(sc);
 }
 
+/* The record types of conn's pending output, in order (at most cap). */
+static size_t record_types(moat_conn *conn, uint8_t *types, size_t cap) {
+  const uint8_t *data;
+  size_t n, num = 0;
+  moat_conn_output_view(conn, &data, &n);
+  cursor c = cur_make(data, n), body;
+  uint8_t type;
+  uint16_t version;
+  while (num < cap && cur_u8(&c, &type) && cur_u16(&c, &version) &&
+         cur_prefixed16(&c, &body)) {
+    types[num++] = type;
+  }
+  return num;
+}
+
+/* RFC 8446 5.1: handshake messages share records.  The server's flight
+ * is ServerHello, change_cipher_spec, then EncryptedExtensions,
+ * CertificateRequest, Certificate, CertificateVerify and Finished in one
+ * protected record; the client's answer (Certificate, CertificateVerify,
+ * Finished) one record after its change_cipher_spec; TLS 1.2's server
+ * flight (ServerHello to ServerHelloDone) one record too. */
+static void test_packed_flights(void) {
+  char ca[256], cert[256], key[256];
+  pki_path(ca, sizeof(ca), "ca.pem");
+  pki_path(cert, sizeof(cert), "client.pem");
+  pki_path(key, sizeof(key), "client.key");
+  for (int v12 = 0; v12 <= 1; v12++) {
+    moat_context *sc = server_ctx("p256");
+    moat_context_set_verify_mode(sc, MOAT_VERIFY_REQUIRED);
+    CHECK(moat_context_load_verify_locations(sc, ca, NULL, NULL, 0) == MOAT_OK);
+    moat_context *cc = client_ctx();
+    CHECK(moat_context_load_cert_chain(cc, cert, key, NULL) == MOAT_OK);
+    if (v12) {
+      CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    }
+    pair p;
+    new_pair(&p, cc, sc);
+    CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+    shuttle(p.c, p.s);
+    CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+    uint8_t t[8];
+    size_t num = record_types(p.s, t, 8);
+    if (v12) {
+      CHECK_EQ_INT(num, 1);
+      CHECK_EQ_INT(t[0], CT_HANDSHAKE);
+    } else {
+      CHECK_EQ_INT(num, 3);
+      CHECK(t[0] == CT_HANDSHAKE && t[1] == CT_CHANGE_CIPHER_SPEC &&
+            t[2] == CT_APPLICATION_DATA);
+    }
+    shuttle(p.s, p.c);
+    CHECK(moat_conn_handshake(p.c) == (v12 ? MOAT_ERR_WANT_READ : MOAT_OK));
+    num = record_types(p.c, t, 8);
+    if (v12) {
+      /* Certificate, ClientKeyExchange, CertificateVerify; then
+       * change_cipher_spec and Finished under the new key */
+      CHECK_EQ_INT(num, 3);
+      CHECK(t[0] == CT_HANDSHAKE && t[1] == CT_CHANGE_CIPHER_SPEC &&
+            t[2] == CT_HANDSHAKE);
+    } else {
+      CHECK_EQ_INT(num, 2);
+      CHECK(t[0] == CT_CHANGE_CIPHER_SPEC && t[1] == CT_APPLICATION_DATA);
+    }
+    moat_err se, ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK && echo(&p, "packed"));
+    free_pair(&p);
+    moat_context_free(cc);
+    moat_context_free(sc);
+  }
+}
+
 /* The verified chain's anchor is the trust store's own buffer, not a copy,
  * and the chain keeps the store alive: here the client switches contexts
  * after verifying the server (allowed until the handshake ends), and the
- * context it verified with, the only other holder of that store, goes. */
+ * context it verified with, the only other holder of that store, goes.
+ * TLS 1.2, so that the test can stop the client between the server's
+ * Certificate and the rest of its flight: the flight is in the clear,
+ * and each of its messages is fed in a record of its own. */
 static void test_verified_anchor_borrowed(void) {
   moat_context *sc = server_ctx("p256");
   moat_context *cc = client_ctx();
   moat_context *cc2 = client_ctx();
+  CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+  CHECK(moat_context_set_max_version(cc2, MOAT_TLS1_2) == MOAT_OK);
   pair p;
   new_pair(&p, cc, sc);
   moat_context_free(cc); /* the connection holds the last reference */
   CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
   shuttle(p.c, p.s);
   CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
-  /* The server's flight a byte at a time, until the client has verified
-   * its chain but not finished. */
-  uint8_t flight[8192];
-  size_t n = 0, used;
+  uint8_t flight[8192], msgs[8192];
+  size_t n = 0, m = 0, used;
   CHECK(moat_conn_take_output(p.s, flight, sizeof(flight), &n) == MOAT_OK);
-  size_t off = 0;
+  cursor c = cur_make(flight, n), body;
+  uint8_t type;
+  uint16_t version;
+  while (cur_u8(&c, &type) && cur_u16(&c, &version) &&
+         cur_prefixed16(&c, &body)) {
+    CHECK(type == CT_HANDSHAKE && m + cur_len(&body) <= sizeof(msgs));
+    memcpy(msgs + m, cur_data(&body), cur_len(&body));
+    m += cur_len(&body);
+  }
+  /* the server's messages one record each, until the client has
+   * verified its chain */
+  uint8_t flight2[8192];
+  size_t n2 = 0, off = 0;
+  while (off + 4 <= m) {
+    size_t len =
+        4 + ((size_t)msgs[off + 1] << 16 | msgs[off + 2] << 8 | msgs[off + 3]);
+    uint8_t hdr[5] = {CT_HANDSHAKE, 3, 3, (uint8_t)(len >> 8), (uint8_t)len};
+    memcpy(flight2 + n2, hdr, 5);
+    memcpy(flight2 + n2 + 5, msgs + off, len);
+    n2 += 5 + len;
+    off += len;
+  }
+  n = n2;
+  memcpy(flight, flight2, n);
+  off = 0;
   while (off < n && moat_conn_verified_chain_len(p.c) == 0) {
-    CHECK(moat_conn_feed(p.c, flight + off, 1, &used) == MOAT_OK && used == 1);
-    off++;
+    size_t len = 5 + ((size_t)flight[off + 3] << 8 | flight[off + 4]);
+    CHECK(moat_conn_feed(p.c, flight + off, len, &used) == MOAT_OK &&
+          used == len);
+    off += len;
     moat_err e = moat_conn_handshake(p.c);
     CHECK(e == MOAT_ERR_WANT_READ);
     if (e != MOAT_ERR_WANT_READ) {
@@ -1474,6 +1574,7 @@ int main(void) {
   test_read_random();
   test_zero_copy_ports();
   test_verified_anchor_borrowed();
+  test_packed_flights();
   pki_cleanup();
   return t_done("tls13");
 }

@@ -15,8 +15,8 @@ moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
   cursor list;
   *out_num = 0;
   /* RFC 8879 3: algorithms<2..2^8-2>, two bytes each. */
-  if (!cur_prefixed8(&data, &list) || !cur_done(&data) ||
-      cur_len(&list) < 2 || cur_len(&list) % 2 != 0) {
+  if (!cur_prefixed8(&data, &list) || !cur_done(&data) || cur_len(&list) < 2 ||
+      cur_len(&list) % 2 != 0) {
     return cause_set(why, MOAT_ERR_DECODE_ERROR,
                      "malformed compress_certificate extension");
   }
@@ -33,8 +33,7 @@ moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
       (void)cur_u16(&before, &prev);
       if (prev == alg) {
         return cause_set(why, MOAT_ERR_DECODE_ERROR,
-                         "compress_certificate lists algorithm %u twice",
-                         alg);
+                         "compress_certificate lists algorithm %u twice", alg);
       }
     }
     index++;

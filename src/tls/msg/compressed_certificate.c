@@ -17,8 +17,7 @@ moat_err ccert_parse(cursor body, const uint16_t *offered, size_t num_offered,
   uint32_t len;
   cursor data;
   if (!cur_u16(&body, &alg) || !cur_u24(&body, &len) ||
-      !cur_prefixed24(&body, &data) || !cur_done(&body) ||
-      cur_done(&data)) {
+      !cur_prefixed24(&body, &data) || !cur_done(&body) || cur_done(&data)) {
     return cause_set(why, MOAT_ERR_DECODE_ERROR,
                      "malformed CompressedCertificate");
   }
@@ -69,12 +68,11 @@ moat_err ccert_expand(const compressed_cert *m, uint8_t **out_body,
     moat_free(buf);
     /* RFC 8879 4: a message that does not decompress, or not to the
      * announced length, is bad_certificate. */
-    return cause_set(why,
-                     s == COMPRESS_INTERNAL ? MOAT_ERR_NO_MEMORY
-                                            : MOAT_ERR_BAD_CERTIFICATE,
-                     "CompressedCertificate (%s, %u bytes announced): %s",
-                     alg->name, (unsigned)m->uncompressed_len,
-                     compress_status_text(s));
+    return cause_set(
+        why,
+        s == COMPRESS_INTERNAL ? MOAT_ERR_NO_MEMORY : MOAT_ERR_BAD_CERTIFICATE,
+        "CompressedCertificate (%s, %u bytes announced): %s", alg->name,
+        (unsigned)m->uncompressed_len, compress_status_text(s));
   }
   *out_body = buf;
   return MOAT_OK;
