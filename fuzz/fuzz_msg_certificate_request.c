@@ -4,8 +4,8 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static moat_context *ctx;
   moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_CLIENT, true);
-  cursor body = cur_make(data, size);
-  (void)cr_parse(conn, body);
+  cert_request cr;
+  (void)cr_parse(conn, cur_make(data, size), &cr);
   moat_conn_free(conn);
   return 0;
 }

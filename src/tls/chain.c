@@ -1,7 +1,7 @@
 /* Certificate chains a connection holds after the handshake, sized to
  * what the peer sent. */
 #include "base/mem.h"
-#include "tls/tls.h"
+#include "tls/msg/msg.h"
 #include "x509/x509.h"
 
 der_chain *chain_new(size_t num) {
@@ -31,6 +31,30 @@ void chain_free(der_chain *c) {
   }
   x509_store_free(c->store);
   moat_free(c);
+}
+
+moat_err hs_take_peer_chain(moat_conn *conn, const cert_list *list) {
+  chain_free(conn->peer);
+  conn->peer = NULL;
+  if (list->num == 0) {
+    return MOAT_OK;
+  }
+  der_chain *chain = chain_new(list->num);
+  if (chain == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate chain");
+  }
+  for (size_t i = 0; i < list->num; i++) {
+    cursor der = list->der[i];
+    chain->e[i].der = moat_memdup(cur_data(&der), cur_len(&der));
+    chain->e[i].len = cur_len(&der);
+    chain->e[i].owned = true;
+    if (chain->e[i].der == NULL) {
+      chain_free(chain);
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate copy");
+    }
+  }
+  conn->peer = chain;
+  return MOAT_OK;
 }
 
 bool session_keep_peer(moat_session *s, const moat_conn *conn,

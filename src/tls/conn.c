@@ -691,6 +691,14 @@ bool hs_transcript_hash(moat_conn *conn, uint8_t *out) {
   return hash_peek(conn->hs->transcript, out);
 }
 
+moat_err hs_send_codec(moat_conn *conn, builder *b, bool built,
+                       const char *what) {
+  if (!built) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building %s", what);
+  }
+  return hs_send(conn, b);
+}
+
 moat_err hs_send(moat_conn *conn, builder *b) {
   if (!bld_finish(b)) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "building a handshake message");

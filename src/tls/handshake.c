@@ -1,6 +1,7 @@
 /* What the two TLS 1.3 flows share: the legal-message table (STYLE 4),
- * the proof check before traffic (STYLE 8), post-handshake messages and
- * KeyUpdate. */
+ * the proof check before traffic (STYLE 8), post-handshake messages
+ * (the session a ticket makes) and KeyUpdate.  The proofs themselves are
+ * in auth.c. */
 #include <string.h>
 
 #include "base/mem.h"
@@ -156,10 +157,29 @@ moat_err hs_recv_cert_verify(moat_conn *conn, hs_state next) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(cv_check(conn, body));
+  TRY(auth_cv_check(conn, body));
   TRY(hs_absorb(conn, whole));
   conn->state = next;
   return MOAT_OK;
+}
+
+moat_err hs_recv_certificate(moat_conn *conn, cursor body,
+                             const uint8_t *context, size_t context_len,
+                             bool *out_empty) {
+  cert_list certs;
+  tls_cause why;
+  if (cert_parse(body, context, context_len, &certs, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  *out_empty = certs.num == 0;
+  return hs_take_peer_chain(conn, &certs);
+}
+
+void hs_take_cert_request(handshake *hs, const cert_request *cr) {
+  memcpy(hs->cr_sigalgs, cr->sigalgs, cr->num_sigalgs * sizeof(uint16_t));
+  hs->num_cr_sigalgs = cr->num_sigalgs;
+  hs->cert_requested = true;
+  hs->cr_context_len = 0; /* in a handshake (RFC 8446 4.3.2) */
 }
 
 moat_err hs_derive_app_secrets(moat_conn *conn) {
@@ -180,16 +200,16 @@ moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
                              const sig_scheme *scheme) {
   const tls_policy *ctx = conn->ctx;
   bld_reset(b);
-  TRY(scheme != NULL
-          ? cert_build(conn, b, context, context_len, ctx->chain_der,
-                       ctx->chain_len, ctx->chain_num)
-          : cert_build(conn, b, context, context_len, NULL, NULL, 0));
-  TRY(hs_send(conn, b));
+  bool built = scheme != NULL
+                   ? cert_build(b, context, context_len, ctx->chain_der,
+                                ctx->chain_len, ctx->chain_num)
+                   : cert_build(b, context, context_len, NULL, NULL, 0);
+  TRY(hs_send_codec(conn, b, built, "Certificate"));
   if (scheme == NULL) {
     return MOAT_OK;
   }
   bld_reset(b);
-  TRY(cv_build(conn, b, scheme));
+  TRY(auth_cv_build(conn, b, scheme));
   return hs_send(conn, b);
 }
 
@@ -298,6 +318,44 @@ moat_err tls13_send_key_update(moat_conn *conn, bool request_peer) {
                      true, NULL);
 }
 
+moat_err tls13_take_ticket(moat_conn *conn, const nst13 *t) {
+  if (t->lifetime == 0) {
+    return MOAT_OK; /* RFC 8446 4.6.1: do not use it */
+  }
+  const hash_alg *h = hash_get(conn->suite->hash);
+  moat_session *s = session_new();
+  uint8_t *ticket = moat_memdup(cur_data(&t->ticket), cur_len(&t->ticket));
+  if (s == NULL || ticket == NULL) {
+    moat_session_free(s);
+    moat_free(ticket);
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
+  }
+  s->version = MOAT_TLS1_3;
+  s->suite = conn->suite;
+  s->created = ctx_now(conn->ctx);
+  s->lifetime = t->lifetime;
+  s->age_add = t->age_add;
+  s->ticket = ticket;
+  s->ticket_len = cur_len(&t->ticket);
+  s->psk_len = h->len;
+  /* RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
+   * "resumption", ticket_nonce, Hash.length) */
+  hmac_ctx *hmac = conn_hmac(conn);
+  if (hmac == NULL || !hkdf_expand_label(hmac, conn->res_master, h->len,
+                                         "resumption", cur_data(&t->nonce),
+                                         cur_len(&t->nonce), s->psk, h->len)) {
+    moat_session_free(s);
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
+  }
+  if (!session_keep_peer(s, conn, conn->session)) {
+    moat_session_free(s);
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
+  }
+  moat_session_free(conn->session);
+  conn->session = s;
+  return MOAT_OK;
+}
+
 moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
   if (!hs_message_legal(ST_CONNECTED, type) ||
       (type == HT_NEW_SESSION_TICKET && conn->is_server)) {
@@ -305,11 +363,18 @@ moat_err tls13_post_handshake(moat_conn *conn, uint8_t type, cursor *body) {
                      "received %s (type %u) after the handshake",
                      hs_type_name(type), type);
   }
+  tls_cause why;
   if (type == HT_NEW_SESSION_TICKET) {
-    return nst_parse(conn, *body);
+    nst13 t;
+    if (nst_parse(*body, &t, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
+    return tls13_take_ticket(conn, &t);
   }
   bool request;
-  TRY(ku_parse(conn, *body, &request));
+  if (ku_parse(*body, &request, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   TRY(rec_count_idle(conn, "KeyUpdate"));
   /* RFC 8446 5.1: KeyUpdate ends its record. */
   if (conn->post_len != 4 + 1) {

@@ -344,6 +344,7 @@ bool ticket_open(moat_conn *conn, const uint8_t *ticket, size_t len,
                  moat_session *out);
 #define TICKET_MAX 256
 #define TLS12_MASTER_LEN 48
+#define TLS12_FINISHED_LEN 12 /* RFC 5246 7.4.9: verify_data */
 /* Tickets per connection: one per value of the one-byte ticket nonce. */
 #define TLS_MAX_TICKETS 256
 
@@ -504,8 +505,8 @@ typedef struct handshake {
   size_t raw_len;
   size_t raw_cap;
   bool keep_raw;
-  uint8_t fin_sent[12];    /* our verify_data */
-  uint8_t fin_recv[12];    /* the peer's */
+  uint8_t fin_sent[TLS12_FINISHED_LEN]; /* our verify_data */
+  uint8_t fin_recv[TLS12_FINISHED_LEN]; /* the peer's */
   moat_session *offered12; /* client: the TLS 1.2 session offered */
   bool resumed12;
   bool session_asked12; /* server: the client offered a ticket or an ID */
@@ -749,6 +750,10 @@ bool hs_transcript_hash(moat_conn *conn, uint8_t *out);
 void hs_free(handshake *hs);
 /* handshake messages: send one built in b (type + body) */
 moat_err hs_send(moat_conn *conn, builder *b);
+/* hs_send for a codec's builder: built is what it returned, what names
+ * the message in the internal error when it is false. */
+moat_err hs_send_codec(moat_conn *conn, builder *b, bool built,
+                       const char *what);
 /* next complete handshake message; *out_ok false when more input needed */
 moat_err hs_next_message(moat_conn *conn, uint8_t *out_type, cursor *out_body,
                          cursor *out_whole, bool *out_ok);
@@ -856,11 +861,62 @@ const char *hs_type_name(uint8_t type);
 /* peer key from a certificate */
 moat_err cert_leaf_pubkey(moat_conn *conn, const uint8_t *der, size_t len,
                           pubkey **out);
+/* Keeps a copy of the chain a Certificate carried as conn->peer (none
+ * for an empty list). */
+struct cert_list;
+moat_err hs_take_peer_chain(moat_conn *conn, const struct cert_list *list);
+/* The peer's Certificate, TLS 1.3 (with the context it must carry) and
+ * TLS 1.2: parsed, the chain kept; *out_empty for an empty list. */
+moat_err hs_recv_certificate(moat_conn *conn, cursor body,
+                             const uint8_t *context, size_t context_len,
+                             bool *out_empty);
+moat_err tls12_recv_certificate(moat_conn *conn, cursor body, bool *out_empty);
+/* Records a CertificateRequest's schemes for our answer. */
+struct cert_request;
+void hs_take_cert_request(handshake *hs, const struct cert_request *cr);
+/* A TLS 1.3 NewSessionTicket becomes the client's session (RFC 8446
+ * 4.6.1); a lifetime of 0 is ignored. */
+struct nst13;
+moat_err tls13_take_ticket(moat_conn *conn, const struct nst13 *t);
 /* chain verification after the peer's Certificate */
 moat_err conn_verify_peer(moat_conn *conn);
 
-/* signature content for CertificateVerify (RFC 8446 4.4.3) */
+/* auth.c: the handshake's proofs for both versions.  The codecs in msg/
+ * carry the bytes; these make and check what the bytes prove, and only
+ * they set proof_cert_verify and proof_finished. */
+/* Our scheme for CertificateVerify (TLS 1.3) or a TLS 1.2 signature from
+ * the peer's list; NULL when none fits our key. */
+const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
+                                   size_t num_peer);
+const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
+                               size_t num_peer);
+/* Whether a scheme may sign in TLS 1.2 with this key. */
+bool sig12_fits(const sig_scheme *s, key_type key);
+/* The content a TLS 1.3 CertificateVerify signs (RFC 8446 4.4.3). */
 size_t cv_content(bool server, const uint8_t *hash, size_t hash_len,
                   uint8_t *out);
+/* CertificateVerify: ours signed with scheme over the transcript (1.3) or
+ * the handshake messages (1.2, RFC 5246 7.4.8), and the peer's checked
+ * against its certificate key. */
+moat_err auth_cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
+moat_err auth_cv_check(moat_conn *conn, cursor body);
+moat_err auth_cv12_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
+moat_err auth_cv12_check(moat_conn *conn, cursor body);
+/* The TLS 1.2 ServerKeyExchange (RFC 8422 5.4): ours for our share,
+ * signed with scheme; the server's signature checked (alg names the
+ * group in errors). */
+struct server_kex;
+moat_err auth_ske_build(moat_conn *conn, builder *b, uint16_t group,
+                        const uint8_t *share, size_t share_len,
+                        const sig_scheme *scheme);
+moat_err auth_ske_check(moat_conn *conn, const struct server_kex *ske,
+                        const kex_alg *alg);
+/* Finished: TLS 1.3 with the sender's Finished key (RFC 8446 4.4.4),
+ * TLS 1.2 from the master secret (RFC 5246 7.4.9).  The check compares
+ * in constant time. */
+moat_err auth_fin_build(moat_conn *conn, builder *b, const uint8_t *fin_key);
+moat_err auth_fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key);
+moat_err auth_fin12_build(moat_conn *conn, builder *b);
+moat_err auth_fin12_check(moat_conn *conn, cursor body);
 
 #endif

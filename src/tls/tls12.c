@@ -68,17 +68,23 @@ moat_err tls12_send_ccs_finished(moat_conn *conn) {
   rec_dir_clear(&conn->wr);
   conn->wr = hs->pending_wr;
   memset(&hs->pending_wr, 0, sizeof(hs->pending_wr));
-  TRY(fin12_compute(conn, !conn->is_server, hs->fin_sent));
-  conn_note_finished(conn, !conn->is_server, hs->fin_sent, 12);
-  uint8_t msg[4 + 12];
+  uint8_t msg[4 + TLS12_FINISHED_LEN];
   builder b;
   bld_init_fixed(&b, msg, sizeof(msg));
-  msg_open(&b, HT_FINISHED);
-  bld_bytes(&b, hs->fin_sent, 12);
-  msg_close(&b);
-  moat_err err = hs_send(conn, &b);
+  moat_err err = auth_fin12_build(conn, &b);
+  err = err == MOAT_OK ? hs_send(conn, &b) : err;
   moat_wipe(msg, sizeof(msg));
   return err;
+}
+
+moat_err tls12_recv_certificate(moat_conn *conn, cursor body, bool *out_empty) {
+  cert_list certs;
+  tls_cause why;
+  if (cert12_parse(body, &certs, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  *out_empty = certs.num == 0;
+  return hs_take_peer_chain(conn, &certs);
 }
 
 moat_err tls12_recv_finished(moat_conn *conn, cursor body) {
@@ -88,18 +94,7 @@ moat_err tls12_recv_finished(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,
                      "Finished arrived before ChangeCipherSpec");
   }
-  if (cur_len(&body) != 12) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "Finished has %zu bytes, expected 12", cur_len(&body));
-  }
-  TRY(fin12_compute(conn, conn->is_server, hs->fin_recv));
-  if (!ct_eq(hs->fin_recv, cur_data(&body), 12)) {
-    return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
-                     "the peer's Finished does not match the handshake");
-  }
-  hs->proof_finished = true;
-  conn_note_finished(conn, conn->is_server, hs->fin_recv, 12);
-  return MOAT_OK;
+  return auth_fin12_check(conn, body);
 }
 
 /* The client's session for later resumption: the server's session ID

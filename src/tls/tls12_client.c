@@ -147,7 +147,7 @@ static moat_err c12_wait_cert(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   bool empty;
-  TRY(cert12_parse(conn, body, &empty));
+  TRY(tls12_recv_certificate(conn, body, &empty));
   if (empty) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
                      "the server sent an empty Certificate");
@@ -182,23 +182,17 @@ static moat_err c12_wait_ske(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   server_kex ske;
-  TRY(ske_parse(conn, body, &ske));
+  tls_cause why;
+  if (ske_parse(body, &ske, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   const kex_alg *alg = kex_by_group(ske.group);
   if (alg == NULL || !offered_group12(conn->ctx, ske.group)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server chose group 0x%04x, which was not offered",
                      ske.group);
   }
-  uint8_t content[2 * TLS_RANDOM_LEN + 4 + KEX_MAX_SHARE];
-  size_t n = ske_signed_content(conn, ske.params, content, sizeof(content));
-  if (n == 0) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                     "the server's %s share is %zu bytes long", alg->name,
-                     cur_len(&ske.point));
-  }
-  TRY(sig12_verify(conn, ske.scheme, content, n, ske.sig, "ServerKeyExchange"));
-  /* RFC 8422 5.4: the signature proves the certificate's key. */
-  hs->proof_cert_verify = true;
+  TRY(auth_ske_check(conn, &ske, alg));
   if (!kex_respond(alg, conn->ctx->kex_pool, cur_data(&ske.point),
                    cur_len(&ske.point), hs->cke_share, &hs->cke_share_len,
                    hs->pms, &hs->pms_len)) {
@@ -218,7 +212,12 @@ static moat_err c12_wait_cr_done(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   if (type == HT_CERTIFICATE_REQUEST) {
-    TRY(cr12_parse(conn, body));
+    cert_request cr;
+    tls_cause why;
+    if (cr12_parse(body, &cr, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
+    hs_take_cert_request(hs, &cr);
     TRY(hs_absorb(conn, whole));
     conn->state = ST_C12_WAIT_DONE;
     return MOAT_OK;
@@ -251,10 +250,12 @@ static moat_err c12_send_flight(moat_conn *conn) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
     }
     /* RFC 5246 7.4.6: an empty list when we have nothing that fits. */
-    TRY(send_built(conn, &b,
-                   scheme != NULL ? cert12_build(conn, &b, ctx->chain_der,
-                                                 ctx->chain_len, ctx->chain_num)
-                                  : cert12_build(conn, &b, NULL, NULL, 0)));
+    bool built = scheme != NULL ? cert12_build(&b, ctx->chain_der,
+                                               ctx->chain_len, ctx->chain_num)
+                                : cert12_build(&b, NULL, NULL, 0);
+    moat_err err = hs_send_codec(conn, &b, built, "Certificate");
+    bld_cleanup(&b);
+    TRY(err);
   }
   uint8_t cke[8 + KEX_MAX_SHARE];
   bld_init_fixed(&b, cke, sizeof(cke));
@@ -269,7 +270,7 @@ static moat_err c12_send_flight(moat_conn *conn) {
     if (!bld_init_alloc(&b, 1024)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
     }
-    TRY(send_built(conn, &b, cv12_build(conn, &b, scheme)));
+    TRY(send_built(conn, &b, auth_cv12_build(conn, &b, scheme)));
   }
   hs->keep_raw = false;
   moat_free_wipe(hs->raw, hs->raw_cap);
@@ -289,7 +290,10 @@ static moat_err c12_wait_nst(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   nst12 nst;
-  TRY(nst12_parse(conn, body, &nst));
+  tls_cause why;
+  if (nst12_parse(body, &nst, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (!cur_done(&nst.ticket)) {
     moat_free(hs->nst_ticket);
     hs->nst_ticket = moat_memdup(cur_data(&nst.ticket), cur_len(&nst.ticket));

@@ -150,9 +150,9 @@ static moat_err send_full_flight(moat_conn *conn, builder *b,
   handshake *hs = conn->hs;
   const tls_policy *ctx = conn->ctx;
   bld_reset(b);
-  TRY(send_built(
-      conn, b,
-      cert12_build(conn, b, ctx->chain_der, ctx->chain_len, ctx->chain_num)));
+  TRY(hs_send_codec(
+      conn, b, cert12_build(b, ctx->chain_der, ctx->chain_len, ctx->chain_num),
+      "Certificate"));
   uint8_t share[KEX_MAX_SHARE];
   size_t share_len;
   if (!kex_generate(hs->kex12, ctx->kex_pool, &hs->kex12_key, share,
@@ -163,11 +163,12 @@ static moat_err send_full_flight(moat_conn *conn, builder *b,
   conn->group = hs->kex12;
   bld_reset(b);
   TRY(send_built(
-      conn, b, ske_build(conn, b, hs->kex12->group, share, share_len, scheme)));
+      conn, b,
+      auth_ske_build(conn, b, hs->kex12->group, share, share_len, scheme)));
   conn->our_sig = scheme;
   if (ctx->verify_mode != MOAT_VERIFY_NONE) {
     bld_reset(b);
-    TRY(send_built(conn, b, cr12_build(conn, b)));
+    TRY(hs_send_codec(conn, b, cr12_build(b, ctx), "CertificateRequest"));
     hs->cert_requested = true;
   }
   bld_reset(b);
@@ -204,10 +205,9 @@ static moat_err send_ticket12(moat_conn *conn, builder *b) {
   moat_wipe(&st, sizeof(st));
   TRY(err);
   bld_reset(b);
-  if (!nst12_build(b, conn->ctx->ticket_lifetime, ticket, ticket_len)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "building NewSessionTicket");
-  }
-  return hs_send(conn, b);
+  return hs_send_codec(
+      conn, b, nst12_build(b, conn->ctx->ticket_lifetime, ticket, ticket_len),
+      "NewSessionTicket");
 }
 
 /* A new full-handshake session goes into the ID cache once the
@@ -353,7 +353,7 @@ static moat_err s12_wait_cert(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   bool empty;
-  TRY(cert12_parse(conn, body, &empty));
+  TRY(tls12_recv_certificate(conn, body, &empty));
   if (empty) {
     if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
       return conn_fail(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
@@ -379,7 +379,10 @@ static moat_err s12_wait_cke(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   cursor point;
-  TRY(cke_parse(conn, body, &point));
+  tls_cause why;
+  if (cke_parse(body, &point, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   uint8_t pms[KEX_MAX_SECRET];
   size_t pms_len;
   if (!kex_finish(hs->kex12_key, cur_data(&point), cur_len(&point), pms,
@@ -408,7 +411,7 @@ static moat_err s12_wait_cv(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(cv12_check(conn, body));
+  TRY(auth_cv12_check(conn, body));
   hs->keep_raw = false;
   moat_free_wipe(hs->raw, hs->raw_cap);
   hs->raw = NULL;

@@ -362,7 +362,7 @@ static moat_err c_wait_ee(moat_conn *conn) {
 static moat_err on_server_cert(moat_conn *conn, cursor body) {
   handshake *hs = conn->hs;
   bool empty;
-  TRY(cert_parse(conn, body, NULL, 0, &empty));
+  TRY(hs_recv_certificate(conn, body, NULL, 0, &empty));
   if (empty) {
     /* RFC 8446 4.4.2.4 */
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
@@ -379,7 +379,9 @@ static moat_err c_wait_cert(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   if (type == HT_CERTIFICATE_REQUEST) {
-    TRY(cr_parse(conn, body));
+    cert_request cr;
+    TRY(cr_parse(conn, body, &cr));
+    hs_take_cert_request(conn->hs, &cr);
     conn->state = ST_C_WAIT_CERT;
   } else {
     TRY(on_server_cert(conn, body));
@@ -400,7 +402,7 @@ static moat_err c_wait_finished(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(fin_check(conn, body, hs->ks.s_fin));
+  TRY(auth_fin_check(conn, body, hs->ks.s_fin));
   TRY(hs_absorb(conn, whole));
   TRY(hs_derive_app_secrets(conn));
   TRY(hs_key_change_boundary(conn));
@@ -432,7 +434,7 @@ static moat_err c_send_flight(moat_conn *conn) {
   }
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));
-  TRY(fin_build(conn, &b, hs->ks.c_fin));
+  TRY(auth_fin_build(conn, &b, hs->ks.c_fin));
   TRY(hs_send(conn, &b));
   moat_wipe(fin, sizeof(fin));
   TRY(rec_set_key(conn, &conn->wr, conn->suite, h, hs->ks.hmac, hs->ks.c_ap,

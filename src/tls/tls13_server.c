@@ -336,8 +336,7 @@ static moat_err s_send_flight(moat_conn *conn) {
   }
   if (ctx->verify_mode != MOAT_VERIFY_NONE) {
     bld_reset(&b);
-    err = cr_build(conn, &b);
-    err = err == MOAT_OK ? hs_send(conn, &b) : err;
+    err = hs_send_codec(conn, &b, cr_build(&b, ctx), "CertificateRequest");
     if (err != MOAT_OK) {
       goto cleanup;
     }
@@ -366,7 +365,7 @@ static moat_err s_send_finished(moat_conn *conn) {
   builder b;
   uint8_t fin[4 + HASH_MAX_LEN];
   bld_init_fixed(&b, fin, sizeof(fin));
-  TRY(fin_build(conn, &b, hs->ks.s_fin));
+  TRY(auth_fin_build(conn, &b, hs->ks.s_fin));
   TRY(hs_send(conn, &b));
   TRY(hs_derive_app_secrets(conn));
   TRY(rec_set_key(conn, &conn->wr, conn->suite, hs->ks.hash, hs->ks.hmac,
@@ -382,7 +381,8 @@ static moat_err s_wait_cert(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   bool empty;
-  TRY(cert_parse(conn, body, hs->cr_context, hs->cr_context_len, &empty));
+  TRY(hs_recv_certificate(conn, body, hs->cr_context, hs->cr_context_len,
+                          &empty));
   if (empty) {
     if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
       return conn_fail(conn, MOAT_ERR_CERTIFICATE_REQUIRED,
@@ -413,7 +413,7 @@ static moat_err s_wait_finished(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  TRY(fin_check(conn, body, hs->ks.c_fin));
+  TRY(auth_fin_check(conn, body, hs->ks.c_fin));
   TRY(hs_absorb(conn, whole));
   TRY(hs_key_change_boundary(conn));
   TRY(rec_set_key(conn, &conn->rd, conn->suite, hs->ks.hash, hs->ks.hmac,

@@ -274,65 +274,160 @@ static void test_encrypted_extensions(void) {
 
 static void test_certificate(void) {
   vec ct = V(rfc8448_certificate);
-  bool empty = true;
+  cert_list certs;
   fresh(false);
-  OK_(cert_parse(C, BODY(&ct), NULL, 0, &empty));
-  CHECK(!empty);
+  OK_(VIA(cert_parse(BODY(&ct), NULL, 0, &certs, &W)));
+  CHECK_EQ_INT(certs.num, 1);
+  /* the codec returns a slice of the message: the leaf's DER after the
+   * context byte and the two 24-bit lengths */
+  CHECK(cur_data(&certs.der[0]) == ct.b + 4 + 1 + 3 + 3);
+  CHECK_EQ_INT(cur_len(&certs.der[0]), 0x1b0);
+  CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
+  /* the flow keeps a copy */
+  OK_(hs_take_peer_chain(C, &certs));
   CHECK_EQ_INT(moat_conn_peer_chain_len(C), 1);
   CHECK_EQ_INT(C->peer->e[0].len, 0x1b0);
   CHECK(moat_conn_peer_chain_len(C) == 1 && C->peer->e[0].der[0] == 0x30);
+  CHECK(C->peer->e[0].der != cur_data(&certs.der[0]) &&
+        memcmp(C->peer->e[0].der, ct.b + 11, 0x1b0) == 0);
   for (size_t cut = 0; cut < ct.n - 4; cut += 7) {
     fresh(false);
-    DECODE(cert_parse(C, cur_make(ct.b + 4, cut), NULL, 0, &empty));
+    DECODE(VIA(cert_parse(cur_make(ct.b + 4, cut), NULL, 0, &certs, &W)));
     CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
   }
   vec t = ct;
   t.b[t.n++] = 0;
   fresh(false);
-  DECODE(cert_parse(C, BODY(&t), NULL, 0, &empty));
+  DECODE(VIA(cert_parse(BODY(&t), NULL, 0, &certs, &W)));
   /* context must match the request's */
   const uint8_t ctx1[1] = {7};
   fresh(false);
-  ILLEGAL(cert_parse(C, BODY(&ct), ctx1, 1, &empty));
+  ILLEGAL(VIA(cert_parse(BODY(&ct), ctx1, 1, &certs, &W)));
+  vec with_ctx = V("01 07 000007 000002 3001 0000");
+  fresh(false);
+  OK_(VIA(cert_parse(CV(&with_ctx), ctx1, 1, &certs, &W)));
+  CHECK(certs.num == 1 && cur_len(&certs.der[0]) == 2);
   /* an empty list */
   vec none = V("00 000000");
   fresh(true);
-  OK_(cert_parse(C, CV(&none), NULL, 0, &empty));
-  CHECK(empty);
+  certs.num = 5;
+  OK_(VIA(cert_parse(CV(&none), NULL, 0, &certs, &W)));
+  CHECK_EQ_INT(certs.num, 0);
+  OK_(hs_take_peer_chain(C, &certs));
+  CHECK(C->peer == NULL);
+  /* three entries, in order */
+  vec three = V("00 000015 000001 30 0000 000002 3031 0000 000003 303132 0000");
+  fresh(false);
+  OK_(VIA(cert_parse(CV(&three), NULL, 0, &certs, &W)));
+  CHECK_EQ_INT(certs.num, 3);
+  for (size_t i = 0; i < 3 && i < certs.num; i++) {
+    CHECK_EQ_INT(cur_len(&certs.der[i]), i + 1);
+    CHECK(cur_data(&certs.der[i])[i] == 0x30 + i);
+  }
   /* a zero-length certificate */
   vec zero = V("00 000005 000000 0000");
   fresh(false);
-  DECODE(cert_parse(C, CV(&zero), NULL, 0, &empty));
+  DECODE(VIA(cert_parse(CV(&zero), NULL, 0, &certs, &W)));
   /* a per-certificate extension we never asked for */
   vec ext = V("00 00000a 000001 30 0004 00050000");
   fresh(false);
-  EXPECT(cert_parse(C, CV(&ext), NULL, 0, &empty),
+  EXPECT(VIA(cert_parse(CV(&ext), NULL, 0, &certs, &W)),
          MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
   CHECK(strstr(moat_conn_error_detail(C), "CertificateEntry") != NULL);
   /* ... and one of a type moat does not know (RFC 8446 4.4.2: it answers
    * nothing we sent) */
   vec unknown = V("00 00000a 000001 30 0004 12340000");
   fresh(false);
-  EXPECT(cert_parse(C, CV(&unknown), NULL, 0, &empty),
+  EXPECT(VIA(cert_parse(CV(&unknown), NULL, 0, &certs, &W)),
          MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
   CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
-  /* more certificates than TLS_MAX_CHAIN */
-  uint8_t raw[512];
+  /* more certificates than TLS_MAX_CHAIN; exactly that many pass */
+  for (int extra = 0; extra < 2; extra++) {
+    uint8_t raw[512];
+    builder b;
+    bld_init_fixed(&b, raw, sizeof(raw));
+    bld_u8(&b, 0);
+    bld_open24(&b);
+    for (int i = 0; i < TLS_MAX_CHAIN + extra; i++) {
+      bld_u24(&b, 1);
+      bld_u8(&b, 0x30);
+      bld_u16(&b, 0);
+    }
+    bld_close(&b);
+    CHECK(bld_finish(&b));
+    fresh(false);
+    if (extra) {
+      EXPECT(VIA(cert_parse(cur_make(raw, bld_len(&b)), NULL, 0, &certs, &W)),
+             MOAT_ERR_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE);
+      CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
+    } else {
+      OK_(VIA(cert_parse(cur_make(raw, bld_len(&b)), NULL, 0, &certs, &W)));
+      CHECK_EQ_INT(certs.num, TLS_MAX_CHAIN);
+    }
+  }
+  /* the builder's output parses back */
+  uint8_t leaf[] = {0x30, 0x01, 0x02}, ca[] = {0x30, 0x00};
+  uint8_t *chain[] = {leaf, ca};
+  size_t lens[] = {sizeof(leaf), sizeof(ca)};
+  uint8_t out[64];
+  builder b;
+  bld_init_fixed(&b, out, sizeof(out));
+  CHECK(cert_build(&b, ctx1, 1, chain, lens, 2));
+  CHECK(out[0] == HT_CERTIFICATE);
+  fresh(false);
+  OK_(VIA(cert_parse(cur_make(out + 4, bld_len(&b) - 4), ctx1, 1, &certs, &W)));
+  CHECK(certs.num == 2 && cur_equal(&certs.der[0], leaf, sizeof(leaf)) &&
+        cur_equal(&certs.der[1], ca, sizeof(ca)));
+  bld_init_fixed(&b, out, 8);
+  CHECK(!cert_build(&b, ctx1, 1, chain, lens, 2));
+}
+
+/* The TLS 1.2 Certificate: a list of DER certificates, no context and no
+ * per-entry extensions (RFC 5246 7.4.2). */
+static void test_certificate12(void) {
+  cert_list certs;
+  vec two = V("00000a 000002 3001 000002 3002");
+  fresh(false);
+  OK_(VIA(cert12_parse(CV(&two), &certs, &W)));
+  CHECK(certs.num == 2 && cur_data(&certs.der[0]) == two.b + 6 &&
+        cur_data(&certs.der[1])[1] == 0x02);
+  for (size_t cut = 0; cut < two.n; cut++) {
+    fresh(false);
+    DECODE(VIA(cert12_parse(cur_make(two.b, cut), &certs, &W)));
+  }
+  vec none = V("000000");
+  fresh(true);
+  OK_(VIA(cert12_parse(CV(&none), &certs, &W)));
+  CHECK_EQ_INT(certs.num, 0);
+  vec zero = V("000003 000000");
+  fresh(false);
+  DECODE(VIA(cert12_parse(CV(&zero), &certs, &W)));
+  CHECK(strstr(moat_conn_error_detail(C), "certificate 0") != NULL);
+  vec trailing = V("000005 000002 3001 00");
+  fresh(false);
+  DECODE(VIA(cert12_parse(CV(&trailing), &certs, &W)));
+  uint8_t raw[256];
   builder b;
   bld_init_fixed(&b, raw, sizeof(raw));
-  bld_u8(&b, 0);
   bld_open24(&b);
   for (int i = 0; i < TLS_MAX_CHAIN + 1; i++) {
     bld_u24(&b, 1);
     bld_u8(&b, 0x30);
-    bld_u16(&b, 0);
   }
   bld_close(&b);
   CHECK(bld_finish(&b));
   fresh(false);
-  EXPECT(cert_parse(C, cur_make(raw, bld_len(&b)), NULL, 0, &empty),
+  EXPECT(VIA(cert12_parse(cur_make(raw, bld_len(&b)), &certs, &W)),
          MOAT_ERR_BAD_CERTIFICATE, ALERT_BAD_CERTIFICATE);
-  CHECK_EQ_INT(moat_conn_peer_chain_len(C), 0);
+  /* the builder's output parses back */
+  uint8_t leaf[] = {0x30, 0x05};
+  uint8_t *chain[] = {leaf};
+  size_t lens[] = {sizeof(leaf)};
+  bld_init_fixed(&b, raw, sizeof(raw));
+  CHECK(cert12_build(&b, chain, lens, 1));
+  fresh(false);
+  OK_(VIA(cert12_parse(cur_make(raw + 4, bld_len(&b) - 4), &certs, &W)));
+  CHECK(certs.num == 1 && cur_equal(&certs.der[0], leaf, sizeof(leaf)));
 }
 
 /* RFC 8448's server CertificateVerify checked as a client would: the
@@ -342,6 +437,18 @@ static void test_certificate_verify(void) {
   const char *msgs[] = {rfc8448_client_hello, rfc8448_server_hello,
                         rfc8448_encrypted_extensions, rfc8448_certificate};
   vec cv = V(rfc8448_certificate_verify);
+  /* the codec alone: scheme and signature */
+  cert_verify parsed;
+  fresh(false);
+  OK_(VIA(cv_parse(BODY(&cv), &parsed, &W)));
+  CHECK_EQ_INT(parsed.scheme, 0x0804);
+  CHECK(cur_len(&parsed.sig) == cv.n - 8 && cur_data(&parsed.sig) == cv.b + 8);
+  uint8_t again[512];
+  builder b;
+  bld_init_fixed(&b, again, sizeof(again));
+  CHECK(
+      cv_build(&b, parsed.scheme, cur_data(&parsed.sig), cur_len(&parsed.sig)));
+  CHECK(bld_len(&b) == cv.n && memcmp(again, cv.b, cv.n) == 0);
   for (int tamper = 0; tamper < 2; tamper++) {
     fresh(false);
     handshake *hs = C->hs;
@@ -363,11 +470,11 @@ static void test_certificate_verify(void) {
     vec v = cv;
     if (tamper) {
       v.b[v.n - 1] ^= 1;
-      EXPECT(cv_check(C, BODY(&v)), MOAT_ERR_DECRYPT_ERROR,
+      EXPECT(auth_cv_check(C, BODY(&v)), MOAT_ERR_DECRYPT_ERROR,
              ALERT_DECRYPT_ERROR);
       CHECK(!hs->proof_cert_verify);
     } else {
-      OK_(cv_check(C, BODY(&v)));
+      OK_(auth_cv_check(C, BODY(&v)));
       CHECK(hs->proof_cert_verify);
       CHECK(C->peer_sig != NULL && C->peer_sig->code == 0x0804);
     }
@@ -375,29 +482,54 @@ static void test_certificate_verify(void) {
   /* malformed and not offered */
   vec shortcv = V("0804 0003 0102");
   fresh(false);
-  DECODE(cv_check(C, CV(&shortcv)));
+  DECODE(VIA(cv_parse(CV(&shortcv), &parsed, &W)));
+  fresh(false);
+  DECODE(auth_cv_check(C, CV(&shortcv)));
   vec trailing = V("0804 0001 01 00");
   fresh(false);
-  DECODE(cv_check(C, CV(&trailing)));
+  DECODE(VIA(cv_parse(CV(&trailing), &parsed, &W)));
+  fresh(false);
+  DECODE(auth_cv_check(C, CV(&trailing)));
   vec sha1 = V("0201 0001 01"); /* rsa_pkcs1_sha1: never in TLS 1.3 */
   fresh(false);
-  ILLEGAL(cv_check(C, CV(&sha1)));
+  OK_(VIA(cv_parse(CV(&sha1), &parsed, &W))); /* well formed */
+  ILLEGAL(auth_cv_check(C, CV(&sha1)));
+  fresh(false);
+  ILLEGAL(auth_cv12_check(C, CV(&sha1))); /* and not offered for 1.2 */
+  CHECK(!C->hs->proof_cert_verify);
 }
 
 static void test_finished(void) {
-  fresh(false);
-  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
-  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  /* the codec: exactly the expected length */
   uint8_t zeros[48] = {0};
-  DECODE(fin_check(C, cur_make(zeros, 31), C->hs->ks.secret));
+  cursor vd;
+  fresh(false);
+  OK_(VIA(fin_parse(cur_make(zeros, 12), 12, &vd, &W)));
+  CHECK(cur_data(&vd) == zeros && cur_len(&vd) == 12);
+  fresh(false);
+  DECODE(VIA(fin_parse(cur_make(zeros, 13), 12, &vd, &W)));
+  CHECK(strcmp(moat_conn_error_detail(C),
+               "Finished has 13 bytes, expected 12") == 0);
+  uint8_t msg[4 + 32];
+  builder b;
+  bld_init_fixed(&b, msg, sizeof(msg));
+  CHECK(fin_build(&b, zeros, 32));
+  CHECK(bld_len(&b) == 36 && msg[0] == HT_FINISHED && msg[3] == 32);
+  bld_init_fixed(&b, msg, 35);
+  CHECK(!fin_build(&b, zeros, 32));
+  /* the check against the key schedule */
   fresh(false);
   CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
   C->hs->transcript = hash_new(hash_get(HASH_SHA256));
-  DECODE(fin_check(C, cur_make(zeros, 33), C->hs->ks.secret));
+  DECODE(auth_fin_check(C, cur_make(zeros, 31), C->hs->ks.secret));
   fresh(false);
   CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
   C->hs->transcript = hash_new(hash_get(HASH_SHA256));
-  EXPECT(fin_check(C, cur_make(zeros, 32), C->hs->ks.secret),
+  DECODE(auth_fin_check(C, cur_make(zeros, 33), C->hs->ks.secret));
+  fresh(false);
+  CHECK(ks_init(&C->hs->ks, hash_get(HASH_SHA256), NULL, 0));
+  C->hs->transcript = hash_new(hash_get(HASH_SHA256));
+  EXPECT(auth_fin_check(C, cur_make(zeros, 32), C->hs->ks.secret),
          MOAT_ERR_DECRYPT_ERROR, ALERT_DECRYPT_ERROR);
   CHECK(!C->hs->proof_finished);
   /* the right value passes: ks_finished over the empty transcript */
@@ -407,55 +539,122 @@ static void test_finished(void) {
   uint8_t th[32], verify[32];
   CHECK(hash_oneshot(hash_get(HASH_SHA256), NULL, 0, th));
   CHECK(ks_finished(&C->hs->ks, C->hs->ks.secret, th, verify));
-  /* fin_check takes the finished key (RFC 8446 4.4.4) of that secret */
+  /* auth_fin_check takes the finished key (RFC 8446 4.4.4) of that
+   * secret */
   uint8_t fkey[32];
   CHECK(hkdf_expand_label(C->hs->ks.hmac, C->hs->ks.secret, 32, "finished",
                           NULL, 0, fkey, 32));
-  OK_(fin_check(C, cur_make(verify, 32), fkey));
+  OK_(auth_fin_check(C, cur_make(verify, 32), fkey));
   CHECK(C->hs->proof_finished);
+  /* and auth_fin_build writes the same value (the peer's view: a server
+   * builds what the client checks with the same key) */
+  C->is_server = true;
+  bld_init_fixed(&b, msg, sizeof(msg));
+  OK_(auth_fin_build(C, &b, fkey));
+  CHECK(bld_len(&b) == 36 && memcmp(msg + 4, verify, 32) == 0);
 }
 
 /* ---- CertificateRequest, KeyUpdate, NewSessionTicket --------------------- */
 
 static void test_certificate_request(void) {
+  cert_request cr;
   vec ok = V("00 0008 000d 0004 0002 0403");
   fresh(false);
-  OK_(cr_parse(C, CV(&ok)));
-  CHECK(C->hs->cert_requested);
-  CHECK(C->hs->num_cr_sigalgs == 1 && C->hs->cr_sigalgs[0] == 0x0403);
+  OK_(cr_parse(C, CV(&ok), &cr));
+  CHECK(cr.num_sigalgs == 1 && cr.sigalgs[0] == 0x0403);
+  CHECK(!C->hs->cert_requested); /* the flow records it, not the codec */
   vec ctx = V("01 07 0008 000d 0004 0002 0403");
   fresh(false);
-  ILLEGAL(cr_parse(C, CV(&ctx)));
+  ILLEGAL(cr_parse(C, CV(&ctx), &cr));
   vec none = V("00 0000");
   fresh(false);
-  EXPECT(cr_parse(C, CV(&none)), MOAT_ERR_MISSING_EXTENSION,
+  EXPECT(cr_parse(C, CV(&none), &cr), MOAT_ERR_MISSING_EXTENSION,
          ALERT_MISSING_EXTENSION);
   vec trailing = V("00 0008 000d 0004 0002 0403 00");
   fresh(false);
-  DECODE(cr_parse(C, CV(&trailing)));
+  DECODE(cr_parse(C, CV(&trailing), &cr));
   vec empty_list = V("00 0006 000d 0002 0000");
   fresh(false);
-  DECODE(cr_parse(C, CV(&empty_list)));
+  DECODE(cr_parse(C, CV(&empty_list), &cr));
   vec key_share = V("00 000e 000d 0004 0002 0403 0033 0002 001d");
   fresh(false);
-  ILLEGAL(cr_parse(C, CV(&key_share)));
+  ILLEGAL(cr_parse(C, CV(&key_share), &cr));
+  /* the builder offers the policy's schemes, and they parse back */
+  uint8_t raw[256];
+  builder b;
+  bld_init_fixed(&b, raw, sizeof(raw));
+  fresh(true);
+  CHECK(cr_build(&b, C->ctx));
+  fresh(false);
+  OK_(cr_parse(C, cur_make(raw + 4, bld_len(&b) - 4), &cr));
+  CHECK(cr.num_sigalgs > 0 && cr.num_sigalgs == C->ctx->num_sigalgs &&
+        cr.sigalgs[0] == C->ctx->sigalgs[0]->code);
+}
+
+/* RFC 5246 7.4.4: certificate types, schemes, authorities. */
+static void test_certificate_request12(void) {
+  cert_request cr;
+  vec ok = V("02 0140 0006 0403 0804 fefe 0000");
+  fresh(false);
+  OK_(VIA(cr12_parse(CV(&ok), &cr, &W)));
+  /* TLS 1.2 keeps the list as sent, unknown codes included */
+  CHECK(cr.num_sigalgs == 3 && cr.sigalgs[0] == 0x0403 &&
+        cr.sigalgs[1] == 0x0804 && cr.sigalgs[2] == 0xfefe);
+  for (size_t cut = 0; cut < ok.n; cut++) {
+    fresh(false);
+    DECODE(VIA(cr12_parse(cur_make(ok.b, cut), &cr, &W)));
+  }
+  static const char *const bad[] = {
+      "00 0002 0403 0000",      /* no certificate types */
+      "01 40 0000 0000",        /* no schemes */
+      "01 40 0003 040308 0000", /* odd scheme list */
+      "01 40 0002 0403 0000 00" /* trailing */
+  };
+  for (size_t i = 0; i < 4; i++) {
+    vec v = V(bad[i]);
+    fresh(false);
+    DECODE(VIA(cr12_parse(CV(&v), &cr, &W)));
+  }
+  /* at most 64 schemes are kept from a longer list */
+  uint8_t raw[512];
+  builder b;
+  bld_init_fixed(&b, raw, sizeof(raw));
+  bld_u8(&b, 1);
+  bld_u8(&b, 64);
+  bld_open16(&b);
+  for (unsigned i = 0; i < 100; i++) {
+    bld_u16(&b, (uint16_t)(0x0400 + i));
+  }
+  bld_close(&b);
+  bld_u16(&b, 0);
+  CHECK(bld_finish(&b));
+  fresh(false);
+  OK_(VIA(cr12_parse(cur_make(raw, bld_len(&b)), &cr, &W)));
+  CHECK(cr.num_sigalgs == 64 && cr.sigalgs[63] == 0x0400 + 63);
+  /* the builder's output parses back */
+  bld_init_fixed(&b, raw, sizeof(raw));
+  fresh(true);
+  CHECK(cr12_build(&b, C->ctx));
+  fresh(false);
+  OK_(VIA(cr12_parse(cur_make(raw + 4, bld_len(&b) - 4), &cr, &W)));
+  CHECK(cr.num_sigalgs > 0 && cr.sigalgs[0] == C->ctx->sigalgs[0]->code);
 }
 
 static void test_key_update(void) {
   bool req = true;
   uint8_t v0 = 0, v1 = 1, v2 = 2, two[2] = {0, 0};
   fresh(false);
-  OK_(ku_parse(C, cur_make(&v0, 1), &req));
+  OK_(VIA(ku_parse(cur_make(&v0, 1), &req, &W)));
   CHECK(!req);
   fresh(false);
-  OK_(ku_parse(C, cur_make(&v1, 1), &req));
+  OK_(VIA(ku_parse(cur_make(&v1, 1), &req, &W)));
   CHECK(req);
   fresh(false);
-  ILLEGAL(ku_parse(C, cur_make(&v2, 1), &req));
+  ILLEGAL(VIA(ku_parse(cur_make(&v2, 1), &req, &W)));
   fresh(false);
-  DECODE(ku_parse(C, cur_make(NULL, 0), &req));
+  DECODE(VIA(ku_parse(cur_make(NULL, 0), &req, &W)));
   fresh(false);
-  DECODE(ku_parse(C, cur_make(two, 2), &req));
+  DECODE(VIA(ku_parse(cur_make(two, 2), &req, &W)));
   /* the builder's output parses back */
   uint8_t out[8];
   builder b;
@@ -481,10 +680,19 @@ static void test_new_session_ticket(void) {
               "b5aea617646fac5c03272e970727c621a79141ef5f7de6505e5bfbc388e933"
               "43694093934ae4d3570008002a000400000400");
   CHECK_EQ_INT(nst.n, 4 + 0xc9);
+  nst13 t;
   fresh_nst();
   vec res = V(rfc8448_resumption);
   memcpy(C->res_master, res.b, 32);
-  OK_(nst_parse(C, BODY(&nst)));
+  OK_(VIA(nst_parse(BODY(&nst), &t, &W)));
+  /* the fields as the trace has them */
+  CHECK(t.lifetime == 30 && t.age_add == 0xfad6aac5);
+  CHECK(cur_len(&t.nonce) == 2 && cur_data(&t.nonce)[0] == 0 &&
+        cur_data(&t.nonce)[1] == 0);
+  CHECK(cur_len(&t.ticket) == 0xb2 && cur_data(&t.ticket)[0] == 0x2c);
+  CHECK(ext_has(&t.ext, X_EARLY_DATA));
+  CHECK(C->session == NULL); /* the codec makes no session */
+  OK_(tls13_take_ticket(C, &t));
   /* RFC 8448 3: {server} generate resumption secret "tls13 resumption"
    * from the ticket nonce 00 00 */
   CHECK(C->session != NULL && C->session->psk_len == 32);
@@ -492,28 +700,114 @@ static void test_new_session_ticket(void) {
     vec psk = V("4ecd0eb6ec3b4d87f5d6028f922ca4c5851a277fd41311c9e62d2c9492e1"
                 "c4f3");
     CHECK(memcmp(C->session->psk, psk.b, 32) == 0);
+    CHECK(C->session->lifetime == 30 && C->session->age_add == 0xfad6aac5 &&
+          C->session->ticket_len == 0xb2);
   }
   for (size_t cut = 0; cut < nst.n - 4; cut += 5) {
     fresh_nst();
-    DECODE(nst_parse(C, cur_make(nst.b + 4, cut)));
+    DECODE(VIA(nst_parse(cur_make(nst.b + 4, cut), &t, &W)));
   }
-  vec t = nst;
-  t.b[t.n++] = 0;
+  vec tr = nst;
+  tr.b[tr.n++] = 0;
   fresh_nst();
-  DECODE(nst_parse(C, BODY(&t)));
+  DECODE(VIA(nst_parse(BODY(&tr), &t, &W)));
   /* RFC 8446 4.6.1: lifetime at most 604800 seconds */
   vec long_life = V("00093a81 00000000 00 0001 aa 0000");
   fresh_nst();
-  ILLEGAL(nst_parse(C, CV(&long_life)));
+  ILLEGAL(VIA(nst_parse(CV(&long_life), &t, &W)));
   vec week = V("00093a80 00000000 00 0001 aa 0000");
   fresh_nst();
-  OK_(nst_parse(C, CV(&week)));
+  OK_(VIA(nst_parse(CV(&week), &t, &W)));
+  /* a lifetime of 0: parsed, then not kept */
+  vec zero_life = V("00000000 00000000 00 0001 aa 0000");
+  fresh_nst();
+  OK_(VIA(nst_parse(CV(&zero_life), &t, &W)));
+  OK_(tls13_take_ticket(C, &t));
+  CHECK(C->session == NULL);
   vec no_ticket = V("00000010 00000000 00 0000 0000");
   fresh_nst();
-  DECODE(nst_parse(C, CV(&no_ticket)));
+  DECODE(VIA(nst_parse(CV(&no_ticket), &t, &W)));
   vec key_share = V("00000010 00000000 00 0001 aa 0006 0033 0002 001d");
   fresh_nst();
-  ILLEGAL(nst_parse(C, CV(&key_share)));
+  ILLEGAL(VIA(nst_parse(CV(&key_share), &t, &W)));
+}
+
+/* RFC 5077 3.3: lifetime hint and ticket, which may be empty. */
+static void test_new_session_ticket12(void) {
+  nst12 t;
+  vec ok = V("00001c20 0003 aabbcc");
+  fresh(false);
+  OK_(VIA(nst12_parse(CV(&ok), &t, &W)));
+  CHECK(t.lifetime_hint == 7200 && cur_len(&t.ticket) == 3 &&
+        cur_data(&t.ticket) == ok.b + 6);
+  vec empty = V("00000000 0000");
+  fresh(false);
+  OK_(VIA(nst12_parse(CV(&empty), &t, &W)));
+  CHECK(cur_done(&t.ticket));
+  for (size_t cut = 0; cut < ok.n; cut++) {
+    fresh(false);
+    DECODE(VIA(nst12_parse(cur_make(ok.b, cut), &t, &W)));
+  }
+  vec trailing = V("00001c20 0001 aa 00");
+  fresh(false);
+  DECODE(VIA(nst12_parse(CV(&trailing), &t, &W)));
+  uint8_t raw[32];
+  builder b;
+  bld_init_fixed(&b, raw, sizeof(raw));
+  CHECK(nst12_build(&b, 7200, ok.b + 6, 3));
+  CHECK(bld_len(&b) == 4 + ok.n && memcmp(raw + 4, ok.b, ok.n) == 0);
+}
+
+/* ---- ServerKeyExchange, ClientKeyExchange (TLS 1.2) ---------------------- */
+
+static void test_key_exchange12(void) {
+  server_kex kx;
+  vec ske = V("03 001d 04 01020304  0403 0002 aabb");
+  fresh(false);
+  OK_(VIA(ske_parse(CV(&ske), &kx, &W)));
+  CHECK(kx.group == 0x001d && cur_len(&kx.point) == 4 &&
+        cur_data(&kx.point)[0] == 1);
+  CHECK(cur_data(&kx.params) == ske.b && cur_len(&kx.params) == 8);
+  CHECK(kx.scheme == 0x0403 && cur_len(&kx.sig) == 2);
+  for (size_t cut = 0; cut < ske.n; cut++) {
+    fresh(false);
+    DECODE(VIA(ske_parse(cur_make(ske.b, cut), &kx, &W)));
+  }
+  vec explicit_curve = V("01 001d 04 01020304  0403 0002 aabb");
+  fresh(false);
+  ILLEGAL(VIA(ske_parse(CV(&explicit_curve), &kx, &W)));
+  vec empty_point = V("03 001d 00  0403 0002 aabb");
+  fresh(false);
+  DECODE(VIA(ske_parse(CV(&empty_point), &kx, &W)));
+  vec trailing = V("03 001d 01 01  0403 0002 aabb 00");
+  fresh(false);
+  DECODE(VIA(ske_parse(CV(&trailing), &kx, &W)));
+  /* the builders write what the parser reads */
+  uint8_t params[16], raw[64];
+  builder pb, b;
+  bld_init_fixed(&pb, params, sizeof(params));
+  CHECK(ske_params_build(&pb, 0x001d, ske.b + 4, 4));
+  CHECK(bld_len(&pb) == 8 && memcmp(params, ske.b, 8) == 0);
+  bld_init_fixed(&b, raw, sizeof(raw));
+  CHECK(ske_build(&b, cur_make(params, bld_len(&pb)), 0x0403, ske.b + 12, 2));
+  CHECK(raw[0] == HT_SERVER_KEY_EXCHANGE && bld_len(&b) == 4 + ske.n &&
+        memcmp(raw + 4, ske.b, ske.n) == 0);
+  /* ClientKeyExchange: one non-empty point */
+  cursor point;
+  vec cke = V("03 aabbcc");
+  fresh(true);
+  OK_(VIA(cke_parse(CV(&cke), &point, &W)));
+  CHECK(cur_len(&point) == 3 && cur_data(&point) == cke.b + 1);
+  static const char *const bad[] = {"", "00", "03 aabb", "02 aabb cc"};
+  for (size_t i = 0; i < 4; i++) {
+    vec v = V(bad[i]);
+    fresh(true);
+    DECODE(VIA(cke_parse(CV(&v), &point, &W)));
+  }
+  bld_init_fixed(&b, raw, sizeof(raw));
+  CHECK(cke_build(&b, cke.b + 1, 3));
+  CHECK(raw[0] == HT_CLIENT_KEY_EXCHANGE && bld_len(&b) == 4 + cke.n &&
+        memcmp(raw + 4, cke.b, cke.n) == 0);
 }
 
 /* ---- the extension block ------------------------------------------------- */
@@ -796,11 +1090,15 @@ int main(void) {
   test_server_hello();
   test_encrypted_extensions();
   test_certificate();
+  test_certificate12();
   test_certificate_verify();
   test_finished();
   test_certificate_request();
+  test_certificate_request12();
   test_key_update();
   test_new_session_ticket();
+  test_new_session_ticket12();
+  test_key_exchange12();
   test_ext_block();
   test_sni();
   test_groups_sigalgs();

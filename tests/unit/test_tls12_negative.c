@@ -261,8 +261,9 @@ static void test_point_off_curve(void) {
   bad[0] = 4; /* uncompressed, but (0x11.., 0x11..) is not on P-256 */
   builder b;
   CHECK(bld_init_alloc(&b, 1024));
-  CHECK(ske_build(t.s, &b, 0x0017, bad, sizeof(bad),
-                  sig_scheme_by_name("ecdsa_secp256r1_sha256")) == MOAT_OK);
+  CHECK(auth_ske_build(t.s, &b, 0x0017, bad, sizeof(bad),
+                       sig_scheme_by_name("ecdsa_secp256r1_sha256")) ==
+        MOAT_OK);
   free(t.sf.msg[at]);
   t.sf.msg[at] = malloc(bld_len(&b));
   memcpy(t.sf.msg[at], bld_data(&b), bld_len(&b));

@@ -1,10 +1,9 @@
-/* Certificate (RFC 8446 4.4.2). */
-#include "base/mem.h"
+/* Certificate (RFC 8446 4.4.2, RFC 5246 7.4.2). */
 #include "tls/msg/msg.h"
 
-moat_err cert_build(moat_conn *conn, builder *b, const uint8_t *context,
-                    size_t context_len, uint8_t *const *chain,
-                    const size_t *chain_len, size_t chain_num) {
+bool cert_build(builder *b, const uint8_t *context, size_t context_len,
+                uint8_t *const *chain, const size_t *chain_len,
+                size_t chain_num) {
   msg_open(b, HT_CERTIFICATE);
   bld_open8(b);
   bld_bytes(b, context, context_len);
@@ -18,84 +17,50 @@ moat_err cert_build(moat_conn *conn, builder *b, const uint8_t *context,
   }
   bld_close(b);
   msg_close(b);
-  if (!bld_finish(b)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "building Certificate");
+  return bld_finish(b);
+}
+
+/* Adds one certificate to out, refusing an empty one and more than
+ * TLS_MAX_CHAIN. */
+static moat_err add_cert(cert_list *out, cursor der, tls_cause *why) {
+  if (out->num == TLS_MAX_CHAIN) {
+    return cause_set(why, MOAT_ERR_BAD_CERTIFICATE,
+                     "the peer sent more than %d certificates", TLS_MAX_CHAIN);
   }
+  out->der[out->num++] = der;
   return MOAT_OK;
 }
 
-/* Copies the num certificates of a walked list into conn->peer; entries
- * carry extensions in TLS 1.3 (RFC 8446 4.4.2) and not in TLS 1.2. */
-static moat_err store_chain(moat_conn *conn, cursor list, size_t num,
-                            bool with_exts, bool *out_empty) {
-  chain_free(conn->peer);
-  conn->peer = NULL;
-  *out_empty = num == 0;
-  if (num == 0) {
-    return MOAT_OK;
-  }
-  der_chain *chain = chain_new(num);
-  if (chain == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate chain");
-  }
-  for (size_t i = 0; i < num; i++) {
-    cursor data, exts;
-    (void)cur_prefixed24(&list, &data);
-    if (with_exts) {
-      (void)cur_prefixed16(&list, &exts);
-    }
-    chain->e[i].der = moat_memdup(cur_data(&data), cur_len(&data));
-    chain->e[i].len = cur_len(&data);
-    chain->e[i].owned = true;
-    if (chain->e[i].der == NULL) {
-      chain_free(chain);
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "certificate copy");
-    }
-  }
-  conn->peer = chain;
-  return MOAT_OK;
-}
-
-moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
-                    size_t context_len, bool *out_empty) {
+moat_err cert_parse(cursor body, const uint8_t *context, size_t context_len,
+                    cert_list *out, tls_cause *why) {
   cursor ctx_c, list;
-  *out_empty = false;
+  out->num = 0;
   if (!cur_prefixed8(&body, &ctx_c) || !cur_prefixed24(&body, &list) ||
       !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
   }
   if (!cur_equal(&ctx_c, context, context_len)) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+    return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                      "Certificate has the wrong certificate_request_context");
   }
-  /* First pass: framing, extensions and the count. */
-  size_t num = 0;
-  cursor walk = list;
-  while (!cur_done(&walk)) {
+  while (!cur_done(&list)) {
     cursor data, exts;
-    if (!cur_prefixed24(&walk, &data) || !cur_prefixed16(&walk, &exts) ||
+    if (!cur_prefixed24(&list, &data) || !cur_prefixed16(&list, &exts) ||
         cur_done(&data)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed CertificateEntry %zu", num);
+      return cause_set(why, MOAT_ERR_DECODE_ERROR,
+                       "malformed CertificateEntry %zu", out->num);
     }
     /* Per-certificate extensions (status_request, SCT) answer requests we
      * never make: with nothing offered, any extension is refused. */
     ext_set set;
-    tls_cause why;
-    if (ext_parse_block(exts, M_CT, 0, &set, &why) != MOAT_OK) {
-      return conn_fail_cause(conn, &why);
-    }
-    if (++num > TLS_MAX_CHAIN) {
-      return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
-                       "the peer sent more than %d certificates",
-                       TLS_MAX_CHAIN);
-    }
+    TRY(ext_parse_block(exts, M_CT, 0, &set, why));
+    TRY(add_cert(out, data, why));
   }
-  return store_chain(conn, list, num, true, out_empty);
+  return MOAT_OK;
 }
 
-moat_err cert12_build(moat_conn *conn, builder *b, uint8_t *const *chain,
-                      const size_t *chain_len, size_t chain_num) {
+bool cert12_build(builder *b, uint8_t *const *chain, const size_t *chain_len,
+                  size_t chain_num) {
   msg_open(b, HT_CERTIFICATE);
   bld_open24(b);
   for (size_t i = 0; i < chain_num; i++) {
@@ -105,31 +70,22 @@ moat_err cert12_build(moat_conn *conn, builder *b, uint8_t *const *chain,
   }
   bld_close(b);
   msg_close(b);
-  if (!bld_finish(b)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "building Certificate");
-  }
-  return MOAT_OK;
+  return bld_finish(b);
 }
 
-moat_err cert12_parse(moat_conn *conn, cursor body, bool *out_empty) {
+moat_err cert12_parse(cursor body, cert_list *out, tls_cause *why) {
   cursor list;
-  *out_empty = false;
+  out->num = 0;
   if (!cur_prefixed24(&body, &list) || !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
   }
-  size_t num = 0;
-  cursor walk = list;
-  while (!cur_done(&walk)) {
+  while (!cur_done(&list)) {
     cursor data;
-    if (!cur_prefixed24(&walk, &data) || cur_done(&data)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed certificate %zu in Certificate", num);
+    if (!cur_prefixed24(&list, &data) || cur_done(&data)) {
+      return cause_set(why, MOAT_ERR_DECODE_ERROR,
+                       "malformed certificate %zu in Certificate", out->num);
     }
-    if (++num > TLS_MAX_CHAIN) {
-      return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
-                       "the peer sent more than %d certificates",
-                       TLS_MAX_CHAIN);
-    }
+    TRY(add_cert(out, data, why));
   }
-  return store_chain(conn, list, num, false, out_empty);
+  return MOAT_OK;
 }

@@ -1,26 +1,23 @@
-/* CertificateRequest (RFC 8446 4.3.2). */
+/* CertificateRequest (RFC 8446 4.3.2, RFC 5246 7.4.4). */
 #include "tls/msg/msg.h"
 
-moat_err cr_build(moat_conn *conn, builder *b) {
+bool cr_build(builder *b, const tls_policy *policy) {
   msg_open(b, HT_CERTIFICATE_REQUEST);
   bld_u8(b, 0); /* empty certificate_request_context */
   bld_open16(b);
   bld_u16(b, EXT_SIGNATURE_ALGORITHMS);
   bld_open16(b);
-  ext_sigalgs_build(b, conn->ctx, EXT_SIGNATURE_ALGORITHMS);
+  ext_sigalgs_build(b, policy, EXT_SIGNATURE_ALGORITHMS);
   bld_close(b);
   bld_close(b);
   msg_close(b);
-  if (!bld_finish(b)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "building CertificateRequest");
-  }
-  return MOAT_OK;
+  return bld_finish(b);
 }
 
-moat_err cr_parse(moat_conn *conn, cursor body) {
-  handshake *hs = conn->hs;
+moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out) {
   cursor context, exts;
   ext_set set;
+  out->num_sigalgs = 0;
   if (!cur_prefixed8(&body, &context) || !cur_prefixed16(&body, &exts) ||
       !cur_done(&body)) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
@@ -40,53 +37,44 @@ moat_err cr_parse(moat_conn *conn, cursor body) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "CertificateRequest without signature_algorithms");
   }
-  TRY(ext_sigalgs_parse(conn, set.data[X_SIGNATURE_ALGORITHMS], hs->cr_sigalgs,
-                        64, &hs->num_cr_sigalgs));
-  hs->cert_requested = true;
-  hs->cr_context_len = 0;
-  return MOAT_OK;
+  return ext_sigalgs_parse(conn, set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs,
+                           64, &out->num_sigalgs);
 }
 
 /* RFC 5246 7.4.4: ClientCertificateType values. */
 #define CERT_TYPE_RSA_SIGN 1
 #define CERT_TYPE_ECDSA_SIGN 64
 
-moat_err cr12_build(moat_conn *conn, builder *b) {
+bool cr12_build(builder *b, const tls_policy *policy) {
   msg_open(b, HT_CERTIFICATE_REQUEST);
   bld_open8(b);
   bld_u8(b, CERT_TYPE_RSA_SIGN);
   bld_u8(b, CERT_TYPE_ECDSA_SIGN);
   bld_close(b);
-  ext_sigalgs_build(b, conn->ctx, EXT_SIGNATURE_ALGORITHMS);
+  ext_sigalgs_build(b, policy, EXT_SIGNATURE_ALGORITHMS);
   bld_u16(b, 0); /* no certificate_authorities */
   msg_close(b);
-  if (!bld_finish(b)) {
-    return conn_fail(conn, MOAT_ERR_INTERNAL, "building CertificateRequest");
-  }
-  return MOAT_OK;
+  return bld_finish(b);
 }
 
-moat_err cr12_parse(moat_conn *conn, cursor body) {
-  handshake *hs = conn->hs;
+moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why) {
   cursor types, sigalgs, cas; /* certificate_authorities are not used */
+  out->num_sigalgs = 0;
   if (!cur_prefixed8(&body, &types) || cur_done(&types) ||
       !cur_prefixed16(&body, &sigalgs) || !cur_prefixed16(&body, &cas) ||
       !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+    return cause_set(why, MOAT_ERR_DECODE_ERROR,
                      "malformed CertificateRequest");
   }
-  cursor list = sigalgs;
-  uint16_t code;
-  hs->num_cr_sigalgs = 0;
-  if (cur_done(&list) || cur_len(&list) % 2 != 0) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+  if (cur_done(&sigalgs) || cur_len(&sigalgs) % 2 != 0) {
+    return cause_set(why, MOAT_ERR_DECODE_ERROR,
                      "malformed signature list in CertificateRequest");
   }
-  while (cur_u16(&list, &code)) {
-    if (hs->num_cr_sigalgs < 64) {
-      hs->cr_sigalgs[hs->num_cr_sigalgs++] = code;
+  uint16_t code;
+  while (cur_u16(&sigalgs, &code)) {
+    if (out->num_sigalgs < 64) {
+      out->sigalgs[out->num_sigalgs++] = code;
     }
   }
-  hs->cert_requested = true;
   return MOAT_OK;
 }

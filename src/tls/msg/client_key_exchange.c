@@ -1,11 +1,10 @@
 /* ClientKeyExchange for ECDHE (RFC 8422 5.7): the client's point. */
 #include "tls/msg/msg.h"
 
-moat_err cke_parse(moat_conn *conn, cursor body, cursor *out_point) {
+moat_err cke_parse(cursor body, cursor *out_point, tls_cause *why) {
   if (!cur_prefixed8(&body, out_point) || !cur_done(&body) ||
       cur_done(out_point)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "malformed ClientKeyExchange");
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed ClientKeyExchange");
   }
   return MOAT_OK;
 }

@@ -8,13 +8,13 @@ bool ku_build(builder *b, bool request_update) {
   return bld_finish(b);
 }
 
-moat_err ku_parse(moat_conn *conn, cursor body, bool *out_request) {
+moat_err ku_parse(cursor body, bool *out_request, tls_cause *why) {
   uint8_t v;
   if (!cur_u8(&body, &v) || !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed KeyUpdate");
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed KeyUpdate");
   }
   if (v > 1) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+    return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                      "KeyUpdate request_update must be 0 or 1, not %u", v);
   }
   *out_request = v == 1;

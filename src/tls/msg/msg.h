@@ -62,51 +62,25 @@ typedef struct server_kex {
   uint16_t scheme;
   cursor sig;
 } server_kex;
-moat_err ske_parse(moat_conn *conn, cursor body, server_kex *out);
-/* Writes the ServerKeyExchange for our share, signed with scheme. */
-moat_err ske_build(moat_conn *conn, builder *b, uint16_t group,
-                   const uint8_t *share, size_t share_len,
-                   const sig_scheme *scheme);
-/* The bytes a ServerKeyExchange signature covers (RFC 8422 5.4):
- * client_random || server_random || params. */
-size_t ske_signed_content(const moat_conn *conn, cursor params, uint8_t *out,
-                          size_t cap);
+moat_err ske_parse(cursor body, server_kex *out, tls_cause *why);
+/* The ServerECDHParams of a named group and our share (RFC 8422 5.4). */
+bool ske_params_build(builder *b, uint16_t group, const uint8_t *share,
+                      size_t share_len);
+/* The whole message: params as ske_params_build wrote them, then the
+ * signature over them (auth.c makes it). */
+bool ske_build(builder *b, cursor params, uint16_t scheme, const uint8_t *sig,
+               size_t sig_len);
 
 /* ClientKeyExchange for ECDHE: the client's point. */
-moat_err cke_parse(moat_conn *conn, cursor body, cursor *out_point);
+moat_err cke_parse(cursor body, cursor *out_point, tls_cause *why);
 bool cke_build(builder *b, const uint8_t *share, size_t share_len);
-
-/* CertificateRequest in TLS 1.2 (RFC 5246 7.4.4): certificate types,
- * signature schemes, authorities (ignored). */
-moat_err cr12_build(moat_conn *conn, builder *b);
-moat_err cr12_parse(moat_conn *conn, cursor body);
-
-/* Certificate in TLS 1.2 (RFC 5246 7.4.2): a list of DER certificates. */
-moat_err cert12_build(moat_conn *conn, builder *b, uint8_t *const *chain,
-                      const size_t *chain_len, size_t chain_num);
-moat_err cert12_parse(moat_conn *conn, cursor body, bool *out_empty);
-
-/* CertificateVerify in TLS 1.2 (RFC 5246 7.4.8): a signature over the
- * handshake messages so far (hs->raw). */
-moat_err cv12_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
-moat_err cv12_check(moat_conn *conn, cursor body);
-/* Our scheme for a TLS 1.2 signature from the peer's list. */
-const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
-                               size_t num_peer);
-moat_err sig12_verify(moat_conn *conn, uint16_t code, const uint8_t *msg,
-                      size_t msg_len, cursor sig, const char *what);
-/* Whether a scheme we offered may sign in TLS 1.2 with this key. */
-bool sig12_fits(const sig_scheme *s, key_type key);
-
-/* Finished in TLS 1.2 (RFC 5246 7.4.9): 12 bytes of verify_data. */
-moat_err fin12_compute(moat_conn *conn, bool client, uint8_t out[12]);
 
 /* NewSessionTicket in TLS 1.2 (RFC 5077 3.3) */
 typedef struct nst12 {
   uint32_t lifetime_hint;
   cursor ticket;
 } nst12;
-moat_err nst12_parse(moat_conn *conn, cursor body, nst12 *out);
+moat_err nst12_parse(cursor body, nst12 *out, tls_cause *why);
 bool nst12_build(builder *b, uint32_t lifetime, const uint8_t *ticket,
                  size_t ticket_len);
 
@@ -114,36 +88,71 @@ bool nst12_build(builder *b, uint32_t lifetime, const uint8_t *ticket,
 moat_err ee_build(moat_conn *conn, builder *b, bool ack_sni);
 moat_err ee_parse(moat_conn *conn, cursor body, uint32_t offered);
 
-/* CertificateRequest (RFC 8446 4.3.2) */
-moat_err cr_build(moat_conn *conn, builder *b);
-moat_err cr_parse(moat_conn *conn, cursor body);
+/* CertificateRequest (RFC 8446 4.3.2, RFC 5246 7.4.4): what the flow
+ * keeps of it.  In TLS 1.3 the schemes are the ones moat implements, once
+ * each (ext_sigalgs_parse); in TLS 1.2 the list as sent, up to 64.  The
+ * context is empty in a handshake (1.3) and absent in 1.2; the
+ * certificate types and authorities are not used. */
+typedef struct cert_request {
+  uint16_t sigalgs[64];
+  size_t num_sigalgs;
+} cert_request;
+moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out);
+moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why);
+/* Both offer the policy's signature schemes. */
+bool cr_build(builder *b, const tls_policy *policy);
+bool cr12_build(builder *b, const tls_policy *policy);
 
-/* Certificate (RFC 8446 4.4.2): chain NULL/0 sends an empty list. */
-moat_err cert_build(moat_conn *conn, builder *b, const uint8_t *context,
-                    size_t context_len, uint8_t *const *chain,
-                    const size_t *chain_len, size_t chain_num);
-/* Stores the chain in conn->peer; *out_empty when no certificate. */
-moat_err cert_parse(moat_conn *conn, cursor body, const uint8_t *context,
-                    size_t context_len, bool *out_empty);
+/* Certificate (RFC 8446 4.4.2, RFC 5246 7.4.2): the DER of each entry,
+ * leaf first, as slices of the message body (the flow copies what it
+ * keeps: hs_take_peer_chain).  num 0 is an empty list. */
+typedef struct cert_list {
+  size_t num;
+  cursor der[TLS_MAX_CHAIN];
+} cert_list;
+/* context: the certificate_request_context the message must carry. */
+moat_err cert_parse(cursor body, const uint8_t *context, size_t context_len,
+                    cert_list *out, tls_cause *why);
+moat_err cert12_parse(cursor body, cert_list *out, tls_cause *why);
+/* chain NULL/0 sends an empty list. */
+bool cert_build(builder *b, const uint8_t *context, size_t context_len,
+                uint8_t *const *chain, const size_t *chain_len,
+                size_t chain_num);
+bool cert12_build(builder *b, uint8_t *const *chain, const size_t *chain_len,
+                  size_t chain_num);
 
-/* CertificateVerify (RFC 8446 4.4.3) */
-moat_err cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme);
-moat_err cv_check(moat_conn *conn, cursor body);
-/* Picks our scheme for CertificateVerify from the peer's list. */
-const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
-                                   size_t num_peer);
+/* CertificateVerify (RFC 8446 4.4.3, RFC 5246 7.4.8): the same body in
+ * both versions, a scheme and a signature.  Which content is signed, and
+ * whether the signature holds, is auth.c's business. */
+typedef struct cert_verify {
+  uint16_t scheme;
+  cursor sig;
+} cert_verify;
+moat_err cv_parse(cursor body, cert_verify *out, tls_cause *why);
+bool cv_build(builder *b, uint16_t scheme, const uint8_t *sig, size_t sig_len);
 
-/* Finished (RFC 8446 4.4.4) */
-/* fin_key: the sender's Finished key (key_schedule c_fin / s_fin). */
-moat_err fin_build(moat_conn *conn, builder *b, const uint8_t *fin_key);
-moat_err fin_check(moat_conn *conn, cursor body, const uint8_t *fin_key);
+/* Finished (RFC 8446 4.4.4, RFC 5246 7.4.9): verify_data of the length
+ * the suite fixes (the hash length in 1.3, 12 bytes in 1.2).  auth.c
+ * computes and compares it. */
+moat_err fin_parse(cursor body, size_t expected_len, cursor *out_verify_data,
+                   tls_cause *why);
+bool fin_build(builder *b, const uint8_t *verify_data, size_t len);
 
 /* KeyUpdate (RFC 8446 4.6.3) */
 bool ku_build(builder *b, bool request_update);
-moat_err ku_parse(moat_conn *conn, cursor body, bool *out_request);
+moat_err ku_parse(cursor body, bool *out_request, tls_cause *why);
 
-/* NewSessionTicket (RFC 8446 4.6.1) */
-moat_err nst_parse(moat_conn *conn, cursor body);
+/* NewSessionTicket (RFC 8446 4.6.1): its fields as slices of the body;
+ * the flow turns them into a session (tls13_take_ticket).  The server
+ * builds tickets in session.c. */
+typedef struct nst13 {
+  uint32_t lifetime;
+  uint32_t age_add;
+  cursor nonce;
+  cursor ticket;
+  ext_set ext;
+} nst13;
+moat_err nst_parse(cursor body, nst13 *out, tls_cause *why);
 
 /* CompressedCertificate (RFC 8879 4) */
 typedef struct compressed_cert {

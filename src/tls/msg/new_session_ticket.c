@@ -1,69 +1,28 @@
-/* NewSessionTicket (RFC 8446 4.6.1): the client keeps the newest ticket
- * as its session.  (The server builds tickets in session.c.) */
-#include <string.h>
-
-#include "base/mem.h"
+/* NewSessionTicket (RFC 8446 4.6.1, RFC 5077 3.3).  The client makes its
+ * session from the fields in the flow (tls13_take_ticket, the TLS 1.2
+ * client's WAIT_NST); the server seals tickets in session.c. */
 #include "tls/msg/msg.h"
 
-moat_err nst_parse(moat_conn *conn, cursor body) {
-  uint32_t lifetime, age_add;
-  cursor nonce, ticket, exts;
-  ext_set set;
-  if (!cur_u32(&body, &lifetime) || !cur_u32(&body, &age_add) ||
-      !cur_prefixed8(&body, &nonce) || !cur_prefixed16(&body, &ticket) ||
-      !cur_prefixed16(&body, &exts) || !cur_done(&body) || cur_done(&ticket)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
+moat_err nst_parse(cursor body, nst13 *out, tls_cause *why) {
+  cursor exts;
+  if (!cur_u32(&body, &out->lifetime) || !cur_u32(&body, &out->age_add) ||
+      !cur_prefixed8(&body, &out->nonce) ||
+      !cur_prefixed16(&body, &out->ticket) || !cur_prefixed16(&body, &exts) ||
+      !cur_done(&body) || cur_done(&out->ticket)) {
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
   }
   /* RFC 8446 4.6.1: at most seven days. */
-  if (lifetime > 604800) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
-                     "ticket lifetime %u exceeds seven days", lifetime);
+  if (out->lifetime > 604800) {
+    return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "ticket lifetime %u exceeds seven days", out->lifetime);
   }
-  tls_cause why;
-  if (ext_parse_block(exts, M_NST, 0, &set, &why) != MOAT_OK) {
-    return conn_fail_cause(conn, &why);
-  }
-  if (lifetime == 0) {
-    return MOAT_OK; /* RFC 8446 4.6.1: do not use it */
-  }
-  const hash_alg *h = hash_get(conn->suite->hash);
-  moat_session *s = session_new();
-  uint8_t *ticket_copy = moat_memdup(cur_data(&ticket), cur_len(&ticket));
-  if (s == NULL || ticket_copy == NULL) {
-    moat_session_free(s);
-    moat_free(ticket_copy);
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
-  }
-  s->version = MOAT_TLS1_3;
-  s->suite = conn->suite;
-  s->created = ctx_now(conn->ctx);
-  s->lifetime = lifetime;
-  s->age_add = age_add;
-  s->ticket = ticket_copy;
-  s->ticket_len = cur_len(&ticket);
-  s->psk_len = h->len;
-  /* RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
-   * "resumption", ticket_nonce, Hash.length) */
-  hmac_ctx *hmac = conn_hmac(conn);
-  if (hmac == NULL ||
-      !hkdf_expand_label(hmac, conn->res_master, h->len, "resumption",
-                         cur_data(&nonce), cur_len(&nonce), s->psk, h->len)) {
-    moat_session_free(s);
-    return conn_fail(conn, MOAT_ERR_CRYPTO, "ticket PSK");
-  }
-  if (!session_keep_peer(s, conn, conn->session)) {
-    moat_session_free(s);
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");
-  }
-  moat_session_free(conn->session);
-  conn->session = s;
-  return MOAT_OK;
+  return ext_parse_block(exts, M_NST, 0, &out->ext, why);
 }
 
-moat_err nst12_parse(moat_conn *conn, cursor body, nst12 *out) {
+moat_err nst12_parse(cursor body, nst12 *out, tls_cause *why) {
   if (!cur_u32(&body, &out->lifetime_hint) ||
       !cur_prefixed16(&body, &out->ticket) || !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed NewSessionTicket");
   }
   return MOAT_OK;
 }
