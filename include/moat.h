@@ -688,6 +688,63 @@ MOAT_API moat_err moat_verify_result_cert_der(const moat_verify_result *result,
                                               size_t index,
                                               const uint8_t **out_der,
                                               size_t *out_len);
+
+/* ---- OCSP responses (src/x509/ocsp.c) -------------------------------------
+ * An OCSP response (RFC 6960, the DER a responder sends or a server
+ * staples) checked for one certificate: signed by its issuer or by a
+ * responder certificate the issuer made for OCSP signing, current, and
+ * about that certificate. */
+
+typedef enum moat_ocsp_status {
+  MOAT_OCSP_NO_STATUS, /* the response was refused: see the message */
+  MOAT_OCSP_GOOD,
+  MOAT_OCSP_REVOKED,
+  MOAT_OCSP_UNKNOWN, /* the responder does not know the certificate */
+} moat_ocsp_status;
+
+typedef struct moat_ocsp_result moat_ocsp_result;
+
+/* Checks the response der about leaf, which issuer issued (pass the
+ * issuer of a verified chain: the response is checked against its name
+ * and key), as of now (seconds since the epoch; 0 for the current time).
+ * Returns MOAT_OK when the certificate is good;
+ * MOAT_ERR_CERT_VERIFY_FAILED when it is revoked (code 23, the message
+ * gives the revocation time and reason) or unknown to the responder
+ * (code 75); MOAT_ERR_BAD_OCSP_RESPONSE (code 74) when the response is
+ * refused: malformed (the message says where), not successful, not
+ * signed by the issuer or an authorised responder, not yet valid, expired,
+ * about another certificate, or with an unhandled critical extension;
+ * MOAT_ERR_INVALID_ARGUMENT when issuer's subject is not leaf's issuer.
+ * *out_result explains (free it with moat_ocsp_result_free); bad
+ * arguments and running out of memory leave it NULL. */
+MOAT_API moat_err moat_ocsp_check(const uint8_t *der, size_t len,
+                                  const moat_cert *leaf,
+                                  const moat_cert *issuer, int64_t now,
+                                  moat_ocsp_result **out_result);
+MOAT_API void moat_ocsp_result_free(moat_ocsp_result *result);
+/* The status moat_ocsp_check returned. */
+MOAT_API moat_err moat_ocsp_result_error(const moat_ocsp_result *result);
+MOAT_API moat_ocsp_status
+moat_ocsp_result_status(const moat_ocsp_result *result);
+/* X509_V_ERR-compatible code: 0, 23 revoked, 74 refused, 75 unknown. */
+MOAT_API long moat_ocsp_result_code(const moat_ocsp_result *result);
+/* "ok", or what was found or refused. */
+MOAT_API const char *moat_ocsp_result_message(const moat_ocsp_result *result);
+/* Times of the SingleResponse used (seconds since the epoch); 0 when the
+ * response was refused before it was found, and nextUpdate 0 when the
+ * response has none. */
+MOAT_API int64_t moat_ocsp_result_produced_at(const moat_ocsp_result *result);
+MOAT_API int64_t moat_ocsp_result_this_update(const moat_ocsp_result *result);
+MOAT_API int64_t moat_ocsp_result_next_update(const moat_ocsp_result *result);
+/* For a revoked certificate: when, and the CRLReason (RFC 5280 5.3.1;
+ * 1 = keyCompromise), -1 when the response gives none.  0 and -1 for
+ * other results. */
+MOAT_API int64_t
+moat_ocsp_result_revocation_time(const moat_ocsp_result *result);
+MOAT_API int moat_ocsp_result_revocation_reason(const moat_ocsp_result *result);
+/* "keyCompromise", ...; "unknown reason" for a value with no name. */
+MOAT_API const char *moat_ocsp_reason_name(int reason);
+
 #ifdef __cplusplus
 }
 #endif

@@ -46,4 +46,5 @@ X(NO_MEMORY,             INTERNAL,       "out of memory")
 X(CRYPTO,                INTERNAL,       "a cryptographic operation failed")
 X(INTERNAL,              INTERNAL,       "internal error")
 X(X509_PARSE,            VERIFY,         "a certificate or CRL could not be parsed")
+X(BAD_OCSP_RESPONSE,     VERIFY,         "the OCSP response is malformed, out of date, or not from the issuer or its responder")
 /* clang-format on */

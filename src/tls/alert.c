@@ -34,6 +34,9 @@ int alert_for_error(moat_err err) {
     return ALERT_BAD_CERTIFICATE;
   case MOAT_ERR_UNSUPPORTED_CERTIFICATE:
     return ALERT_UNSUPPORTED_CERTIFICATE;
+  case MOAT_ERR_BAD_OCSP_RESPONSE:
+    /* RFC 6066 8: a stapled response that cannot be used. */
+    return ALERT_BAD_CERTIFICATE_STATUS_RESPONSE;
   case MOAT_ERR_CERTIFICATE_REQUIRED:
     return ALERT_CERTIFICATE_REQUIRED;
   case MOAT_ERR_CERT_VERIFY_FAILED:

@@ -14,8 +14,7 @@ static moat_err fail(char *detail, size_t cap, const char *what) {
   return MOAT_ERR_X509_PARSE;
 }
 
-/* A hash AlgorithmIdentifier (RFC 4055 2.1): parameters NULL or absent. */
-static bool hash_alg_parse(cursor *c, hash_id *out) {
+bool x509_hash_alg_parse(cursor *c, hash_id *out) {
   cursor alg, oid, null;
   if (!cur_asn1(c, &alg, ASN1_SEQUENCE) || !der_read_oid(&alg, &oid)) {
     return false;
@@ -53,7 +52,8 @@ static bool pss_params_parse(cursor *params, x509_sigalg *out) {
   if (!cur_asn1_optional(&p, &field, &present, ASN1_CONTEXT_CONS(0))) {
     return false;
   }
-  if (present && (!hash_alg_parse(&field, &out->hash) || !cur_done(&field))) {
+  if (present &&
+      (!x509_hash_alg_parse(&field, &out->hash) || !cur_done(&field))) {
     return false;
   }
   if (!cur_asn1_optional(&p, &field, &present, ASN1_CONTEXT_CONS(1))) {
@@ -63,7 +63,7 @@ static bool pss_params_parse(cursor *params, x509_sigalg *out) {
     cursor mgf, oid;
     if (!cur_asn1(&field, &mgf, ASN1_SEQUENCE) || !cur_done(&field) ||
         !der_read_oid(&mgf, &oid) || !OID_IS(&oid, OID_MGF1) ||
-        !hash_alg_parse(&mgf, &out->mgf1) || !cur_done(&mgf)) {
+        !x509_hash_alg_parse(&mgf, &out->mgf1) || !cur_done(&mgf)) {
       return false;
     }
   }

@@ -93,6 +93,15 @@ moat_err x509_cert_parse(x509_cert *out, const uint8_t *der, size_t len,
                          char *detail, size_t cap);
 /* Parses an AlgorithmIdentifier element's contents into *out. */
 bool x509_sigalg_parse(cursor alg, x509_sigalg *out);
+/* A hash AlgorithmIdentifier element (RFC 4055 2.1: parameters NULL or
+ * absent); an algorithm moat does not know is HASH_NONE. */
+bool x509_hash_alg_parse(cursor *c, hash_id *out);
+/* Checks signature sig over the signed bytes tbs with the key of the
+ * SubjectPublicKeyInfo element spki: 0, or an X509_V_ERR code (7 bad
+ * signature, 68 SHA-1 / MD5 refused, 76 unsupported algorithm).  cache
+ * may be NULL. */
+long x509_check_signature(pubkey_cache *cache, const x509_sigalg *alg,
+                          cursor tbs, cursor sig, cursor spki);
 /* Key usage from a KeyUsage BIT STRING (the extnValue contents). */
 bool x509_parse_key_usage(cursor *c, uint16_t *out);
 

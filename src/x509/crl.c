@@ -13,18 +13,6 @@ static moat_err fail(char *detail, size_t cap, const char *what) {
   return MOAT_ERR_X509_PARSE;
 }
 
-/* One Extension (RFC 5280 4.1): extnID, critical (DEFAULT FALSE, so
- * never an encoded FALSE in DER), extnValue. */
-static bool next_extension(cursor *list, cursor *oid, bool *critical,
-                           cursor *value) {
-  cursor ext;
-  *critical = false;
-  return cur_asn1(list, &ext, ASN1_SEQUENCE) && der_read_oid(&ext, oid) &&
-         (!cur_peek_asn1(&ext, ASN1_BOOLEAN) ||
-          (cur_asn1_bool(&ext, critical) && *critical)) &&
-         cur_asn1(&ext, value, ASN1_OCTET_STRING) && cur_done(&ext);
-}
-
 static bool crl_extensions(x509_crl *out, cursor exts) {
   cursor list;
   if (!cur_asn1(&exts, &list, ASN1_SEQUENCE) || !cur_done(&exts) ||
@@ -34,7 +22,7 @@ static bool crl_extensions(x509_crl *out, cursor exts) {
   while (!cur_done(&list)) {
     cursor oid, value;
     bool critical;
-    if (!next_extension(&list, &oid, &critical, &value)) {
+    if (!der_next_extension(&list, &oid, &critical, &value)) {
       return false;
     }
     if (OID_IS(&oid, OID_EXT_AKI)) {
@@ -70,7 +58,7 @@ static bool entry_extensions(x509_crl *out, cursor list) {
   while (!cur_done(&list)) {
     cursor oid, value;
     bool critical;
-    if (!next_extension(&list, &oid, &critical, &value)) {
+    if (!der_next_extension(&list, &oid, &critical, &value)) {
       return false;
     }
     out->unknown_critical = out->unknown_critical || critical;

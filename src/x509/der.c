@@ -149,6 +149,16 @@ void der_time_text(int64_t t, char *out, size_t cap) {
            (long long)(secs / 60 % 60), (long long)(secs % 60));
 }
 
+bool der_next_extension(cursor *list, cursor *oid, bool *critical,
+                        cursor *value) {
+  cursor ext;
+  *critical = false;
+  return cur_asn1(list, &ext, ASN1_SEQUENCE) && der_read_oid(&ext, oid) &&
+         (!cur_peek_asn1(&ext, ASN1_BOOLEAN) ||
+          (cur_asn1_bool(&ext, critical) && *critical)) &&
+         cur_asn1(&ext, value, ASN1_OCTET_STRING) && cur_done(&ext);
+}
+
 bool der_is_string_tag(uint8_t tag) {
   switch (tag) {
   case ASN1_UTF8STRING:

@@ -49,7 +49,10 @@
 #define OID_EKU_ANY "\x55\x1d\x25\x00"
 #define OID_EKU_SERVER "\x2b\x06\x01\x05\x05\x07\x03\x01"
 #define OID_EKU_CLIENT "\x2b\x06\x01\x05\x05\x07\x03\x02"
+#define OID_EKU_OCSP_SIGNING "\x2b\x06\x01\x05\x05\x07\x03\x09"
 #define OID_AD_OCSP "\x2b\x06\x01\x05\x05\x07\x30\x01"
+#define OID_OCSP_BASIC "\x2b\x06\x01\x05\x05\x07\x30\x01\x01"
+#define OID_OCSP_NONCE "\x2b\x06\x01\x05\x05\x07\x30\x01\x02"
 #define OID_AD_CA_ISSUERS "\x2b\x06\x01\x05\x05\x07\x30\x02"
 
 #define OID_RSA "\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01"
@@ -94,6 +97,11 @@ int64_t der_civil_to_time(int64_t y, unsigned mon, unsigned d, unsigned h,
                           unsigned mi, unsigned s);
 /* "2024-01-01 00:00:00 UTC". */
 void der_time_text(int64_t t, char *out, size_t cap);
+
+/* One Extension (RFC 5280 4.1) of an Extensions body: extnID, critical
+ * (DEFAULT FALSE, so an encoded FALSE is refused), extnValue contents. */
+bool der_next_extension(cursor *list, cursor *oid, bool *critical,
+                        cursor *value);
 
 /* A string-typed value (PrintableString, UTF8String, IA5String, ...):
  * true for the directory string tags. */

@@ -53,6 +53,9 @@ enum {
   V_UNSUPPORTED_NAME_SYNTAX = 53,
   V_HOSTNAME_MISMATCH = 62,
   V_IP_ADDRESS_MISMATCH = 64,
+  V_OCSP_VERIFY_NEEDED = 73,
+  V_OCSP_VERIFY_FAILED = 74,
+  V_OCSP_CERT_UNKNOWN = 75,
   V_EE_KEY_TOO_SMALL = 66,
   V_CA_KEY_TOO_SMALL = 67,
   V_CA_MD_TOO_WEAK = 68,
@@ -129,6 +132,12 @@ const char *x509_verify_code_text(long code) {
     return "hostname mismatch";
   case V_IP_ADDRESS_MISMATCH:
     return "IP address mismatch";
+  case V_OCSP_VERIFY_NEEDED:
+    return "OCSP status needed";
+  case V_OCSP_VERIFY_FAILED:
+    return "OCSP response refused";
+  case V_OCSP_CERT_UNKNOWN:
+    return "certificate unknown to the OCSP responder";
   case V_EE_KEY_TOO_SMALL:
     return "EE certificate key too weak";
   case V_CA_KEY_TOO_SMALL:
@@ -238,9 +247,8 @@ static bool time_ok(vctx *v, const x509_cert *c, int depth) {
   return true;
 }
 
-/* Signature of signed bytes tbs by the key in spki: 0 or a code. */
-static long check_signature(pubkey_cache *cache, const x509_sigalg *alg,
-                            cursor tbs, cursor sig, cursor spki) {
+long x509_check_signature(pubkey_cache *cache, const x509_sigalg *alg,
+                          cursor tbs, cursor sig, cursor spki) {
   pubkey *key = NULL;
   if (!alg->known) {
     return V_UNSUPPORTED_SIGNATURE_ALGORITHM;
@@ -615,8 +623,8 @@ static build_res try_issuer(vctx *v, const vcert *cand, bool anchor) {
     note(v, V_CHAIN_TOO_LONG, depth, &cand->c, "signature check budget");
     return B_STOP;
   }
-  long r = check_signature(v->opts->key_cache, &child->c.sig, child->c.tbs,
-                           child->c.signature, cand->c.spki);
+  long r = x509_check_signature(v->opts->key_cache, &child->c.sig, child->c.tbs,
+                                child->c.signature, cand->c.spki);
   if (r != V_OK) {
     note(v, r, depth - 1, &child->c, NULL);
     return B_FAIL;
@@ -716,8 +724,8 @@ static long crl_check(vctx *v, size_t i) {
       best = V_KEYUSAGE_NO_CRL_SIGN;
       continue;
     }
-    if (check_signature(v->opts->key_cache, &crl.sig, crl.tbs, crl.signature,
-                        issuer->spki) != V_OK) {
+    if (x509_check_signature(v->opts->key_cache, &crl.sig, crl.tbs,
+                             crl.signature, issuer->spki) != V_OK) {
       best = V_CRL_SIGNATURE_FAILURE;
       continue;
     }
