@@ -6,7 +6,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/builder.h"
 #include "base/mem.h"
+#include "crypto/crypto.h"
 #include "moat.h"
 #include "t.h"
 #include "x509/ocsp.h"
@@ -337,6 +339,193 @@ static void test_single_fields(void) {
   moat_free(der);
 }
 
+/* ---- responses rebuilt and signed again with the CA's key ------------- */
+
+typedef struct rebuild {
+  bool version;            /* encode version v1 (DER forbids it) */
+  const uint8_t *resp_ext; /* responseExtensions contents (an Extensions) */
+  size_t resp_ext_len;
+  const uint8_t *single_ext; /* singleExtensions for the SingleResponse */
+  size_t single_ext_len;
+} rebuild;
+
+/* Takes make_ocsp.sh's good response apart, changes what rb says, signs
+ * the new tbsResponseData with ca.key (ECDSA P-256 SHA-256) and returns
+ * the new response (moat_free), or NULL. */
+static uint8_t *resign(const rebuild *rb, size_t *out_len) {
+  size_t len, key_len;
+  uint8_t *der = slurp("good", "resp", &len);
+  uint8_t *key_pem = slurp("ca", "key", &key_len);
+  uint8_t *out = NULL;
+  privkey *key = NULL;
+  x509_ocsp o;
+  cursor t, body, rid, produced, responses, list, single;
+  builder tbs, b;
+  bool ok = der != NULL && key_pem != NULL &&
+            privkey_load(key_pem, key_len, NULL, NULL, NULL, &key, NULL, 0) ==
+                MOAT_OK &&
+            x509_ocsp_parse(&o, der, len, NULL, 0) == MOAT_OK;
+  t = o.tbs;
+  ok = ok && cur_asn1(&t, &body, ASN1_SEQUENCE) &&
+       cur_asn1_element(&body, &rid, ASN1_CONTEXT_CONS(1)) &&
+       cur_asn1_element(&body, &produced, ASN1_GENERALIZEDTIME) &&
+       cur_asn1(&body, &responses, ASN1_SEQUENCE) && cur_done(&body);
+  list = responses;
+  ok = ok && cur_asn1(&list, &single, ASN1_SEQUENCE) && cur_done(&list) &&
+       bld_init_alloc(&tbs, 1024) && bld_init_alloc(&b, 2048);
+  if (!ok) {
+    goto done;
+  }
+  bld_open_asn1(&tbs, ASN1_SEQUENCE);
+  if (rb->version) {
+    static const uint8_t v1[] = {0xa0, 0x03, 0x02, 0x01, 0x00};
+    bld_bytes(&tbs, v1, sizeof(v1));
+  }
+  bld_bytes(&tbs, cur_data(&rid), cur_len(&rid));
+  bld_bytes(&tbs, cur_data(&produced), cur_len(&produced));
+  bld_open_asn1(&tbs, ASN1_SEQUENCE);
+  bld_open_asn1(&tbs, ASN1_SEQUENCE);
+  bld_bytes(&tbs, cur_data(&single), cur_len(&single));
+  if (rb->single_ext != NULL) {
+    bld_open_asn1(&tbs, ASN1_CONTEXT_CONS(1));
+    bld_bytes(&tbs, rb->single_ext, rb->single_ext_len);
+    bld_close_asn1(&tbs);
+  }
+  bld_close_asn1(&tbs);
+  bld_close_asn1(&tbs);
+  if (rb->resp_ext != NULL) {
+    bld_open_asn1(&tbs, ASN1_CONTEXT_CONS(1));
+    bld_bytes(&tbs, rb->resp_ext, rb->resp_ext_len);
+    bld_close_asn1(&tbs);
+  }
+  bld_close_asn1(&tbs);
+  uint8_t sig[160];
+  size_t sig_len = sizeof(sig);
+  static const uint8_t basic_oid[] = {0x2b, 0x06, 0x01, 0x05, 0x05,
+                                      0x07, 0x30, 0x01, 0x01};
+  static const uint8_t ecdsa_sha256[] = {0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86,
+                                         0x48, 0xce, 0x3d, 0x04, 0x03, 0x02};
+  if (!bld_finish(&tbs) ||
+      !privkey_sign(key, sig_scheme_by_code(0x0403), bld_data(&tbs),
+                    bld_len(&tbs), sig, &sig_len)) {
+    bld_cleanup(&tbs);
+    bld_cleanup(&b);
+    goto done;
+  }
+  bld_open_asn1(&b, ASN1_SEQUENCE);
+  bld_open_asn1(&b, ASN1_ENUMERATED);
+  bld_u8(&b, 0);
+  bld_close_asn1(&b);
+  bld_open_asn1(&b, ASN1_CONTEXT_CONS(0));
+  bld_open_asn1(&b, ASN1_SEQUENCE);
+  bld_open_asn1(&b, ASN1_OID);
+  bld_bytes(&b, basic_oid, sizeof(basic_oid));
+  bld_close_asn1(&b);
+  bld_open_asn1(&b, ASN1_OCTET_STRING);
+  bld_open_asn1(&b, ASN1_SEQUENCE);
+  bld_bytes(&b, bld_data(&tbs), bld_len(&tbs));
+  bld_bytes(&b, ecdsa_sha256, sizeof(ecdsa_sha256));
+  bld_open_asn1(&b, ASN1_BIT_STRING);
+  bld_u8(&b, 0);
+  bld_bytes(&b, sig, sig_len);
+  bld_close_asn1(&b);
+  bld_close_asn1(&b);
+  bld_close_asn1(&b);
+  bld_close_asn1(&b);
+  bld_close_asn1(&b);
+  bld_close_asn1(&b);
+  if (bld_finish(&b)) {
+    *out_len = bld_len(&b);
+    out = moat_malloc(*out_len);
+    if (out != NULL) {
+      memcpy(out, bld_data(&b), *out_len);
+    }
+  }
+  bld_cleanup(&tbs);
+  bld_cleanup(&b);
+done:
+  privkey_free(key);
+  moat_free(key_pem);
+  moat_free(der);
+  return out;
+}
+
+/* The rebuilt response's outcome; its message must hold text. */
+static void rebuilt(const rebuild *rb, moat_err want, const char *text) {
+  size_t len;
+  uint8_t *der = resign(rb, &len);
+  moat_ocsp_result *r = NULL;
+  CHECK(der != NULL);
+  if (der == NULL) {
+    return;
+  }
+  moat_err e = moat_ocsp_check(der, len, good, ca, now, &r);
+  if (e != want) {
+    fprintf(stderr, "rebuilt: %s (%s)\n", moat_err_name(e),
+            r ? moat_ocsp_result_message(r) : "no result");
+  }
+  CHECK_EQ_INT(e, want);
+  CHECK(r != NULL && has(r, text));
+  moat_ocsp_result_free(r);
+  moat_free(der);
+}
+
+static void test_extensions(void) {
+  /* Extension ::= SEQUENCE { extnID, critical BOOLEAN, extnValue }. */
+  static const uint8_t crit_unknown[] = {
+      0x30, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x2a, 0x03,
+      0x04, 0x01, 0x01, 0xff, 0x04, 0x01, 0x00}; /* 1.2.3.4, critical */
+  static const uint8_t noncrit_unknown[] = {0x30, 0x0a, 0x30, 0x08, 0x06,
+                                            0x03, 0x2a, 0x03, 0x04, 0x04,
+                                            0x01, 0x00}; /* 1.2.3.4 */
+  static const uint8_t crit_nonce[] = {
+      0x30, 0x1b, 0x30, 0x19, 0x06, 0x09, 0x2b, 0x06, 0x01, 0x05,
+      0x05, 0x07, 0x30, 0x01, 0x02, 0x01, 0x01, 0xff, 0x04, 0x09,
+      0x04, 0x07, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
+  static const uint8_t explicit_false[] = {
+      0x30, 0x0d, 0x30, 0x0b, 0x06, 0x03, 0x2a, 0x03,
+      0x04, 0x01, 0x01, 0x00, 0x04, 0x01, 0x00}; /* critical FALSE encoded */
+  static const uint8_t empty[] = {0x30, 0x00};
+  rebuild rb;
+  /* The rebuilding itself gives a response moat accepts. */
+  memset(&rb, 0, sizeof(rb));
+  rebuilt(&rb, MOAT_OK, "ok");
+  rb.resp_ext = crit_unknown;
+  rb.resp_ext_len = sizeof(crit_unknown);
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "unhandled critical response extension 1.2.3.4");
+  rb.resp_ext = noncrit_unknown;
+  rb.resp_ext_len = sizeof(noncrit_unknown);
+  rebuilt(&rb, MOAT_OK, "ok");
+  rb.resp_ext = crit_nonce;
+  rb.resp_ext_len = sizeof(crit_nonce);
+  rebuilt(&rb, MOAT_OK, "ok");
+  rb.resp_ext = explicit_false;
+  rb.resp_ext_len = sizeof(explicit_false);
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "malformed at tbsResponseData.responseExtensions");
+  rb.resp_ext = empty;
+  rb.resp_ext_len = sizeof(empty);
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "malformed at tbsResponseData.responseExtensions");
+  memset(&rb, 0, sizeof(rb));
+  rb.single_ext = crit_unknown;
+  rb.single_ext_len = sizeof(crit_unknown);
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "unhandled critical extension in the SingleResponse");
+  rb.single_ext = noncrit_unknown;
+  rb.single_ext_len = sizeof(noncrit_unknown);
+  rebuilt(&rb, MOAT_OK, "ok");
+  rb.single_ext = empty;
+  rb.single_ext_len = sizeof(empty);
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "malformed at responses[0].singleExtensions");
+  memset(&rb, 0, sizeof(rb));
+  rb.version = true;
+  rebuilt(&rb, MOAT_ERR_BAD_OCSP_RESPONSE,
+          "malformed at tbsResponseData.version");
+}
+
 int main(void) {
   char cmd[256];
   snprintf(dir, sizeof(dir), "/tmp/moat-ocsp-XXXXXX");
@@ -364,6 +553,7 @@ int main(void) {
     test_certid();
     test_malformed();
     test_single_fields();
+    test_extensions();
   }
   moat_cert_free(ca);
   moat_cert_free(good);
