@@ -434,7 +434,7 @@ static inline void fz_inj_record(fz_inj *in, uint8_t type,
   for (size_t i = 0; i < 8; i++) {
     nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(in->wr.seq >> (8 * i));
   }
-  if (!aead_seal(in->wr.aead, nonce, rec, TLS_RECORD_HEADER, p, n, p)) {
+  if (!aead_seal(&in->wr.aead, nonce, rec, TLS_RECORD_HEADER, p, n, p)) {
     return;
   }
   in->wr.seq++;

@@ -17,11 +17,9 @@ static const aead_alg k_aeads[] = {
      AEAD_TAG_LEN},
 };
 
-struct aead_ctx {
-  const aead_alg *alg;
-  EVP_CIPHER_CTX *c;
-  int enc;
-};
+static EVP_CIPHER_CTX *evp(const aead_ctx *ctx) {
+  return (EVP_CIPHER_CTX *)ctx->impl;
+}
 
 const aead_alg *aead_get(aead_id id) {
   for (size_t i = 0; i < sizeof(k_aeads) / sizeof(k_aeads[0]); i++) {
@@ -32,32 +30,47 @@ const aead_alg *aead_get(aead_id id) {
   return NULL;
 }
 
-aead_ctx *aead_new(const aead_alg *alg, const uint8_t *key, bool encrypt) {
+bool aead_init(aead_ctx *ctx, const aead_alg *alg, const uint8_t *key,
+               bool encrypt) {
   const EVP_CIPHER *cipher = alg != NULL ? ossl_cipher(alg->id) : NULL;
+  memset(ctx, 0, sizeof(*ctx));
   if (cipher == NULL || key == NULL) {
-    return NULL;
+    return false;
   }
-  aead_ctx *ctx = moat_calloc(1, sizeof(*ctx));
-  if (ctx == NULL) {
-    return NULL;
-  }
-  ctx->alg = alg;
-  ctx->enc = encrypt ? 1 : 0;
-  ctx->c = EVP_CIPHER_CTX_new();
+  EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+  int enc = encrypt ? 1 : 0;
   /* All three take a 12-byte nonce by default; setting the length anyway
    * is a parameter round trip through the provider. */
-  bool ok = ctx->c != NULL;
+  bool ok = c != NULL;
   if (ok && EVP_CIPHER_get_iv_length(cipher) == (int)alg->nonce_len) {
-    ok = EVP_CipherInit_ex2(ctx->c, cipher, key, NULL, ctx->enc, NULL) == 1;
+    ok = EVP_CipherInit_ex2(c, cipher, key, NULL, enc, NULL) == 1;
   } else if (ok) {
-    ok = EVP_CipherInit_ex2(ctx->c, cipher, NULL, NULL, ctx->enc, NULL) == 1 &&
-         EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_IVLEN,
-                             (int)alg->nonce_len, NULL) == 1 &&
-         EVP_CipherInit_ex2(ctx->c, NULL, key, NULL, ctx->enc, NULL) == 1;
+    ok = EVP_CipherInit_ex2(c, cipher, NULL, NULL, enc, NULL) == 1 &&
+         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_AEAD_SET_IVLEN, (int)alg->nonce_len,
+                             NULL) == 1 &&
+         EVP_CipherInit_ex2(c, NULL, key, NULL, enc, NULL) == 1;
   }
   if (!ok) {
     ERR_clear_error();
-    aead_free(ctx);
+    EVP_CIPHER_CTX_free(c); /* cleanses the key schedule */
+    return false;
+  }
+  ctx->alg = alg;
+  ctx->impl = c;
+  ctx->enc = enc;
+  return true;
+}
+
+void aead_clear(aead_ctx *ctx) {
+  /* EVP_CIPHER_CTX_free cleanses the key schedule. */
+  EVP_CIPHER_CTX_free(evp(ctx));
+  memset(ctx, 0, sizeof(*ctx));
+}
+
+aead_ctx *aead_new(const aead_alg *alg, const uint8_t *key, bool encrypt) {
+  aead_ctx *ctx = moat_calloc(1, sizeof(*ctx));
+  if (ctx != NULL && !aead_init(ctx, alg, key, encrypt)) {
+    moat_free(ctx);
     return NULL;
   }
   return ctx;
@@ -67,13 +80,12 @@ void aead_free(aead_ctx *ctx) {
   if (ctx == NULL) {
     return;
   }
-  /* EVP_CIPHER_CTX_free cleanses the key schedule. */
-  EVP_CIPHER_CTX_free(ctx->c);
+  aead_clear(ctx);
   moat_free(ctx);
 }
 
 bool aead_rekey(aead_ctx *ctx, const uint8_t *key) {
-  if (EVP_CipherInit_ex2(ctx->c, NULL, key, NULL, ctx->enc, NULL) != 1) {
+  if (EVP_CipherInit_ex2(evp(ctx), NULL, key, NULL, ctx->enc, NULL) != 1) {
     ERR_clear_error();
     return false;
   }
@@ -85,11 +97,11 @@ static bool aead_start(aead_ctx *ctx, const uint8_t *nonce, const uint8_t *aad,
                        size_t aad_len) {
   int n = 0;
   if (aad_len > INT_MAX ||
-      EVP_CipherInit_ex2(ctx->c, NULL, NULL, nonce, ctx->enc, NULL) != 1) {
+      EVP_CipherInit_ex2(evp(ctx), NULL, NULL, nonce, ctx->enc, NULL) != 1) {
     return false;
   }
   if (aad_len > 0 &&
-      EVP_CipherUpdate(ctx->c, NULL, &n, aad, (int)aad_len) != 1) {
+      EVP_CipherUpdate(evp(ctx), NULL, &n, aad, (int)aad_len) != 1) {
     return false;
   }
   return true;
@@ -106,18 +118,19 @@ bool aead_seal_parts(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
       !aead_start(ctx, nonce, aad, aad_len)) {
     goto fail;
   }
-  if (in_len > 0 && (EVP_CipherUpdate(ctx->c, out, &n, in, (int)in_len) != 1 ||
-                     (size_t)n != in_len)) {
+  if (in_len > 0 &&
+      (EVP_CipherUpdate(evp(ctx), out, &n, in, (int)in_len) != 1 ||
+       (size_t)n != in_len)) {
     goto fail;
   }
-  if (trailer_len > 0 &&
-      (EVP_CipherUpdate(ctx->c, out + n, &m, trailer, (int)trailer_len) != 1 ||
-       (size_t)m != trailer_len)) {
+  if (trailer_len > 0 && (EVP_CipherUpdate(evp(ctx), out + n, &m, trailer,
+                                           (int)trailer_len) != 1 ||
+                          (size_t)m != trailer_len)) {
     goto fail;
   }
-  if (EVP_CipherFinal_ex(ctx->c, out + total, &fin) != 1 || fin != 0 ||
-      EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_GET_TAG, (int)ctx->alg->tag_len,
-                          out + total) != 1) {
+  if (EVP_CipherFinal_ex(evp(ctx), out + total, &fin) != 1 || fin != 0 ||
+      EVP_CIPHER_CTX_ctrl(evp(ctx), EVP_CTRL_AEAD_GET_TAG,
+                          (int)ctx->alg->tag_len, out + total) != 1) {
     goto fail;
   }
   return true;
@@ -161,24 +174,24 @@ bool aead_open_split(aead_ctx *ctx, const uint8_t nonce[AEAD_NONCE_LEN],
   const size_t rest = body_len - head_len;
   memcpy(tag, ct + body_len, tag_len);
   if (!aead_start(ctx, nonce, aad, aad_len) ||
-      EVP_CIPHER_CTX_ctrl(ctx->c, EVP_CTRL_AEAD_SET_TAG, (int)tag_len, tag) !=
+      EVP_CIPHER_CTX_ctrl(evp(ctx), EVP_CTRL_AEAD_SET_TAG, (int)tag_len, tag) !=
           1) {
     goto cleanup;
   }
   /* Both ciphers are stream modes: each update returns exactly its input,
    * so the split point needs no block alignment. */
   if (head_len > 0 &&
-      (EVP_CipherUpdate(ctx->c, head, &n, ct, (int)head_len) != 1 ||
+      (EVP_CipherUpdate(evp(ctx), head, &n, ct, (int)head_len) != 1 ||
        (size_t)n != head_len)) {
     goto cleanup;
   }
-  if (rest > 0 && (EVP_CipherUpdate(ctx->c, ct + head_len, &m, ct + head_len,
+  if (rest > 0 && (EVP_CipherUpdate(evp(ctx), ct + head_len, &m, ct + head_len,
                                     (int)rest) != 1 ||
                    (size_t)m != rest)) {
     goto cleanup;
   }
   /* The tag is checked here (in constant time, inside libcrypto). */
-  if (EVP_CipherFinal_ex(ctx->c, ct + body_len, &fin) != 1 || fin != 0) {
+  if (EVP_CipherFinal_ex(evp(ctx), ct + body_len, &fin) != 1 || fin != 0) {
     goto cleanup;
   }
   ok = true;

@@ -142,10 +142,27 @@ typedef struct aead_alg {
 
 const aead_alg *aead_get(aead_id id);
 
-typedef struct aead_ctx aead_ctx;
+/* A keyed context for one direction.  Its fields belong to aead.c; the
+ * struct is visible so that the record layer can hold one by value (no
+ * allocation per key).  All zero: not keyed. */
+typedef struct aead_ctx {
+  const aead_alg *alg;
+  void *impl; /* the library's cipher context */
+  int enc;
+} aead_ctx;
 
-/* A keyed context for one direction.  The key is copied into libcrypto's
- * state; the caller wipes its own copy. */
+/* Keys ctx, which must be all zero or cleared.  The key is copied into
+ * libcrypto's state; the caller wipes its own copy.  On failure ctx stays
+ * unkeyed. */
+bool aead_init(aead_ctx *ctx, const aead_alg *alg, const uint8_t *key,
+               bool encrypt);
+/* Releases what aead_init made (the key schedule cleansed); ctx is all
+ * zero again.  Harmless on an unkeyed ctx. */
+void aead_clear(aead_ctx *ctx);
+static inline bool aead_ready(const aead_ctx *ctx) {
+  return ctx->impl != NULL;
+}
+/* The same in an allocation of its own (ticket keys, HPKE). */
 aead_ctx *aead_new(const aead_alg *alg, const uint8_t *key, bool encrypt);
 void aead_free(aead_ctx *ctx);
 /* Replace the key (KeyUpdate) without reallocating. */

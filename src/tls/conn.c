@@ -38,7 +38,7 @@ void hs_free(handshake *hs) {
   rec_dir_clear(&hs->pending_wr);
   kex_key_free(hs->kex12_key);
   moat_free_wipe(hs->raw, hs->raw_cap);
-  moat_free(hs->nst_ticket);
+  moat_session_free(hs->nst_session);
   ks_clear(&hs->ks);
   moat_wipe(&hs->psk_state, sizeof(hs->psk_state));
   moat_free_wipe(hs, sizeof(*hs));

@@ -323,11 +323,9 @@ moat_err tls13_take_ticket(moat_conn *conn, const nst13 *t) {
     return MOAT_OK; /* RFC 8446 4.6.1: do not use it */
   }
   const hash_alg *h = hash_get(conn->suite->hash);
-  moat_session *s = session_new();
-  uint8_t *ticket = moat_memdup(cur_data(&t->ticket), cur_len(&t->ticket));
-  if (s == NULL || ticket == NULL) {
-    moat_session_free(s);
-    moat_free(ticket);
+  moat_session *s =
+      session_new_ticket(cur_data(&t->ticket), cur_len(&t->ticket));
+  if (s == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
   }
   s->version = MOAT_TLS1_3;
@@ -335,8 +333,6 @@ moat_err tls13_take_ticket(moat_conn *conn, const nst13 *t) {
   s->created = ctx_now(conn->ctx);
   s->lifetime = t->lifetime;
   s->age_add = t->age_add;
-  s->ticket = ticket;
-  s->ticket_len = cur_len(&t->ticket);
   s->psk_len = h->len;
   /* RFC 8446 4.6.1: PSK = HKDF-Expand-Label(resumption_master_secret,
    * "resumption", ticket_nonce, Hash.length) */

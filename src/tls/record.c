@@ -8,7 +8,7 @@
 #include "tls/tls.h"
 
 void rec_dir_clear(rec_dir *dir) {
-  aead_free(dir->aead);
+  aead_clear(&dir->aead);
   moat_wipe(dir, sizeof(*dir));
 }
 
@@ -26,12 +26,11 @@ moat_err rec_set_key(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
     return conn_fail(conn, MOAT_ERR_CRYPTO, "deriving traffic keys failed");
   }
   bool ok;
-  if (dir->aead != NULL && dir->alg == alg) {
-    ok = aead_rekey(dir->aead, key);
+  if (aead_ready(&dir->aead) && dir->alg == alg) {
+    ok = aead_rekey(&dir->aead, key);
   } else {
-    aead_free(dir->aead);
-    dir->aead = aead_new(alg, key, encrypt);
-    ok = dir->aead != NULL;
+    aead_clear(&dir->aead);
+    ok = aead_init(&dir->aead, alg, key, encrypt);
   }
   moat_wipe(key, sizeof(key));
   if (!ok) {
@@ -50,9 +49,8 @@ moat_err rec_set_key12(moat_conn *conn, rec_dir *dir, const tls_suite *suite,
     TRY(rec_hs_flush(conn));
   }
   const aead_alg *alg = aead_get(suite->aead);
-  aead_free(dir->aead);
-  dir->aead = alg != NULL ? aead_new(alg, key, encrypt) : NULL;
-  if (dir->aead == NULL) {
+  aead_clear(&dir->aead);
+  if (!aead_init(&dir->aead, alg, key, encrypt)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "setting up %s failed",
                      alg != NULL ? alg->name : "the AEAD");
   }
@@ -214,14 +212,14 @@ static moat_err rec_seal(moat_conn *conn, uint8_t type, uint8_t *rec,
   bool ok;
   if (wr->mode == REC_TLS13) {
     /* TLSInnerPlaintext = data || type, no padding. */
-    ok = aead_seal_parts(wr->aead, nonce, rec, TLS_RECORD_HEADER, data, len,
+    ok = aead_seal_parts(&wr->aead, nonce, rec, TLS_RECORD_HEADER, data, len,
                          &type, 1, p);
   } else {
     uint8_t aad[13];
     rec_aad12(wr, type, len, aad);
     size_t explicit_len = wr->mode == REC_TLS12_GCM ? 8 : 0;
     memcpy(p, nonce + AEAD_NONCE_LEN - explicit_len, explicit_len);
-    ok = aead_seal(wr->aead, nonce, aad, sizeof(aad), data, len,
+    ok = aead_seal(&wr->aead, nonce, aad, sizeof(aad), data, len,
                    p + explicit_len);
   }
   if (!ok) {
@@ -533,7 +531,7 @@ static moat_err rec_open12(moat_conn *conn, rec_dest *dst, uint8_t type,
     head_len = plain < dst->cap ? plain : dst->cap;
     head = dst->buf;
   }
-  if (!aead_open_split(rd->aead, nonce, aad, sizeof(aad), p + explicit_len,
+  if (!aead_open_split(&rd->aead, nonce, aad, sizeof(aad), p + explicit_len,
                        len - explicit_len, head, head_len)) {
     return conn_fail(conn, MOAT_ERR_BAD_RECORD_MAC,
                      "record authentication failed (sequence %llu)",
@@ -589,7 +587,7 @@ static moat_err rec_open13(moat_conn *conn, rec_dest *dst, uint8_t *io_type,
   }
   uint8_t nonce[AEAD_NONCE_LEN];
   rec_nonce(&conn->rd, nonce);
-  if (!aead_open_split(conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
+  if (!aead_open_split(&conn->rd.aead, nonce, hdr, TLS_RECORD_HEADER, p, len,
                        head, head_len)) {
     if (skip_early_record(conn, len)) {
       *out_skip = true;

@@ -20,6 +20,26 @@ moat_session *session_new(void) {
   return s;
 }
 
+/* The ticket goes right after the struct, aligned as malloc aligns. */
+static size_t session_head_size(void) {
+  const size_t align = _Alignof(max_align_t);
+  return (sizeof(moat_session) + align - 1) / align * align;
+}
+
+moat_session *session_new_ticket(const uint8_t *ticket, size_t len) {
+  uint8_t *mem = moat_calloc(1, session_head_size() + len);
+  if (mem == NULL) {
+    return NULL;
+  }
+  moat_session *s = (moat_session *)mem;
+  atomic_init(&s->refs, 1);
+  s->ticket = mem + session_head_size();
+  s->ticket_len = len;
+  s->ticket_inline = true;
+  memcpy(s->ticket, ticket, len);
+  return s;
+}
+
 moat_session *session_ref(moat_session *s) {
   atomic_fetch_add(&s->refs, 1);
   return s;
@@ -29,8 +49,12 @@ void moat_session_free(moat_session *s) {
   if (s == NULL || atomic_fetch_sub(&s->refs, 1) != 1) {
     return;
   }
-  moat_free(s->ticket);
   chain_free(s->peer);
+  if (s->ticket_inline) {
+    moat_free_wipe(s, session_head_size() + s->ticket_len);
+    return;
+  }
+  moat_free(s->ticket);
   moat_free_wipe(s, sizeof(*s));
 }
 

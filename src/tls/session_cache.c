@@ -84,6 +84,8 @@ bool sess_cache_put(sess_cache *c, const moat_session *s) {
     slot->state = *s;
     slot->state.ticket = NULL;
     slot->state.ticket_len = 0;
+    slot->state.ticket_inline = false;
+    slot->state.peer = NULL;
     ok = true;
   }
   pthread_mutex_unlock(&c->lock);

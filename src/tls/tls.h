@@ -304,6 +304,7 @@ struct moat_session {
   size_t session_id_len;
   uint8_t *ticket;
   size_t ticket_len;
+  bool ticket_inline; /* the ticket follows the struct in its allocation */
   /* client: the server's chain as sent and its verify result, so that a
    * resumed connection still shows the certificate (getpeercert) */
   struct der_chain *peer;
@@ -333,6 +334,9 @@ bool session_keep_peer(moat_session *s, const moat_conn *conn,
 /* Client, resuming: the session's chain becomes the connection's peer. */
 bool session_restore_peer(moat_conn *conn, const moat_session *s);
 moat_session *session_new(void);
+/* A session whose ticket (len > 0 bytes) is copied into the same
+ * allocation. */
+moat_session *session_new_ticket(const uint8_t *ticket, size_t len);
 moat_session *session_ref(moat_session *s);
 
 /* Server: seal a ticket for the state; open one. */
@@ -358,7 +362,7 @@ typedef enum rec_mode {
 } rec_mode;
 
 typedef struct rec_dir {
-  aead_ctx *aead;
+  aead_ctx aead; /* keyed when active */
   const aead_alg *alg;
   uint8_t iv[AEAD_NONCE_LEN];
   uint64_t seq;
@@ -492,8 +496,9 @@ typedef struct handshake {
   size_t pms_len;
   uint8_t cke_share[KEX_MAX_SHARE]; /* client: our ECDHE share */
   size_t cke_share_len;
-  uint8_t *nst_ticket; /* client: the ticket the server just issued */
-  size_t nst_ticket_len;
+  /* client: a session holding the ticket the server just issued, which
+   * the end of the handshake completes */
+  moat_session *nst_session;
   uint32_t nst_lifetime;
   moat_session state12;        /* server: the resumed session's state */
   const kex_alg *kex12;        /* the ECDHE group */

@@ -102,18 +102,22 @@ moat_err tls12_recv_finished(moat_conn *conn, cursor body) {
 static moat_err keep_client_session(moat_conn *conn) {
   handshake *hs = conn->hs;
   const moat_session *old = hs->resumed12 ? hs->offered12 : NULL;
-  const uint8_t *ticket = hs->nst_ticket;
-  size_t ticket_len = hs->nst_ticket_len;
-  if (ticket == NULL && old != NULL) {
-    ticket = old->ticket;
-    ticket_len = old->ticket_len;
-  }
+  /* The new ticket, or the one the resumed session had. */
+  const moat_session *with_ticket = hs->nst_session != NULL ? hs->nst_session
+                                    : old != NULL && old->ticket != NULL ? old
+                                                                         : NULL;
   /* RFC 7627 5.3: a session without the extended master secret is
    * never resumed; nothing to keep either without an ID or a ticket. */
-  if (!hs->ems || (ticket == NULL && hs->session_id_len == 0)) {
+  if (!hs->ems || (with_ticket == NULL && hs->session_id_len == 0)) {
     return MOAT_OK;
   }
-  moat_session *s = session_new();
+  moat_session *s = hs->nst_session;
+  hs->nst_session = NULL;
+  if (s == NULL) {
+    s = with_ticket != NULL
+            ? session_new_ticket(with_ticket->ticket, with_ticket->ticket_len)
+            : session_new();
+  }
   if (s == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session");
   }
@@ -128,14 +132,6 @@ static moat_err keep_client_session(moat_conn *conn) {
   s->ems = true;
   memcpy(s->session_id, hs->session_id, hs->session_id_len);
   s->session_id_len = hs->session_id_len;
-  if (ticket != NULL && ticket_len > 0) {
-    s->ticket = moat_memdup(ticket, ticket_len);
-    if (s->ticket == NULL) {
-      moat_session_free(s);
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session ticket");
-    }
-    s->ticket_len = ticket_len;
-  }
   if (!session_keep_peer(s, conn, old)) {
     moat_session_free(s);
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");

@@ -295,12 +295,12 @@ static moat_err c12_wait_nst(moat_conn *conn) {
     return conn_fail_cause(conn, &why);
   }
   if (!cur_done(&nst.ticket)) {
-    moat_free(hs->nst_ticket);
-    hs->nst_ticket = moat_memdup(cur_data(&nst.ticket), cur_len(&nst.ticket));
-    if (hs->nst_ticket == NULL) {
+    moat_session_free(hs->nst_session);
+    hs->nst_session =
+        session_new_ticket(cur_data(&nst.ticket), cur_len(&nst.ticket));
+    if (hs->nst_session == NULL) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ticket");
     }
-    hs->nst_ticket_len = cur_len(&nst.ticket);
     /* RFC 8446 4.6.1's week bounds a hint of 0 ("unspecified") too. */
     hs->nst_lifetime = nst.lifetime_hint == 0 || nst.lifetime_hint > 604800
                            ? 7200

@@ -705,7 +705,7 @@ static size_t seal_padded(moat_conn *from, uint8_t type, const uint8_t *data,
   for (int i = 0; i < 8; i++) {
     nonce[AEAD_NONCE_LEN - 1 - i] ^= (uint8_t)(wr->seq >> (8 * i));
   }
-  CHECK(aead_seal(wr->aead, nonce, h, 5, rec + 5, n + 1 + pad, rec + 5));
+  CHECK(aead_seal(&wr->aead, nonce, h, 5, rec + 5, n + 1 + pad, rec + 5));
   wr->seq++;
   return 5 + body;
 }
