@@ -171,6 +171,25 @@ MOAT_API bool moat_context_check_hostname(const moat_context *ctx);
 MOAT_API void moat_context_set_verify_flags(moat_context *ctx, uint32_t flags);
 MOAT_API uint32_t moat_context_verify_flags(const moat_context *ctx);
 
+/* The application's word on the peer's certificate (as OpenSSL's verify
+ * callback, GnuTLS's verify function, rustls's certificate verifiers):
+ * called once per handshake in which the peer sent a chain and the
+ * verify mode is not NONE, after moat verified it, with the outcome:
+ * code 0 when the chain verified, else its X509_V_ERR-compatible code
+ * (moat_conn_verify_code and moat_conn_verify_message say the same; the
+ * peer's chain is readable with moat_conn_peer_cert_der).  Return 0 to
+ * accept the peer, anything else to refuse it with that code: `code`
+ * keeps moat's verdict, MOAT_VERIFY_APPLICATION_REJECTED refuses a chain
+ * that verified.  Accepting a chain that did not verify makes the
+ * application answerable for the peer's identity; the connection still
+ * reports moat's code.  A refusal fails the handshake with
+ * MOAT_ERR_CERT_VERIFY_FAILED and the alert for the code
+ * (handshake_failure for MOAT_VERIFY_APPLICATION_REJECTED, as OpenSSL). */
+#define MOAT_VERIFY_APPLICATION_REJECTED 50
+typedef long (*moat_verify_fn)(void *arg, moat_conn *conn, long code);
+MOAT_API void moat_context_set_verify_callback(moat_context *ctx,
+                                               moat_verify_fn cb, void *arg);
+
 /* Versions: MOAT_TLS1_2 or MOAT_TLS1_3 (0 = no bound).  Older versions are
  * refused with MOAT_ERR_REFUSED_PROTOCOL. */
 MOAT_API moat_err moat_context_set_min_version(moat_context *ctx, int version);

@@ -935,6 +935,16 @@ void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb, void *arg) {
   }
 }
 
+void moat_context_set_verify_callback(moat_context *ctx, moat_verify_fn cb,
+                                      void *arg) {
+  tls_policy *p = policy_edit(ctx);
+  if (p != NULL) {
+    p->verify_cb = cb;
+    p->verify_arg = arg;
+    policy_commit(ctx, p);
+  }
+}
+
 void moat_context_set_num_tickets(moat_context *ctx, size_t n) {
   tls_policy *p = policy_edit(ctx);
   if (p != NULL) {

@@ -243,6 +243,8 @@ typedef struct tls_policy {
   uint32_t ticket_lifetime;
   moat_sni_fn sni_cb;
   void *sni_arg;
+  moat_verify_fn verify_cb;
+  void *verify_arg;
   size_t num_tickets;
   bool tickets12;         /* TLS 1.2 session tickets (RFC 5077) */
   bool require_ems;       /* refuse peers without RFC 7627 */

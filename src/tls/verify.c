@@ -22,6 +22,8 @@ static int alert_for_verify_code(long code) {
   case 20: /* unable to get local issuer */
   case 21: /* unable to verify the first certificate */
     return ALERT_UNKNOWN_CA;
+  case 50: /* a verify callback refused (as OpenSSL and BoringSSL) */
+    return ALERT_HANDSHAKE_FAILURE;
   case 7:  /* signature failure */
   case 62: /* hostname mismatch */
   case 64: /* IP mismatch */
@@ -111,12 +113,29 @@ moat_err conn_verify_peer(moat_conn *conn) {
   conn->verify_message = err == MOAT_OK ? NULL : moat_strdup(r->message);
   if (err == MOAT_OK) {
     TRY(keep_verified_chain(conn, r));
+  }
+  long verdict = err == MOAT_OK ? 0 : r->code;
+  if (ctx->verify_cb != NULL) {
+    verdict = ctx->verify_cb(ctx->verify_arg, conn, verdict);
+  }
+  if (verdict == 0) {
+    /* Verified, or the application vouches for the peer. */
     conn->hs->proof_peer_cert = true;
     return MOAT_OK;
   }
-  err = conn_fail_alert(conn, err, alert_for_verify_code(r->code),
-                        "certificate verify failed: %s", r->message);
-  return err;
+  if (err == MOAT_OK || verdict != r->code) {
+    /* The application refused, with a code of its own. */
+    conn->verify_code = verdict;
+    moat_free(conn->verify_message);
+    conn->verify_message = moat_strdup(x509_verify_code_text(verdict));
+    return conn_fail_alert(conn, MOAT_ERR_CERT_VERIFY_FAILED,
+                           alert_for_verify_code(verdict),
+                           "certificate verify failed: %s (the application's "
+                           "verify callback)",
+                           x509_verify_code_text(verdict));
+  }
+  return conn_fail_alert(conn, err, alert_for_verify_code(r->code),
+                         "certificate verify failed: %s", r->message);
 }
 
 /* ---- moat_verify_chain: the same checks outside a handshake ---------------*/

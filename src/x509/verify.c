@@ -48,6 +48,7 @@ enum {
   V_INVALID_EXTENSION = 41,
   V_PERMITTED_VIOLATION = 47,
   V_EXCLUDED_VIOLATION = 48,
+  V_APPLICATION_VERIFICATION = 50, /* a verify callback refused */
   V_UNSUPPORTED_CONSTRAINT_TYPE = 51,
   V_UNSUPPORTED_CONSTRAINT_SYNTAX = 52,
   V_UNSUPPORTED_NAME_SYNTAX = 53,
@@ -122,6 +123,8 @@ const char *x509_verify_code_text(long code) {
     return "permitted subtree violation";
   case V_EXCLUDED_VIOLATION:
     return "excluded subtree violation";
+  case V_APPLICATION_VERIFICATION:
+    return "application verification failure";
   case V_UNSUPPORTED_CONSTRAINT_TYPE:
     return "name constraints: unsupported name type";
   case V_UNSUPPORTED_CONSTRAINT_SYNTAX:

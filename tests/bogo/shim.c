@@ -532,6 +532,13 @@ static int version_of(int v) {
 
 /* Builds a context for config c (a server's is kept across connections
  * for its ticket keys; see main). */
+static long refuse_peer(void *arg, moat_conn *conn, long code) {
+  (void)arg;
+  (void)conn;
+  (void)code;
+  return MOAT_VERIFY_APPLICATION_REJECTED;
+}
+
 static moat_context *make_context(const config *c) {
   moat_context *ctx =
       moat_context_new(c->server ? MOAT_ROLE_SERVER : MOAT_ROLE_CLIENT);
@@ -558,9 +565,14 @@ static moat_context *make_context(const config *c) {
     mode = MOAT_VERIFY_REQUIRED;
   }
   if (c->verify_fail) {
-    /* BoringSSL's verify callback reports failure; moat's API has no
-     * verify callback (a finding, docs/conformance.md). */
-    unimplemented("-verify-fail (no verify callback)");
+    /* BoringSSL's verify callback reports failure: moat's refuses.
+     * Without -verify-peer BoringSSL goes on and only records the
+     * failure (a soft failure); moat's callback runs only when moat
+     * verifies, and a refusal ends the handshake. */
+    if (mode == MOAT_VERIFY_NONE) {
+      unimplemented("-verify-fail without -verify-peer (a soft failure)");
+    }
+    moat_context_set_verify_callback(ctx, refuse_peer, NULL);
   }
   if (mode != MOAT_VERIFY_NONE && c->trust_cert != NULL &&
       moat_context_load_verify_locations(ctx, c->trust_cert, NULL, NULL, 0) !=

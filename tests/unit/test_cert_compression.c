@@ -119,8 +119,10 @@ static void make_body(void) {
   g_body[n++] = 0;                                         /* context */
   g_body[n++] = 0, g_body[n++] = 0x0b, g_body[n++] = 0xbd; /* list 3005 */
   g_body[n++] = 0, g_body[n++] = 0x0b, g_body[n++] = 0xb8; /* cert 3000 */
+  static const char pattern[] = "0\x82\x01\x0a"
+                                "CN=moat test ";
   for (size_t i = 0; i < 3000; i++) {
-    g_body[n++] = (uint8_t)("0\x82\x01\x0aCN=moat test "[i % 18] + i / 700);
+    g_body[n++] = (uint8_t)(pattern[i % (sizeof(pattern) - 1)] + i / 700);
   }
   g_body[n++] = 0, g_body[n++] = 0; /* extensions */
   g_body_len = n;

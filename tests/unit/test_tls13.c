@@ -380,6 +380,88 @@ static void test_key_update_close(void) {
   moat_context_free(sc);
 }
 
+/* moat_context_set_verify_callback: what the callback saw and said. */
+typedef struct verify_cb_state {
+  int calls;
+  long seen;
+  long answer; /* -1: pass moat's code through */
+} verify_cb_state;
+
+static long verify_cb(void *arg, moat_conn *conn, long code) {
+  verify_cb_state *st = arg;
+  st->calls++;
+  st->seen = code;
+  CHECK(moat_conn_peer_chain_len(conn) >= 1);
+  return st->answer < 0 ? code : st->answer;
+}
+
+static void test_verify_callback(void) {
+  moat_context *sc = server_ctx("p256");
+  for (int version = 0; version < 2; version++) {
+    /* (a) it accepts a chain moat could not verify (no anchors) */
+    verify_cb_state st = {0, -1, 0};
+    moat_context *cc = moat_context_new(MOAT_ROLE_CLIENT);
+    moat_context_set_check_hostname(cc, false);
+    moat_context_set_verify_callback(cc, verify_cb, &st);
+    if (version == 1) {
+      CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    }
+    pair p;
+    new_pair(&p, cc, sc);
+    moat_err se, ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK && echo(&p, "vouched"));
+    CHECK_EQ_INT(st.calls, 1);
+    CHECK(st.seen != 0 && moat_conn_verify_code(p.c) == st.seen);
+    free_pair(&p);
+    /* (b) passing the code through keeps moat's verdict */
+    st = (verify_cb_state){0, -1, -1};
+    new_pair(&p, cc, sc);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_ERR_CERT_VERIFY_FAILED && st.calls == 1);
+    CHECK(se == MOAT_ERR_ALERT_RECEIVED);
+    free_pair(&p);
+    moat_context_free(cc);
+    /* (c) it refuses a chain that verified: handshake_failure on the
+     * wire */
+    cc = client_ctx();
+    st = (verify_cb_state){0, -1, MOAT_VERIFY_APPLICATION_REJECTED};
+    moat_context_set_verify_callback(cc, verify_cb, &st);
+    if (version == 1) {
+      CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    }
+    new_pair(&p, cc, sc);
+    ce = handshake_both(p.c, p.s, &se);
+    CHECK(ce == MOAT_ERR_CERT_VERIFY_FAILED && st.calls == 1 && st.seen == 0);
+    CHECK_EQ_INT(moat_conn_verify_code(p.c), 50);
+    CHECK(strstr(moat_conn_error_detail(p.c), "verify callback") != NULL);
+    int a = -1;
+    bool ours = true;
+    CHECK(se == MOAT_ERR_ALERT_RECEIVED && moat_conn_alert(p.s, &a, &ours) &&
+          a == ALERT_HANDSHAKE_FAILURE && !ours);
+    free_pair(&p);
+    moat_context_free(cc);
+  }
+  /* (d) a server's callback on the client's chain */
+  char ca[256], cert[256], key[256];
+  pki_path(ca, sizeof(ca), "ca.pem");
+  pki_path(cert, sizeof(cert), "client.pem");
+  pki_path(key, sizeof(key), "client.key");
+  verify_cb_state st = {0, -1, MOAT_VERIFY_APPLICATION_REJECTED};
+  moat_context_set_verify_mode(sc, MOAT_VERIFY_REQUIRED);
+  CHECK(moat_context_load_verify_locations(sc, ca, NULL, NULL, 0) == MOAT_OK);
+  moat_context_set_verify_callback(sc, verify_cb, &st);
+  moat_context *cc = client_ctx();
+  CHECK(moat_context_load_cert_chain(cc, cert, key, NULL) == MOAT_OK);
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(se == MOAT_ERR_CERT_VERIFY_FAILED && st.calls == 1 && st.seen == 0);
+  (void)ce;
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 static void test_verify_failures(void) {
   /* the trust store can be listed */
   moat_context *listed = client_ctx();
@@ -1563,6 +1645,7 @@ int main(void) {
   test_client_cert();
   test_key_update_close();
   test_verify_failures();
+  test_verify_callback();
   test_resumption();
   test_read_caps();
   test_read_padding();
