@@ -37,21 +37,26 @@ static bool scheme_fits_size(const sig_scheme *s, const privkey *key) {
 }
 
 /* Our first scheme (in the context's order) that the peer lists, fits
- * our key by `fits` and can sign with its size; with exact_key, only
- * schemes that name the key's own type (for ECDSA: its curve). */
+ * one of our keys ids[0..num_ids) by `fits` and can sign with its size;
+ * with exact_key, only schemes that name the key's own type (for ECDSA:
+ * its curve).  *out_id is the chain and key that sign with it. */
 static const sig_scheme *pick_scheme(const tls_policy *ctx,
+                                     const tls_identity *ids, size_t num_ids,
                                      const uint16_t *peer, size_t num_peer,
                                      bool (*fits)(const sig_scheme *, key_type),
-                                     bool exact_key) {
-  key_type kt = privkey_type(ctx->key);
+                                     bool exact_key,
+                                     const tls_identity **out_id) {
   for (size_t i = 0; i < ctx->num_sigalgs; i++) {
     const sig_scheme *s = ctx->sigalgs[i];
-    if (!fits(s, kt) || !scheme_fits_size(s, ctx->key) ||
-        (exact_key && s->key != kt)) {
-      continue;
+    bool listed = false;
+    for (size_t j = 0; j < num_peer && !listed; j++) {
+      listed = peer[j] == s->code;
     }
-    for (size_t j = 0; j < num_peer; j++) {
-      if (peer[j] == s->code) {
+    for (size_t k = 0; listed && k < num_ids; k++) {
+      key_type kt = privkey_type(ids[k].key);
+      if (fits(s, kt) && scheme_fits_size(s, ids[k].key) &&
+          (!exact_key || s->key == kt)) {
+        *out_id = &ids[k];
         return s;
       }
     }
@@ -60,12 +65,11 @@ static const sig_scheme *pick_scheme(const tls_policy *ctx,
 }
 
 const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
-                                   size_t num_peer) {
+                                   size_t num_peer,
+                                   const tls_identity **out_id) {
   const tls_policy *ctx = conn->ctx;
-  if (ctx->key == NULL) {
-    return NULL;
-  }
-  return pick_scheme(ctx, peer, num_peer, scheme_fits_key, false);
+  return pick_scheme(ctx, ctx->ids, ctx->num_ids, peer, num_peer,
+                     scheme_fits_key, false, out_id);
 }
 
 static bool is_ec(key_type k) {
@@ -99,15 +103,16 @@ static sig_scheme sig12_bind(const sig_scheme *s, key_type key) {
   return bound;
 }
 
-const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
-                               size_t num_peer) {
+const sig_scheme *sig12_choose(const moat_conn *conn, const tls_identity *ids,
+                               size_t num_ids, const uint16_t *peer,
+                               size_t num_peer, const tls_identity **out_id) {
   const tls_policy *ctx = conn->ctx;
-  if (ctx->key == NULL) {
-    return NULL;
-  }
   /* First a scheme that names our curve, then any that fits. */
-  const sig_scheme *s = pick_scheme(ctx, peer, num_peer, sig12_fits, true);
-  return s != NULL ? s : pick_scheme(ctx, peer, num_peer, sig12_fits, false);
+  const sig_scheme *s =
+      pick_scheme(ctx, ids, num_ids, peer, num_peer, sig12_fits, true, out_id);
+  return s != NULL ? s
+                   : pick_scheme(ctx, ids, num_ids, peer, num_peer, sig12_fits,
+                                 false, out_id);
 }
 
 /* The scheme with this code among those we offered, or NULL. */
@@ -173,7 +178,7 @@ static size_t ske_signed_content(const handshake *hs, cursor params,
 static moat_err sign(moat_conn *conn, const sig_scheme *bound, const char *name,
                      const uint8_t *msg, size_t msg_len, uint8_t *sig,
                      size_t *sig_len) {
-  const privkey *key = conn->ctx->key;
+  const privkey *key = conn->id->key;
   size_t cap = privkey_max_sig_len(key);
   if (cap > AUTH_SIG_MAX) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "signature buffer");
@@ -268,7 +273,7 @@ static moat_err sig12_verify(moat_conn *conn, uint16_t code, const uint8_t *msg,
 moat_err auth_cv12_build(moat_conn *conn, builder *b,
                          const sig_scheme *scheme) {
   handshake *hs = conn->hs;
-  sig_scheme bound = sig12_bind(scheme, privkey_type(conn->ctx->key));
+  sig_scheme bound = sig12_bind(scheme, privkey_type(conn->id->key));
   uint8_t sig[AUTH_SIG_MAX];
   size_t sig_len;
   TRY(sign(conn, &bound, scheme->name, hs->raw, hs->raw_len, sig, &sig_len));

@@ -82,6 +82,7 @@ moat_err moat_conn_set_context(moat_conn *conn, moat_context *ctx) {
   moat_context *old = conn->context;
   conn->context = context_ref(ctx);
   conn->ctx = context_policy(ctx);
+  conn->id = NULL; /* pointed into the old policy */
   policy_free(old_pol);
   moat_context_free(old);
   return MOAT_OK;

@@ -74,14 +74,49 @@ static void keylog_sink_free(keylog_sink *k) {
   moat_free(k);
 }
 
-static void policy_clear_chain(tls_policy *p) {
-  for (size_t i = 0; i < p->chain_num; i++) {
-    moat_free(p->chain_der[i]);
-    p->chain_der[i] = NULL;
+static void identity_clear(tls_identity *id) {
+  for (size_t i = 0; i < id->chain_num; i++) {
+    moat_free(id->chain_der[i]);
+    id->chain_der[i] = NULL;
   }
-  p->chain_num = 0;
-  privkey_free(p->key);
-  p->key = NULL;
+  id->chain_num = 0;
+  privkey_free(id->key);
+  id->key = NULL;
+}
+
+static void policy_clear_chains(tls_policy *p) {
+  for (size_t i = 0; i < p->num_ids; i++) {
+    identity_clear(&p->ids[i]);
+  }
+  p->num_ids = 0;
+}
+
+/* A copy of src's chain and another reference to its key into dst. */
+static bool identity_copy(tls_identity *dst, const tls_identity *src) {
+  *dst = *src;
+  privkey_ref(dst->key);
+  for (size_t i = 0; i < src->chain_num; i++) {
+    dst->chain_der[i] = moat_memdup(src->chain_der[i], src->chain_len[i]);
+    if (dst->chain_der[i] == NULL) {
+      dst->chain_num = i;
+      identity_clear(dst);
+      return false;
+    }
+  }
+  return true;
+}
+
+/* The slot a key takes: one per family, every EC curve in one (OpenSSL's
+ * SSL_PKEY_ECC), so a second EC chain replaces the first. */
+static int key_family(key_type kt) {
+  switch (kt) {
+  case KEY_EC_P256:
+  case KEY_EC_P384:
+  case KEY_EC_P521:
+    return KEY_EC_P256;
+  default:
+    return (int)kt;
+  }
 }
 
 void policy_free(const tls_policy *pol) {
@@ -89,7 +124,7 @@ void policy_free(const tls_policy *pol) {
   if (p == NULL || atomic_fetch_sub(&p->refs, 1) != 1) {
     return;
   }
-  policy_clear_chain(p);
+  policy_clear_chains(p);
   x509_store_free(p->store);
   keylog_sink_free(p->keylog);
   shared_free(p->shared);
@@ -110,13 +145,9 @@ static tls_policy *policy_copy(const tls_policy *p) {
   if (n->keylog != NULL) {
     atomic_fetch_add(&n->keylog->refs, 1);
   }
-  if (n->key != NULL) {
-    privkey_ref(n->key);
-  }
-  for (size_t i = 0; i < p->chain_num; i++) {
-    n->chain_der[i] = moat_memdup(p->chain_der[i], p->chain_len[i]);
-    if (n->chain_der[i] == NULL) {
-      n->chain_num = i;
+  for (size_t i = 0; i < p->num_ids; i++) {
+    if (!identity_copy(&n->ids[i], &p->ids[i])) {
+      n->num_ids = i;
       policy_free(n);
       return NULL;
     }
@@ -303,6 +334,19 @@ bool ctx_random(const tls_policy *ctx, uint8_t *out, size_t len) {
   return ctx->rng(ctx->rng_arg, out, len);
 }
 
+void ctx_key_names(const tls_policy *ctx, char *buf, size_t cap) {
+  size_t n = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < ctx->num_ids && n < cap; i++) {
+    int w = snprintf(buf + n, cap - n, "%s%s",
+                     i == 0                  ? ""
+                     : i + 1 == ctx->num_ids ? " and "
+                                             : ", ",
+                     key_type_name(privkey_type(ctx->ids[i].key)));
+    n += w > 0 ? (size_t)w : 0;
+  }
+}
+
 int64_t ctx_now(const tls_policy *ctx) {
   return ctx->clock(ctx->clock_arg);
 }
@@ -434,13 +478,30 @@ static moat_err install_id(moat_context *ctx, loaded_id *id, moat_err err) {
     id_clear(id);
     return MOAT_ERR_NO_MEMORY;
   }
-  policy_clear_chain(p);
-  for (size_t i = 0; i < id->num; i++) {
-    p->chain_der[i] = id->der[i];
-    p->chain_len[i] = id->len[i];
+  /* The chain of the same key family is replaced; another family's
+   * stays beside it. */
+  size_t slot = 0;
+  while (slot < p->num_ids && key_family(privkey_type(p->ids[slot].key)) !=
+                                  key_family(privkey_type(id->key))) {
+    slot++;
   }
-  p->chain_num = id->num;
-  p->key = id->key;
+  if (slot == TLS_MAX_IDS) { /* not reached: one slot per family */
+    id_clear(id);
+    return policy_abort(ctx, p,
+                        ctx_fail(ctx, MOAT_ERR_INTERNAL, "no chain slot"));
+  }
+  if (slot == p->num_ids) {
+    p->num_ids++;
+  } else {
+    identity_clear(&p->ids[slot]);
+  }
+  tls_identity *dst = &p->ids[slot];
+  for (size_t i = 0; i < id->num; i++) {
+    dst->chain_der[i] = id->der[i];
+    dst->chain_len[i] = id->len[i];
+  }
+  dst->chain_num = id->num;
+  dst->key = id->key;
   id->num = 0;
   id->key = NULL;
   ctx->detail[0] = '\0';
@@ -822,22 +883,24 @@ moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
   if (err != MOAT_OK) {
     return policy_abort(ctx, p, err);
   }
-  /* A server signs with its own key: a list with no scheme that key can
-   * make would fail every handshake, so it is refused now. */
-  if (p->role == MOAT_ROLE_SERVER && p->key != NULL) {
-    key_type kt = privkey_type(p->key);
-    bool fits = false;
+  /* A server signs with its own keys: a list with no scheme any of them
+   * can make would fail every handshake, so it is refused now. */
+  bool fits = p->role != MOAT_ROLE_SERVER || p->num_ids == 0;
+  for (size_t k = 0; !fits && k < p->num_ids; k++) {
+    key_type kt = privkey_type(p->ids[k].key);
     for (size_t i = 0; i < n; i++) {
       fits |= ((const sig_scheme *)items[i])->key == kt;
     }
-    if (!fits) {
-      return policy_abort(
-          ctx, p,
-          ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
-                   "none of the signature schemes \"%s\" can be made with "
-                   "the loaded %s key",
-                   list, key_type_name(kt)));
-    }
+  }
+  if (!fits) {
+    char keys[64];
+    ctx_key_names(p, keys, sizeof(keys));
+    return policy_abort(
+        ctx, p,
+        ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                 "none of the signature schemes \"%s\" can be made with "
+                 "the loaded %s key",
+                 list, keys));
   }
   for (size_t i = 0; i < n; i++) {
     p->sigalgs[i] = items[i];

@@ -198,11 +198,11 @@ moat_err hs_derive_app_secrets(moat_conn *conn) {
 moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
                              const uint8_t *context, size_t context_len,
                              const sig_scheme *scheme) {
-  const tls_policy *ctx = conn->ctx;
+  const tls_identity *id = conn->id;
   bld_reset(b);
   bool built = scheme != NULL
-                   ? cert_build(b, context, context_len, ctx->chain_der,
-                                ctx->chain_len, ctx->chain_num)
+                   ? cert_build(b, context, context_len, id->chain_der,
+                                id->chain_len, id->chain_num)
                    : cert_build(b, context, context_len, NULL, NULL, 0);
   TRY(hs_send_codec(conn, b, built, "Certificate"));
   if (scheme == NULL) {

@@ -200,6 +200,20 @@ typedef struct keylog_sink {
   pthread_mutex_t lock; /* one line at a time */
 } keylog_sink;
 
+/* One certificate chain (DER, leaf first, owned by the snapshot) and its
+ * key (one reference).  A context holds one per key family (RSA, RSA-PSS,
+ * EC, Ed25519, Ed448), as OpenSSL does: loading a chain replaces the one
+ * of its key's family.  A server picks the one that fits the client's
+ * signature_algorithms (and in TLS 1.2 the suite's authentication); a
+ * client the one that fits the CertificateRequest. */
+typedef struct tls_identity {
+  uint8_t *chain_der[TLS_MAX_CHAIN];
+  size_t chain_len[TLS_MAX_CHAIN];
+  size_t chain_num;
+  privkey *key;
+} tls_identity;
+#define TLS_MAX_IDS 5
+
 /* The policy a connection reads: an immutable, reference-counted snapshot
  * of its context.  A connection takes the context's current snapshot when
  * it is made (and at moat_conn_set_context) and reads it as conn->ctx; a
@@ -229,12 +243,9 @@ typedef struct tls_policy {
   pubkey_cache *key_cache;  /* shared->key_cache */
   kex_pool *kex_pool;       /* shared->kex_pool */
 
-  /* our certificate chain (DER, leaf first, owned by this snapshot) and
-   * key (one reference) */
-  uint8_t *chain_der[TLS_MAX_CHAIN];
-  size_t chain_len[TLS_MAX_CHAIN];
-  size_t chain_num;
-  privkey *key;
+  /* our certificate chains and keys, one per key family, in load order */
+  tls_identity ids[TLS_MAX_IDS];
+  size_t num_ids;
 
   moat_keylog_fn keylog_cb;
   void *keylog_arg;
@@ -282,6 +293,8 @@ void policy_free(const tls_policy *pol);
 /* Randomness for values sent in the clear only (the default source is
  * crypto_random_public). */
 bool ctx_random(const tls_policy *ctx, uint8_t *out, size_t len);
+/* The types of our loaded keys for a message ("RSA", "EC and RSA"). */
+void ctx_key_names(const tls_policy *ctx, char *buf, size_t cap);
 int64_t ctx_now(const tls_policy *ctx);
 
 /* ---- sessions
@@ -579,6 +592,9 @@ struct moat_conn {
   const kex_alg *group;
   const sig_scheme *peer_sig;
   const sig_scheme *our_sig;
+  /* our chain and key for this handshake, one of ctx->ids (NULL until
+   * chosen) */
+  const tls_identity *id;
   char *alpn;
   char *hostname; /* client: what we asked for; server: SNI received */
   bool hello_retry;
@@ -891,12 +907,17 @@ moat_err conn_verify_peer(moat_conn *conn);
 /* auth.c: the handshake's proofs for both versions.  The codecs in msg/
  * carry the bytes; these make and check what the bytes prove, and only
  * they set proof_cert_verify and proof_finished. */
-/* Our scheme for CertificateVerify (TLS 1.3) or a TLS 1.2 signature from
- * the peer's list; NULL when none fits our key. */
+/* Our scheme for CertificateVerify (TLS 1.3) from the peer's list and
+ * the chain and key that sign with it (*out_id, one of the context's);
+ * NULL when none fits our keys. */
 const sig_scheme *cv_choose_scheme(const moat_conn *conn, const uint16_t *peer,
-                                   size_t num_peer);
-const sig_scheme *sig12_choose(const moat_conn *conn, const uint16_t *peer,
-                               size_t num_peer);
+                                   size_t num_peer,
+                                   const tls_identity **out_id);
+/* The same for a TLS 1.2 signature, with one of the keys
+ * ids[0..num_ids). */
+const sig_scheme *sig12_choose(const moat_conn *conn, const tls_identity *ids,
+                               size_t num_ids, const uint16_t *peer,
+                               size_t num_peer, const tls_identity **out_id);
 /* Whether a scheme may sign in TLS 1.2 with this key. */
 bool sig12_fits(const sig_scheme *s, key_type key);
 /* The content a TLS 1.3 CertificateVerify signs (RFC 8446 4.4.3). */

@@ -243,16 +243,16 @@ static moat_err c12_send_flight(moat_conn *conn) {
   builder b;
   const sig_scheme *scheme = NULL;
   if (hs->cert_requested) {
-    scheme = ctx->chain_num > 0
-                 ? sig12_choose(conn, hs->cr_sigalgs, hs->num_cr_sigalgs)
-                 : NULL;
+    scheme = sig12_choose(conn, ctx->ids, ctx->num_ids, hs->cr_sigalgs,
+                          hs->num_cr_sigalgs, &conn->id);
     if (!bld_init_alloc(&b, 2048)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
     }
     /* RFC 5246 7.4.6: an empty list when we have nothing that fits. */
-    bool built = scheme != NULL ? cert12_build(&b, ctx->chain_der,
-                                               ctx->chain_len, ctx->chain_num)
-                                : cert12_build(&b, NULL, NULL, 0);
+    bool built = scheme != NULL
+                     ? cert12_build(&b, conn->id->chain_der,
+                                    conn->id->chain_len, conn->id->chain_num)
+                     : cert12_build(&b, NULL, NULL, 0);
     moat_err err = hs_send_codec(conn, &b, built, "Certificate");
     bld_cleanup(&b);
     TRY(err);

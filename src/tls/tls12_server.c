@@ -43,22 +43,38 @@ static bool client_takes_key_curve(const handshake *hs, key_type kt) {
 }
 
 /* Server preference: our first TLS 1.2 suite the client offers whose
- * authentication fits our key. */
-static moat_err choose_suite12(moat_conn *conn, const client_hello *ch) {
+ * authentication fits one of our keys, with a curve the client takes and
+ * a signature scheme it accepts; that key's chain is the one we send
+ * (conn->id) and *out_scheme signs the ServerKeyExchange. */
+static moat_err choose_suite12(moat_conn *conn, const client_hello *ch,
+                               const sig_scheme **out_scheme) {
   const tls_policy *ctx = conn->ctx;
-  key_type kt = ctx->key != NULL ? privkey_type(ctx->key) : KEY_NONE;
-  bool curve_ok = client_takes_key_curve(conn->hs, kt);
+  handshake *hs = conn->hs;
   bool curve_refused = false;
+  bool scheme_refused = false;
   for (size_t i = 0; i < ctx->num_suites; i++) {
     const tls_suite *s = ctx->suites[i];
-    if (s->version != MOAT_TLS1_2 || !suite_fits_key(s, kt) ||
-        !offers_code(ch->suites, s->code)) {
+    if (s->version != MOAT_TLS1_2 || !offers_code(ch->suites, s->code)) {
       continue;
     }
-    if (s->auth == AUTH_ECDSA && !curve_ok) {
-      curve_refused = true;
-    } else {
+    for (size_t k = 0; k < ctx->num_ids; k++) {
+      key_type kt = privkey_type(ctx->ids[k].key);
+      if (!suite_fits_key(s, kt)) {
+        continue;
+      }
+      if (s->auth == AUTH_ECDSA && !client_takes_key_curve(hs, kt)) {
+        curve_refused = true;
+        continue;
+      }
+      const sig_scheme *scheme =
+          sig12_choose(conn, &ctx->ids[k], 1, hs->peer_sigalgs,
+                       hs->num_peer_sigalgs, &conn->id);
+      if (scheme == NULL) {
+        scheme_refused = true;
+        continue;
+      }
       conn->suite = s;
+      *out_scheme = scheme;
       return MOAT_OK;
     }
   }
@@ -68,17 +84,23 @@ static moat_err choose_suite12(moat_conn *conn, const client_hello *ch) {
   while (refused == NULL && cur_u16(&c, &code)) {
     refused = suite_refused_name(code);
   }
+  char keys[64];
+  ctx_key_names(ctx, keys, sizeof(keys));
+  if (scheme_refused) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "no signature scheme the client accepts fits our %s key",
+                     keys);
+  }
   if (curve_refused) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "the TLS 1.2 client's supported_groups do not include "
                      "the curve of our %s key (RFC 8422 5.1)",
-                     key_type_name(kt));
+                     keys);
   }
   return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                    "no TLS 1.2 cipher suite in common with the client for "
                    "our %s key%s%s%s",
-                   key_type_name(kt), refused ? " (it offers " : "",
-                   refused ? refused : "",
+                   keys, refused ? " (it offers " : "", refused ? refused : "",
                    refused ? " and the like, which moat refuses)" : "");
 }
 
@@ -150,9 +172,10 @@ static moat_err send_full_flight(moat_conn *conn, builder *b,
   handshake *hs = conn->hs;
   const tls_policy *ctx = conn->ctx;
   bld_reset(b);
-  TRY(hs_send_codec(
-      conn, b, cert12_build(b, ctx->chain_der, ctx->chain_len, ctx->chain_num),
-      "Certificate"));
+  TRY(hs_send_codec(conn, b,
+                    cert12_build(b, conn->id->chain_der, conn->id->chain_len,
+                                 conn->id->chain_num),
+                    "Certificate"));
   uint8_t share[KEX_MAX_SHARE];
   size_t share_len;
   if (!kex_generate(hs->kex12, ctx->kex_pool, &hs->kex12_key, share,
@@ -278,20 +301,13 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
     memcpy(hs->session_id, cur_data(&ch->session_id), cur_len(&ch->session_id));
     hs->session_id_len = cur_len(&ch->session_id);
   } else {
-    if (ctx->chain_num == 0 || ctx->key == NULL) {
+    if (ctx->num_ids == 0) {
       return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
                              ALERT_HANDSHAKE_FAILURE,
                              "the server has no certificate and key loaded");
     }
-    TRY(choose_suite12(conn, ch));
+    TRY(choose_suite12(conn, ch, &scheme));
     TRY(choose_group12(conn));
-    scheme = sig12_choose(conn, hs->peer_sigalgs, hs->num_peer_sigalgs);
-    if (scheme == NULL) {
-      return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
-                       "no signature scheme the client accepts fits our %s "
-                       "key",
-                       key_type_name(privkey_type(ctx->key)));
-    }
     hs->session_id_len = 0;
     /* A session ID only when the cache will keep the session. */
     if (sess_cache_enabled(ctx->sess_cache) && hs->ems) {

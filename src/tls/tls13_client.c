@@ -415,14 +415,11 @@ static moat_err c_wait_finished(moat_conn *conn) {
 /* C_SEND_FLIGHT: [CCS] [Certificate CertificateVerify] Finished */
 static moat_err c_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
-  const tls_policy *ctx = conn->ctx;
   const hash_alg *h = hs->ks.hash;
   builder b;
   if (hs->cert_requested) {
     const sig_scheme *scheme =
-        ctx->chain_num > 0
-            ? cv_choose_scheme(conn, hs->cr_sigalgs, hs->num_cr_sigalgs)
-            : NULL;
+        cv_choose_scheme(conn, hs->cr_sigalgs, hs->num_cr_sigalgs, &conn->id);
     if (!bld_init_alloc(&b, 2048)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
     }

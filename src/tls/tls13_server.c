@@ -239,19 +239,21 @@ static moat_err s_wait_ch(moat_conn *conn) {
   }
   hs->ch_prefix_len = 0;
   TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
-  if (!hs->psk_accepted &&
-      (conn->ctx->chain_num == 0 || conn->ctx->key == NULL)) {
+  if (!hs->psk_accepted && conn->ctx->num_ids == 0) {
     return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
                            ALERT_HANDSHAKE_FAILURE,
                            "the server has no certificate and key loaded");
   }
-  conn->our_sig = hs->psk_accepted ? NULL
-                                   : cv_choose_scheme(conn, hs->peer_sigalgs,
-                                                      hs->num_peer_sigalgs);
+  conn->our_sig = hs->psk_accepted
+                      ? NULL
+                      : cv_choose_scheme(conn, hs->peer_sigalgs,
+                                         hs->num_peer_sigalgs, &conn->id);
   if (!hs->psk_accepted && conn->our_sig == NULL) {
+    char keys[64];
+    ctx_key_names(conn->ctx, keys, sizeof(keys));
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "no signature scheme the client accepts fits our %s key",
-                     key_type_name(privkey_type(conn->ctx->key)));
+                     keys);
   }
   cursor share;
   bool found;

@@ -108,7 +108,8 @@ static void test_snapshot_semantics(void) {
   moat_conn *c1 = client_conn(cc), *s1 = moat_conn_new(sc);
 
   /* The server now prefers ChaCha20 only, speaks http/1.1 only, has an RSA
-   * certificate and logs elsewhere; the client offers AES-256 only. */
+   * certificate beside its P-256 one and logs elsewhere; the client
+   * offers AES-256 only and takes RSA-PSS signatures only. */
   CHECK(moat_context_set_ciphersuites(sc, "TLS_CHACHA20_POLY1305_SHA256:"
                                           "TLS_AES_256_GCM_SHA384") == MOAT_OK);
   CHECK(moat_context_set_alpn_protocols(sc, http11, 1) == MOAT_OK);
@@ -116,6 +117,7 @@ static void test_snapshot_semantics(void) {
                                      pki_file("rsa.key"), NULL) == MOAT_OK);
   CHECK(moat_context_set_keylog_file(sc, log_b) == MOAT_OK);
   CHECK(moat_context_set_ciphersuites(cc, "TLS_AES_256_GCM_SHA384") == MOAT_OK);
+  CHECK(moat_context_set_sigalgs(cc, "rsa_pss_rsae_sha256") == MOAT_OK);
   /* A failed setter changes nothing, and says why. */
   CHECK(moat_context_load_cert_chain(sc, pki_file("missing.pem"), NULL, NULL) ==
         MOAT_ERR_FILE_ERROR);
@@ -358,9 +360,111 @@ static void test_error_detail_not_stale(void) {
   moat_context_free(ctx);
 }
 
+/* Which leaf a client with these TLS 1.3 signature schemes (or, with
+ * cipher_list, TLS 1.2 suites) gets from server context sc; NULL when the
+ * handshake fails, and then the client read alert *out_alert. */
+static const char *served_leaf(moat_context *sc, const char *sigalgs,
+                               const char *cipher_list, int *out_alert) {
+  static const char *const leaves[] = {"p256.pem", "p384.pem", "rsa.pem",
+                                       "ed25519.pem"};
+  moat_context *cc = client_ctx();
+  if (sigalgs != NULL) {
+    CHECK(moat_context_set_sigalgs(cc, sigalgs) == MOAT_OK);
+  }
+  if (cipher_list != NULL) {
+    CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+    CHECK(moat_context_set_cipher_list(cc, cipher_list) == MOAT_OK);
+  }
+  moat_conn *c = client_conn(cc), *s = moat_conn_new(sc);
+  moat_err se, ce = handshake_both(c, s, &se);
+  const char *got = NULL;
+  *out_alert = -1;
+  if (ce == MOAT_OK && se == MOAT_OK) {
+    for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+      if (peer_leaf_is(c, leaves[i])) {
+        got = leaves[i];
+      }
+    }
+  } else {
+    bool by_us = true;
+    CHECK(moat_conn_alert(c, out_alert, &by_us) && !by_us);
+  }
+  moat_conn_free(c);
+  moat_conn_free(s);
+  moat_context_free(cc);
+  return got;
+}
+
+static bool str_is(const char *got, const char *want) {
+  if (got == NULL || strcmp(got, want) != 0) {
+    fprintf(stderr, "  got %s, wanted %s\n", got ? got : "(none)", want);
+    return false;
+  }
+  return true;
+}
+
+/* A context holds one chain per key family (as OpenSSL's SSL_CTX): a
+ * second load_cert_chain of another key type adds to the first, one of
+ * the same family replaces it; the server sends the chain whose key can
+ * make a signature the client accepts (TLS 1.3: signature_algorithms;
+ * TLS 1.2: also the suite's ECDHE_ECDSA / ECDHE_RSA). */
+static void test_chain_per_key_type(void) {
+  moat_context *sc = server_ctx("p256");
+  CHECK(moat_context_load_cert_chain(sc, pki_file("rsa.pem"),
+                                     pki_file("rsa.key"), NULL) == MOAT_OK);
+  int alert;
+  CHECK(
+      str_is(served_leaf(sc, "rsa_pss_rsae_sha256", NULL, &alert), "rsa.pem"));
+  CHECK(str_is(served_leaf(sc, "ecdsa_secp256r1_sha256", NULL, &alert),
+               "p256.pem"));
+  CHECK(str_is(served_leaf(sc, "rsa_pss_rsae_sha256:ecdsa_secp256r1_sha256",
+                           NULL, &alert),
+               "p256.pem")); /* the server's order: ECDSA first */
+  CHECK(str_is(served_leaf(sc, NULL, "ECDHE-RSA-AES128-GCM-SHA256", &alert),
+               "rsa.pem"));
+  CHECK(str_is(served_leaf(sc, NULL, "ECDHE-ECDSA-AES128-GCM-SHA256", &alert),
+               "p256.pem"));
+  /* No chain fits: the client reads handshake_failure. */
+  CHECK(served_leaf(sc, "ed25519", NULL, &alert) == NULL);
+  CHECK_EQ_INT(alert, 40);
+  /* TLS 1.2 ECDHE_RSA with only ECDSA schemes accepted. */
+  CHECK(served_leaf(sc, "ecdsa_secp256r1_sha256", "ECDHE-RSA-AES128-GCM-SHA256",
+                    &alert) == NULL);
+  CHECK_EQ_INT(alert, 40);
+
+  /* A P-384 chain takes the EC slot: the P-256 one is gone. */
+  CHECK(moat_context_load_cert_chain(sc, pki_file("p384.pem"),
+                                     pki_file("p384.key"), NULL) == MOAT_OK);
+  CHECK(str_is(served_leaf(sc, "ecdsa_secp384r1_sha384:rsa_pss_rsae_sha256",
+                           NULL, &alert),
+               "p384.pem"));
+  CHECK(served_leaf(sc, "ecdsa_secp256r1_sha256", NULL, &alert) == NULL);
+  CHECK(str_is(served_leaf(sc, "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256",
+                           NULL, &alert),
+               "rsa.pem"));
+  /* A third family beside them. */
+  CHECK(moat_context_load_cert_chain(sc, pki_file("ed25519.pem"),
+                                     pki_file("ed25519.key"), NULL) == MOAT_OK);
+  CHECK(str_is(served_leaf(sc, "ed25519", NULL, &alert), "ed25519.pem"));
+  CHECK(
+      str_is(served_leaf(sc, "rsa_pss_rsae_sha256", NULL, &alert), "rsa.pem"));
+  /* A server's scheme list that none of its keys can make is refused;
+   * one that only some of them can make is taken. */
+  CHECK(moat_context_set_sigalgs(sc, "ecdsa_secp521r1_sha512") ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(strstr(moat_context_error_detail(sc), "EC P-384, RSA and Ed25519") !=
+        NULL);
+  CHECK(moat_context_set_sigalgs(sc, "ed25519") == MOAT_OK);
+  CHECK(str_is(served_leaf(sc, "ed25519:rsa_pss_rsae_sha256", NULL, &alert),
+               "ed25519.pem"));
+  moat_context_free(sc);
+}
+
 int main(void) {
   if (pki_init() != 0 || pki_leaf("p256", "p256", "30", "serverAuth") ||
-      pki_leaf("rsa", "rsa", "30", "serverAuth")) {
+      pki_leaf("rsa", "rsa", "30", "serverAuth") ||
+      pki_leaf("p384", "p384", "30", "serverAuth") ||
+      pki_leaf("ed25519", "ed25519", "30", "serverAuth")) {
     fprintf(stderr, "could not make the test PKI with openssl\n");
     return 1;
   }
@@ -368,6 +472,7 @@ int main(void) {
   test_set_context();
   test_threads();
   test_error_detail_not_stale();
+  test_chain_per_key_type();
   pki_cleanup();
   return t_done("context");
 }
