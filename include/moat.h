@@ -263,6 +263,36 @@ MOAT_API moat_err moat_conn_set_hostname(moat_conn *conn, const char *name);
 MOAT_API void moat_conn_set_user_data(moat_conn *conn, void *data);
 MOAT_API void *moat_conn_user_data(const moat_conn *conn);
 
+/* The message callback, for debugging and tracing (OpenSSL's
+ * SSL_set_msg_callback, Python's SSLContext._msg_callback): called for
+ * every record header, TLS 1.3 inner content type, handshake message,
+ * alert and change_cipher_spec the connection sends or receives, never
+ * for application data.  A received message is reported once it is
+ * complete, before it is processed (so also the one that fails the
+ * handshake); a sent one once it is written to the output.  The callback
+ * runs inside the moat call that moved the bytes: it may read the
+ * connection's getters but must not call anything that changes it. */
+#define MOAT_MSG_RECORD_HEADER 256 /* data: the 5-byte record header */
+#define MOAT_MSG_INNER_TYPE 257    /* data: a TLS 1.3 record's inner type */
+typedef struct moat_msg {
+  bool sent; /* we sent it (false: the peer did) */
+  /* The connection's version (MOAT_TLS1_2 / MOAT_TLS1_3, 0x0303 until
+   * one is agreed); for a record header, the header's. */
+  int version;
+  /* 20 change_cipher_spec, 21 alert, 22 handshake, or
+   * MOAT_MSG_RECORD_HEADER / MOAT_MSG_INNER_TYPE */
+  int content_type;
+  /* handshake: its type (1 ClientHello, ...); alert: the description;
+   * change_cipher_spec: 1; record header / inner type: the content type */
+  int msg_type;
+  const uint8_t *data; /* the whole message (a handshake message with its
+                          4-byte header, an alert's 2 bytes, ...) */
+  size_t len;
+} moat_msg;
+typedef void (*moat_msg_fn)(void *arg, moat_conn *conn, const moat_msg *msg);
+/* cb NULL turns it off. */
+MOAT_API void moat_conn_set_msg_cb(moat_conn *conn, moat_msg_fn cb, void *arg);
+
 /* TLS bytes in: consumes as much as it can buffer and reports how much.
  * TLS bytes out: copies up to cap pending bytes. */
 MOAT_API moat_err moat_conn_feed(moat_conn *conn, const uint8_t *data,

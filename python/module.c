@@ -83,8 +83,61 @@ int pymoat_install_sni(PyMoatContext *c) {
   return 0;
 }
 
+/* ---- _msg_callback --------------------------------------------------------*/
+
+/* The stdlib's callback gets (conn, "read" / "write", version,
+ * content_type, msg_type, data) with OpenSSL's numbers, which are
+ * moat_msg's but for change_cipher_spec, whose msg_type OpenSSL calls
+ * SSL3_MT_CHANGE_CIPHER_SPEC (0x0101); ssl.py turns them into its enums.
+ * It is the current context's callback (an SNI callback may have
+ * switched contexts). */
+#define PY_MT_CHANGE_CIPHER_SPEC 0x0101
+static void msg_tramp(void *arg, moat_conn *conn, const moat_msg *m) {
+  PyMoatSocket *s = arg;
+  (void)conn;
+  pymoat_cb_enter(s);
+  PyObject *cb = s->ctx->msg_cb;
+  if (cb != NULL) {
+    Py_INCREF(cb);
+    PyObject *owner = Py_NewRef(owner_or_sock(s));
+    PyObject *r = PyObject_CallFunction(
+        cb, "Osiiiy#", owner, m->sent ? "write" : "read", m->version,
+        m->content_type,
+        m->content_type == 20 ? PY_MT_CHANGE_CIPHER_SPEC : m->msg_type,
+        (const char *)m->data, (Py_ssize_t)m->len);
+    Py_DECREF(owner);
+    Py_DECREF(cb);
+    if (r == NULL) {
+      if (s->msg_exc[0] == NULL) {
+        PyErr_Fetch(&s->msg_exc[0], &s->msg_exc[1], &s->msg_exc[2]);
+      } else {
+        PyErr_Clear(); /* the first one is raised */
+      }
+    }
+    Py_XDECREF(r);
+  }
+  pymoat_cb_leave(s);
+}
+
 void pymoat_msg_attach(PyMoatSocket *s) {
-  (void)s; /* _msg_callback: see docs/python.md (not reported yet) */
+  /* As with OpenSSL, a connection reports when its context had a
+   * callback when it was made. */
+  if (s->ctx->msg_cb != NULL) {
+    moat_conn_set_msg_cb(s->conn, msg_tramp, s);
+  }
+}
+
+PyObject *pymoat_msg_finish(PyMoatSocket *s, PyObject *result) {
+  if (s->msg_exc[0] == NULL) {
+    return result;
+  }
+  Py_XDECREF(result);
+  if (result == NULL) {
+    PyErr_Clear(); /* the callback's exception says more */
+  }
+  PyErr_Restore(s->msg_exc[0], s->msg_exc[1], s->msg_exc[2]);
+  s->msg_exc[0] = s->msg_exc[1] = s->msg_exc[2] = NULL;
+  return NULL;
 }
 
 /* ---- module functions

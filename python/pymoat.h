@@ -140,8 +140,10 @@ typedef struct PyMoatSocket {
   /* while moat runs with the GIL released, the saved thread state (for
    * callbacks) */
   PyThreadState *tstate;
-  /* an exception raised by a callback during the current call */
-  bool cb_failed;
+  /* the first exception the message callback raised during the current
+   * call, raised when the call ends (as the stdlib does): type, value,
+   * traceback */
+  PyObject *msg_exc[3];
   PyObject *session_obj; /* the SSLSession offered, kept alive */
 } PyMoatSocket;
 
@@ -151,6 +153,9 @@ void pymoat_cb_leave(PyMoatSocket *s);
 
 /* Attaches the context's message callback to a new connection. */
 void pymoat_msg_attach(PyMoatSocket *s);
+/* Ends a do_handshake / read / write / shutdown: an exception the message
+ * callback raised meanwhile replaces result. */
+PyObject *pymoat_msg_finish(PyMoatSocket *s, PyObject *result);
 
 PyObject *pymoat_socket_new(PyMoatContext *ctx, PyObject *sock, PyMoatBIO *in,
                             PyMoatBIO *out, bool server_side,

@@ -346,7 +346,7 @@ static int run_handshake(PyMoatSocket *s, io_ctx *io) {
   }
 }
 
-static PyObject *sock_do_handshake(PyMoatSocket *s, PyObject *unused) {
+static PyObject *sock_do_handshake_impl(PyMoatSocket *s, PyObject *unused) {
   io_ctx io;
   if (io_setup(s, &io, "handshake") < 0 || run_handshake(s, &io) < 0) {
     return NULL;
@@ -354,7 +354,7 @@ static PyObject *sock_do_handshake(PyMoatSocket *s, PyObject *unused) {
   Py_RETURN_NONE;
 }
 
-static PyObject *sock_read(PyMoatSocket *s, PyObject *args) {
+static PyObject *sock_read_impl(PyMoatSocket *s, PyObject *args) {
   Py_ssize_t len;
   Py_buffer buf = {0};
   int have_buf = 0;
@@ -444,7 +444,7 @@ fail:
   return NULL;
 }
 
-static PyObject *sock_write(PyMoatSocket *s, PyObject *arg) {
+static PyObject *sock_write_impl(PyMoatSocket *s, PyObject *arg) {
   Py_buffer view;
   if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
     return NULL;
@@ -504,7 +504,7 @@ static PyObject *sock_pending(PyMoatSocket *s, PyObject *unused) {
   return PyLong_FromSize_t(moat_conn_pending(s->conn));
 }
 
-static PyObject *sock_shutdown(PyMoatSocket *s, PyObject *unused) {
+static PyObject *sock_shutdown_impl(PyMoatSocket *s, PyObject *unused) {
   io_ctx io;
   if (io_setup(s, &io, "write") < 0) {
     return NULL;
@@ -816,6 +816,22 @@ static PyGetSetDef sock_getset[] = {
     {NULL},
 };
 
+static PyObject *sock_do_handshake(PyMoatSocket *s, PyObject *unused) {
+  return pymoat_msg_finish(s, sock_do_handshake_impl(s, unused));
+}
+
+static PyObject *sock_read(PyMoatSocket *s, PyObject *args) {
+  return pymoat_msg_finish(s, sock_read_impl(s, args));
+}
+
+static PyObject *sock_write(PyMoatSocket *s, PyObject *arg) {
+  return pymoat_msg_finish(s, sock_write_impl(s, arg));
+}
+
+static PyObject *sock_shutdown(PyMoatSocket *s, PyObject *unused) {
+  return pymoat_msg_finish(s, sock_shutdown_impl(s, unused));
+}
+
 static PyMethodDef sock_methods[] = {
     {"do_handshake", (PyCFunction)sock_do_handshake, METH_NOARGS, NULL},
     {"read", (PyCFunction)sock_read, METH_VARARGS, NULL},
@@ -860,7 +876,11 @@ static int sock_clear(PyMoatSocket *s) {
 
 static void sock_dealloc(PyMoatSocket *s) {
   PyObject_GC_UnTrack(s);
+  moat_conn_set_msg_cb(s->conn, NULL, NULL);
   moat_conn_free(s->conn);
+  for (int i = 0; i < 3; i++) {
+    Py_CLEAR(s->msg_exc[i]);
+  }
   Py_CLEAR(s->ctx);
   Py_CLEAR(s->sock_ref);
   Py_CLEAR(s->in_bio);

@@ -618,6 +618,7 @@ void hs_consume_message(moat_conn *conn, size_t whole_len) {
   size_t *len = conn->hs ? &conn->hs->msg_len : &conn->post_len;
   memmove(buf, buf + whole_len, *len - whole_len);
   *len -= whole_len;
+  msgcb_consumed(conn, whole_len);
 }
 
 moat_err hs_absorb(moat_conn *conn, cursor whole) {

@@ -197,6 +197,10 @@ static moat_err rec_seal(moat_conn *conn, uint8_t type, uint8_t *rec,
   rec[4] = (uint8_t)body;
   *out_len = TLS_RECORD_HEADER + body;
   uint8_t *p = rec + TLS_RECORD_HEADER;
+  msgcb_header(conn, true, rec);
+  if (hide) {
+    msgcb_inner_type(conn, true, type);
+  }
   if (!wr->active) {
     if (len > 0 && data != p) {
       memcpy(p, data, len);
@@ -243,6 +247,8 @@ moat_err rec_hs_flush(moat_conn *conn) {
 }
 
 moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len) {
+  const uint8_t *start = data;
+  size_t total = len;
   const rec_dir *wr = &conn->wr;
   size_t pre = rec_prefix(wr);
   /* what the seal adds after the plaintext: tag (and 1.3's type byte) */
@@ -260,6 +266,7 @@ moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len) {
     data += n;
     len -= n;
   }
+  msgcb_content(conn, true, CT_HANDSHAKE, start, total);
   return MOAT_OK;
 }
 
@@ -277,6 +284,8 @@ static moat_err rec_write_one(moat_conn *conn, uint8_t type,
 
 moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
                    size_t len) {
+  const uint8_t *start = data;
+  size_t total = len;
   /* RFC 8446 5.1: fragments of at most 2^14 bytes. */
   do {
     size_t n = len > TLS_MAX_PLAINTEXT ? TLS_MAX_PLAINTEXT : len;
@@ -284,6 +293,7 @@ moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
     data += n;
     len -= n;
   } while (len > 0);
+  msgcb_content(conn, true, type, start, total);
   return MOAT_OK;
 }
 
@@ -686,8 +696,10 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
   conn->in_off += TLS_RECORD_HEADER + len;
   conn->got_record = true;
   *out_progress = true;
+  msgcb_header(conn, false, hdr);
 
   if (type == CT_CHANGE_CIPHER_SPEC) {
+    msgcb_content(conn, false, type, cur_data(&body), cur_len(&body));
     TRY(rec_count_idle(conn, "change_cipher_spec"));
     return conn->version == MOAT_TLS1_2 ? rec_ccs12(conn, body)
                                         : rec_ccs13(conn, body);
@@ -702,6 +714,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     if (skip) {
       return MOAT_OK;
     }
+    msgcb_inner_type(conn, false, type);
   } else if (type == CT_APPLICATION_DATA) {
     /* After a HelloRetryRequest, a client's 0-RTT records arrive before the
      * second ClientHello (RFC 8446 4.2.10). */
@@ -725,7 +738,9 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     if (conn->hs != NULL) {
       conn->idle_records = 0; /* the handshake goes on */
     }
-    return hs_append(conn, cur_data(&body), cur_len(&body));
+    TRY(hs_append(conn, cur_data(&body), cur_len(&body)));
+    msgcb_handshake_received(conn);
+    return MOAT_OK;
   case CT_ALERT:
     /* RFC 8446 5.4 (and 5.1 for plaintext): a record of zero length of a
      * type other than application_data is unexpected_message, not a
@@ -733,6 +748,7 @@ static moat_err rec_process(moat_conn *conn, rec_dest *dst,
     if (cur_len(&body) == 0) {
       return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE, "empty alert record");
     }
+    msgcb_content(conn, false, type, cur_data(&body), cur_len(&body));
     return rec_alert(conn, &body);
   case CT_APPLICATION_DATA: {
     if (!conn->handshake_done) {

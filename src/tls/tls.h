@@ -638,6 +638,12 @@ struct moat_conn {
   void *transport_arg;
   void *user_data;
 
+  /* msg_cb.c: the message callback, and how many leading bytes of the
+   * handshake reassembly buffer it has reported */
+  moat_msg_fn msg_cb;
+  void *msg_arg;
+  size_t msg_reported;
+
   /* ctx_options.c */
   int sni_alert; /* moat_conn_set_sni_alert (0: unrecognized_name) */
   uint8_t tls_unique[HASH_MAX_LEN]; /* moat_conn_tls_unique */
@@ -685,6 +691,20 @@ moat_err conn_fail_cause(moat_conn *conn, const tls_cause *why);
 /* The alert that reports a cause (RFC 8446 6.2). */
 int alert_for_error(moat_err err);
 moat_err error_for_alert(int alert);
+
+/* msg_cb.c: the message callback's hooks (each does nothing without a
+ * callback).  A record header (5 bytes at hdr); a TLS 1.3 record's inner
+ * content type; the content of a record of type 20, 21 or 22 we sent (a
+ * handshake record's every message) or a change_cipher_spec or alert we
+ * received; and the handshake messages completed in the reassembly
+ * buffer since the last call. */
+void msgcb_header(moat_conn *conn, bool sent, const uint8_t *hdr);
+void msgcb_inner_type(moat_conn *conn, bool sent, uint8_t type);
+void msgcb_content(moat_conn *conn, bool sent, uint8_t type,
+                   const uint8_t *data, size_t len);
+void msgcb_handshake_received(moat_conn *conn);
+/* A handshake message left the reassembly buffer. */
+void msgcb_consumed(moat_conn *conn, size_t len);
 
 /* record.c */
 /* Counts a record that carries nothing for the application (an empty

@@ -298,6 +298,175 @@ static void test_handshakes(void) {
   moat_context_free(cc);
 }
 
+/* ---- the message callback ------------------------------------------------ */
+
+typedef struct msg_entry {
+  bool sent;
+  int version, ct, mt;
+  uint8_t data[4096];
+  size_t len;
+} msg_entry;
+
+typedef struct msg_log {
+  msg_entry e[96];
+  size_t n;
+  bool overflow;
+} msg_log;
+
+static void log_msg(void *arg, moat_conn *conn, const moat_msg *m) {
+  msg_log *log = arg;
+  (void)conn;
+  if (log->n == sizeof(log->e) / sizeof(log->e[0]) ||
+      m->len > sizeof(log->e[0].data)) {
+    log->overflow = true;
+    return;
+  }
+  msg_entry *e = &log->e[log->n++];
+  e->sent = m->sent;
+  e->version = m->version;
+  e->ct = m->content_type;
+  e->mt = m->msg_type;
+  e->len = m->len;
+  memcpy(e->data, m->data, m->len);
+}
+
+/* The index of the first entry from `from` with this direction, content
+ * type and message type, or -1. */
+static int find_msg(const msg_log *log, size_t from, bool sent, int ct,
+                    int mt) {
+  for (size_t i = from; i < log->n; i++) {
+    if (log->e[i].sent == sent && log->e[i].ct == ct && log->e[i].mt == mt) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+/* What one side sent of type ct the other received, in the same order and
+ * with the same bytes. */
+static bool same_messages(const msg_log *tx, const msg_log *rx, int ct) {
+  size_t i = 0, j = 0, matched = 0;
+  for (;;) {
+    while (i < tx->n && !(tx->e[i].sent && tx->e[i].ct == ct)) {
+      i++;
+    }
+    while (j < rx->n && !(!rx->e[j].sent && rx->e[j].ct == ct)) {
+      j++;
+    }
+    if (i == tx->n || j == rx->n) {
+      return i == tx->n && j == rx->n && matched > 0;
+    }
+    if (tx->e[i].mt != rx->e[j].mt || tx->e[i].len != rx->e[j].len ||
+        memcmp(tx->e[i].data, rx->e[j].data, tx->e[i].len) != 0) {
+      return false;
+    }
+    i++;
+    j++;
+    matched++;
+  }
+}
+
+static msg_log g_clog, g_slog;
+
+static void test_msg_callback(void) {
+  char cert[128], key[128], ca[128];
+  pki_path(cert, sizeof(cert), "srv.pem");
+  pki_path(key, sizeof(key), "srv.key");
+  pki_path(ca, sizeof(ca), "ca.pem");
+  moat_context *sc = moat_context_new(MOAT_ROLE_SERVER);
+  moat_context *cc = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK_EQ_INT(moat_context_load_cert_chain(sc, cert, key, NULL), MOAT_OK);
+  CHECK_EQ_INT(moat_context_load_verify_locations(cc, ca, NULL, NULL, 0),
+               MOAT_OK);
+  for (int v12 = 0; v12 < 2; v12++) {
+    msg_log *cl = &g_clog, *sl = &g_slog;
+    memset(cl, 0, sizeof(*cl));
+    memset(sl, 0, sizeof(*sl));
+    CHECK_EQ_INT(moat_context_set_max_version(cc, v12 ? MOAT_TLS1_2 : 0),
+                 MOAT_OK);
+    moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+    moat_conn_set_hostname(c, "localhost");
+    moat_conn_set_msg_cb(c, log_msg, cl);
+    moat_conn_set_msg_cb(s, log_msg, sl);
+    moat_err se;
+    CHECK_EQ_INT(handshake_both(c, s, &se), MOAT_OK);
+    CHECK_EQ_INT(se, MOAT_OK);
+    size_t w = 0, n = 0;
+    uint8_t buf[64];
+    CHECK_EQ_INT(moat_conn_write(c, (const uint8_t *)"secret!", 7, &w),
+                 MOAT_OK);
+    shuttle(c, s);
+    CHECK_EQ_INT(moat_conn_read(s, buf, sizeof(buf), &n), MOAT_OK);
+    CHECK_EQ_INT(n, 7);
+    (void)moat_conn_shutdown(c);
+    shuttle(c, s);
+    (void)moat_conn_read(s, buf, sizeof(buf), &n);
+    CHECK(!cl->overflow && !sl->overflow);
+
+    /* The client's first message is its ClientHello, after its record
+     * header, with the legacy version; the whole message is given. */
+    CHECK(cl->n > 2 && cl->e[0].sent && cl->e[0].ct == MOAT_MSG_RECORD_HEADER &&
+          cl->e[0].mt == 22 && cl->e[0].len == 5);
+    CHECK(cl->e[1].sent && cl->e[1].ct == 22 && cl->e[1].mt == 1 &&
+          cl->e[1].version == MOAT_TLS1_2);
+    CHECK(cl->e[1].len ==
+          4 + (size_t)((cl->e[1].data[1] << 16) | (cl->e[1].data[2] << 8) |
+                       cl->e[1].data[3]));
+    /* Each side received exactly the handshake messages and alerts the
+     * other sent, byte for byte. */
+    CHECK(same_messages(cl, sl, 22));
+    CHECK(same_messages(sl, cl, 22));
+    CHECK(same_messages(cl, sl, 21));
+    CHECK(same_messages(cl, sl, MOAT_MSG_RECORD_HEADER));
+    CHECK(same_messages(sl, cl, MOAT_MSG_RECORD_HEADER));
+    /* the close_notify (2 bytes, description 0) */
+    int a = find_msg(sl, 0, false, 21, 0);
+    CHECK(a >= 0 && sl->e[a].len == 2 && sl->e[a].data[0] == 1);
+    /* application data: its record header, never its content */
+    CHECK(find_msg(cl, 0, true, 23, -1) < 0 &&
+          find_msg(sl, 0, false, 23, -1) < 0);
+    for (size_t i = 0; i < sl->n; i++) {
+      CHECK(sl->e[i].ct != 23);
+      CHECK(sl->e[i].len < 7 ||
+            memmem(sl->e[i].data, sl->e[i].len, "secret!", 7) == NULL);
+    }
+    if (v12) {
+      /* TLS 1.2: ServerKeyExchange read and change_cipher_spec written
+       * with the agreed version, as Python's test_msg_callback_tls12
+       * looks for them. */
+      int ske = find_msg(cl, 0, false, 22, 12);
+      CHECK(ske >= 0 && cl->e[ske].version == MOAT_TLS1_2);
+      int ccs = find_msg(cl, 0, true, 20, 1);
+      CHECK(ccs >= 0 && cl->e[ccs].len == 1 && cl->e[ccs].data[0] == 1 &&
+            cl->e[ccs].version == MOAT_TLS1_2);
+      CHECK(find_msg(sl, 0, false, 22, 16) >= 0); /* ClientKeyExchange */
+      CHECK(find_msg(cl, 0, true, MOAT_MSG_INNER_TYPE, 22) < 0);
+      CHECK(find_msg(cl, 0, true, MOAT_MSG_RECORD_HEADER, 23) >= 0);
+    } else {
+      /* TLS 1.3: the encrypted flight, each record's inner type, and the
+       * client's Finished with the agreed version */
+      int ee = find_msg(cl, 0, false, 22, 8);
+      CHECK(ee >= 0 && find_msg(cl, (size_t)ee, false, 22, 11) > ee);
+      CHECK(find_msg(cl, 0, false, 22, 15) > ee);
+      CHECK(find_msg(cl, 0, false, MOAT_MSG_INNER_TYPE, 22) >= 0);
+      CHECK(find_msg(cl, 0, true, MOAT_MSG_INNER_TYPE, 23) >= 0);
+      int fin = find_msg(cl, 0, true, 22, 20);
+      CHECK(fin >= 0 && cl->e[fin].version == MOAT_TLS1_3);
+      /* the tickets arrive after the handshake: reported on the read */
+      CHECK(find_msg(sl, 0, true, 22, 4) >= 0);
+    }
+    /* Turned off, nothing more is reported. */
+    size_t before = cl->n;
+    moat_conn_set_msg_cb(c, NULL, NULL);
+    (void)moat_conn_shutdown(c);
+    CHECK_EQ_INT(cl->n, before);
+    moat_conn_free(c);
+    moat_conn_free(s);
+  }
+  moat_context_free(sc);
+  moat_context_free(cc);
+}
+
 int main(void) {
   uint8_t r1[32] = {0}, r2[32] = {0};
   CHECK_EQ_INT(moat_random_bytes(r1, sizeof(r1)), MOAT_OK);
@@ -314,6 +483,7 @@ int main(void) {
   }
   test_cert_details();
   test_handshakes();
+  test_msg_callback();
   pki_cleanup();
   return t_done("test_pyapi");
 }
