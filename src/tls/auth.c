@@ -202,7 +202,7 @@ static moat_err send_cv(moat_conn *conn, builder *b, const sig_scheme *scheme,
 
 moat_err auth_cv_build(moat_conn *conn, builder *b, const sig_scheme *scheme) {
   uint8_t content[64 + 34 + HASH_MAX_LEN], sig[AUTH_SIG_MAX];
-  size_t n, sig_len;
+  size_t n = 0, sig_len = 0;
   TRY(cv13_content(conn, conn->is_server, content, &n));
   TRY(sign(conn, scheme, scheme->name, content, n, sig, &sig_len));
   return send_cv(conn, b, scheme, sig, sig_len);
@@ -230,7 +230,7 @@ moat_err auth_cv_check(moat_conn *conn, cursor body) {
                      s->name, key_type_name(pubkey_type(key)));
   }
   uint8_t content[64 + 34 + HASH_MAX_LEN];
-  size_t n;
+  size_t n = 0;
   TRY(cv13_content(conn, !conn->is_server, content, &n));
   if (!pubkey_verify(key, s, content, n, cur_data(&cv.sig), cur_len(&cv.sig))) {
     return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
