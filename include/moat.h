@@ -794,6 +794,67 @@ MOAT_API int moat_ocsp_result_revocation_reason(const moat_ocsp_result *result);
 /* "keyCompromise", ...; "unknown reason" for a value with no name. */
 MOAT_API const char *moat_ocsp_reason_name(int reason);
 
+/* ---- Encrypted Client Hello keys (RFC 9849; src/tls/ech_api.c) -----------
+ *
+ * ECH keys and their ECHConfigLists, made, read and written in the PEM
+ * layout of OpenSSL 4.0's `openssl ech` (a "PRIVATE KEY" block, PKCS#8 of
+ * an X25519 key, then an "ECHCONFIG" block holding the ECHConfigList), so
+ * a file made by either tool loads in the other.  The handshake does not
+ * offer or accept ECH yet (docs/ech.md). */
+
+typedef struct moat_ech_keys moat_ech_keys;
+
+/* A fresh X25519 key (HPKE KEM 0x0020) and an ECHConfigList of one
+ * version 0xfe0d config for it, offering HKDF-SHA256 with AES-128-GCM,
+ * AES-256-GCM and ChaCha20-Poly1305 and no extensions.  config_id is 0 to
+ * 255, or -1 for a random one; max_name_len (0 to 255) is the config's
+ * maximum_name_length (0: unknown).  A public_name a client would have to
+ * ignore (RFC 9849 6.1.7: not a DNS name of LDH labels, or ending in a
+ * label that reads as an IPv4 number) is MOAT_ERR_INVALID_ARGUMENT, with
+ * the reason in detail. */
+MOAT_API moat_err moat_ech_keys_generate(const char *public_name, int config_id,
+                                         int max_name_len, moat_ech_keys **out,
+                                         char *detail, size_t detail_cap);
+/* Reads a key file (or its text): a PRIVATE KEY block and an ECHCONFIG
+ * block, or the ECHCONFIG block alone (configs without a key).
+ * MOAT_ERR_FILE_ERROR, MOAT_ERR_BAD_PEM, MOAT_ERR_BAD_KEY,
+ * MOAT_ERR_UNSUPPORTED (a key that is not X25519), MOAT_ERR_DECODE_ERROR
+ * (a malformed ECHConfigList), MOAT_ERR_KEY_MISMATCH (no config carries the
+ * key's public key); detail says which. */
+MOAT_API moat_err moat_ech_keys_load(const char *path, moat_ech_keys **out,
+                                     char *detail, size_t detail_cap);
+MOAT_API moat_err moat_ech_keys_from_pem(const uint8_t *pem, size_t len,
+                                         moat_ech_keys **out, char *detail,
+                                         size_t detail_cap);
+MOAT_API void moat_ech_keys_free(moat_ech_keys *keys);
+MOAT_API bool moat_ech_keys_has_private_key(const moat_ech_keys *keys);
+/* The key file's text; returns its length and writes it with a NUL when
+ * cap is larger.  It holds the private key: wipe what you copy. */
+MOAT_API size_t moat_ech_keys_pem(const moat_ech_keys *keys, char *out,
+                                  size_t cap);
+/* Writes the key file text to a new file of mode 0600 (an existing path is
+ * MOAT_ERR_FILE_ERROR unless overwrite). */
+MOAT_API moat_err moat_ech_keys_write(const moat_ech_keys *keys,
+                                      const char *path, bool overwrite,
+                                      char *detail, size_t detail_cap);
+/* The ECHConfigList (its 2-byte length included), valid while keys is. */
+MOAT_API const uint8_t *moat_ech_keys_config_list(const moat_ech_keys *keys,
+                                                  size_t *out_len);
+/* The same as one line of base64, the form ECH configs are handed to
+ * clients in; returns the length and writes it with a NUL when cap is
+ * larger. */
+MOAT_API size_t moat_ech_keys_config_list_base64(const moat_ech_keys *keys,
+                                                 char *out, size_t cap);
+/* The configs in the list, and a line about one of them: "config_id 88
+ * (0x58), version 0xfe0d, KEM 0x0020 DHKEM(X25519, HKDF-SHA256), public
+ * key c858..., suites [HKDF-SHA256 AES-128-GCM], maximum_name_length 0,
+ * public_name example.com, no extensions: usable" (or "not usable: why").
+ * Returns the length as moat_ech_keys_pem does; 0 for an index past the
+ * end. */
+MOAT_API size_t moat_ech_keys_num_configs(const moat_ech_keys *keys);
+MOAT_API size_t moat_ech_keys_config_text(const moat_ech_keys *keys,
+                                          size_t index, char *out, size_t cap);
+
 #ifdef __cplusplus
 }
 #endif

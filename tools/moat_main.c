@@ -17,6 +17,7 @@ static void usage(FILE *f) {
       "  demo               CA + server + client on loopback, with a summary\n"
       "  verify LEAF.pem    build and validate a certificate chain\n"
       "  cert show FILE     print a certificate readably\n"
+      "  ech keygen         make an ECH key and ECHConfigList (ech show FILE)\n"
       "\n"
       "'moat COMMAND --help' describes each command's options.\n");
 }
@@ -46,6 +47,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "cert") == 0) {
     return cmd_cert(argc - 1, argv + 1);
+  }
+  if (strcmp(cmd, "ech") == 0) {
+    return cmd_ech(argc - 1, argv + 1);
   }
   fprintf(stderr, "moat: unknown command '%s'\n\n", cmd);
   usage(stderr);

@@ -7,5 +7,6 @@ int cmd_server(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
+int cmd_ech(int argc, char **argv);
 
 #endif

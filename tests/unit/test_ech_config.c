@@ -4,7 +4,10 @@
  * input, and the key file's refusals.  (The round trip through the openssl
  * command itself is tests/interop/ech_keygen.sh.) */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "base/mem.h"
 #include "hexvec.h"
@@ -428,6 +431,126 @@ static void test_base64(void) {
   CHECK_EQ_INT(b64_encode((const uint8_t *)"foobar", 6, enc, 4), 8);
 }
 
+/* The public calls (moat_ech_keys_*): a generated key read back through
+ * every accessor, the file written and loaded, and the refusals. */
+static void test_public_api(void) {
+  moat_ech_keys *k = NULL, *k2 = NULL;
+  char detail[256] = "", text[2048], line[1024], b64[512];
+  CHECK_EQ_INT(moat_ech_keys_generate("public.example", 0x2a, 40, &k, detail,
+                                      sizeof(detail)),
+               MOAT_OK);
+  if (k == NULL) {
+    fprintf(stderr, "generate: %s\n", detail);
+    return;
+  }
+  CHECK(moat_ech_keys_has_private_key(k));
+  CHECK_EQ_INT(moat_ech_keys_num_configs(k), 1);
+  size_t list_len = 0;
+  const uint8_t *list = moat_ech_keys_config_list(k, &list_len);
+  size_t num, usable;
+  ech_config c;
+  tls_cause why;
+  CHECK_EQ_INT(ech_config_list_parse(list, list_len, &num, &usable, &c, &why),
+               MOAT_OK);
+  CHECK_EQ_INT(usable, 1);
+  CHECK_EQ_INT(c.config_id, 0x2a);
+  CHECK_EQ_INT(c.maximum_name_length, 40);
+  CHECK_EQ_INT(cur_len(&c.cipher_suites), 12);
+  CHECK(cur_is(&c.public_name, "public.example"));
+
+  /* The base64 form decodes to the list. */
+  size_t n = moat_ech_keys_config_list_base64(k, b64, sizeof(b64));
+  CHECK_EQ_INT(n, strlen(b64));
+  uint8_t back[512];
+  size_t back_len = 0;
+  CHECK(b64_decode(b64, n, back, sizeof(back), &back_len));
+  CHECK_EQ_INT(back_len, list_len);
+  CHECK_MEM(back, list, list_len);
+
+  /* The text reads back as the same key and list. */
+  size_t pem_len = moat_ech_keys_pem(k, NULL, 0);
+  CHECK(pem_len > 0 && pem_len < sizeof(text));
+  CHECK_EQ_INT(moat_ech_keys_pem(k, text, sizeof(text)), pem_len);
+  CHECK(strncmp(text, "-----BEGIN PRIVATE KEY-----\n", 28) == 0);
+  CHECK_EQ_INT(moat_ech_keys_from_pem((const uint8_t *)text, pem_len, &k2,
+                                      detail, sizeof(detail)),
+               MOAT_OK);
+  size_t list2_len = 0;
+  const uint8_t *list2 = moat_ech_keys_config_list(k2, &list2_len);
+  CHECK(list2_len == list_len && memcmp(list2, list, list_len) == 0);
+  moat_ech_keys_free(k2);
+  k2 = NULL;
+  /* Too small a buffer: the length, and an empty string. */
+  char small[8] = "x";
+  CHECK_EQ_INT(moat_ech_keys_pem(k, small, sizeof(small)), pem_len);
+  CHECK_EQ_INT(small[0], '\0');
+
+  n = moat_ech_keys_config_text(k, 0, line, sizeof(line));
+  CHECK_EQ_INT(n, strlen(line));
+  CHECK(strstr(line, "config_id 42 (0x2a), version 0xfe0d, KEM 0x0020") !=
+        NULL);
+  CHECK(strstr(line, "maximum_name_length 40, public_name public.example") !=
+        NULL);
+  CHECK(strstr(line, ": usable") != NULL);
+  CHECK_EQ_INT(moat_ech_keys_config_text(k, 1, line, sizeof(line)), 0);
+
+  /* Written with mode 0600, never over a file unless asked. */
+  char path[64];
+  snprintf(path, sizeof(path), "/tmp/moat_ech_%d.pem", (int)getpid());
+  unlink(path);
+  CHECK_EQ_INT(moat_ech_keys_write(k, path, false, detail, sizeof(detail)),
+               MOAT_OK);
+  struct stat st;
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+  CHECK_EQ_INT(moat_ech_keys_write(k, path, false, detail, sizeof(detail)),
+               MOAT_ERR_FILE_ERROR);
+  CHECK(strstr(detail, "exists") != NULL);
+  CHECK(chmod(path, 0644) == 0);
+  CHECK_EQ_INT(moat_ech_keys_write(k, path, true, detail, sizeof(detail)),
+               MOAT_OK);
+  CHECK(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600);
+  CHECK_EQ_INT(moat_ech_keys_load(path, &k2, detail, sizeof(detail)), MOAT_OK);
+  CHECK(moat_ech_keys_has_private_key(k2));
+  list2 = moat_ech_keys_config_list(k2, &list2_len);
+  CHECK(list2_len == list_len && memcmp(list2, list, list_len) == 0);
+  moat_ech_keys_free(k2);
+  unlink(path);
+  moat_ech_keys_free(k);
+
+  /* Two keys differ; a random config id is in range. */
+  CHECK_EQ_INT(
+      moat_ech_keys_generate("a.example", -1, 0, &k, detail, sizeof(detail)),
+      MOAT_OK);
+  CHECK_EQ_INT(
+      moat_ech_keys_generate("a.example", -1, 0, &k2, detail, sizeof(detail)),
+      MOAT_OK);
+  list = moat_ech_keys_config_list(k, &list_len);
+  list2 = moat_ech_keys_config_list(k2, &list2_len);
+  CHECK(list_len == list2_len && memcmp(list, list2, list_len) != 0);
+  moat_ech_keys_free(k);
+  moat_ech_keys_free(k2);
+  k = NULL;
+
+  /* Refusals. */
+  CHECK_EQ_INT(
+      moat_ech_keys_generate("1.2.3.4", 1, 0, &k, detail, sizeof(detail)),
+      MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(k == NULL && strstr(detail, "6.1.7") != NULL);
+  CHECK_EQ_INT(moat_ech_keys_generate(NULL, 1, 0, &k, detail, sizeof(detail)),
+               MOAT_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_INT(
+      moat_ech_keys_generate("a.example", 256, 0, &k, detail, sizeof(detail)),
+      MOAT_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_INT(
+      moat_ech_keys_generate("a.example", 1, 256, &k, detail, sizeof(detail)),
+      MOAT_ERR_INVALID_ARGUMENT);
+  CHECK_EQ_INT(moat_ech_keys_load("/nonexistent", &k, detail, sizeof(detail)),
+               MOAT_ERR_FILE_ERROR);
+  CHECK(k == NULL);
+  moat_ech_keys_free(NULL);
+  CHECK(!moat_ech_keys_has_private_key(NULL));
+}
+
 int main(void) {
   test_openssl_files();
   test_key_file_refusals();
@@ -436,5 +559,6 @@ int main(void) {
   test_malformed();
   test_build_refusals();
   test_base64();
+  test_public_api();
   return t_done("test_ech_config");
 }
