@@ -204,6 +204,15 @@ MOAT_API moat_err moat_context_set_groups(moat_context *ctx, const char *list);
 /* A server context with its key loaded refuses a list none of whose
  * schemes that key can make. */
 MOAT_API moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list);
+/* The two halves of that list, apart (as BoringSSL's signing and verify
+ * preferences): the schemes we sign with (in our order, among those the
+ * peer accepts), and the schemes we accept from the peer, which are what
+ * signature_algorithms (and a server's CertificateRequest) advertise.
+ * moat_context_set_sigalgs sets both. */
+MOAT_API moat_err moat_context_set_signing_sigalgs(moat_context *ctx,
+                                                   const char *list);
+MOAT_API moat_err moat_context_set_verify_sigalgs(moat_context *ctx,
+                                                  const char *list);
 
 /* ALPN protocols in preference order.  A server picks the first of its own
  * list that the client offered; with no overlap it fails the handshake

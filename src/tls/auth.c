@@ -118,9 +118,9 @@ const sig_scheme *sig12_choose(const moat_conn *conn, const tls_identity *ids,
 /* The scheme with this code among those we offered, or NULL. */
 static const sig_scheme *offered_scheme(const tls_policy *ctx, uint16_t code) {
   const sig_scheme *s = NULL;
-  for (size_t i = 0; i < ctx->num_sigalgs; i++) {
-    if (ctx->sigalgs[i]->code == code) {
-      s = ctx->sigalgs[i];
+  for (size_t i = 0; i < ctx->num_verify_sigalgs; i++) {
+    if (ctx->verify_sigalgs[i]->code == code) {
+      s = ctx->verify_sigalgs[i];
     }
   }
   return s;

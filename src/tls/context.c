@@ -227,6 +227,7 @@ static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
   const sig_scheme *const *schemes = sig_scheme_all(&n);
   for (size_t i = 0; i < n && i < TLS_MAX_SIGALGS; i++) {
     p->sigalgs[p->num_sigalgs++] = schemes[i];
+    p->verify_sigalgs[p->num_verify_sigalgs++] = schemes[i];
   }
   if (role == MOAT_ROLE_CLIENT) {
     p->verify_mode = MOAT_VERIFY_REQUIRED;
@@ -871,7 +872,12 @@ moat_err moat_context_set_groups(moat_context *ctx, const char *list) {
   return MOAT_OK;
 }
 
-moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
+#define SIGALGS_SIGN 1
+#define SIGALGS_VERIFY 2
+
+/* The signature-scheme lists: `which` of what we sign with and what we
+ * accept (and advertise). */
+static moat_err set_sigalgs(moat_context *ctx, const char *list, int which) {
   tls_policy *p = policy_edit(ctx);
   if (p == NULL) {
     return MOAT_ERR_NO_MEMORY;
@@ -885,7 +891,8 @@ moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
   }
   /* A server signs with its own keys: a list with no scheme any of them
    * can make would fail every handshake, so it is refused now. */
-  bool fits = p->role != MOAT_ROLE_SERVER || p->num_ids == 0;
+  bool fits = (which & SIGALGS_SIGN) == 0 || p->role != MOAT_ROLE_SERVER ||
+              p->num_ids == 0;
   for (size_t k = 0; !fits && k < p->num_ids; k++) {
     key_type kt = privkey_type(p->ids[k].key);
     for (size_t i = 0; i < n; i++) {
@@ -903,11 +910,33 @@ moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
                  list, keys));
   }
   for (size_t i = 0; i < n; i++) {
-    p->sigalgs[i] = items[i];
+    if (which & SIGALGS_SIGN) {
+      p->sigalgs[i] = items[i];
+    }
+    if (which & SIGALGS_VERIFY) {
+      p->verify_sigalgs[i] = items[i];
+    }
   }
-  p->num_sigalgs = n;
+  if (which & SIGALGS_SIGN) {
+    p->num_sigalgs = n;
+  }
+  if (which & SIGALGS_VERIFY) {
+    p->num_verify_sigalgs = n;
+  }
   policy_commit(ctx, p);
   return MOAT_OK;
+}
+
+moat_err moat_context_set_sigalgs(moat_context *ctx, const char *list) {
+  return set_sigalgs(ctx, list, SIGALGS_SIGN | SIGALGS_VERIFY);
+}
+
+moat_err moat_context_set_signing_sigalgs(moat_context *ctx, const char *list) {
+  return set_sigalgs(ctx, list, SIGALGS_SIGN);
+}
+
+moat_err moat_context_set_verify_sigalgs(moat_context *ctx, const char *list) {
+  return set_sigalgs(ctx, list, SIGALGS_VERIFY);
 }
 
 moat_err moat_context_set_alpn_protocols(moat_context *ctx,

@@ -230,8 +230,11 @@ typedef struct tls_policy {
   size_t num_suites;
   const kex_alg *groups[TLS_MAX_GROUPS];
   size_t num_groups;
-  const sig_scheme *sigalgs[TLS_MAX_SIGALGS];
+  const sig_scheme *sigalgs[TLS_MAX_SIGALGS]; /* what we sign with */
   size_t num_sigalgs;
+  /* what we accept from the peer and advertise (signature_algorithms) */
+  const sig_scheme *verify_sigalgs[TLS_MAX_SIGALGS];
+  size_t num_verify_sigalgs;
   uint8_t alpn_wire[TLS_MAX_ALPN_WIRE]; /* ProtocolNameList contents */
   size_t alpn_wire_len;
 

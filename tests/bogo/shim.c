@@ -495,7 +495,10 @@ static void set_alpn_wire(moat_context *ctx, const char *wire) {
   }
 }
 
-static void set_list(moat_context *ctx, const int *ids, int n, bool groups) {
+enum { LIST_GROUPS, LIST_SIGNING, LIST_VERIFY };
+
+static void set_list(moat_context *ctx, const int *ids, int n, int which) {
+  bool groups = which == LIST_GROUPS;
   char list[1024] = "";
   for (int i = 0; i < n; i++) {
     const char *name = groups ? group_name(ids[i]) : sigalg_name(ids[i]);
@@ -510,7 +513,9 @@ static void set_list(moat_context *ctx, const int *ids, int n, bool groups) {
     strcat(list, name);
   }
   moat_err e = groups ? moat_context_set_groups(ctx, list)
-                      : moat_context_set_sigalgs(ctx, list);
+               : which == LIST_SIGNING
+                   ? moat_context_set_signing_sigalgs(ctx, list)
+                   : moat_context_set_verify_sigalgs(ctx, list);
   if (e != MOAT_OK) {
     /* e.g. PKCS#1 v1.5 only: moat does not sign with it in TLS 1.3 */
     unimplemented(groups ? "-curves" : "-signing-prefs/-verify-prefs");
@@ -598,23 +603,13 @@ static moat_context *make_context(const config *c) {
     unimplemented("a version moat does not build");
   }
   if (c->num_curves > 0) {
-    set_list(ctx, c->curves, c->num_curves, true);
-  }
-  /* moat has one signature-scheme list for what it signs with and what it
-   * accepts (and advertises); BoringSSL has two.  A flag for one list is
-   * usable only where the other list does not matter. */
-  bool we_verify = !c->server || c->verify_peer || c->require_any_cert;
-  bool we_sign = c->server || c->cert_file != NULL;
-  if ((c->num_signing_prefs > 0 && we_verify) ||
-      (c->num_verify_prefs > 0 && we_sign)) {
-    unimplemented("-signing-prefs/-verify-prefs (moat has one list for "
-                  "signing and verifying)");
+    set_list(ctx, c->curves, c->num_curves, LIST_GROUPS);
   }
   if (c->num_signing_prefs > 0) {
-    set_list(ctx, c->signing_prefs, c->num_signing_prefs, false);
+    set_list(ctx, c->signing_prefs, c->num_signing_prefs, LIST_SIGNING);
   }
   if (c->num_verify_prefs > 0) {
-    set_list(ctx, c->verify_prefs, c->num_verify_prefs, false);
+    set_list(ctx, c->verify_prefs, c->num_verify_prefs, LIST_VERIFY);
   }
   if (!c->server && c->advertise_alpn != NULL) {
     set_alpn_wire(ctx, c->advertise_alpn);

@@ -380,6 +380,45 @@ static void test_key_update_close(void) {
   moat_context_free(sc);
 }
 
+/* moat_context_set_signing_sigalgs / _set_verify_sigalgs: what a side
+ * signs with and what it accepts (and advertises) are apart. */
+static void test_split_sigalgs(void) {
+  moat_context *sc = server_ctx("p256");
+  /* the client accepts only RSA-PSS: a P-256 server cannot sign for it,
+   * whatever the client itself would sign with */
+  moat_context *cc = client_ctx();
+  CHECK(moat_context_set_verify_sigalgs(cc, "rsa_pss_rsae_sha256") == MOAT_OK);
+  CHECK(moat_context_set_signing_sigalgs(cc, "ecdsa_secp256r1_sha256") ==
+        MOAT_OK);
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(se == MOAT_ERR_HANDSHAKE_FAILURE && ce == MOAT_ERR_ALERT_RECEIVED);
+  free_pair(&p);
+  moat_context_free(cc);
+  /* the ClientHello advertises the verify list, not the signing list */
+  cc = client_ctx();
+  CHECK(moat_context_set_verify_sigalgs(
+            cc, "ecdsa_secp256r1_sha256:rsa_pss_rsae_sha256") == MOAT_OK);
+  CHECK(moat_context_set_signing_sigalgs(cc, "ed25519") == MOAT_OK);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+  CHECK(p.s->hs != NULL && p.s->hs->num_peer_sigalgs == 2 &&
+        p.s->hs->peer_sigalgs[0] == 0x0403 &&
+        p.s->hs->peer_sigalgs[1] == 0x0804);
+  ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && echo(&p, "split"));
+  free_pair(&p);
+  moat_context_free(cc);
+  /* a server key check applies to the signing list only */
+  CHECK(moat_context_set_signing_sigalgs(sc, "rsa_pss_rsae_sha256") ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_set_verify_sigalgs(sc, "rsa_pss_rsae_sha256") == MOAT_OK);
+  moat_context_free(sc);
+}
+
 /* moat_context_set_verify_callback: what the callback saw and said. */
 typedef struct verify_cb_state {
   int calls;
@@ -1646,6 +1685,7 @@ int main(void) {
   test_key_update_close();
   test_verify_failures();
   test_verify_callback();
+  test_split_sigalgs();
   test_resumption();
   test_read_caps();
   test_read_padding();

@@ -4,8 +4,8 @@
 bool ext_sigalgs_build(builder *b, const tls_policy *ctx, uint16_t type) {
   (void)type;
   bld_open16(b);
-  for (size_t i = 0; i < ctx->num_sigalgs; i++) {
-    bld_u16(b, ctx->sigalgs[i]->code);
+  for (size_t i = 0; i < ctx->num_verify_sigalgs; i++) {
+    bld_u16(b, ctx->verify_sigalgs[i]->code);
   }
   return bld_close(b);
 }
