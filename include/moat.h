@@ -650,8 +650,10 @@ MOAT_API moat_err moat_conn_export_keying_material(
  * engine yet. */
 MOAT_API moat_err moat_conn_verify_client_post_handshake(moat_conn *conn);
 
-/* A session's identity (Python's SSLSession.id): the TLS 1.2 session ID
- * (the same after resumption), or for a ticket its SHA-256. */
+/* A session's identity (Python's SSLSession.id): the TLS 1.2 session ID,
+ * or for a ticket its SHA-256.  A TLS 1.2 session resumed by ticket keeps
+ * the name it had (moat_conn_get_session after the resumption), though
+ * the server may have sent a new ticket. */
 MOAT_API moat_err moat_session_id(const moat_session *session, uint8_t out[32],
                                   size_t *out_len);
 

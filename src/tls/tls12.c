@@ -130,8 +130,20 @@ static moat_err keep_client_session(moat_conn *conn) {
   memcpy(s->psk, hs->master, TLS12_MASTER_LEN);
   s->psk_len = TLS12_MASTER_LEN;
   s->ems = true;
-  memcpy(s->session_id, hs->session_id, hs->session_id_len);
-  s->session_id_len = hs->session_id_len;
+  if (old != NULL) {
+    /* The resumed session goes on under its own name (moat_session_id),
+     * whatever ID the ClientHello carried beside the ticket (RFC 5077
+     * 3.4) and whichever ticket the server sent now, as OpenSSL keeps
+     * it. */
+    moat_err e = moat_session_id(old, s->session_id, &s->session_id_len);
+    if (e != MOAT_OK) {
+      moat_session_free(s);
+      return conn_fail(conn, e, "the resumed session has no identity");
+    }
+  } else {
+    memcpy(s->session_id, hs->session_id, hs->session_id_len);
+    s->session_id_len = hs->session_id_len;
+  }
   if (!session_keep_peer(s, conn, old)) {
     moat_session_free(s);
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "session chain");

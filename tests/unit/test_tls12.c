@@ -272,6 +272,18 @@ static bool old_format_session(moat_context *cc, moat_context *sc,
   return ok;
 }
 
+/* Whether b (one reference, dropped here) has a's moat_session_id. */
+static bool same_session_id(const moat_session *a, moat_session *b) {
+  uint8_t ia[32], ib[32];
+  size_t na = 0, nb = 0;
+  bool same = a != NULL && b != NULL &&
+              moat_session_id(a, ia, &na) == MOAT_OK &&
+              moat_session_id(b, ib, &nb) == MOAT_OK && na == nb && na > 0 &&
+              memcmp(ia, ib, na) == 0;
+  moat_session_free(b);
+  return same;
+}
+
 static void test_resumption(void) {
   moat_context *sc = server_ctx("p256");
   moat_context *cc = client_ctx();
@@ -316,6 +328,9 @@ static void test_resumption(void) {
               moat_conn_error_detail(r.s));
     }
     CHECK(echo(r.c, r.s, 1000) && echo(r.s, r.c, 1000));
+    /* The resumed session keeps its name, though the client sent a new
+     * random ID beside the ticket and the server a new ticket. */
+    CHECK(same_session_id(sess, moat_conn_get_session(r.c)));
     done(&r);
     /* format 2 (before the group was kept) is still read, as a session
      * without a group; an unknown format is refused */
@@ -332,6 +347,23 @@ static void test_resumption(void) {
   moat_session_stats st;
   moat_context_session_stats(sc, &st);
   CHECK(st.hits >= 2 && st.accept >= 4 && st.number >= 1);
+  /* A ticket alone (no cache, so no server session ID) names the session
+   * by the ticket; a resumption with a new ticket keeps the first name,
+   * and a full handshake gets another. */
+  moat_context_set_session_cache_size(sc, 0);
+  moat_context_set_session_tickets(cc, true);
+  conns t1 = run(cc, sc, NULL);
+  moat_session *first = moat_conn_get_session(t1.c);
+  done(&t1);
+  CHECK(first != NULL);
+  conns t2 = run(cc, sc, first);
+  CHECK(moat_conn_session_reused(t2.c));
+  CHECK(same_session_id(first, moat_conn_get_session(t2.c)));
+  done(&t2);
+  conns t3 = run(cc, sc, NULL);
+  CHECK(!same_session_id(first, moat_conn_get_session(t3.c)));
+  done(&t3);
+  moat_session_free(first);
   /* no cache and no tickets: nothing to resume with, so no session */
   moat_context_set_session_cache_size(sc, 0);
   moat_context_set_session_tickets(cc, false);
