@@ -242,8 +242,10 @@ MOAT_API void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb,
 /* TLS 1.3 session tickets a server sends (default 2, at most 256). */
 MOAT_API void moat_context_set_num_tickets(moat_context *ctx, size_t n);
 
-/* TLS 1.2 session resumption.  Tickets (RFC 5077) are on by default in
- * both roles (off is OpenSSL's OP_NO_TICKET); a server also keeps a
+/* Session resumption.  Tickets (RFC 5077, RFC 8446 4.6.1) are on by
+ * default in both roles; off (OpenSSL's OP_NO_TICKET) a server neither
+ * issues nor accepts them in either version, and a TLS 1.2 client asks
+ * for none.  A TLS 1.2 server also keeps a
  * session-ID cache of `size` sessions (default 1024, 0 turns it off).
  * Sessions made without the extended master secret (RFC 7627) are never
  * resumed; require_ems refuses such peers outright. */

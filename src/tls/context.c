@@ -213,7 +213,7 @@ static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
   p->role = role;
   p->min_version = MOAT_TLS1_2;
   p->max_version = MOAT_TLS1_3;
-  p->tickets12 = true;
+  p->tickets = true;
   p->sess_cache = sh->sess_cache;
   size_t n;
   const tls_suite *const *suites = suite_all(&n);
@@ -760,7 +760,7 @@ moat_err moat_context_set_max_version(moat_context *ctx, int version) {
 void moat_context_set_session_tickets(moat_context *ctx, bool on) {
   tls_policy *p = policy_edit(ctx);
   if (p != NULL) {
-    p->tickets12 = on;
+    p->tickets = on;
     policy_commit(ctx, p);
   }
 }

@@ -281,7 +281,8 @@ moat_err tls13_enter_traffic(moat_conn *conn) {
   conn->state = ST_CONNECTED;
   /* RFC 8446 4.2.9: no tickets for a client that cannot use them (it
    * listed no psk_dhe_ke, the one mode moat resumes with). */
-  if (conn->is_server && conn->ctx->num_tickets > 0 && conn->peer_psk_dhe) {
+  if (conn->is_server && conn->ctx->tickets && conn->ctx->num_tickets > 0 &&
+      conn->peer_psk_dhe) {
     TRY(tls13_send_tickets(conn));
   }
   conn->handshake_done = true;

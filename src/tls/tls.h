@@ -260,7 +260,7 @@ typedef struct tls_policy {
   moat_verify_fn verify_cb;
   void *verify_arg;
   size_t num_tickets;
-  bool tickets12;         /* TLS 1.2 session tickets (RFC 5077) */
+  bool tickets;           /* session tickets: TLS 1.2's (RFC 5077), TLS 1.3's */
   bool require_ems;       /* refuse peers without RFC 7627 */
   sess_cache *sess_cache; /* shared->sess_cache */
 

@@ -138,7 +138,7 @@ static moat_err find_session(moat_conn *conn, const client_hello *ch,
   hs->session_asked12 = !cur_done(&ch->session_id) ||
                         (ext_has(&ch->ext, X_SESSION_TICKET) &&
                          !cur_done(&ch->ext.data[X_SESSION_TICKET]));
-  if (ctx->tickets12 && ext_has(&ch->ext, X_SESSION_TICKET)) {
+  if (ctx->tickets && ext_has(&ch->ext, X_SESSION_TICKET)) {
     cursor t = ch->ext.data[X_SESSION_TICKET];
     found = !cur_done(&t) && ticket_open(conn, cur_data(&t), cur_len(&t), st) &&
             st->version == MOAT_TLS1_2;
@@ -291,7 +291,7 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
   bool resume;
   TRY(find_session(conn, ch, &resume));
   hs->resumed12 = resume;
-  hs->send_ticket = ctx->tickets12 && ctx->num_tickets > 0 &&
+  hs->send_ticket = ctx->tickets && ctx->num_tickets > 0 &&
                     ext_has(&ch->ext, X_SESSION_TICKET);
   const sig_scheme *scheme = NULL;
   if (resume) {

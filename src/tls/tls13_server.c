@@ -238,7 +238,12 @@ static moat_err s_wait_ch(moat_conn *conn) {
     TRY(hs_transcript_start(conn, h, NULL, 0, false));
   }
   hs->ch_prefix_len = 0;
-  TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
+  /* A server with tickets off neither issues nor accepts them (as
+   * OpenSSL's and BoringSSL's OP_NO_TICKET): the offer is ignored and the
+   * handshake is a full one. */
+  if (conn->ctx->tickets) {
+    TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
+  }
   if (!hs->psk_accepted && conn->ctx->num_ids == 0) {
     return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
                            ALERT_HANDSHAKE_FAILURE,

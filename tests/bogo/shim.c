@@ -623,10 +623,6 @@ static moat_context *make_context(const config *c) {
       fail("ALPN refused: %s", moat_context_error_detail(ctx));
     }
   }
-  if (c->no_ticket) {
-    /* No API to refuse resumption (BoringSSL's SSL_OP_NO_TICKET) */
-    unimplemented("-no-ticket");
-  }
   return ctx;
 }
 
@@ -914,6 +910,8 @@ int main(int argc, char **argv) {
     } else {
       ctx = make_context(&c);
     }
+    /* SSL_OP_NO_TICKET, per connection (a server's context is kept) */
+    moat_context_set_session_tickets(ctx, !c.no_ticket);
     moat_session *next = run_conn(&c, ctx, session, i > 0);
     moat_session_free(session);
     session = next;

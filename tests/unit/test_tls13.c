@@ -572,6 +572,50 @@ static moat_session *first_session(moat_context *cc, moat_context *sc) {
   return s;
 }
 
+/* moat_context_set_session_tickets(false) on a server: no tickets
+ * issued and none accepted, in either version (OP_NO_TICKET). */
+static void test_tickets_off(void) {
+  for (int v12 = 0; v12 <= 1; v12++) {
+    moat_context *sc = server_ctx("p256");
+    moat_context *cc = client_ctx();
+    if (v12) {
+      CHECK(moat_context_set_max_version(cc, MOAT_TLS1_2) == MOAT_OK);
+      moat_context_set_session_cache_size(sc, 0); /* tickets only */
+    }
+    moat_session *s = NULL;
+    if (v12) {
+      pair p0;
+      new_pair(&p0, cc, sc);
+      moat_err se0, ce0 = handshake_both(p0.c, p0.s, &se0);
+      CHECK(ce0 == MOAT_OK && se0 == MOAT_OK);
+      s = moat_conn_get_session(p0.c);
+      free_pair(&p0);
+    } else {
+      s = first_session(cc, sc);
+    }
+    CHECK(s != NULL);
+    if (s == NULL) {
+      moat_context_free(cc);
+      moat_context_free(sc);
+      continue;
+    }
+    moat_context_set_session_tickets(sc, false);
+    pair p;
+    moat_err se, ce = offer(&p, cc, sc, s, &se);
+    CHECK(ce == MOAT_OK && se == MOAT_OK);
+    CHECK(!moat_conn_session_reused(p.c) && !moat_conn_session_reused(p.s));
+    CHECK(echo(&p, "no ticket"));
+    /* and no new ticket came: the client still holds the one it offered */
+    moat_session *s2 = moat_conn_get_session(p.c);
+    CHECK(s2 == NULL || s2 == s);
+    moat_session_free(s2);
+    free_pair(&p);
+    moat_session_free(s);
+    moat_context_free(cc);
+    moat_context_free(sc);
+  }
+}
+
 static void test_resumption(void) {
   moat_context *sc = server_ctx("p256");
   moat_context *cc = client_ctx();
@@ -1687,6 +1731,7 @@ int main(void) {
   test_verify_callback();
   test_split_sigalgs();
   test_resumption();
+  test_tickets_off();
   test_read_caps();
   test_read_padding();
   test_read_post_handshake_between();

@@ -21,7 +21,7 @@ bool ext_tls12_build_ch(moat_conn *conn, builder *b) {
   bld_u8(b, 1);
   bld_u8(b, 0);
   bld_close(b);
-  if (!conn->ctx->tickets12) {
+  if (!conn->ctx->tickets) {
     return true;
   }
   /* RFC 5077 3.1: empty asks for a ticket; a ticket resumes. */
