@@ -301,6 +301,35 @@ static bool key_schedule(hpke_ctx *ctx, const uint8_t *shared,
   return ok;
 }
 
+/* The part of Encap and Decap after the keys (RFC 9180 4.1): DH(ours,
+ * peer), which must refuse an invalid point or a zero result (7.1.4), then
+ * ExtractAndExpand over enc || pkRm and the key schedule into ctx.  what
+ * names the peer's key in the detail. */
+static moat_err dh_and_schedule(hpke_ctx *ctx, const kex_key *ours,
+                                const uint8_t *peer, size_t peer_len,
+                                const uint8_t *enc, const uint8_t *pk_r,
+                                const uint8_t *info, size_t info_len,
+                                const char *what, char *detail, size_t cap) {
+  uint8_t dh[KEX_MAX_SECRET];
+  uint8_t shared[HPKE_NH];
+  size_t dh_len = 0;
+  const char *why = NULL;
+  moat_err err = MOAT_OK;
+  if (!kex_finish_why(ours, peer, peer_len, dh, &dh_len, &why)) {
+    char msg[128];
+    snprintf(msg, sizeof(msg), "%s is refused: %s", what,
+             why != NULL ? why : "the agreement failed");
+    err = fail(detail, cap, MOAT_ERR_ILLEGAL_PARAMETER, msg);
+  } else if (!extract_and_expand(ctx->hmac, ctx->suite.kem_id, dh, dh_len, enc,
+                                 pk_r, shared) ||
+             !key_schedule(ctx, shared, info, info_len)) {
+    err = fail(detail, cap, MOAT_ERR_CRYPTO, "the key schedule failed");
+  }
+  moat_wipe(dh, sizeof(dh));
+  moat_wipe(shared, sizeof(shared));
+  return err;
+}
+
 moat_err hpke_setup_base_s(hpke_suite suite, const uint8_t *pk_r,
                            size_t pk_r_len, const uint8_t *info,
                            size_t info_len, const uint8_t *sk_e,
@@ -309,10 +338,7 @@ moat_err hpke_setup_base_s(hpke_suite suite, const uint8_t *pk_r,
                            size_t detail_cap) {
   hpke_ctx *ctx = NULL;
   kex_key *eph = NULL;
-  uint8_t dh[KEX_MAX_SECRET];
-  uint8_t shared[HPKE_NH];
-  size_t dh_len = 0, enc_len = 0;
-  const char *why = NULL;
+  size_t enc_len = 0;
   moat_err err = ctx_new(suite, true, &ctx, detail, detail_cap);
   if (err != MOAT_OK) {
     return err;
@@ -333,18 +359,9 @@ moat_err hpke_setup_base_s(hpke_suite suite, const uint8_t *pk_r,
                "the ephemeral X25519 key could not be made");
     goto cleanup;
   }
-  /* RFC 9180 7.1.4: DH must fail on an invalid point or a zero result. */
-  if (!kex_finish_why(eph, pk_r, pk_r_len, dh, &dh_len, &why)) {
-    char msg[128];
-    snprintf(msg, sizeof(msg), "the recipient's public key is refused: %s",
-             why != NULL ? why : "the agreement failed");
-    err = fail(detail, detail_cap, MOAT_ERR_ILLEGAL_PARAMETER, msg);
-    goto cleanup;
-  }
-  if (!extract_and_expand(ctx->hmac, suite.kem_id, dh, dh_len, out_enc, pk_r,
-                          shared) ||
-      !key_schedule(ctx, shared, info, info_len)) {
-    err = fail(detail, detail_cap, MOAT_ERR_CRYPTO, "the key schedule failed");
+  err = dh_and_schedule(ctx, eph, pk_r, pk_r_len, out_enc, pk_r, info, info_len,
+                        "the recipient's public key", detail, detail_cap);
+  if (err != MOAT_OK) {
     goto cleanup;
   }
   *out_enc_len = enc_len;
@@ -354,8 +371,6 @@ moat_err hpke_setup_base_s(hpke_suite suite, const uint8_t *pk_r,
 cleanup:
   kex_key_free(eph);
   hpke_free(ctx);
-  moat_wipe(dh, sizeof(dh));
-  moat_wipe(shared, sizeof(shared));
   return err;
 }
 
@@ -365,11 +380,8 @@ moat_err hpke_setup_base_r(hpke_suite suite, const uint8_t *enc, size_t enc_len,
                            char *detail, size_t detail_cap) {
   hpke_ctx *ctx = NULL;
   kex_key *key = NULL;
-  uint8_t dh[KEX_MAX_SECRET];
-  uint8_t shared[HPKE_NH];
   uint8_t pk_r[HPKE_MAX_PUBLIC_KEY];
-  size_t dh_len = 0, pk_len = 0;
-  const char *why = NULL;
+  size_t pk_len = 0;
   moat_err err = ctx_new(suite, false, &ctx, detail, detail_cap);
   if (err != MOAT_OK) {
     return err;
@@ -391,17 +403,9 @@ moat_err hpke_setup_base_r(hpke_suite suite, const uint8_t *enc, size_t enc_len,
                "the recipient's X25519 key could not be loaded");
     goto cleanup;
   }
-  if (!kex_finish_why(key, enc, enc_len, dh, &dh_len, &why)) {
-    char msg[128];
-    snprintf(msg, sizeof(msg), "the encapsulated key (enc) is refused: %s",
-             why != NULL ? why : "the agreement failed");
-    err = fail(detail, detail_cap, MOAT_ERR_ILLEGAL_PARAMETER, msg);
-    goto cleanup;
-  }
-  if (!extract_and_expand(ctx->hmac, suite.kem_id, dh, dh_len, enc, pk_r,
-                          shared) ||
-      !key_schedule(ctx, shared, info, info_len)) {
-    err = fail(detail, detail_cap, MOAT_ERR_CRYPTO, "the key schedule failed");
+  err = dh_and_schedule(ctx, key, enc, enc_len, enc, pk_r, info, info_len,
+                        "the encapsulated key (enc)", detail, detail_cap);
+  if (err != MOAT_OK) {
     goto cleanup;
   }
   *out = ctx;
@@ -410,8 +414,6 @@ moat_err hpke_setup_base_r(hpke_suite suite, const uint8_t *enc, size_t enc_len,
 cleanup:
   kex_key_free(key);
   hpke_free(ctx);
-  moat_wipe(dh, sizeof(dh));
-  moat_wipe(shared, sizeof(shared));
   return err;
 }
 
