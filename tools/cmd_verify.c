@@ -23,40 +23,6 @@ static void usage(FILE *f) {
           "TIME is seconds since the epoch or YYYY-MM-DD[THH:MM:SS] (UTC).\n");
 }
 
-static bool parse_time(const char *s, int64_t *out) {
-  int y, mo, d, h = 0, mi = 0, se = 0;
-  char *end;
-  long long v = strtoll(s, &end, 10);
-  if (*end == '\0' && end != s) {
-    *out = v;
-    return true;
-  }
-  int used = 0;
-  int n = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used); /* date, then time */
-  if (n == 3 && s[used] == 'T') {
-    int more = 0;
-    n += sscanf(s + used, "T%2d:%2d:%2d%n", &h, &mi, &se, &more);
-    used += more;
-  }
-  /* A date or a full date and time, nothing after, fields in range. */
-  if ((n != 3 && n != 6) || (n == 3 && s[used] != '\0') ||
-      (n == 6 && (s[used] != '\0' || used == 0)) || mo < 1 || mo > 12 ||
-      d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
-      se > 60 || y < 0) {
-    return false;
-  }
-  struct tm tm;
-  memset(&tm, 0, sizeof(tm));
-  tm.tm_year = y - 1900;
-  tm.tm_mon = mo - 1;
-  tm.tm_mday = d;
-  tm.tm_hour = h;
-  tm.tm_min = mi;
-  tm.tm_sec = se;
-  *out = (int64_t)timegm(&tm);
-  return true;
-}
-
 /* The validation time --at asks for (or now), for the context's clock. */
 static int64_t at_time;
 
@@ -180,7 +146,7 @@ int cmd_verify(int argc, char **argv) {
       } else {
         return bad_usage("bad --purpose '%s' (server or client)", val);
       }
-    } else if (!parse_time(val, &opts.now)) { /* --at */
+    } else if (!util_parse_time(val, &opts.now)) { /* --at */
       return bad_usage("bad --at '%s' (seconds since the epoch or "
                        "YYYY-MM-DD[THH:MM:SS])",
                        val);

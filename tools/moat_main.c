@@ -18,6 +18,7 @@ static void usage(FILE *f) {
       "  verify LEAF.pem    build and validate a certificate chain\n"
       "  cert show FILE     print a certificate readably\n"
       "  ech keygen         make an ECH key and ECHConfigList (ech show FILE)\n"
+      "  ocsp CERT RESP     check an OCSP response for a certificate\n"
       "\n"
       "'moat COMMAND --help' describes each command's options.\n");
 }
@@ -50,6 +51,9 @@ int main(int argc, char **argv) {
   }
   if (strcmp(cmd, "ech") == 0) {
     return cmd_ech(argc - 1, argv + 1);
+  }
+  if (strcmp(cmd, "ocsp") == 0) {
+    return cmd_ocsp(argc - 1, argv + 1);
   }
   fprintf(stderr, "moat: unknown command '%s'\n\n", cmd);
   usage(stderr);

@@ -8,5 +8,6 @@ int cmd_demo(int argc, char **argv);
 int cmd_verify(int argc, char **argv);
 int cmd_cert(int argc, char **argv);
 int cmd_ech(int argc, char **argv);
+int cmd_ocsp(int argc, char **argv);
 
 #endif

@@ -597,9 +597,8 @@ moat_err util_key_update(moat_conn *conn, int fd) {
   return e;
 }
 
-/* Reads a whole file (at most max bytes) into a malloc'd buffer. */
-static bool read_file(const char *cmd, const char *path, size_t max,
-                      uint8_t **out, size_t *out_len) {
+bool util_read_file(const char *cmd, const char *path, size_t max,
+                    uint8_t **out, size_t *out_len) {
   FILE *f = fopen(path, "rb");
   if (f == NULL) {
     fprintf(stderr, "moat %s: cannot open %s: %s\n", cmd, path,
@@ -655,7 +654,7 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
   uint8_t *data;
   size_t len;
   char why[256];
-  if (!read_file(cmd, path, (size_t)16 << 20, &data, &len)) {
+  if (!util_read_file(cmd, path, (size_t)16 << 20, &data, &len)) {
     return false;
   }
   bool ok = true;
@@ -848,5 +847,39 @@ bool util_load_cert_chain(const char *cmd, moat_context *ctx, const char *cert,
   if (e != MOAT_OK) {
     return util_setup_fail(cmd, ctx, "cannot load certificate/key", cert, e);
   }
+  return true;
+}
+
+bool util_parse_time(const char *s, int64_t *out) {
+  int y, mo, d, h = 0, mi = 0, se = 0;
+  char *end;
+  long long v = strtoll(s, &end, 10);
+  if (*end == '\0' && end != s) {
+    *out = v;
+    return true;
+  }
+  int used = 0;
+  int n = sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &used); /* date, then time */
+  if (n == 3 && s[used] == 'T') {
+    int more = 0;
+    n += sscanf(s + used, "T%2d:%2d:%2d%n", &h, &mi, &se, &more);
+    used += more;
+  }
+  /* A date or a full date and time, nothing after, fields in range. */
+  if ((n != 3 && n != 6) || (n == 3 && s[used] != '\0') ||
+      (n == 6 && (s[used] != '\0' || used == 0)) || mo < 1 || mo > 12 ||
+      d < 1 || d > 31 || h < 0 || h > 23 || mi < 0 || mi > 59 || se < 0 ||
+      se > 60 || y < 0) {
+    return false;
+  }
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  tm.tm_year = y - 1900;
+  tm.tm_mon = mo - 1;
+  tm.tm_mday = d;
+  tm.tm_hour = h;
+  tm.tm_min = mi;
+  tm.tm_sec = se;
+  *out = (int64_t)timegm(&tm);
   return true;
 }

@@ -164,6 +164,11 @@ bool util_load_cert_chain(const char *cmd, moat_context *ctx, const char *cert,
 bool util_configure_tls(const char *cmd, moat_context *ctx,
                         const util_tls_opts *o);
 
+/* Reads a whole file (at most max bytes) into a malloc'd buffer (free it
+ * with free()); false after printing what was wrong. */
+bool util_read_file(const char *cmd, const char *path, size_t max,
+                    uint8_t **out, size_t *out_len);
+
 /* Calls fn with each certificate's DER in the file at path (a PEM bundle,
  * or one DER certificate); fn owns der (free it with free()) and
  * returns false to stop.  Returns false, after printing what was wrong
@@ -178,5 +183,8 @@ bool util_each_cert(const char *cmd, const char *path, util_cert_fn fn,
 /* Sends a KeyUpdate that asks the peer to update its keys too, on the
  * non-blocking socket fd (blocking for the duration of the write). */
 moat_err util_key_update(moat_conn *conn, int fd);
+
+/* TIME as seconds since the epoch or YYYY-MM-DD[THH:MM:SS] (UTC). */
+bool util_parse_time(const char *s, int64_t *out);
 
 #endif

@@ -36,8 +36,8 @@ ca() { # name subject
 cert() { # name serial eku ca [extra extension line]
   key "$1"
   $O req -new -key "$1.key" -subj "/CN=$1.test.example" -out "$1.csr" 2>/dev/null
-  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\n%s\n' \
-    "$3" "${5:-}" > "$1.ext"
+  printf 'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=%s\nsubjectAltName=DNS:%s.test.example\n%s\n' \
+    "$3" "$1" "${5:-}" > "$1.ext"
   $O x509 -req -in "$1.csr" -CA "$4.pem" -CAkey "$4.key" -set_serial "$2" \
     -days 30 -extfile "$1.ext" -out "$1.pem" 2>/dev/null
 }
