@@ -588,7 +588,7 @@ static inline moat_conn *fz_bare_conn(moat_context *ctx, bool with_hs) {
     peer[i] = fz_context(conn->is_server ? MOAT_ROLE_CLIENT : MOAT_ROLE_SERVER,
                          false, NULL);
   }
-  conn->hs = moat_calloc(1, sizeof(*conn->hs));
+  conn->hs = hs_new();
   if (conn->hs == NULL) {
     abort();
   }

@@ -25,10 +25,21 @@ bool bld_init_alloc(builder *b, size_t initial_cap) {
   return true;
 }
 
+void bld_init_buffer(builder *b, uint8_t *buf, size_t cap) {
+  memset(b, 0, sizeof(*b));
+  b->buf = buf;
+  b->cap = cap;
+  b->growable = true;
+  b->borrowed = true;
+}
+
 void bld_cleanup(builder *b) {
-  if (b->growable && b->buf != NULL) {
+  if (b->borrowed && b->buf != NULL) {
+    moat_wipe(b->buf, b->len);
+  } else if (b->growable && b->buf != NULL) {
     moat_free_wipe(b->buf, b->cap);
   }
+  b->borrowed = false;
   b->buf = NULL;
   b->cap = b->len = 0;
 }
@@ -51,7 +62,7 @@ bool bld_space(builder *b, size_t len, uint8_t **out) {
       b->failed = true;
       return false;
     }
-    size_t ncap = b->cap * 2;
+    size_t ncap = b->cap > 0 ? b->cap * 2 : 64;
     while (ncap - b->len < len) {
       ncap *= 2;
     }
@@ -61,7 +72,12 @@ bool bld_space(builder *b, size_t len, uint8_t **out) {
       return false;
     }
     memcpy(nbuf, b->buf, b->len);
-    moat_free_wipe(b->buf, b->cap);
+    if (b->borrowed) {
+      moat_wipe(b->buf, b->len); /* the caller's memory: wiped, kept */
+      b->borrowed = false;
+    } else {
+      moat_free_wipe(b->buf, b->cap);
+    }
     b->buf = nbuf;
     b->cap = ncap;
   }

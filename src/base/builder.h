@@ -18,6 +18,7 @@ typedef struct builder {
   size_t len;
   size_t cap;
   bool growable;
+  bool borrowed; /* buf is the caller's (bld_init_buffer), not the heap's */
   bool failed;
   int depth;
   size_t open_pos[BLD_MAX_DEPTH];
@@ -29,6 +30,10 @@ void bld_init_fixed(builder *b, uint8_t *out, size_t cap);
 /* Heap buffer; free with bld_cleanup (or take it with bld_take). */
 bool bld_init_alloc(builder *b, size_t initial_cap);
 void bld_cleanup(builder *b);
+/* Growable, starting in the caller's buf[0..cap): only a message that
+ * outgrows it moves to the heap.  bld_cleanup wipes what was written in
+ * buf and frees only a heap buffer. */
+void bld_init_buffer(builder *b, uint8_t *buf, size_t cap);
 /* Empty again (bytes wiped, failure cleared), keeping the buffer: one
  * heap builder can write several messages in turn. */
 void bld_reset(builder *b);

@@ -91,6 +91,11 @@ typedef struct hmac_ctx hmac_ctx;
 
 hmac_ctx *hmac_new(const hash_alg *alg);
 void hmac_free(hmac_ctx *ctx);
+/* An HMAC context inside memory the caller owns and wipes (as
+ * hash_place): hmac_ctx_size() bytes aligned for any type.  Never passed
+ * to hmac_free. */
+size_t hmac_ctx_size(void);
+hmac_ctx *hmac_place(void *mem, const hash_alg *alg);
 bool hmac_init(hmac_ctx *ctx, const uint8_t *key, size_t key_len);
 bool hmac_update(hmac_ctx *ctx, const uint8_t *data, size_t len);
 /* Writes alg->len bytes. */

@@ -38,17 +38,18 @@ static size_t hmac_state_size(void) {
   return (hash_ctx_size() + align - 1) / align * align;
 }
 
-hmac_ctx *hmac_new(const hash_alg *alg) {
+size_t hmac_ctx_size(void) {
+  return hmac_head_size() + 4 * hmac_state_size();
+}
+
+hmac_ctx *hmac_place(void *mem, const hash_alg *alg) {
   if (alg == NULL || alg->len > HASH_MAX_LEN ||
       alg->block_len > HASH_MAX_BLOCK) {
     return NULL;
   }
-  uint8_t *mem = moat_calloc(1, hmac_head_size() + 4 * hmac_state_size());
-  if (mem == NULL) {
-    return NULL;
-  }
-  hmac_ctx *ctx = (hmac_ctx *)mem;
-  uint8_t *st = mem + hmac_head_size();
+  memset(mem, 0, hmac_ctx_size());
+  hmac_ctx *ctx = mem;
+  uint8_t *st = (uint8_t *)mem + hmac_head_size();
   ctx->alg = alg;
   ctx->inner_keyed = hash_place(st, alg);
   ctx->outer_keyed = hash_place(st + hmac_state_size(), alg);
@@ -56,8 +57,20 @@ hmac_ctx *hmac_new(const hash_alg *alg) {
   ctx->outer = hash_place(st + 3 * hmac_state_size(), alg);
   if (ctx->inner_keyed == NULL || ctx->outer_keyed == NULL ||
       ctx->inner == NULL || ctx->outer == NULL) {
-    hmac_free(ctx);
+    moat_wipe(mem, hmac_ctx_size());
     return NULL;
+  }
+  return ctx;
+}
+
+hmac_ctx *hmac_new(const hash_alg *alg) {
+  if (alg == NULL) {
+    return NULL;
+  }
+  uint8_t *mem = moat_malloc(hmac_ctx_size());
+  hmac_ctx *ctx = mem != NULL ? hmac_place(mem, alg) : NULL;
+  if (ctx == NULL) {
+    moat_free(mem);
   }
   return ctx;
 }
@@ -67,7 +80,7 @@ void hmac_free(hmac_ctx *ctx) {
     return;
   }
   /* The keyed states and the remembered key are secret. */
-  moat_free_wipe(ctx, hmac_head_size() + 4 * hmac_state_size());
+  moat_free_wipe(ctx, hmac_ctx_size());
 }
 
 const hash_alg *hmac_ctx_alg(const hmac_ctx *ctx) {

@@ -22,13 +22,70 @@ moat_conn *moat_conn_new(moat_context *ctx) {
   return conn;
 }
 
+/* The handshake struct, then the transcript's hash state and an HMAC
+ * context, each aligned as malloc aligns. */
+static size_t hs_align(size_t n) {
+  const size_t align = _Alignof(max_align_t);
+  return (n + align - 1) / align * align;
+}
+
+static size_t hs_block_size(void) {
+  return hs_align(sizeof(handshake)) + hs_align(hash_ctx_size()) +
+         hmac_ctx_size();
+}
+
+handshake *hs_new(void) {
+  uint8_t *mem = moat_calloc(1, hs_block_size());
+  if (mem == NULL) {
+    return NULL;
+  }
+  handshake *hs = (handshake *)mem;
+  hs->transcript_mem = mem + hs_align(sizeof(handshake));
+  hs->hmac_mem = hs->transcript_mem + hs_align(hash_ctx_size());
+  hs->msg = hs->msg_inline;
+  hs->msg_cap = sizeof(hs->msg_inline);
+  return hs;
+}
+
+void hs_builder(handshake *hs, builder *b) {
+  if (hs->ch_copy == hs->scratch) {
+    bld_init_buffer(b, NULL, 0); /* the heap from the first byte */
+  } else {
+    bld_init_buffer(b, hs->scratch, sizeof(hs->scratch));
+  }
+}
+
+void hs_drop_ch_copy(handshake *hs) {
+  if (hs->ch_copy == hs->scratch) {
+    moat_wipe(hs->scratch, hs->ch_copy_len);
+  } else {
+    moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
+  }
+  hs->ch_copy = NULL;
+  hs->ch_copy_len = 0;
+}
+
+hmac_ctx *hs_prf_hmac(handshake *hs, const hash_alg *h) {
+  if (hs->ks.hmac != (hmac_ctx *)hs->hmac_mem) {
+    hmac_free(hs->ks.hmac);
+  }
+  hs->ks.hmac = hmac_place(hs->hmac_mem, h);
+  return hs->ks.hmac;
+}
+
 void hs_free(handshake *hs) {
   if (hs == NULL) {
     return;
   }
-  hash_free(hs->transcript);
-  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
-  moat_free_wipe(hs->msg, hs->msg_cap);
+  /* The transcript and the PRF's HMAC live in hs's allocation: the wipe
+   * of the whole block below clears them. */
+  hs_drop_ch_copy(hs);
+  if (hs->msg != hs->msg_inline) {
+    moat_free_wipe(hs->msg, hs->msg_cap);
+  }
+  if (hs->ks.hmac == (hmac_ctx *)hs->hmac_mem) {
+    hs->ks.hmac = NULL;
+  }
   for (size_t i = 0; i < hs->num_shares; i++) {
     kex_key_free(hs->share_key[i]);
   }
@@ -40,8 +97,7 @@ void hs_free(handshake *hs) {
   moat_free_wipe(hs->raw, hs->raw_cap);
   moat_session_free(hs->nst_session);
   ks_clear(&hs->ks);
-  moat_wipe(&hs->psk_state, sizeof(hs->psk_state));
-  moat_free_wipe(hs, sizeof(*hs));
+  moat_free_wipe(hs, hs_block_size());
 }
 
 void moat_conn_free(moat_conn *conn) {
@@ -669,8 +725,7 @@ moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
                              const uint8_t *first, size_t len,
                              bool as_message_hash) {
   handshake *hs = conn->hs;
-  hash_free(hs->transcript);
-  hs->transcript = hash_new(h);
+  hs->transcript = hash_place(hs->transcript_mem, h);
   if (hs->transcript == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
   }

@@ -330,9 +330,15 @@ static moat_err hs_append(moat_conn *conn, const uint8_t *data, size_t len) {
     while (ncap < need) {
       ncap *= 2;
     }
-    uint8_t *n = moat_realloc(*buf, ncap);
+    /* The handshake's first buffer is part of its own allocation. */
+    bool inline_buf = !post && *buf == conn->hs->msg_inline;
+    uint8_t *n = inline_buf ? moat_malloc(ncap) : moat_realloc(*buf, ncap);
     if (n == NULL) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake buffer");
+    }
+    if (inline_buf) {
+      memcpy(n, *buf, *blen);
+      moat_wipe(*buf, *blen);
     }
     *buf = n;
     *cap = ncap;

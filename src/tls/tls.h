@@ -444,19 +444,34 @@ typedef struct key_schedule {
   uint8_t resumption[HASH_MAX_LEN];
 } key_schedule;
 
+/* What a handshake writes and reads first in its own allocation
+ * (hs_new): a flight's messages (hs_builder) and the reassembly of the
+ * peer's; only bigger ones (certificate chains, hybrid key shares) go to
+ * the heap. */
+#define HS_SCRATCH 2048
+#define HS_MSG_INLINE 1024
+
 typedef struct handshake {
-  hash_ctx *transcript;
-  /* Client: ClientHello bytes kept until the hash is known. */
+  hash_ctx *transcript; /* in transcript_mem once started */
+  /* Client: ClientHello bytes kept until the hash is known (in scratch,
+   * or the heap buffer the ClientHello outgrew it into). */
   uint8_t *ch_copy;
   size_t ch_copy_len;
   /* Server: how many leading bytes of the ClientHello being processed the
    * transcript already holds (checking the PSK binder hashed them). */
   size_t ch_prefix_len;
 
-  /* reassembly of handshake messages from records */
+  /* reassembly of handshake messages from records: msg_inline, or the
+   * heap once a message outgrows it */
   uint8_t *msg;
   size_t msg_len;
   size_t msg_cap;
+  /* The rest of the handshake's allocation (hs_new): the transcript's
+   * hash state and the TLS 1.2 PRF's HMAC context (hs_prf_hmac). */
+  uint8_t *transcript_mem;
+  uint8_t *hmac_mem;
+  uint8_t msg_inline[HS_MSG_INLINE];
+  uint8_t scratch[HS_SCRATCH];
 
   uint8_t client_random[TLS_RANDOM_LEN];
   uint8_t server_random[TLS_RANDOM_LEN];
@@ -793,7 +808,19 @@ moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);
 bool hs_transcript_hash(moat_conn *conn, uint8_t *out);
 
+/* A handshake state in one allocation with room for its transcript
+ * hash and one HMAC context; NULL when out of memory. */
+handshake *hs_new(void);
 void hs_free(handshake *hs);
+/* A builder for one message or flight: in hs->scratch while the
+ * ClientHello copy does not hold it, growing to the heap if needed;
+ * bld_cleanup after. */
+void hs_builder(handshake *hs, builder *b);
+/* Drops the ClientHello copy (wherever it lives). */
+void hs_drop_ch_copy(handshake *hs);
+/* The TLS 1.2 PRF's HMAC over h, in the handshake's own allocation;
+ * becomes hs->ks.hmac (freeing one that was on the heap). */
+hmac_ctx *hs_prf_hmac(handshake *hs, const hash_alg *h);
 /* handshake messages: send one built in b (type + body) */
 moat_err hs_send(moat_conn *conn, builder *b);
 /* hs_send for a codec's builder: built is what it returned, what names

@@ -35,17 +35,13 @@ static moat_err take_suite(moat_conn *conn, uint16_t code) {
 static moat_err start_transcript12(moat_conn *conn, cursor whole) {
   handshake *hs = conn->hs;
   const hash_alg *h = hash_get(conn->suite->hash);
-  hmac_free(hs->ks.hmac);
-  hs->ks.hmac = hmac_new(h);
   hs->ks.hash = h;
-  if (hs->ks.hmac == NULL) {
+  if (hs_prf_hmac(hs, h) == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "PRF");
   }
   hs->keep_raw = !hs->resumed12;
   TRY(hs_transcript_start(conn, h, hs->ch_copy, hs->ch_copy_len, false));
-  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
-  hs->ch_copy = NULL;
-  hs->ch_copy_len = 0;
+  hs_drop_ch_copy(hs);
   return hs_absorb(conn, whole);
 }
 
@@ -245,9 +241,7 @@ static moat_err c12_send_flight(moat_conn *conn) {
   if (hs->cert_requested) {
     scheme = sig12_choose(conn, ctx->ids, ctx->num_ids, hs->cr_sigalgs,
                           hs->num_cr_sigalgs, &conn->id);
-    if (!bld_init_alloc(&b, 2048)) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
-    }
+    hs_builder(conn->hs, &b);
     /* RFC 5246 7.4.6: an empty list when we have nothing that fits. */
     bool built = scheme != NULL
                      ? cert12_build(&b, conn->id->chain_der,
@@ -267,9 +261,7 @@ static moat_err c12_send_flight(moat_conn *conn) {
   moat_wipe(hs->pms, sizeof(hs->pms));
   TRY(err);
   if (scheme != NULL) {
-    if (!bld_init_alloc(&b, 1024)) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CertificateVerify");
-    }
+    hs_builder(conn->hs, &b);
     TRY(send_built(conn, &b, auth_cv12_build(conn, &b, scheme)));
   }
   hs->keep_raw = false;

@@ -318,10 +318,8 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
     }
   }
   const hash_alg *h = hash_get(conn->suite->hash);
-  hmac_free(hs->ks.hmac);
-  hs->ks.hmac = hmac_new(h);
   hs->ks.hash = h;
-  if (hs->ks.hmac == NULL) {
+  if (hs_prf_hmac(hs, h) == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "PRF");
   }
   hs->keep_raw = !resume && ctx->verify_mode != MOAT_VERIFY_NONE;
@@ -333,9 +331,7 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
   }
   hello_mark_downgrade(conn, hs->server_random);
   builder b;
-  if (!bld_init_alloc(&b, 2048)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server flight");
-  }
+  hs_builder(conn->hs, &b);
   sh12_params p = {hs->session_id,  hs->session_id_len,
                    hs->ems,         ext_has(&ch->ext, X_EC_POINT_FORMATS),
                    hs->send_ticket, conn->hostname != NULL};
@@ -449,9 +445,7 @@ static moat_err s12_wait_finished(moat_conn *conn) {
   if (!hs->resumed12) {
     if (hs->send_ticket) {
       builder b;
-      if (!bld_init_alloc(&b, 512)) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "NewSessionTicket");
-      }
+      hs_builder(conn->hs, &b);
       moat_err err = send_ticket12(conn, &b);
       bld_cleanup(&b);
       TRY(err);

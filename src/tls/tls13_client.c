@@ -19,7 +19,7 @@ static moat_err c_start(moat_conn *conn) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
                      "no groups or cipher suites configured");
   }
-  handshake *hs = moat_calloc(1, sizeof(*hs));
+  handshake *hs = hs_new();
   if (hs == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake state");
   }
@@ -71,18 +71,20 @@ static moat_err c_start(moat_conn *conn) {
     }
     hs->psk_offered = true;
   }
+  /* Built in the handshake's scratch (or the heap buffer it outgrew
+   * it into), which then keeps it as the copy: no second buffer. */
   builder b;
-  if (!bld_init_alloc(&b, 512)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
-  }
+  hs_builder(hs, &b);
   moat_err err = ch_build(conn, &b);
-  if (err == MOAT_OK) {
-    hs->ch_copy = moat_memdup(bld_data(&b), bld_len(&b));
+  if (err == MOAT_OK && bld_finish(&b)) {
+    hs->ch_copy = bld_data(&b);
     hs->ch_copy_len = bld_len(&b);
-    err = hs->ch_copy ? rec_write(conn, CT_HANDSHAKE, bld_data(&b), bld_len(&b))
-                      : conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
+    err = rec_write(conn, CT_HANDSHAKE, bld_data(&b), bld_len(&b));
+  } else {
+    err = err != MOAT_OK ? err
+                         : conn_fail(conn, MOAT_ERR_INTERNAL, "ClientHello");
+    bld_cleanup(&b);
   }
-  bld_cleanup(&b);
   TRY(err);
   conn->state = ST_C_WAIT_SH;
   return MOAT_OK;
@@ -200,9 +202,7 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
   /* RFC 8446 D.4: change_cipher_spec before the second flight. */
   TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   builder b;
-  if (!bld_init_alloc(&b, 512)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ClientHello");
-  }
+  hs_builder(conn->hs, &b);
   moat_err err = ch_build(conn, &b);
   if (err == MOAT_OK) {
     err = send_msg(conn, &b);
@@ -295,9 +295,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
   TRY(hs_absorb(conn, whole));
   /* Everything that can fail on the ServerHello is checked: only now
    * make the shared secret, so no early return leaves it on the stack. */
-  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
-  hs->ch_copy = NULL;
-  hs->ch_copy_len = 0;
+  hs_drop_ch_copy(hs);
 
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
@@ -420,9 +418,7 @@ static moat_err c_send_flight(moat_conn *conn) {
   if (hs->cert_requested) {
     const sig_scheme *scheme =
         cv_choose_scheme(conn, hs->cr_sigalgs, hs->num_cr_sigalgs, &conn->id);
-    if (!bld_init_alloc(&b, 2048)) {
-      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "Certificate");
-    }
+    hs_builder(conn->hs, &b);
     /* RFC 8446 4.4.2: an empty Certificate when we have none to offer. */
     moat_err err = hs_send_cert_and_cv(conn, &b, hs->cr_context,
                                        hs->cr_context_len, scheme);

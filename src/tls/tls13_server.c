@@ -125,9 +125,7 @@ static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "cookie");
   }
   builder b;
-  if (!bld_init_alloc(&b, 256)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "HelloRetryRequest");
-  }
+  hs_builder(conn->hs, &b);
   TRY(send_built(conn, &b,
                  sh_build(conn, &b, true, group->group, NULL, 0, hs->cookie,
                           hs->cookie_len)));
@@ -175,7 +173,7 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
 /* S_WAIT_CH: the first or (after a retry) the second ClientHello. */
 static moat_err s_wait_ch(moat_conn *conn) {
   if (conn->hs == NULL) {
-    conn->hs = moat_calloc(1, sizeof(*conn->hs));
+    conn->hs = hs_new();
     if (conn->hs == NULL) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "handshake state");
     }
@@ -293,9 +291,7 @@ static moat_err s_wait_ch(moat_conn *conn) {
     err = conn_fail(conn, MOAT_ERR_CRYPTO, "no randomness");
   }
   builder b;
-  if (err == MOAT_OK && !bld_init_alloc(&b, 256)) {
-    err = conn_fail(conn, MOAT_ERR_NO_MEMORY, "ServerHello");
-  }
+  hs_builder(conn->hs, &b);
   if (err == MOAT_OK) {
     err = send_built(conn, &b,
                      sh_build(conn, &b, false, group->group, our_share,
@@ -331,11 +327,9 @@ static moat_err s_send_finished(moat_conn *conn);
 static moat_err s_send_flight(moat_conn *conn) {
   handshake *hs = conn->hs;
   const tls_policy *ctx = conn->ctx;
-  /* One heap builder writes each message in turn. */
+  /* One builder writes each message in turn. */
   builder b;
-  if (!bld_init_alloc(&b, 2048)) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server flight");
-  }
+  hs_builder(conn->hs, &b);
   moat_err err = ee_build(conn, &b, conn->hostname != NULL);
   err = err == MOAT_OK ? hs_send(conn, &b) : err;
   if (err != MOAT_OK || hs->psk_accepted) {

@@ -232,7 +232,7 @@ static void test_record_layer(void) {
   vec secret = V(rfc8448_c_hs_traffic);
   const tls_suite *suite = suite_by_code(0x1301);
   CHECK(suite != NULL && hmac != NULL);
-  conn->hs = moat_calloc(1, sizeof(*conn->hs));
+  conn->hs = hs_new();
   CHECK(rec_set_key(conn, &conn->rd, suite, h, hmac, secret.b, false, NULL) ==
         MOAT_OK);
   vec rec = V(rfc8448_client_finished_record);

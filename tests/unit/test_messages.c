@@ -20,7 +20,7 @@ static moat_conn *C;
 static moat_conn *fresh(bool server) {
   moat_conn_free(C);
   C = moat_conn_new(server ? g_sctx : g_cctx);
-  C->hs = moat_calloc(1, sizeof(*C->hs));
+  C->hs = hs_new();
   return C;
 }
 

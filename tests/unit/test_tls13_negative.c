@@ -344,7 +344,7 @@ static moat_err server_gets(pair *p, const hmsg *m) {
  * edited one, so the handshake can complete (internal access). */
 static void client_uses(pair *p, const hmsg *m) {
   handshake *hs = p->c->hs;
-  moat_free_wipe(hs->ch_copy, hs->ch_copy_len);
+  hs_drop_ch_copy(hs);
   hs->ch_copy = moat_memdup(m->b, m->n);
   hs->ch_copy_len = m->n;
 }
