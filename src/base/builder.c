@@ -30,7 +30,7 @@ void bld_init_buffer(builder *b, uint8_t *buf, size_t cap) {
   b->buf = buf;
   b->cap = cap;
   b->growable = true;
-  b->borrowed = true;
+  b->borrowed = buf != NULL; /* no buf: the heap from the first byte */
 }
 
 void bld_cleanup(builder *b) {
@@ -71,7 +71,9 @@ bool bld_space(builder *b, size_t len, uint8_t **out) {
       b->failed = true;
       return false;
     }
-    memcpy(nbuf, b->buf, b->len);
+    if (b->len > 0) {
+      memcpy(nbuf, b->buf, b->len);
+    }
     if (b->borrowed) {
       moat_wipe(b->buf, b->len); /* the caller's memory: wiped, kept */
       b->borrowed = false;

@@ -55,6 +55,13 @@ void hs_builder(handshake *hs, builder *b) {
   }
 }
 
+static void hs_drop_transcript(handshake *hs) {
+  if (hs->transcript != (hash_ctx *)hs->transcript_mem) {
+    hash_free(hs->transcript);
+  }
+  hs->transcript = NULL;
+}
+
 void hs_drop_ch_copy(handshake *hs) {
   if (hs->ch_copy == hs->scratch) {
     moat_wipe(hs->scratch, hs->ch_copy_len);
@@ -77,8 +84,9 @@ void hs_free(handshake *hs) {
   if (hs == NULL) {
     return;
   }
-  /* The transcript and the PRF's HMAC live in hs's allocation: the wipe
-   * of the whole block below clears them. */
+  /* The transcript and the PRF's HMAC live in hs's allocation (the wipe
+   * of the whole block below clears them) unless set from elsewhere. */
+  hs_drop_transcript(hs);
   hs_drop_ch_copy(hs);
   if (hs->msg != hs->msg_inline) {
     moat_free_wipe(hs->msg, hs->msg_cap);
@@ -725,6 +733,7 @@ moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
                              const uint8_t *first, size_t len,
                              bool as_message_hash) {
   handshake *hs = conn->hs;
+  hs_drop_transcript(hs);
   hs->transcript = hash_place(hs->transcript_mem, h);
   if (hs->transcript == NULL) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "transcript");
