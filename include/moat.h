@@ -190,6 +190,13 @@ typedef long (*moat_verify_fn)(void *arg, moat_conn *conn, long code);
 MOAT_API void moat_context_set_verify_callback(moat_context *ctx,
                                                moat_verify_fn cb, void *arg);
 
+/* The most plaintext bytes a record we send carries, 512 to 16384
+ * (default 16384; OpenSSL's SSL_CTX_set_max_send_fragment): smaller
+ * records for links where a whole 16 KiB record is slow to arrive.
+ * What we accept is not changed. */
+MOAT_API moat_err moat_context_set_max_send_fragment(moat_context *ctx,
+                                                     size_t n);
+
 /* Versions: MOAT_TLS1_2 or MOAT_TLS1_3 (0 = no bound).  Older versions are
  * refused with MOAT_ERR_REFUSED_PROTOCOL. */
 MOAT_API moat_err moat_context_set_min_version(moat_context *ctx, int version);
@@ -416,6 +423,11 @@ MOAT_API bool moat_conn_hello_retry(const moat_conn *conn);
  * a ClientHello after the handshake); each got a no_renegotiation warning
  * and the connection went on (RFC 5746 4.5).  0 for TLS 1.3. */
 MOAT_API uint32_t moat_conn_renegotiations_refused(const moat_conn *conn);
+/* Whether the connection's keys are bound to its whole handshake: the
+ * extended master secret in TLS 1.2 (RFC 7627; a peer without it may be
+ * allowed, moat_context_set_require_ems), always in TLS 1.3.  false
+ * before the handshake ends. */
+MOAT_API bool moat_conn_extended_master_secret(const moat_conn *conn);
 
 /* The peer's chain as sent (index 0 is the leaf). */
 MOAT_API size_t moat_conn_peer_chain_len(const moat_conn *conn);

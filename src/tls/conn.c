@@ -990,6 +990,10 @@ const char *moat_conn_server_name(const moat_conn *conn) {
 bool moat_conn_session_reused(const moat_conn *conn) {
   return conn->resumed;
 }
+bool moat_conn_extended_master_secret(const moat_conn *conn) {
+  return conn->handshake_done && (conn->version == MOAT_TLS1_3 || conn->ems);
+}
+
 uint32_t moat_conn_renegotiations_refused(const moat_conn *conn) {
   return conn->renegotiations_refused;
 }

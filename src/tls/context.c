@@ -237,6 +237,7 @@ static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
   }
   p->verify_flags = MOAT_VERIFY_X509_TRUSTED_FIRST;
   p->num_tickets = 2;
+  p->max_fragment = TLS_MAX_PLAINTEXT;
   p->clock = moat_default_clock;
   p->rng = default_rng;
   p->ticket_lifetime = 7200;
@@ -1025,6 +1026,21 @@ void moat_context_set_sni_cb(moat_context *ctx, moat_sni_fn cb, void *arg) {
     p->sni_arg = arg;
     policy_commit(ctx, p);
   }
+}
+
+moat_err moat_context_set_max_send_fragment(moat_context *ctx, size_t n) {
+  if (n < 512 || n > TLS_MAX_PLAINTEXT) {
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                    "a record fragment of %zu bytes: it must be 512 to 16384",
+                    n);
+  }
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  p->max_fragment = n;
+  policy_commit(ctx, p);
+  return MOAT_OK;
 }
 
 void moat_context_set_verify_callback(moat_context *ctx, moat_verify_fn cb,

@@ -255,11 +255,12 @@ moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len) {
   size_t tail = wr->active ? rec_overhead(wr) - (pre - TLS_RECORD_HEADER) : 0;
   while (len > 0) {
     size_t have = conn->hs_open > 0 ? conn->hs_open - pre : 0;
-    if (have == TLS_MAX_PLAINTEXT) {
+    size_t max = conn->ctx->max_fragment;
+    if (have >= max) {
       TRY(rec_hs_flush(conn));
       have = 0;
     }
-    size_t n = len < TLS_MAX_PLAINTEXT - have ? len : TLS_MAX_PLAINTEXT - have;
+    size_t n = len < max - have ? len : max - have;
     TRY(out_reserve(conn, pre + have + n + tail));
     memcpy(conn->out + conn->out_len + pre + have, data, n);
     conn->hs_open = pre + have + n;
@@ -286,9 +287,11 @@ moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
                    size_t len) {
   const uint8_t *start = data;
   size_t total = len;
-  /* RFC 8446 5.1: fragments of at most 2^14 bytes. */
+  /* RFC 8446 5.1: fragments of at most 2^14 bytes (or the context's
+   * max_fragment). */
   do {
-    size_t n = len > TLS_MAX_PLAINTEXT ? TLS_MAX_PLAINTEXT : len;
+    size_t max = conn->ctx->max_fragment;
+    size_t n = len > max ? max : len;
     TRY(rec_write_one(conn, type, data, n));
     data += n;
     len -= n;

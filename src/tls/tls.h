@@ -259,6 +259,7 @@ typedef struct tls_policy {
   void *sni_arg;
   moat_verify_fn verify_cb;
   void *verify_arg;
+  size_t max_fragment; /* plaintext bytes per record we send */
   size_t num_tickets;
   bool tickets;           /* session tickets: TLS 1.2's (RFC 5077), TLS 1.3's */
   bool require_ems;       /* refuse peers without RFC 7627 */

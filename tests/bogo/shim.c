@@ -44,7 +44,8 @@ typedef struct config {
   int resume_count, min_version, max_version, expect_version;
   int expect_curve, expect_peer_sigalg, expect_cipher, read_size;
   int resumption_delay;
-  bool no_ticket;
+  bool no_ticket, expect_ems;
+  int max_send_fragment;
   int curves[MAX_LIST], num_curves;
   int signing_prefs[MAX_LIST], num_signing_prefs;
   int verify_prefs[MAX_LIST], num_verify_prefs;
@@ -91,6 +92,8 @@ static const flag k_flags[] = {
     B("-check-close-notify", check_close_notify),
     B("-expect-session-miss", expect_session_miss),
     B("-expect-hrr", expect_hrr),
+    B("-expect-extended-master-secret", expect_ems),
+    I("-max-send-fragment", max_send_fragment),
     B("-expect-no-hrr", expect_no_hrr),
     B("-key-update", key_update),
     B("-no-op-extra-handshake", no_op_extra_handshake),
@@ -131,6 +134,7 @@ static const flag k_flags[] = {
 static const char *const k_ignored[] = {
     "-use-custom-verify-callback",   /* same outcomes as the default path */
     "-use-old-client-cert-callback", /* the certificate comes from a file */
+    "-no-tls1",                      /* moat never speaks TLS 1.0 */
 };
 
 /* Flags whose value is taken whatever the flag (they take an argument). */
@@ -623,6 +627,11 @@ static moat_context *make_context(const config *c) {
       fail("ALPN refused: %s", moat_context_error_detail(ctx));
     }
   }
+  if (c->max_send_fragment != 0 &&
+      moat_context_set_max_send_fragment(ctx, (size_t)c->max_send_fragment) !=
+          MOAT_OK) {
+    fail("-max-send-fragment: %s", moat_context_error_detail(ctx));
+  }
   return ctx;
 }
 
@@ -670,6 +679,9 @@ static void check_handshake(const config *c, moat_conn *conn, bool resume) {
   }
   if (!resume && reused) {
     fail("the first connection resumed a session");
+  }
+  if (c->expect_ems && !moat_conn_extended_master_secret(conn)) {
+    fail("no extended master secret");
   }
   if (c->expect_hrr && !moat_conn_hello_retry(conn)) {
     fail("expected a HelloRetryRequest");

@@ -397,8 +397,11 @@ static void test_ems_dropped(void) {
   moat_context *cc = client_ctx12();
   moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
   moat_conn_set_hostname(c, "localhost");
+  CHECK(!moat_conn_extended_master_secret(c));
   moat_err se, ce = handshake_both(c, s, &se);
   CHECK(ce == MOAT_OK && se == MOAT_OK);
+  CHECK(moat_conn_extended_master_secret(c) &&
+        moat_conn_extended_master_secret(s));
   moat_session *sess = moat_conn_get_session(c);
   CHECK(sess != NULL);
   moat_conn_free(c);

@@ -380,6 +380,55 @@ static void test_key_update_close(void) {
   moat_context_free(sc);
 }
 
+/* moat_context_set_max_send_fragment: no record we send carries more
+ * plaintext than asked, handshake flights and data alike. */
+static void test_max_send_fragment(void) {
+  moat_context *sc = server_ctx("rsa");
+  moat_context *cc = client_ctx();
+  CHECK(moat_context_set_max_send_fragment(sc, 511) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_set_max_send_fragment(sc, 16385) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  CHECK(moat_context_set_max_send_fragment(sc, 512) == MOAT_OK);
+  pair p;
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+  /* the flight (an RSA chain, over 512 bytes) in records of at most 512
+   * bytes of plaintext: 512 + type byte + tag protected */
+  const uint8_t *data;
+  size_t n, records = 0, biggest = 0;
+  moat_conn_output_view(p.s, &data, &n);
+  cursor c = cur_make(data, n), body;
+  uint8_t type;
+  uint16_t version;
+  while (cur_u8(&c, &type) && cur_u16(&c, &version) &&
+         cur_prefixed16(&c, &body)) {
+    records++;
+    biggest = cur_len(&body) > biggest ? cur_len(&body) : biggest;
+  }
+  CHECK(records > 4 && biggest == 512 + 1 + 16);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  /* 2000 bytes of data: 4 records */
+  uint8_t msg[2000], got[2000];
+  memset(msg, 'm', sizeof(msg));
+  size_t w, r, total = 0;
+  CHECK(moat_conn_write(p.s, msg, sizeof(msg), &w) == MOAT_OK && w == 2000);
+  moat_conn_output_view(p.s, &data, &n);
+  CHECK_EQ_INT(n, 2000 + 4 * (5 + 1 + 16));
+  shuttle(p.s, p.c);
+  while (total < sizeof(got) &&
+         moat_conn_read(p.c, got + total, sizeof(got) - total, &r) == MOAT_OK) {
+    total += r;
+  }
+  CHECK(total == 2000 && memcmp(got, msg, 2000) == 0);
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 /* moat_context_set_signing_sigalgs / _set_verify_sigalgs: what a side
  * signs with and what it accepts (and advertises) are apart. */
 static void test_split_sigalgs(void) {
@@ -1730,6 +1779,7 @@ int main(void) {
   test_verify_failures();
   test_verify_callback();
   test_split_sigalgs();
+  test_max_send_fragment();
   test_resumption();
   test_tickets_off();
   test_read_caps();
