@@ -1,15 +1,18 @@
 #!/bin/sh
 # moat ech keygen / show, and ECH key files between moat and OpenSSL 4.0:
-#   sh tests/interop/ech_keygen.sh MOAT_BINARY
+#   sh tests/interop/ech_keygen.sh MOAT_BINARY [ECH_TOOL]
 # moat's own checks always run.  With ../shared/peers/openssl-4.0 (or
 # $MOAT_OPENSSL40) present: `openssl ech -in` must read moat's file with the
 # same fields, moat must read files `openssl ech` wrote with the same
 # fields, and an OpenSSL 4.0 s_server holding moat's key must accept ECH
 # from an OpenSSL s_client given the base64 list moat printed (and must not
-# with another key's list).  Without it, that half is skipped with one
-# line.  Ends with "ech-keygen: ok" or exits 1 at the first failure.
+# with another key's list); and with ECH_TOOL (tests/interop/ech_tool.c),
+# moat's HPKE must open the encrypted inner ClientHello such a client sends
+# to moat's config, and refuse it when its aad was changed.  Without
+# OpenSSL 4.0, that half is skipped with one line.  Ends with "ech-keygen: ok" or exits 1 at the first failure.
 set -u
-moat=${1:?usage: sh tests/interop/ech_keygen.sh MOAT_BINARY}
+moat=${1:?usage: sh tests/interop/ech_keygen.sh MOAT_BINARY [ECH_TOOL]}
+ech_tool=${2:-}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 ossl_dir=${MOAT_OPENSSL40:-$root/../shared/peers/openssl-4.0}
@@ -163,4 +166,51 @@ grep -q "^ECH: success" "$d/cli.log" &&
 expect "$d/cli.log" "ECH: failed+retry-configs"
 expect "$d/cli.log" "$pk,28,00]"
 echo "ech-keygen: OpenSSL 4.0 reads moat's key file, moat reads its files, and its s_server accepts ECH with moat's key"
+
+# An OpenSSL client encrypting its inner ClientHello to moat's config; moat's
+# HPKE opens it with moat's key (the inner server name comes out).
+if [ -z "$ech_tool" ] || ! command -v python3 >/dev/null; then
+  echo "ech-keygen: ClientHello part skipped: no ech_tool or python3"
+  echo "ech-keygen: ok"
+  exit 0
+fi
+python3 - "$d/ch.bin" "$d/port" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(1)
+s.settimeout(20)
+open(sys.argv[2] + ".tmp", "w").write(str(s.getsockname()[1]))
+import os
+os.rename(sys.argv[2] + ".tmp", sys.argv[2])
+c, _ = s.accept()
+c.settimeout(10)
+data = b""
+while len(data) < 5 or len(data) < 5 + int.from_bytes(data[3:5], "big"):
+    chunk = c.recv(65536)
+    if not chunk:
+        break
+    data += chunk
+open(sys.argv[1], "wb").write(data)
+c.close()
+PY
+rec_pid=$!
+for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
+  [ -f "$d/port" ] && break
+  sleep 0.25
+done
+[ -f "$d/port" ] || fail "the recording listener did not start"
+run_ossl s_client -connect "127.0.0.1:$(cat "$d/port")" \
+  -servername secret.example -ech_config_list "$(cat "$d/b64")" \
+  </dev/null >"$d/cli.log" 2>&1
+wait "$rec_pid" || fail "no ClientHello was recorded"
+"$ech_tool" "$d/moat.pem" "$d/ch.bin" >"$d/open.log" 2>&1 ||
+  fail "moat's HPKE did not open OpenSSL's ClientHello: $(cat "$d/open.log")"
+expect "$d/open.log" "inner server_name secret.example"
+"$ech_tool" "$d/moat.pem" "$d/ch.bin" flip >"$d/open.log" 2>&1 &&
+  fail "a changed outer ClientHello (aad) still opened"
+expect "$d/open.log" "DECRYPT_ERROR"
+"$ech_tool" "$d/ossl.pem" "$d/ch.bin" >"$d/open.log" 2>&1 &&
+  fail "another key file opened the ClientHello"
+echo "ech-keygen: moat's HPKE opens the inner ClientHello an OpenSSL 4.0 client encrypted to moat's config"
 echo "ech-keygen: ok"
