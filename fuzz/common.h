@@ -594,8 +594,8 @@ static inline moat_conn *fz_bare_conn(moat_context *ctx, bool with_hs) {
   }
   conn->hs->transcript = hash_new(hash_get(HASH_SHA256));
   if (conn->hs->transcript == NULL ||
-      cert_leaf_pubkey(conn, peer[i]->pol->chain_der[0],
-                       peer[i]->pol->chain_len[0],
+      cert_leaf_pubkey(conn, peer[i]->pol->ids[0].chain_der[0],
+                       peer[i]->pol->ids[0].chain_len[0],
                        &conn->hs->peer_key) != MOAT_OK) {
     abort();
   }
@@ -613,43 +613,61 @@ static inline moat_conn *fz_msg_conn(moat_context **ctx, moat_role role,
   return fz_bare_conn(*ctx, with_hs);
 }
 
-/* The extension parsers a server runs on a ClientHello's extensions. */
-static inline void fz_parse_ch_extensions(moat_conn *conn, const ext_set *e) {
-  char host[256];
+/* A context's policy, made on the first call and kept in *ctx, for the
+ * codec targets, which need no connection. */
+static inline const tls_policy *fz_policy(moat_context **ctx, moat_role role) {
+  if (*ctx == NULL) {
+    *ctx = fz_context(role, false, NULL);
+    const char *alpn[] = {"h2", "http/1.1"};
+    if (moat_context_set_alpn_protocols(*ctx, alpn, 2) != MOAT_OK) {
+      abort();
+    }
+  }
+  return context_policy(*ctx);
+}
+
+/* The PSK offer of a ClientHello (whole) read to its end, as the server
+ * flow walks it. */
+static inline void fz_psk_offer(cursor data, cursor whole) {
+  ext_psk_offer offer;
+  tls_cause why;
+  if (ext_psk_parse_ch(data, whole, &offer, &why) != MOAT_OK) {
+    return;
+  }
+  uint32_t age;
+  cursor id, binder;
+  bool end = false;
+  for (uint16_t i = 0; !end; i++) {
+    if (ext_psk_next(&offer, i, &id, &age, &binder, &end, &why) != MOAT_OK) {
+      return;
+    }
+  }
+}
+
+/* The extension codecs a server runs on a ClientHello's extensions: the
+ * table's readers, then those the flows call themselves. */
+static inline void fz_parse_ch_extensions(const tls_policy *pol,
+                                          const ext_set *e) {
+  ext_params p = {.policy = pol, .peer = "client"};
+  ext_values v;
+  tls_cause why;
   uint16_t list[64];
-  size_t n;
-  bool v13, v12, found;
+  size_t n, total;
+  bool found;
   cursor out;
-  if (ext_has(e, X_SERVER_NAME)) {
-    (void)ext_sni_parse(conn, e->data[X_SERVER_NAME], host, sizeof(host));
-  }
-  if (ext_has(e, X_SUPPORTED_GROUPS)) {
-    (void)ext_groups_parse(conn, e->data[X_SUPPORTED_GROUPS], list, 64, &n);
-  }
-  if (ext_has(e, X_SIGNATURE_ALGORITHMS)) {
-    (void)ext_sigalgs_parse(conn, e->data[X_SIGNATURE_ALGORITHMS], list, 64,
-                            &n);
+  if (ext_read_block(e, M_CH, ~(uint32_t)0, &p, &v, &why) == MOAT_OK &&
+      ext_has(e, X_ALPN)) {
+    (void)ext_alpn_select(v.alpn, pol, &out, &why);
   }
   if (ext_has(e, X_SIGNATURE_ALGORITHMS_CERT)) {
-    (void)ext_sigalgs_parse(conn, e->data[X_SIGNATURE_ALGORITHMS_CERT], list,
-                            64, &n);
-  }
-  if (ext_has(e, X_SUPPORTED_VERSIONS)) {
-    (void)ext_versions_parse_ch(conn, e->data[X_SUPPORTED_VERSIONS], &v13,
-                                &v12);
-  }
-  if (ext_has(e, X_ALPN)) {
-    (void)ext_alpn_select(conn, e->data[X_ALPN], &out);
+    (void)ext_sigalgs_parse(e->data[X_SIGNATURE_ALGORITHMS_CERT], list, 64, &n,
+                            &why);
   }
   if (ext_has(e, X_KEY_SHARE)) {
-    size_t total;
-    (void)ext_key_share_groups(conn, e->data[X_KEY_SHARE], list, 64, &n,
-                               &total);
-    (void)ext_key_share_find(conn, e->data[X_KEY_SHARE], 0x001d, &out, &found);
-    (void)ext_key_share_find(conn, e->data[X_KEY_SHARE], 0x0017, &out, &found);
-  }
-  if (ext_has(e, X_COOKIE)) {
-    (void)ext_cookie_parse(conn, e->data[X_COOKIE], &out);
+    (void)ext_key_share_groups(e->data[X_KEY_SHARE], list, 64, &n, &total,
+                               &why);
+    (void)ext_key_share_find(e->data[X_KEY_SHARE], 0x001d, &out, &found, &why);
+    (void)ext_key_share_find(e->data[X_KEY_SHARE], 0x0017, &out, &found, &why);
   }
 }
 

@@ -54,7 +54,7 @@ static void run12(const uint8_t *data, size_t size) {
   (void)moat_conn_handshake(c); /* the ClientHello */
   fz_discard_output(c);
   fz_inj in;
-  fz_inj_init(&in, c, g_server12->pol->key);
+  fz_inj_init(&in, c, g_server12->pol->ids[0].key);
   fz_run_ops(&in, cur_make(data + 1, size - 1));
   fz_inj_clear(&in);
   moat_conn_free(c);
@@ -101,7 +101,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fz_discard_output(c);
   }
   fz_inj in;
-  fz_inj_init(&in, c, g_server->pol->key);
+  fz_inj_init(&in, c, g_server->pol->ids[0].key);
   fz_run_ops(&in, cur_make(data + 1, size - 1));
   fz_inj_clear(&in);
   moat_conn_free(c);

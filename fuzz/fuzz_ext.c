@@ -1,27 +1,24 @@
-/* The extension parsers (RFC 8446 4.2, RFC 6066 3, RFC 7301) directly.
- * data[0] % 9 picks the parser, the rest is the extension_data; selector
- * 8 runs ext_parse_block on the rest as a whole extensions block for the
- * message kind data[1] picks, then every parser on what it accepted. */
+/* The extension codecs (RFC 8446 4.2, RFC 6066 3, RFC 7301) directly, with
+ * no connection.  data[0] % 9 picks the codec, the rest is the
+ * extension_data; selector 8 runs ext_parse_block on the rest as a whole
+ * extensions block for the message kind data[1] picks, then the table's
+ * readers on what it accepted.  data[0] >= 128 reads as the other role
+ * where both read the extension. */
 #include "common.h"
 
-static moat_context *g_ctx[2];
+static const unsigned k_kinds[8] = {M_CH, M_SH, M_HRR, M_EE,
+                                    M_CT, M_CR, M_NST, M_SH12};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (g_ctx[0] == NULL) {
-    g_ctx[0] = fz_context(MOAT_ROLE_CLIENT, false, NULL);
-    g_ctx[1] = fz_context(MOAT_ROLE_SERVER, false, NULL);
-    const char *alpn[] = {"h2", "http/1.1"};
-    if (moat_context_set_alpn_protocols(g_ctx[0], alpn, 2) != MOAT_OK ||
-        moat_context_set_alpn_protocols(g_ctx[1], alpn, 2) != MOAT_OK) {
-      abort();
-    }
-  }
+  static moat_context *ctx;
+  const tls_policy *pol = fz_policy(&ctx, MOAT_ROLE_CLIENT);
   if (size < 1) {
     return 0;
   }
   unsigned sel = data[0] % 9;
-  moat_conn *conn = fz_bare_conn(g_ctx[data[0] >= 128], false);
+  bool other = data[0] >= 128;
   cursor d = cur_make(data + 1, size - 1);
+  tls_cause why;
   char host[256];
   uint16_t list[64], version;
   size_t n;
@@ -29,47 +26,61 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cursor out;
   switch (sel) {
   case 0:
-    (void)ext_sni_parse(conn, d, host, sizeof(host));
+    (void)ext_sni_parse(d, host, sizeof(host), &why);
+    (void)ext_sni_parse_ack(d, other ? M_SH12 : M_EE, &why);
     break;
   case 1:
-    (void)ext_groups_parse(conn, d, list, 64, &n);
+    (void)ext_groups_parse(d, list, 64, &n, &why);
     break;
   case 2:
-    (void)ext_sigalgs_parse(conn, d, list, 64, &n);
+    (void)ext_sigalgs_parse(d, list, 64, &n, &why);
     break;
   case 3:
-    (void)ext_versions_parse_ch(conn, d, &a, &b);
+    (void)ext_versions_parse_ch(d, &a, &b, &why);
+    (void)ext_psk_modes_parse(d, &a, &why);
     break;
   case 4:
-    (void)ext_versions_parse_sh(conn, d, &version);
+    (void)ext_versions_parse_sh(d, &version, &why);
+    (void)ext_psk_parse_sh(d, &version, &why);
+    (void)ext_key_share_parse_sh(d, other, &version, &out, &why);
     break;
   case 5:
-    (void)ext_alpn_select(conn, d, &out);
-    (void)ext_alpn_parse_ee(conn, d, &out);
+    if (ext_alpn_parse_list(d, &out, &why) == MOAT_OK) {
+      (void)ext_alpn_select(out, pol, &out, &why);
+    }
+    (void)ext_alpn_parse_ee(d, pol, &out, &why);
     break;
   case 6: {
     size_t total;
-    (void)ext_key_share_groups(conn, d, list, 64, &n, &total);
-    (void)ext_key_share_find(conn, d, 0x001d, &out, &a);
+    (void)ext_key_share_groups(d, list, 64, &n, &total, &why);
+    (void)ext_key_share_find(d, 0x001d, &out, &a, &why);
     break;
   }
   case 7:
-    (void)ext_cookie_parse(conn, d, &out);
+    (void)ext_cookie_parse(d, &out, &why);
+    /* pre_shared_key as the last bytes of a ClientHello */
+    fz_psk_offer(d, d);
     break;
   default: {
-    static const unsigned kinds[7] = {M_CH, M_SH, M_HRR, M_EE,
-                                      M_CT, M_CR, M_NST};
     ext_set set;
-    tls_cause why;
     uint8_t k = 0;
-    if (cur_u8(&d, &k) &&
-        ext_parse_block(d, kinds[k % 7], k >= 128 ? 0xffffffffu : 0, &set,
-                        &why) == MOAT_OK) {
-      fz_parse_ch_extensions(conn, &set);
+    if (!cur_u8(&d, &k)) {
+      break;
+    }
+    unsigned msg = k_kinds[k % 8];
+    if (ext_parse_block(d, msg, k >= 128 ? 0xffffffffu : 0, &set, &why) !=
+        MOAT_OK) {
+      break;
+    }
+    if (msg == M_CH) {
+      fz_parse_ch_extensions(pol, &set);
+    } else {
+      ext_params p = {.policy = pol, .peer = "server"};
+      ext_values v;
+      (void)ext_read_block(&set, msg, ~(uint32_t)0, &p, &v, &why);
     }
     break;
   }
   }
-  moat_conn_free(conn);
   return 0;
 }

@@ -1,15 +1,18 @@
 /* ch_parse on arbitrary ClientHello bodies (RFC 8446 4.1.2), then the
- * parsers of the extensions a server reads from it. */
+ * codecs of the extensions a server reads from it; no connection. */
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static moat_context *ctx;
-  moat_conn *conn = fz_msg_conn(&ctx, MOAT_ROLE_SERVER, false);
+  const tls_policy *pol = fz_policy(&ctx, MOAT_ROLE_SERVER);
   cursor body = cur_make(data, size);
   client_hello ch;
-  if (ch_parse(conn, body, &ch) == MOAT_OK && ch.has_extensions) {
-    fz_parse_ch_extensions(conn, &ch.ext);
+  tls_cause why;
+  if (ch_parse(body, &ch, &why) == MOAT_OK && ch.has_extensions) {
+    fz_parse_ch_extensions(pol, &ch.ext);
+    if (ext_has(&ch.ext, X_PRE_SHARED_KEY)) {
+      fz_psk_offer(ch.ext.data[X_PRE_SHARED_KEY], body);
+    }
   }
-  moat_conn_free(conn);
   return 0;
 }

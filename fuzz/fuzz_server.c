@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       abort();
     }
     fz_inj in;
-    fz_inj_init(&in, s, g_client->pol->key);
+    fz_inj_init(&in, s, g_client->pol->ids[0].key);
     fz_run_ops(&in, cur_make(data + 1, size - 1));
     fz_inj_clear(&in);
     moat_conn_free(s);
@@ -79,7 +79,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     moat_conn_free(c);
   }
   fz_inj in;
-  fz_inj_init(&in, s, g_client->pol->key);
+  fz_inj_init(&in, s, g_client->pol->ids[0].key);
   fz_run_ops(&in, cur_make(data + 1, size - 1));
   fz_inj_clear(&in);
   moat_conn_free(s);

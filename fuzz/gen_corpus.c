@@ -74,7 +74,7 @@ static size_t cert_body(const moat_context *ctx, uint8_t *out, bool empty) {
   bld_open24(&b);
   if (!empty) {
     bld_open24(&b);
-    bld_bytes(&b, ctx->pol->chain_der[0], ctx->pol->chain_len[0]);
+    bld_bytes(&b, ctx->pol->ids[0].chain_der[0], ctx->pol->ids[0].chain_len[0]);
     bld_close(&b);
     bld_u16(&b, 0);
   }

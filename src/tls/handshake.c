@@ -214,6 +214,24 @@ moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
 }
 
 /* RFC 8446 5.1: handshake messages must not span a key change. */
+bool hs_truncated_hash(moat_conn *conn, const hash_alg *h, const uint8_t *msg,
+                       size_t trunc_len, uint8_t *out, bool in_place) {
+  handshake *hs = conn->hs;
+  if (in_place) {
+    return hs->transcript != NULL && hash_ctx_alg(hs->transcript) == h &&
+           hash_update(hs->transcript, msg, trunc_len) &&
+           hash_peek(hs->transcript, out);
+  }
+  if (hs->transcript == NULL) {
+    return hash_oneshot(h, msg, trunc_len, out);
+  }
+  hash_ctx *copy = hash_new(h);
+  bool ok = copy != NULL && hash_copy(copy, hs->transcript) &&
+            hash_update(copy, msg, trunc_len) && hash_final(copy, out);
+  hash_free(copy);
+  return ok;
+}
+
 moat_err hs_key_change_boundary(moat_conn *conn) {
   if (conn->hs->msg_len != 0) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,

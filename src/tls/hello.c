@@ -73,8 +73,11 @@ moat_err hello_server_version(moat_conn *conn, const client_hello *ch,
                      ch->legacy_version, version_name(ch->legacy_version));
   }
   if (ext_has(&ch->ext, X_SUPPORTED_VERSIONS)) {
-    TRY(ext_versions_parse_ch(conn, ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
-                              &tls12));
+    tls_cause why;
+    if (ext_versions_parse_ch(ch->ext.data[X_SUPPORTED_VERSIONS], &tls13,
+                              &tls12, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
   } else {
     /* RFC 8446 4.2.1: without the extension legacy_version is the
      * client's highest version. */
@@ -101,8 +104,11 @@ moat_err hello_client_version(moat_conn *conn, const server_hello *sh,
   const tls_policy *ctx = conn->ctx;
   if (ext_has(&sh->ext, X_SUPPORTED_VERSIONS)) {
     uint16_t version;
-    TRY(ext_versions_parse_sh(conn, sh->ext.data[X_SUPPORTED_VERSIONS],
-                              &version));
+    tls_cause why;
+    if (ext_versions_parse_sh(sh->ext.data[X_SUPPORTED_VERSIONS], &version,
+                              &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
     /* RFC 8446 4.2.1: only TLS 1.3 is negotiated this way. */
     if (version != 0x0304 || !ctx_allows(ctx, MOAT_TLS1_3)) {
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
@@ -149,56 +155,65 @@ void hello_mark_downgrade(const moat_conn *conn, uint8_t *random) {
   }
 }
 
+moat_err hello_set_alpn(moat_conn *conn, cursor name) {
+  char *p = moat_malloc(cur_len(&name) + 1);
+  if (p == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
+  }
+  memcpy(p, cur_data(&name), cur_len(&name));
+  p[cur_len(&name)] = '\0';
+  moat_free(conn->alpn);
+  conn->alpn = p;
+  return MOAT_OK;
+}
+
+/* What the server reads of every first ClientHello, whatever the
+ * version: TLS 1.3 requires groups and schemes (its flow checks), a TLS
+ * 1.2 client may omit them. */
+#define OFFERS                                                                 \
+  (X_BIT(X_SERVER_NAME) | X_BIT(X_SUPPORTED_GROUPS) |                          \
+   X_BIT(X_SIGNATURE_ALGORITHMS) | X_BIT(X_ALPN) |                             \
+   X_BIT(X_PSK_KEY_EXCHANGE_MODES))
+
 /* Reads what the first ClientHello offers into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
   handshake *hs = conn->hs;
-  /* TLS 1.3 requires both (checked by its flow); a TLS 1.2 client may
-   * omit them. */
-  if (ext_has(&ch->ext, X_SUPPORTED_GROUPS)) {
-    TRY(ext_groups_parse(conn, ch->ext.data[X_SUPPORTED_GROUPS],
-                         hs->peer_groups, 32, &hs->num_peer_groups));
+  const tls_policy *ctx = conn->ctx;
+  ext_params p = {.policy = ctx, .peer = "client"};
+  ext_values v;
+  tls_cause why;
+  if (ext_read_block(&ch->ext, M_CH, OFFERS, &p, &v, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
   }
-  if (ext_has(&ch->ext, X_SIGNATURE_ALGORITHMS)) {
-    TRY(ext_sigalgs_parse(conn, ch->ext.data[X_SIGNATURE_ALGORITHMS],
-                          hs->peer_sigalgs, 64, &hs->num_peer_sigalgs));
-  }
+  memcpy(hs->peer_groups, v.groups, v.num_groups * sizeof(v.groups[0]));
+  hs->num_peer_groups = v.num_groups;
+  memcpy(hs->peer_sigalgs, v.sigalgs, v.num_sigalgs * sizeof(v.sigalgs[0]));
+  hs->num_peer_sigalgs = v.num_sigalgs;
   hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
-  if (ext_has(&ch->ext, X_PSK_KEY_EXCHANGE_MODES)) {
-    TRY(ext_psk_modes_parse(conn, ch->ext.data[X_PSK_KEY_EXCHANGE_MODES],
-                            &conn->peer_psk_dhe));
-  }
-  if (ext_has(&ch->ext, X_SERVER_NAME)) {
-    char name[256];
-    TRY(ext_sni_parse(conn, ch->ext.data[X_SERVER_NAME], name, sizeof(name)));
-    if (name[0] != '\0') {
-      moat_free(conn->hostname);
-      conn->hostname = moat_strdup(name);
-      if (conn->hostname == NULL) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
-      }
+  conn->peer_psk_dhe = v.psk_dhe;
+  if (v.host[0] != '\0') {
+    moat_free(conn->hostname);
+    conn->hostname = moat_strdup(v.host);
+    if (conn->hostname == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
     }
   }
-  if (conn->ctx->sni_cb != NULL) {
-    const tls_policy *ctx = conn->ctx;
-    if (ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
-      return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
-                             conn->sni_alert ? conn->sni_alert
-                                             : ALERT_UNRECOGNIZED_NAME,
-                             "the server name callback refused \"%s\"",
-                             conn->hostname ? conn->hostname : "(none)");
-    }
+  if (ctx->sni_cb != NULL &&
+      ctx->sni_cb(ctx->sni_arg, conn, conn->hostname) != MOAT_OK) {
+    return conn_fail_alert(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                           conn->sni_alert ? conn->sni_alert
+                                           : ALERT_UNRECOGNIZED_NAME,
+                           "the server name callback refused \"%s\"",
+                           conn->hostname ? conn->hostname : "(none)");
   }
-  if (ext_has(&ch->ext, X_ALPN)) {
-    cursor chosen;
-    TRY(ext_alpn_select(conn, ch->ext.data[X_ALPN], &chosen));
-    if (cur_len(&chosen) > 0) {
-      conn->alpn = moat_malloc(cur_len(&chosen) + 1);
-      if (conn->alpn == NULL) {
-        return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
-      }
-      memcpy(conn->alpn, cur_data(&chosen), cur_len(&chosen));
-      conn->alpn[cur_len(&chosen)] = '\0';
-    }
+  if ((v.read & X_BIT(X_ALPN)) == 0) {
+    return MOAT_OK;
   }
-  return MOAT_OK;
+  /* The SNI callback may have switched the context: select with the
+   * policy the connection has now. */
+  cursor chosen;
+  if (ext_alpn_select(v.alpn, conn->ctx, &chosen, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  return cur_len(&chosen) > 0 ? hello_set_alpn(conn, chosen) : MOAT_OK;
 }

@@ -808,6 +808,13 @@ moat_err hs_transcript_start(moat_conn *conn, const hash_alg *h,
                              bool as_message_hash);
 moat_err hs_transcript_add(moat_conn *conn, const uint8_t *msg, size_t len);
 bool hs_transcript_hash(moat_conn *conn, uint8_t *out);
+/* RFC 8446 4.2.11.2: Transcript-Hash over what precedes a truncated
+ * ClientHello (after a HelloRetryRequest: message_hash and the retry) and
+ * the truncated ClientHello itself.  in_place: the transcript itself
+ * takes the truncated bytes, so that the ClientHello is hashed once; the
+ * caller then adds only the rest. */
+bool hs_truncated_hash(moat_conn *conn, const hash_alg *h, const uint8_t *msg,
+                       size_t trunc_len, uint8_t *out, bool in_place);
 
 /* A handshake state in one allocation with room for its transcript
  * hash and one HMAC context; NULL when out of memory. */
@@ -866,8 +873,10 @@ moat_err hello_server_version(moat_conn *conn, const client_hello *ch,
 moat_err hello_client_version(moat_conn *conn, const server_hello *sh,
                               uint16_t *out_version);
 /* Server: what the first ClientHello offers (groups, signature schemes,
- * SNI with the SNI callback, ALPN) into the handshake state. */
+ * PSK modes, SNI with the SNI callback, ALPN) into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch);
+/* Keeps the protocol ALPN settled on (conn->alpn). */
+moat_err hello_set_alpn(moat_conn *conn, cursor name);
 /* Server: writes the downgrade sentinel into a TLS 1.2 server random when
  * this server could have spoken TLS 1.3. */
 void hello_mark_downgrade(const moat_conn *conn, uint8_t *random);

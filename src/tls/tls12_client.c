@@ -45,21 +45,24 @@ static moat_err start_transcript12(moat_conn *conn, cursor whole) {
   return hs_absorb(conn, whole);
 }
 
-static moat_err take_alpn(moat_conn *conn, const ext_set *ext) {
-  if (!ext_has(ext, X_ALPN)) {
-    return MOAT_OK;
+/* The ServerHello's extensions (RFC 5746 3.4, RFC 7627, RFC 8422 5.1.2,
+ * RFC 5077 3.2, RFC 7301): renegotiation_info must be there and empty,
+ * the others well-formed; ALPN is kept. */
+static moat_err take_extensions(moat_conn *conn, const ext_set *ext) {
+  /* RFC 5746 3.4: a server without it may be open to the renegotiation
+   * attack; one with a non-empty value is broken or attacked. */
+  if (!ext_has(ext, X_RENEGOTIATION_INFO)) {
+    return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
+                     "the TLS 1.2 server does not support secure "
+                     "renegotiation (no renegotiation_info, RFC 5746)");
   }
-  cursor chosen;
-  TRY(ext_alpn_parse_ee(conn, ext->data[X_ALPN], &chosen));
-  char *p = moat_malloc(cur_len(&chosen) + 1);
-  if (p == NULL) {
-    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "ALPN");
+  ext_params p = {.policy = conn->ctx, .peer = "server"};
+  ext_values v;
+  tls_cause why;
+  if (ext_read_block(ext, M_SH12, ~(uint32_t)0, &p, &v, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
   }
-  memcpy(p, cur_data(&chosen), cur_len(&chosen));
-  p[cur_len(&chosen)] = '\0';
-  moat_free(conn->alpn);
-  conn->alpn = p;
-  return MOAT_OK;
+  return (v.read & X_BIT(X_ALPN)) != 0 ? hello_set_alpn(conn, v.alpn) : MOAT_OK;
 }
 
 moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
@@ -72,7 +75,7 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
                      "refuses",
                      sh->compression);
   }
-  TRY(ext_tls12_check_sh(conn, &sh->ext));
+  TRY(take_extensions(conn, &sh->ext));
   hs->ems = ext_has(&sh->ext, X_EXTENDED_MASTER_SECRET);
   if (!hs->ems && conn->ctx->require_ems) {
     return conn_fail(conn, MOAT_ERR_HANDSHAKE_FAILURE,
@@ -80,7 +83,6 @@ moat_err tls12_client_server_hello(moat_conn *conn, const server_hello *sh,
                      "(RFC 7627), which this client requires");
   }
   hs->ticket_expected = ext_has(&sh->ext, X_SESSION_TICKET);
-  TRY(take_alpn(conn, &sh->ext));
   memcpy(hs->server_random, sh->random, TLS_RANDOM_LEN);
   /* RFC 5246 7.4.1.3 / RFC 5077 3.4: an echo of the ID we offered with a
    * session means the server resumes it. */

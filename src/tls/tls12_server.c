@@ -274,7 +274,18 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
                      "the client offers only compressed records, which moat "
                      "refuses");
   }
-  TRY(ext_tls12_check_ch(conn, &ch->ext, ch->suites));
+  /* RFC 5746 3.6: renegotiation_info, if sent, is empty (the SCSV needs
+   * no reading: moat never renegotiates); ec_point_formats and
+   * extended_master_secret well-formed. */
+  ext_params ep = {.peer = "client"};
+  ext_values v;
+  tls_cause why;
+  if (ext_read_block(&ch->ext, M_CH,
+                     X_BIT(X_RENEGOTIATION_INFO) | X_BIT(X_EC_POINT_FORMATS) |
+                         X_BIT(X_EXTENDED_MASTER_SECRET),
+                     &ep, &v, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   TRY(hello_take_offers(conn, ch));
   if (!ext_has(&ch->ext, X_SIGNATURE_ALGORITHMS)) {
     /* RFC 5246 7.4.1.4.1 would default to SHA-1, which moat refuses. */
@@ -332,11 +343,17 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
   hello_mark_downgrade(conn, hs->server_random);
   builder b;
   hs_builder(conn->hs, &b);
-  sh12_params p = {hs->session_id,  hs->session_id_len,
-                   hs->ems,         ext_has(&ch->ext, X_EC_POINT_FORMATS),
-                   hs->send_ticket, conn->hostname != NULL};
-  moat_err err = sh_build12(conn, &b, &p);
-  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  sh_params p = {.random = hs->server_random,
+                 .session_id = hs->session_id,
+                 .session_id_len = hs->session_id_len,
+                 .suite = conn->suite->code,
+                 .ext = {.ack_sni = conn->hostname != NULL,
+                         .alpn = conn->alpn,
+                         .ems = hs->ems,
+                         .point_formats = ext_has(&ch->ext, X_EC_POINT_FORMATS),
+                         .tickets12 = hs->send_ticket}};
+  moat_err err = sh_build12(&b, &p, &why);
+  err = err == MOAT_OK ? hs_send(conn, &b) : conn_fail_cause(conn, &why);
   if (err == MOAT_OK && !resume) {
     err = send_full_flight(conn, &b, scheme);
   } else if (err == MOAT_OK) {

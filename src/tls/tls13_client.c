@@ -12,6 +12,98 @@ static moat_err send_msg(moat_conn *conn, builder *b) {
   return err;
 }
 
+/* Our key shares for a ClientHello, written into bufs.  RFC 8446 4.1.2:
+ * after a HelloRetryRequest that names no group (a cookie only), the
+ * second ClientHello repeats the same shares; a retry that names one has
+ * freed the old keys. */
+static moat_err make_shares(moat_conn *conn, uint8_t (*bufs)[KEX_MAX_SHARE],
+                            ext_share *out) {
+  handshake *hs = conn->hs;
+  for (size_t i = 0; i < hs->num_shares; i++) {
+    out[i].group = hs->share_alg[i]->group;
+    out[i].data = bufs[i];
+    if (hs->share_key[i] != NULL) {
+      if (!kex_key_share(hs->share_key[i], bufs[i], &out[i].len)) {
+        return conn_fail(conn, MOAT_ERR_CRYPTO, "reading a %s share failed",
+                         hs->share_alg[i]->name);
+      }
+    } else if (!kex_generate(hs->share_alg[i], conn->ctx->kex_pool,
+                             &hs->share_key[i], bufs[i], &out[i].len)) {
+      return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
+                       hs->share_alg[i]->name);
+    }
+  }
+  return MOAT_OK;
+}
+
+/* Fills in the PSK binder of a built ClientHello (msg is the whole
+ * message; RFC 8446 4.2.11.2). */
+static moat_err patch_binder(moat_conn *conn, uint8_t *msg, size_t len) {
+  handshake *hs = conn->hs;
+  const hash_alg *h = hs->ks.hash;
+  size_t tail = ext_psk_binders_len(h->len);
+  uint8_t th[HASH_MAX_LEN];
+  if (len < tail + 4) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "ClientHello too short");
+  }
+  /* ClientHello1 starts a transcript with the PSK's hash, which the
+   * ServerHello usually confirms (start_transcript checks); a retry's
+   * ClientHello goes through hs_send, which adds it whole. */
+  bool in_place = hs->transcript == NULL;
+  if (in_place) {
+    TRY(hs_transcript_start(conn, h, NULL, 0, false));
+  }
+  if (!hs_truncated_hash(conn, h, msg, len - tail, th, in_place) ||
+      !psk_binder(&hs->ks, th, msg + len - h->len) ||
+      (in_place && !hash_update(hs->transcript, msg + len - tail, tail))) {
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "computing the PSK binder");
+  }
+  return MOAT_OK;
+}
+
+/* The ClientHello for the handshake state: the first one, or the second
+ * after a HelloRetryRequest (new shares or the cookie). */
+static moat_err build_client_hello(moat_conn *conn, builder *b) {
+  handshake *hs = conn->hs;
+  const tls_policy *ctx = conn->ctx;
+  ch_params p = {hs->client_random, hs->session_id, hs->session_id_len, {0}};
+  ext_params *e = &p.ext;
+  e->policy = ctx;
+  e->tls13 = ctx_allows(ctx, MOAT_TLS1_3);
+  e->tls12 = ctx_allows(ctx, MOAT_TLS1_2);
+  e->host = conn->hostname;
+  uint8_t bufs[2][KEX_MAX_SHARE];
+  ext_share shares[2];
+  if (e->tls13) {
+    TRY(make_shares(conn, bufs, shares));
+    e->shares = shares;
+    e->num_shares = hs->num_shares;
+  }
+  e->cookie = hs->cookie;
+  e->cookie_len = hs->cookie_len;
+  e->tickets12 = ctx->tickets;
+  if (hs->offered12 != NULL) {
+    e->ticket12 = hs->offered12->ticket;
+    e->ticket12_len = hs->offered12->ticket_len;
+  }
+  const moat_session *s = conn->session;
+  bool psk = hs->psk_offered && e->tls13 && s->ticket != NULL;
+  if (psk) {
+    /* RFC 8446 4.2.11.1: ticket age in milliseconds plus age_add. */
+    int64_t age_s = ctx_now(ctx) - s->created;
+    uint32_t age_ms = age_s > 0 ? (uint32_t)(age_s * 1000) : 0;
+    e->ticket = s->ticket;
+    e->ticket_len = s->ticket_len;
+    e->obfuscated_age = age_ms + s->age_add;
+    e->binder_len = hash_get(s->suite->hash)->len;
+  }
+  tls_cause why;
+  if (ch_build(b, &p, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  return psk ? patch_binder(conn, bld_data(b), bld_len(b)) : MOAT_OK;
+}
+
 /* C_START: build and send the ClientHello. */
 static moat_err c_start(moat_conn *conn) {
   const tls_policy *ctx = conn->ctx;
@@ -75,7 +167,7 @@ static moat_err c_start(moat_conn *conn) {
    * it into), which then keeps it as the copy: no second buffer. */
   builder b;
   hs_builder(hs, &b);
-  moat_err err = ch_build(conn, &b);
+  moat_err err = build_client_hello(conn, &b);
   if (err == MOAT_OK && bld_finish(&b)) {
     hs->ch_copy = bld_data(&b);
     hs->ch_copy_len = bld_len(&b);
@@ -106,7 +198,7 @@ static moat_err start_transcript(moat_conn *conn, bool hrr) {
   handshake *hs = conn->hs;
   const hash_alg *h = hash_get(conn->suite->hash);
   /* With a PSK offered, ClientHello1 was hashed with the binder
-   * (ext_psk_patch_binder); that serves when the hash is the same. */
+   * (patch_binder); that serves when the hash is the same. */
   if (!hrr && hs->transcript != NULL && hash_ctx_alg(hs->transcript) == h) {
     return MOAT_OK;
   }
@@ -149,13 +241,15 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
   hs->hrr_sent_or_seen = true;
   conn->hello_retry = true;
   bool changed = false;
+  ext_params p = {.policy = conn->ctx, .peer = "server"};
+  ext_values v;
+  tls_cause why;
+  if (ext_read_block(&sh->ext, M_HRR, X_BIT(X_KEY_SHARE) | X_BIT(X_COOKIE), &p,
+                     &v, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (ext_has(&sh->ext, X_KEY_SHARE)) {
-    cursor ks = sh->ext.data[X_KEY_SHARE];
-    uint16_t group;
-    if (!cur_u16(&ks, &group) || !cur_done(&ks)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed key_share in HelloRetryRequest");
-    }
+    uint16_t group = v.group;
     /* RFC 8446 4.2.8: a group we support and did not already share. */
     const kex_alg *alg = kex_by_group(group);
     bool shared = false;
@@ -178,10 +272,8 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
     changed = true;
   }
   if (ext_has(&sh->ext, X_COOKIE)) {
-    cursor cookie;
-    TRY(ext_cookie_parse(conn, sh->ext.data[X_COOKIE], &cookie));
-    hs->cookie = moat_memdup(cur_data(&cookie), cur_len(&cookie));
-    hs->cookie_len = cur_len(&cookie);
+    hs->cookie = moat_memdup(cur_data(&v.cookie), cur_len(&v.cookie));
+    hs->cookie_len = cur_len(&v.cookie);
     if (hs->cookie == NULL) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "cookie");
     }
@@ -203,13 +295,27 @@ static moat_err on_hello_retry(moat_conn *conn, const server_hello *sh,
   TRY(rec_write(conn, CT_CHANGE_CIPHER_SPEC, k_ccs, 1));
   builder b;
   hs_builder(conn->hs, &b);
-  moat_err err = ch_build(conn, &b);
+  moat_err err = build_client_hello(conn, &b);
   if (err == MOAT_OK) {
     err = send_msg(conn, &b);
   } else {
     bld_cleanup(&b);
   }
   return err;
+}
+
+/* What every ClientHello of ours offered a TLS 1.3 server, and a TLS
+ * 1.2 one (a ServerHello may answer only these, RFC 8446 4.2). */
+static uint32_t offered13(const moat_conn *conn) {
+  return X_BIT(X_SUPPORTED_VERSIONS) | X_BIT(X_KEY_SHARE) | X_BIT(X_COOKIE) |
+         (conn->hs->psk_offered ? X_BIT(X_PRE_SHARED_KEY) : 0);
+}
+
+static uint32_t offered12(const moat_conn *conn) {
+  return X_BIT(X_RENEGOTIATION_INFO) | X_BIT(X_EC_POINT_FORMATS) |
+         X_BIT(X_EXTENDED_MASTER_SECRET) | X_BIT(X_SESSION_TICKET) |
+         (conn->hostname != NULL ? X_BIT(X_SERVER_NAME) : 0) |
+         (conn->ctx->alpn_wire_len > 0 ? X_BIT(X_ALPN) : 0);
 }
 
 /* C_WAIT_SH: ServerHello or HelloRetryRequest. */
@@ -219,7 +325,11 @@ static moat_err c_wait_sh(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   server_hello sh;
-  TRY(sh_parse(conn, body, &sh));
+  tls_cause cause;
+  if (sh_parse(body, offered13(conn), offered12(conn), &sh, &cause) !=
+      MOAT_OK) {
+    return conn_fail_cause(conn, &cause);
+  }
   uint16_t version;
   TRY(hello_client_version(conn, &sh, &version));
   if (version == MOAT_TLS1_2) {
@@ -241,12 +351,15 @@ static moat_err c_wait_sh(moat_conn *conn) {
                      "ServerHello without key_share (PSK-only is not "
                      "offered)");
   }
-  cursor ks = sh.ext.data[X_KEY_SHARE], share;
-  uint16_t group;
-  if (!cur_u16(&ks, &group) || !cur_prefixed16(&ks, &share) || !cur_done(&ks)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                     "malformed key_share in ServerHello");
+  ext_params p = {.policy = conn->ctx, .peer = "server"};
+  ext_values v;
+  if (ext_read_block(&sh.ext, M_SH,
+                     X_BIT(X_KEY_SHARE) | X_BIT(X_PRE_SHARED_KEY), &p, &v,
+                     &cause) != MOAT_OK) {
+    return conn_fail_cause(conn, &cause);
   }
+  uint16_t group = v.group;
+  cursor share = v.share;
   size_t idx = hs->num_shares;
   for (size_t i = 0; i < hs->num_shares; i++) {
     if (hs->share_alg[i]->group == group) {
@@ -270,12 +383,7 @@ static moat_err c_wait_sh(moat_conn *conn) {
   }
   memcpy(peer_share, cur_data(&share), peer_share_len);
   if (ext_has(&sh.ext, X_PRE_SHARED_KEY)) {
-    cursor p = sh.ext.data[X_PRE_SHARED_KEY];
-    uint16_t selected;
-    if (!cur_u16(&p, &selected) || !cur_done(&p)) {
-      return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
-                       "malformed pre_shared_key in ServerHello");
-    }
+    uint16_t selected = v.psk_selected;
     /* RFC 8446 4.2.11: an identity we sent, with the PSK's hash. */
     if (selected != 0 ||
         hash_get(conn->session->suite->hash) != hash_get(conn->suite->hash)) {
@@ -340,10 +448,18 @@ static moat_err c_wait_ee(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  uint32_t offered = (1u << X_SUPPORTED_GROUPS) |
-                     (conn->hostname ? 1u << X_SERVER_NAME : 0) |
-                     (conn->ctx->alpn_wire_len ? 1u << X_ALPN : 0);
-  TRY(ee_parse(conn, body, offered));
+  uint32_t offered = X_BIT(X_SUPPORTED_GROUPS) |
+                     (conn->hostname ? X_BIT(X_SERVER_NAME) : 0) |
+                     (conn->ctx->alpn_wire_len ? X_BIT(X_ALPN) : 0);
+  ext_params p = {.policy = conn->ctx, .peer = "server"};
+  ext_values v;
+  tls_cause why;
+  if (ee_parse(body, offered, &p, &v, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  if ((v.read & X_BIT(X_ALPN)) != 0) {
+    TRY(hello_set_alpn(conn, v.alpn));
+  }
   TRY(hs_absorb(conn, whole));
   if (conn->hs->psk_accepted) {
     /* RFC 8446 2.2: the server is authenticated by the resumption PSK

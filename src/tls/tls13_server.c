@@ -85,8 +85,11 @@ static moat_err choose_group(moat_conn *conn, const client_hello *ch,
   const tls_policy *ctx = conn->ctx;
   uint16_t shared[16];
   size_t num_shared, num_sent;
-  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], shared, 16,
-                           &num_shared, &num_sent));
+  tls_cause why;
+  if (ext_key_share_groups(ch->ext.data[X_KEY_SHARE], shared, 16, &num_shared,
+                           &num_sent, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   for (size_t i = 0; i < num_shared; i++) {
     /* RFC 8446 4.2.8: every share must be for a group the client lists. */
     if (!in_list(hs->peer_groups, hs->num_peer_groups, shared[i])) {
@@ -126,9 +129,17 @@ static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
   }
   builder b;
   hs_builder(conn->hs, &b);
+  sh_params p = {.hrr = true,
+                 .session_id = hs->session_id,
+                 .session_id_len = hs->session_id_len,
+                 .suite = conn->suite->code,
+                 .ext = {.group = group->group,
+                         .cookie = hs->cookie,
+                         .cookie_len = hs->cookie_len}};
+  tls_cause why;
+  moat_err built = sh_build(&b, &p, &why);
   TRY(send_built(conn, &b,
-                 sh_build(conn, &b, true, group->group, NULL, 0, hs->cookie,
-                          hs->cookie_len)));
+                 built == MOAT_OK ? MOAT_OK : conn_fail_cause(conn, &why)));
   /* RFC 8446 D.4: a change_cipher_spec right after the server's first
    * handshake message, whether the client asked for compatibility mode
    * or not (as OpenSSL and BoringSSL: clients expect it either way). */
@@ -148,7 +159,10 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "the second ClientHello lacks our cookie");
   }
-  TRY(ext_cookie_parse(conn, ch->ext.data[X_COOKIE], &cookie));
+  tls_cause why;
+  if (ext_cookie_parse(ch->ext.data[X_COOKIE], &cookie, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (!cur_equal(&cookie, hs->cookie, hs->cookie_len)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the second ClientHello returned a different cookie");
@@ -159,8 +173,10 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
   }
   uint16_t groups[16];
   size_t n, sent;
-  TRY(ext_key_share_groups(conn, ch->ext.data[X_KEY_SHARE], groups, 16, &n,
-                           &sent));
+  if (ext_key_share_groups(ch->ext.data[X_KEY_SHARE], groups, 16, &n, &sent,
+                           &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
   if (sent != 1 || n != 1 || groups[0] != hs->hrr_group) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the second ClientHello must hold one key share, for "
@@ -168,6 +184,87 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
                      hs->hrr_group);
   }
   return MOAT_OK;
+}
+
+/* Whether one offered identity resumes: its ticket opens to a TLS 1.3
+ * session with the suite's hash.  Then its binder must verify (RFC 8446
+ * 4.2.11: a wrong one is fatal), which proves the PSK for this hello;
+ * the early secret stays in hs->ks. */
+static moat_err try_identity(moat_conn *conn, cursor id, cursor binder,
+                             uint16_t index, cursor whole, size_t tail,
+                             const hash_alg *h) {
+  handshake *hs = conn->hs;
+  moat_session st;
+  memset(&st, 0, sizeof(st));
+  if (!ticket_open(conn, cur_data(&id), cur_len(&id), &st) ||
+      st.version != MOAT_TLS1_3 || hash_get(st.suite->hash) != h) {
+    moat_wipe(&st, sizeof(st));
+    return MOAT_OK;
+  }
+  uint8_t th[HASH_MAX_LEN], want[HASH_MAX_LEN];
+  if (!ks_init(&hs->ks, h, st.psk, st.psk_len) ||
+      !hs_truncated_hash(conn, h, cur_data(&whole), cur_len(&whole) - tail, th,
+                         hs->ch_prefix_len == 0) ||
+      !psk_binder(&hs->ks, th, want)) {
+    moat_wipe(want, sizeof(want));
+    moat_wipe(&st, sizeof(st));
+    return conn_fail(conn, MOAT_ERR_CRYPTO, "checking a PSK binder");
+  }
+  bool ok =
+      cur_len(&binder) == h->len && ct_eq(want, cur_data(&binder), h->len);
+  moat_wipe(want, sizeof(want));
+  if (!ok) {
+    moat_wipe(&st, sizeof(st));
+    return conn_fail(conn, MOAT_ERR_DECRYPT_ERROR,
+                     "the PSK binder for identity %u is wrong", index);
+  }
+  hs->ch_prefix_len = cur_len(&whole) - tail;
+  hs->psk_accepted = true;
+  hs->psk_index = index;
+  hs->psk_state = st;
+  moat_wipe(&st, sizeof(st));
+  return MOAT_OK;
+}
+
+/* RFC 8446 4.2.11: accepts the first identity that resumes, if any, with
+ * psk_dhe_ke (the one mode moat uses); the rest are read for their form
+ * only. */
+static moat_err accept_psk(moat_conn *conn, const ext_set *ext, cursor whole,
+                           const tls_suite *suite) {
+  handshake *hs = conn->hs;
+  if (!ext_has(ext, X_PRE_SHARED_KEY)) {
+    return MOAT_OK;
+  }
+  /* RFC 8446 4.2.9: pre_shared_key needs psk_key_exchange_modes. */
+  if (!ext_has(ext, X_PSK_KEY_EXCHANGE_MODES)) {
+    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+                     "pre_shared_key without psk_key_exchange_modes");
+  }
+  bool dhe;
+  ext_psk_offer offer;
+  tls_cause why;
+  if (ext_psk_modes_parse(ext->data[X_PSK_KEY_EXCHANGE_MODES], &dhe, &why) !=
+          MOAT_OK ||
+      ext_psk_parse_ch(ext->data[X_PRE_SHARED_KEY], whole, &offer, &why) !=
+          MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  const hash_alg *h = hash_get(suite->hash);
+  for (uint16_t index = 0;; index++) {
+    cursor id, binder;
+    uint32_t age;
+    bool end;
+    if (ext_psk_next(&offer, index, &id, &age, &binder, &end, &why) !=
+        MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
+    if (end) {
+      return MOAT_OK;
+    }
+    if (dhe && !hs->psk_accepted) {
+      TRY(try_identity(conn, id, binder, index, whole, offer.binders_len, h));
+    }
+  }
 }
 
 /* S_WAIT_CH: the first or (after a retry) the second ClientHello. */
@@ -183,7 +280,10 @@ static moat_err s_wait_ch(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   client_hello ch;
-  TRY(ch_parse(conn, body, &ch));
+  tls_cause cause;
+  if (ch_parse(body, &ch, &cause) != MOAT_OK) {
+    return conn_fail_cause(conn, &cause);
+  }
   bool second = hs->hrr_sent_or_seen;
   uint16_t version;
   TRY(hello_server_version(conn, &ch, &version));
@@ -240,7 +340,7 @@ static moat_err s_wait_ch(moat_conn *conn) {
    * OpenSSL's and BoringSSL's OP_NO_TICKET): the offer is ignored and the
    * handshake is a full one. */
   if (conn->ctx->tickets) {
-    TRY(ext_psk_accept(conn, &ch.ext, whole, suite));
+    TRY(accept_psk(conn, &ch.ext, whole, suite));
   }
   if (!hs->psk_accepted && conn->ctx->num_ids == 0) {
     return conn_fail_alert(conn, MOAT_ERR_NO_CERTIFICATE,
@@ -260,8 +360,10 @@ static moat_err s_wait_ch(moat_conn *conn) {
   }
   cursor share;
   bool found;
-  TRY(ext_key_share_find(conn, ch.ext.data[X_KEY_SHARE], group->group, &share,
-                         &found));
+  if (ext_key_share_find(ch.ext.data[X_KEY_SHARE], group->group, &share, &found,
+                         &cause) != MOAT_OK) {
+    return conn_fail_cause(conn, &cause);
+  }
   uint8_t our_share[KEX_MAX_SHARE];
   size_t our_share_len;
   uint8_t shared[KEX_MAX_SECRET];
@@ -293,9 +395,18 @@ static moat_err s_wait_ch(moat_conn *conn) {
   builder b;
   hs_builder(conn->hs, &b);
   if (err == MOAT_OK) {
+    sh_params p = {.random = hs->server_random,
+                   .session_id = hs->session_id,
+                   .session_id_len = hs->session_id_len,
+                   .suite = suite->code,
+                   .ext = {.group = group->group,
+                           .share = our_share,
+                           .share_len = our_share_len,
+                           .psk_accepted = hs->psk_accepted,
+                           .psk_index = hs->psk_index}};
+    err = sh_build(&b, &p, &cause);
     err = send_built(conn, &b,
-                     sh_build(conn, &b, false, group->group, our_share,
-                              our_share_len, NULL, 0));
+                     err == MOAT_OK ? MOAT_OK : conn_fail_cause(conn, &cause));
   }
   uint8_t th[HASH_MAX_LEN];
   if (err == MOAT_OK && !(hs_transcript_hash(conn, th) &&
@@ -330,8 +441,10 @@ static moat_err s_send_flight(moat_conn *conn) {
   /* One builder writes each message in turn. */
   builder b;
   hs_builder(conn->hs, &b);
-  moat_err err = ee_build(conn, &b, conn->hostname != NULL);
-  err = err == MOAT_OK ? hs_send(conn, &b) : err;
+  ext_params p = {.ack_sni = conn->hostname != NULL, .alpn = conn->alpn};
+  tls_cause why;
+  moat_err err = ee_build(&b, &p, &why);
+  err = err == MOAT_OK ? hs_send(conn, &b) : conn_fail_cause(conn, &why);
   if (err != MOAT_OK || hs->psk_accepted) {
     goto cleanup;
   }

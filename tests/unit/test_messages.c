@@ -65,6 +65,32 @@ static moat_err via_(moat_err got) {
 }
 #define VIA(expr) via_(expr)
 
+/* What a client without a server name offers (tls13_client.c): its
+ * context lists ALPN protocols. */
+#define OFF13                                                                  \
+  (X_BIT(X_SUPPORTED_VERSIONS) | X_BIT(X_KEY_SHARE) | X_BIT(X_COOKIE))
+#define OFF12                                                                  \
+  (X_BIT(X_RENEGOTIATION_INFO) | X_BIT(X_EC_POINT_FORMATS) |                   \
+   X_BIT(X_EXTENDED_MASTER_SECRET) | X_BIT(X_SESSION_TICKET) | X_BIT(X_ALPN))
+
+/* EncryptedExtensions as the client reads it, with C's policy; the
+ * values in EV. */
+static ext_values EV;
+static moat_err ee_read(cursor body, uint32_t offered) {
+  ext_params p = {.policy = C->ctx, .peer = "server"};
+  return via_(ee_parse(body, offered, &p, &EV, &W));
+}
+
+/* The server's ALPN choice from a ClientHello's extension_data. */
+static moat_err alpn_select(cursor data, cursor *chosen) {
+  cursor list;
+  moat_err err = ext_alpn_parse_list(data, &list, &W);
+  if (err == MOAT_OK) {
+    err = ext_alpn_select(list, C->ctx, chosen, &W);
+  }
+  return via_(err);
+}
+
 #define OK_(expr) EXPECT(expr, MOAT_OK, -1)
 #define DECODE(expr) EXPECT(expr, MOAT_ERR_DECODE_ERROR, ALERT_DECODE_ERROR)
 #define ILLEGAL(expr)                                                          \
@@ -76,7 +102,7 @@ static void test_client_hello(void) {
   vec ch = V(rfc8448_client_hello);
   client_hello out;
   fresh(true);
-  OK_(ch_parse(C, BODY(&ch), &out));
+  OK_(VIA(ch_parse(BODY(&ch), &out, &W)));
   CHECK_EQ_INT(out.legacy_version, 0x0303);
   CHECK_EQ_INT(cur_len(&out.session_id), 0);
   CHECK_EQ_INT(cur_len(&out.suites), 6);
@@ -95,17 +121,17 @@ static void test_client_hello(void) {
   for (size_t cut = 0; cut < body; cut++) {
     fresh(true);
     if (cut == no_ext) {
-      OK_(ch_parse(C, cur_make(ch.b + 4, cut), &out));
+      OK_(VIA(ch_parse(cur_make(ch.b + 4, cut), &out, &W)));
       CHECK(!out.has_extensions);
     } else {
-      DECODE(ch_parse(C, cur_make(ch.b + 4, cut), &out));
+      DECODE(VIA(ch_parse(cur_make(ch.b + 4, cut), &out, &W)));
     }
   }
   /* trailing byte */
   vec t = ch;
   t.b[t.n++] = 0;
   fresh(true);
-  DECODE(ch_parse(C, BODY(&t), &out));
+  DECODE(VIA(ch_parse(BODY(&t), &out, &W)));
   /* session id of 33 bytes */
   builder b;
   uint8_t raw[512];
@@ -120,7 +146,7 @@ static void test_client_hello(void) {
   bld_u8(&b, 0);
   CHECK(bld_finish(&b));
   fresh(true);
-  DECODE(ch_parse(C, cur_make(raw, bld_len(&b)), &out));
+  DECODE(VIA(ch_parse(cur_make(raw, bld_len(&b)), &out, &W)));
   /* odd cipher suite length, empty suites, empty compression */
   static const char *const bad[] = {
       "0303"
@@ -142,7 +168,7 @@ static void test_client_hello(void) {
   for (size_t i = 0; i < 3; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ch_parse(C, CV(&v), &out));
+    DECODE(VIA(ch_parse(CV(&v), &out, &W)));
   }
   /* a duplicated extension inside the ClientHello */
   vec dup2 =
@@ -155,7 +181,7 @@ static void test_client_hello(void) {
         "000a0000"
         "000a0000");
   fresh(true);
-  ILLEGAL(ch_parse(C, CV(&dup2), &out));
+  ILLEGAL(VIA(ch_parse(CV(&dup2), &out, &W)));
 }
 
 /* ---- ServerHello -------------------------------------------------------- */
@@ -164,7 +190,7 @@ static void test_server_hello(void) {
   vec sh = V(rfc8448_server_hello);
   server_hello out;
   fresh(false);
-  OK_(sh_parse(C, BODY(&sh), &out));
+  OK_(VIA(sh_parse(BODY(&sh), OFF13, OFF12, &out, &W)));
   CHECK_EQ_INT(out.suite, 0x1301);
   CHECK(!out.is_hrr && out.compression == 0);
   CHECK(ext_has(&out.ext, X_KEY_SHARE) &&
@@ -173,20 +199,20 @@ static void test_server_hello(void) {
   for (size_t cut = 0; cut < sh.n - 4; cut++) {
     fresh(false);
     if (cut == no_ext) {
-      OK_(sh_parse(C, cur_make(sh.b + 4, cut), &out));
+      OK_(VIA(sh_parse(cur_make(sh.b + 4, cut), OFF13, OFF12, &out, &W)));
     } else {
-      DECODE(sh_parse(C, cur_make(sh.b + 4, cut), &out));
+      DECODE(VIA(sh_parse(cur_make(sh.b + 4, cut), OFF13, OFF12, &out, &W)));
     }
   }
   vec t = sh;
   t.b[t.n++] = 0;
   fresh(false);
-  DECODE(sh_parse(C, BODY(&t), &out));
+  DECODE(VIA(sh_parse(BODY(&t), OFF13, OFF12, &out, &W)));
   /* the HelloRetryRequest random marks a retry (RFC 8446 4.1.3) */
   vec hrr = sh;
   memcpy(hrr.b + 6, k_hrr_random, 32);
   fresh(false);
-  OK_(sh_parse(C, BODY(&hrr), &out));
+  OK_(VIA(sh_parse(BODY(&hrr), OFF13, OFF12, &out, &W)));
   CHECK(out.is_hrr);
   /* extensions: RFC 8446 4.2 placement and solicitation */
   static const struct {
@@ -220,8 +246,8 @@ static void test_server_hello(void) {
     bld_bytes(&b, e.b, e.n);
     CHECK(bld_finish(&b));
     fresh(false);
-    EXPECT(sh_parse(C, cur_make(raw, bld_len(&b)), &out), cases[i].err,
-           cases[i].alert);
+    EXPECT(VIA(sh_parse(cur_make(raw, bld_len(&b)), OFF13, OFF12, &out, &W)),
+           cases[i].err, cases[i].alert);
   }
 }
 
@@ -229,45 +255,46 @@ static void test_server_hello(void) {
 
 static void test_encrypted_extensions(void) {
   vec ee = V(rfc8448_encrypted_extensions);
-  uint32_t offered = (1u << X_SUPPORTED_GROUPS) | (1u << X_SERVER_NAME) |
-                     (1u << X_RECORD_SIZE_LIMIT);
+  uint32_t offered = X_BIT(X_SUPPORTED_GROUPS) | X_BIT(X_SERVER_NAME) |
+                     X_BIT(X_RECORD_SIZE_LIMIT);
   fresh(false);
-  OK_(ee_parse(C, BODY(&ee), offered));
+  OK_(ee_read(BODY(&ee), offered));
   /* record_size_limit was not offered */
   fresh(false);
-  EXPECT(ee_parse(C, BODY(&ee), offered & ~(1u << X_RECORD_SIZE_LIMIT)),
+  EXPECT(ee_read(BODY(&ee), offered & ~(1u << X_RECORD_SIZE_LIMIT)),
          MOAT_ERR_UNSUPPORTED_EXTENSION, ALERT_UNSUPPORTED_EXTENSION);
   for (size_t cut = 0; cut < ee.n - 4; cut++) {
     fresh(false);
-    DECODE(ee_parse(C, cur_make(ee.b + 4, cut), offered));
+    DECODE(ee_read(cur_make(ee.b + 4, cut), offered));
   }
   vec t = ee;
   t.b[t.n++] = 0;
   fresh(false);
-  DECODE(ee_parse(C, BODY(&t), offered));
+  DECODE(ee_read(BODY(&t), offered));
   /* server_name must be empty in EncryptedExtensions */
   vec sni = V("0009 0000 0005 0003000000");
   fresh(false);
-  DECODE(ee_parse(C, CV(&sni), offered));
+  DECODE(ee_read(CV(&sni), offered));
   /* key_share may not appear in EncryptedExtensions */
   vec ks = V("0006 0033 0002 001d");
   fresh(false);
-  ILLEGAL(ee_parse(C, CV(&ks), 0xffffffffu));
+  ILLEGAL(ee_read(CV(&ks), 0xffffffffu));
   /* ALPN: exactly one protocol, one we offered */
   uint32_t alpn = 1u << X_ALPN;
   vec one = V("0009 0010 0005 0003 02 6832"); /* "h2" */
   fresh(false);
-  OK_(ee_parse(C, CV(&one), alpn));
-  CHECK(C->alpn != NULL && strcmp(C->alpn, "h2") == 0);
+  OK_(ee_read(CV(&one), alpn));
+  CHECK((EV.read & X_BIT(X_ALPN)) != 0 &&
+        cur_equal(&EV.alpn, (const uint8_t *)"h2", 2));
   vec two = V("000c 0010 0008 0006 02 6832 02 6832");
   fresh(false);
-  ILLEGAL(ee_parse(C, CV(&two), alpn));
+  ILLEGAL(ee_read(CV(&two), alpn));
   vec other = V("0009 0010 0005 0003 02 6833"); /* "h3" */
   fresh(false);
-  ILLEGAL(ee_parse(C, CV(&other), alpn));
+  ILLEGAL(ee_read(CV(&other), alpn));
   vec empty_name = V("0007 0010 0003 0001 00");
   fresh(false);
-  DECODE(ee_parse(C, CV(&empty_name), alpn));
+  DECODE(ee_read(CV(&empty_name), alpn));
 }
 
 /* ---- Certificate, CertificateVerify, Finished --------------------------- */
@@ -891,15 +918,15 @@ static void test_sni(void) {
   char name[256];
   vec ok = V("0009 00 0006 736572766572"); /* "server" */
   fresh(true);
-  OK_(ext_sni_parse(C, CV(&ok), name, sizeof(name)));
+  OK_(VIA(ext_sni_parse(CV(&ok), name, sizeof(name), &W)));
   CHECK(strcmp(name, "server") == 0);
   vec other_type = V("000d 01 0001 78  00 0006 736572766572");
   fresh(true);
-  OK_(ext_sni_parse(C, CV(&other_type), name, sizeof(name)));
+  OK_(VIA(ext_sni_parse(CV(&other_type), name, sizeof(name), &W)));
   CHECK(strcmp(name, "server") == 0);
   vec two_names = V("0008 00 0001 61 00 0001 62");
   fresh(true);
-  ILLEGAL(ext_sni_parse(C, CV(&two_names), name, sizeof(name)));
+  ILLEGAL(VIA(ext_sni_parse(CV(&two_names), name, sizeof(name), &W)));
   static const char *const bad[] = {
       "0000",                         /* empty list */
       "0004 00 0001 00",              /* NUL */
@@ -910,7 +937,7 @@ static void test_sni(void) {
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_sni_parse(C, CV(&v), name, sizeof(name)));
+    DECODE(VIA(ext_sni_parse(CV(&v), name, sizeof(name), &W)));
   }
 }
 
@@ -919,11 +946,11 @@ static void test_groups_sigalgs(void) {
   size_t n;
   vec g = V("0012001d00170018001901000101010201030104");
   fresh(true);
-  OK_(ext_groups_parse(C, CV(&g), out, 8, &n));
+  OK_(VIA(ext_groups_parse(CV(&g), out, 8, &n, &W)));
   CHECK(n == 4 && out[0] == 0x001d && out[3] == 0x0019);
   vec s = V("0004 0403 0804");
   fresh(true);
-  OK_(ext_sigalgs_parse(C, CV(&s), out, 8, &n));
+  OK_(VIA(ext_sigalgs_parse(CV(&s), out, 8, &n, &W)));
   CHECK(n == 2 && out[0] == 0x0403 && out[1] == 0x0804);
   /* RFC 8446 4.2.3, 4.2.7: the whole list counts; known entries after
    * 200 unknown ones (and repeats of a known one) are kept, once each,
@@ -941,22 +968,22 @@ static void test_groups_sigalgs(void) {
   big[0] = (uint8_t)((bn - 2) >> 8);
   big[1] = (uint8_t)(bn - 2);
   fresh(true);
-  OK_(ext_sigalgs_parse(C, cur_make(big, bn), out, 3, &n));
+  OK_(VIA(ext_sigalgs_parse(cur_make(big, bn), out, 3, &n, &W)));
   CHECK(n == 3 && out[0] == 0x0403 && out[1] == 0x0804 && out[2] == 0x0807);
   static const uint8_t gtail[] = {0x00, 0x17, 0x00, 0x17, 0x00,
                                   0x1d, 0x00, 0x17, 0x00, 0x18};
   memcpy(big + 2 + 400, gtail, sizeof(gtail));
   fresh(true);
-  OK_(ext_groups_parse(C, cur_make(big, bn), out, 3, &n));
+  OK_(VIA(ext_groups_parse(cur_make(big, bn), out, 3, &n, &W)));
   CHECK(n == 3 && out[0] == 0x0017 && out[1] == 0x001d && out[2] == 0x0018);
   static const char *const bad[] = {"0000", "0003 001d00", "0002 001d 00",
                                     "0004 001d", "00"};
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_groups_parse(C, CV(&v), out, 8, &n));
+    DECODE(VIA(ext_groups_parse(CV(&v), out, 8, &n, &W)));
     fresh(true);
-    DECODE(ext_sigalgs_parse(C, CV(&v), out, 8, &n));
+    DECODE(VIA(ext_sigalgs_parse(CV(&v), out, 8, &n, &W)));
   }
 }
 
@@ -964,98 +991,98 @@ static void test_versions(void) {
   bool t13, t12;
   vec only13 = V("02 0304");
   fresh(true);
-  OK_(ext_versions_parse_ch(C, CV(&only13), &t13, &t12));
+  OK_(VIA(ext_versions_parse_ch(CV(&only13), &t13, &t12, &W)));
   CHECK(t13 && !t12);
   vec both = V("06 0a0a 0304 0303"); /* with a GREASE value */
   fresh(true);
-  OK_(ext_versions_parse_ch(C, CV(&both), &t13, &t12));
+  OK_(VIA(ext_versions_parse_ch(CV(&both), &t13, &t12, &W)));
   CHECK(t13 && t12);
   static const char *const bad[] = {"00", "01 03", "03 030403", "02 0304 00",
                                     "04 0304"};
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_versions_parse_ch(C, CV(&v), &t13, &t12));
+    DECODE(VIA(ext_versions_parse_ch(CV(&v), &t13, &t12, &W)));
   }
   uint16_t ver;
   vec sh = V("0304");
   fresh(false);
-  OK_(ext_versions_parse_sh(C, CV(&sh), &ver));
+  OK_(VIA(ext_versions_parse_sh(CV(&sh), &ver, &W)));
   CHECK_EQ_INT(ver, 0x0304);
   vec sh_short = V("03");
   fresh(false);
-  DECODE(ext_versions_parse_sh(C, CV(&sh_short), &ver));
+  DECODE(VIA(ext_versions_parse_sh(CV(&sh_short), &ver, &W)));
   vec sh_long = V("030403");
   fresh(false);
-  DECODE(ext_versions_parse_sh(C, CV(&sh_long), &ver));
+  DECODE(VIA(ext_versions_parse_sh(CV(&sh_long), &ver, &W)));
 }
 
 static void test_alpn(void) {
   cursor chosen;
   vec mine = V("0009 08 687474702f312e31"); /* http/1.1 */
   fresh(true);
-  OK_(ext_alpn_select(C, CV(&mine), &chosen));
+  OK_(alpn_select(CV(&mine), &chosen));
   CHECK(cur_equal(&chosen, (const uint8_t *)"http/1.1", 8));
   vec both = V("000c 02 6832 08 687474702f312e31");
   fresh(true);
-  OK_(ext_alpn_select(C, CV(&both), &chosen));
+  OK_(alpn_select(CV(&both), &chosen));
   CHECK(cur_equal(&chosen, (const uint8_t *)"h2", 2)); /* our order */
   vec theirs = V("0003 02 6833");                      /* h3 */
   fresh(true);
-  EXPECT(ext_alpn_select(C, CV(&theirs), &chosen),
-         MOAT_ERR_NO_APPLICATION_PROTOCOL, ALERT_NO_APPLICATION_PROTOCOL);
+  EXPECT(alpn_select(CV(&theirs), &chosen), MOAT_ERR_NO_APPLICATION_PROTOCOL,
+         ALERT_NO_APPLICATION_PROTOCOL);
   static const char *const bad[] = {"0000", "0001 00", "0003 03 6832",
                                     "0003 02 6832 00", "00"};
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_alpn_select(C, CV(&v), &chosen));
+    DECODE(alpn_select(CV(&v), &chosen));
     fresh(false);
-    DECODE(ext_alpn_parse_ee(C, CV(&v), &chosen));
+    DECODE(VIA(ext_alpn_parse_ee(CV(&v), C->ctx, &chosen, &W)));
   }
   vec one = V("0003 02 6832");
   fresh(false);
-  OK_(ext_alpn_parse_ee(C, CV(&one), &chosen));
+  OK_(VIA(ext_alpn_parse_ee(CV(&one), C->ctx, &chosen, &W)));
   CHECK(cur_equal(&chosen, (const uint8_t *)"h2", 2));
   fresh(false);
-  ILLEGAL(ext_alpn_parse_ee(C, CV(&both), &chosen));
+  ILLEGAL(VIA(ext_alpn_parse_ee(CV(&both), C->ctx, &chosen, &W)));
   fresh(false);
-  ILLEGAL(ext_alpn_parse_ee(C, CV(&theirs), &chosen));
+  ILLEGAL(VIA(ext_alpn_parse_ee(CV(&theirs), C->ctx, &chosen, &W)));
 }
 
 static void test_key_share_cookie(void) {
   vec ch = V(rfc8448_client_hello);
   client_hello out;
   fresh(true);
-  OK_(ch_parse(C, BODY(&ch), &out));
+  OK_(VIA(ch_parse(BODY(&ch), &out, &W)));
   uint16_t groups[4];
   size_t n, total;
   cursor ksd = out.ext.data[X_KEY_SHARE];
   fresh(true);
-  OK_(ext_key_share_groups(C, ksd, groups, 4, &n, &total));
+  OK_(VIA(ext_key_share_groups(ksd, groups, 4, &n, &total, &W)));
   CHECK(n == 1 && total == 1 && groups[0] == 0x001d);
   cursor share;
   bool found;
   fresh(true);
-  OK_(ext_key_share_find(C, ksd, 0x001d, &share, &found));
+  OK_(VIA(ext_key_share_find(ksd, 0x001d, &share, &found, &W)));
   vec pub = V(rfc8448_client_pub);
   CHECK(found && cur_equal(&share, pub.b, 32));
   fresh(true);
-  OK_(ext_key_share_find(C, ksd, 0x0017, &share, &found));
+  OK_(VIA(ext_key_share_find(ksd, 0x0017, &share, &found, &W)));
   CHECK(!found);
   /* RFC 8446 4.2.8: one share per group */
   vec twice = V("000c 001d 0002 aaaa 001d 0002 bbbb");
   fresh(true);
-  ILLEGAL(ext_key_share_groups(C, CV(&twice), groups, 4, &n, &total));
+  ILLEGAL(VIA(ext_key_share_groups(CV(&twice), groups, 4, &n, &total, &W)));
   static const char *const bad[] = {"0004 001d 0000", "0006 001d 0003 aaaa",
                                     "0006 001d 0002 aaaa 00", "0005 001d 0002",
                                     "00"};
   for (size_t i = 0; i < 5; i++) {
     vec v = V(bad[i]);
     fresh(true);
-    DECODE(ext_key_share_groups(C, CV(&v), groups, 4, &n, &total));
+    DECODE(VIA(ext_key_share_groups(CV(&v), groups, 4, &n, &total, &W)));
     fresh(true);
-    DECODE(ext_key_share_find(C, CV(&v), 0x001d, &share, &found));
+    DECODE(VIA(ext_key_share_find(CV(&v), 0x001d, &share, &found, &W)));
   }
   /* RFC 8446 4.2.8: shares for unknown groups (0x0a0a, 0x7777, twice) are
    * skipped and not counted against the caller's room, only in the
@@ -1063,20 +1090,20 @@ static void test_key_share_cookie(void) {
   vec mixed = V("001e 0a0a 0002 aaaa 7777 0002 bbbb 7777 0002 bbbb "
                 "0017 0002 cccc 001d 0002 dddd");
   fresh(true);
-  OK_(ext_key_share_groups(C, CV(&mixed), groups, 2, &n, &total));
+  OK_(VIA(ext_key_share_groups(CV(&mixed), groups, 2, &n, &total, &W)));
   CHECK(n == 2 && total == 5 && groups[0] == 0x0017 && groups[1] == 0x001d);
 
   cursor cookie;
   vec ck = V("0003 010203");
   fresh(false);
-  OK_(ext_cookie_parse(C, CV(&ck), &cookie));
+  OK_(VIA(ext_cookie_parse(CV(&ck), &cookie, &W)));
   CHECK(cur_equal(&cookie, (const uint8_t *)"\x01\x02\x03", 3));
   static const char *const badc[] = {"0000", "0004 010203", "0003 010203 00",
                                      "00"};
   for (size_t i = 0; i < 4; i++) {
     vec v = V(badc[i]);
     fresh(false);
-    DECODE(ext_cookie_parse(C, CV(&v), &cookie));
+    DECODE(VIA(ext_cookie_parse(CV(&v), &cookie, &W)));
   }
 }
 

@@ -4,50 +4,63 @@
 
 #include "tls/ext/ext.h"
 
-typedef struct ext_info {
-  uint16_t type;
-  ext_idx idx;
-  unsigned allowed; /* M_* bits */
-} ext_info;
-
-static const ext_info k_exts[] = {
-    {EXT_SERVER_NAME, X_SERVER_NAME, M_CH | M_EE | M_SH12},
-    {EXT_MAX_FRAGMENT_LENGTH, X_MAX_FRAGMENT_LENGTH, M_CH | M_EE},
-    {EXT_STATUS_REQUEST, X_STATUS_REQUEST, M_CH | M_CR | M_CT},
-    {EXT_SUPPORTED_GROUPS, X_SUPPORTED_GROUPS, M_CH | M_EE},
-    {EXT_SIGNATURE_ALGORITHMS, X_SIGNATURE_ALGORITHMS, M_CH | M_CR},
-    {EXT_USE_SRTP, X_USE_SRTP, M_CH | M_EE},
-    {EXT_HEARTBEAT, X_HEARTBEAT, M_CH | M_EE},
-    {EXT_ALPN, X_ALPN, M_CH | M_EE | M_SH12},
-    {EXT_SCT, X_SCT, M_CH | M_CR | M_CT},
-    {EXT_CLIENT_CERT_TYPE, X_CLIENT_CERT_TYPE, M_CH | M_EE},
-    {EXT_SERVER_CERT_TYPE, X_SERVER_CERT_TYPE, M_CH | M_EE},
-    {EXT_PADDING, X_PADDING, M_CH},
-    {EXT_RECORD_SIZE_LIMIT, X_RECORD_SIZE_LIMIT, M_CH | M_EE},
-    {EXT_PRE_SHARED_KEY, X_PRE_SHARED_KEY, M_CH | M_SH},
-    {EXT_EARLY_DATA, X_EARLY_DATA, M_CH | M_EE | M_NST},
-    {EXT_SUPPORTED_VERSIONS, X_SUPPORTED_VERSIONS, M_CH | M_SH | M_HRR},
-    {EXT_COOKIE, X_COOKIE, M_CH | M_HRR},
-    {EXT_PSK_KEY_EXCHANGE_MODES, X_PSK_KEY_EXCHANGE_MODES, M_CH},
-    {EXT_CERTIFICATE_AUTHORITIES, X_CERTIFICATE_AUTHORITIES, M_CH | M_CR},
-    {EXT_OID_FILTERS, X_OID_FILTERS, M_CR},
-    {EXT_POST_HANDSHAKE_AUTH, X_POST_HANDSHAKE_AUTH, M_CH},
-    {EXT_SIGNATURE_ALGORITHMS_CERT, X_SIGNATURE_ALGORITHMS_CERT, M_CH | M_CR},
-    {EXT_KEY_SHARE, X_KEY_SHARE, M_CH | M_SH | M_HRR},
+/* The table: one row per extension moat knows, indexed by ext_idx, so
+ * the builders run in wire order.  allowed is where RFC 8446 4.2 (and,
+ * for TLS 1.2, RFC 5246 7.4.1.4 and each extension's RFC) lets it
+ * appear; a row without callbacks is only recognised (checked for
+ * placement and duplicates, then left to the flow or ignored). */
+#define ROW(name) ext_##name##_send, ext_##name##_row_build, ext_##name##_read
+#define RECOGNISED NULL, NULL, NULL
+static const ext_row k_exts[X__COUNT] = {
+    [X_SERVER_NAME] = {EXT_SERVER_NAME, M_CH | M_EE | M_SH12, ROW(sni)},
+    [X_SUPPORTED_VERSIONS] = {EXT_SUPPORTED_VERSIONS, M_CH | M_SH | M_HRR,
+                              ROW(versions)},
     /* TLS 1.2 extensions: a TLS 1.3 ClientHello may carry them too. */
-    {EXT_RENEGOTIATION_INFO, X_RENEGOTIATION_INFO, M_CH | M_SH12},
-    {EXT_EC_POINT_FORMATS, X_EC_POINT_FORMATS, M_CH | M_SH12},
-    {EXT_EXTENDED_MASTER_SECRET, X_EXTENDED_MASTER_SECRET, M_CH | M_SH12},
-    {EXT_SESSION_TICKET, X_SESSION_TICKET, M_CH | M_SH12},
+    [X_RENEGOTIATION_INFO] = {EXT_RENEGOTIATION_INFO, M_CH | M_SH12,
+                              ROW(reneg)},
+    [X_EXTENDED_MASTER_SECRET] = {EXT_EXTENDED_MASTER_SECRET, M_CH | M_SH12,
+                                  ROW(ems)},
+    [X_EC_POINT_FORMATS] = {EXT_EC_POINT_FORMATS, M_CH | M_SH12,
+                            ROW(point_formats)},
+    [X_SESSION_TICKET] = {EXT_SESSION_TICKET, M_CH | M_SH12, ROW(ticket12)},
+    [X_SUPPORTED_GROUPS] = {EXT_SUPPORTED_GROUPS, M_CH | M_EE, ROW(groups)},
+    [X_SIGNATURE_ALGORITHMS] = {EXT_SIGNATURE_ALGORITHMS, M_CH | M_CR,
+                                ROW(sigalgs)},
+    [X_KEY_SHARE] = {EXT_KEY_SHARE, M_CH | M_SH | M_HRR, ROW(key_share)},
+    [X_ALPN] = {EXT_ALPN, M_CH | M_EE | M_SH12, ROW(alpn)},
+    [X_COOKIE] = {EXT_COOKIE, M_CH | M_HRR, ROW(cookie)},
+    [X_PSK_KEY_EXCHANGE_MODES] = {EXT_PSK_KEY_EXCHANGE_MODES, M_CH,
+                                  ROW(psk_modes)},
+    [X_PRE_SHARED_KEY] = {EXT_PRE_SHARED_KEY, M_CH | M_SH, ROW(psk)},
+    [X_MAX_FRAGMENT_LENGTH] = {EXT_MAX_FRAGMENT_LENGTH, M_CH | M_EE,
+                               RECOGNISED},
+    [X_STATUS_REQUEST] = {EXT_STATUS_REQUEST, M_CH | M_CR | M_CT, RECOGNISED},
+    [X_USE_SRTP] = {EXT_USE_SRTP, M_CH | M_EE, RECOGNISED},
+    [X_HEARTBEAT] = {EXT_HEARTBEAT, M_CH | M_EE, RECOGNISED},
+    [X_SCT] = {EXT_SCT, M_CH | M_CR | M_CT, RECOGNISED},
+    [X_CLIENT_CERT_TYPE] = {EXT_CLIENT_CERT_TYPE, M_CH | M_EE, RECOGNISED},
+    [X_SERVER_CERT_TYPE] = {EXT_SERVER_CERT_TYPE, M_CH | M_EE, RECOGNISED},
+    [X_PADDING] = {EXT_PADDING, M_CH, RECOGNISED},
+    [X_RECORD_SIZE_LIMIT] = {EXT_RECORD_SIZE_LIMIT, M_CH | M_EE, RECOGNISED},
+    [X_EARLY_DATA] = {EXT_EARLY_DATA, M_CH | M_EE | M_NST, RECOGNISED},
+    [X_CERTIFICATE_AUTHORITIES] = {EXT_CERTIFICATE_AUTHORITIES, M_CH | M_CR,
+                                   RECOGNISED},
+    [X_OID_FILTERS] = {EXT_OID_FILTERS, M_CR, RECOGNISED},
+    [X_POST_HANDSHAKE_AUTH] = {EXT_POST_HANDSHAKE_AUTH, M_CH, RECOGNISED},
+    [X_SIGNATURE_ALGORITHMS_CERT] = {EXT_SIGNATURE_ALGORITHMS_CERT, M_CH | M_CR,
+                                     RECOGNISED},
 };
+#undef ROW
+#undef RECOGNISED
 
-static const ext_info *ext_lookup(uint16_t type) {
-  for (size_t i = 0; i < sizeof(k_exts) / sizeof(k_exts[0]); i++) {
+/* The index of a type moat knows, or X__COUNT. */
+static ext_idx ext_lookup(uint16_t type) {
+  for (size_t i = 0; i < X__COUNT; i++) {
     if (k_exts[i].type == type) {
-      return &k_exts[i];
+      return (ext_idx)i;
     }
   }
-  return NULL;
+  return X__COUNT;
 }
 
 /* For error details: the message an extension block belongs to. */
@@ -105,8 +118,8 @@ moat_err ext_parse_block(cursor block, unsigned msg, uint32_t offered,
                        block_name(msg));
     }
     seen[type / 64] |= bit;
-    const ext_info *info = ext_lookup(type);
-    if (info == NULL) {
+    ext_idx idx = ext_lookup(type);
+    if (idx == X__COUNT) {
       if (responses) {
         return cause_set(why, MOAT_ERR_UNSUPPORTED_EXTENSION,
                          "the peer sent extension %u in %s, which was not "
@@ -115,19 +128,19 @@ moat_err ext_parse_block(cursor block, unsigned msg, uint32_t offered,
       }
       continue; /* RFC 8446 4.2: ignore unknown extensions */
     }
-    if ((info->allowed & msg) == 0) {
+    if ((k_exts[idx].allowed & msg) == 0) {
       return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                        "extension %u is not allowed in %s", type,
                        block_name(msg));
     }
-    if (responses && ((offered >> info->idx) & 1) == 0) {
+    if (responses && ((offered >> idx) & 1) == 0) {
       return cause_set(why, MOAT_ERR_UNSUPPORTED_EXTENSION,
                        "the peer sent extension %u in %s, which was not "
                        "offered",
                        type, block_name(msg));
     }
-    out->present |= 1u << info->idx;
-    out->data[info->idx] = data;
+    out->present |= X_BIT(idx);
+    out->data[idx] = data;
   }
   return MOAT_OK;
 }
@@ -141,4 +154,34 @@ bool ext_block_has(cursor block, uint16_t want) {
     }
   }
   return false;
+}
+
+bool ext_build_block(builder *b, unsigned msg, const ext_params *p) {
+  bld_open16(b);
+  for (size_t i = 0; i < X__COUNT; i++) {
+    const ext_row *r = &k_exts[i];
+    if ((r->allowed & msg) == 0 || r->build == NULL || !r->send(msg, p)) {
+      continue;
+    }
+    bld_u16(b, r->type);
+    bld_open16(b);
+    r->build(b, msg, p);
+    bld_close(b);
+  }
+  return bld_close(b);
+}
+
+moat_err ext_read_block(const ext_set *set, unsigned msg, uint32_t want,
+                        const ext_params *p, ext_values *out, tls_cause *why) {
+  memset(out, 0, sizeof(*out));
+  uint32_t todo = set->present & want;
+  for (size_t i = 0; todo != 0 && i < X__COUNT; i++) {
+    if (((todo >> i) & 1) == 0 || k_exts[i].read == NULL) {
+      continue;
+    }
+    todo &= ~X_BIT(i);
+    TRY(k_exts[i].read(set->data[i], msg, p, out, why));
+    out->read |= X_BIT(i);
+  }
+  return MOAT_OK;
 }

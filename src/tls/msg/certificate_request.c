@@ -7,7 +7,7 @@ bool cr_build(builder *b, const tls_policy *policy) {
   bld_open16(b);
   bld_u16(b, EXT_SIGNATURE_ALGORITHMS);
   bld_open16(b);
-  ext_sigalgs_build(b, policy, EXT_SIGNATURE_ALGORITHMS);
+  ext_sigalgs_build(b, policy);
   bld_close(b);
   bld_close(b);
   msg_close(b);
@@ -37,8 +37,11 @@ moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out) {
     return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
                      "CertificateRequest without signature_algorithms");
   }
-  return ext_sigalgs_parse(conn, set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs,
-                           64, &out->num_sigalgs);
+  if (ext_sigalgs_parse(set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs, 64,
+                        &out->num_sigalgs, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  return MOAT_OK;
 }
 
 /* RFC 5246 7.4.4: ClientCertificateType values. */
@@ -51,7 +54,7 @@ bool cr12_build(builder *b, const tls_policy *policy) {
   bld_u8(b, CERT_TYPE_RSA_SIGN);
   bld_u8(b, CERT_TYPE_ECDSA_SIGN);
   bld_close(b);
-  ext_sigalgs_build(b, policy, EXT_SIGNATURE_ALGORITHMS);
+  ext_sigalgs_build(b, policy);
   bld_u16(b, 0); /* no certificate_authorities */
   msg_close(b);
   return bld_finish(b);

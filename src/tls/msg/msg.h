@@ -20,8 +20,17 @@ typedef struct client_hello {
   bool has_extensions;
   ext_set ext;
 } client_hello;
-moat_err ch_build(moat_conn *conn, builder *b);
-moat_err ch_parse(moat_conn *conn, cursor body, client_hello *out);
+/* What a ClientHello is made of: the suites of the versions ext.tls13 /
+ * ext.tls12 offer come from ext.policy. */
+typedef struct ch_params {
+  const uint8_t *random;
+  const uint8_t *session_id;
+  size_t session_id_len;
+  ext_params ext;
+} ch_params;
+/* With a ticket in p->ext, the binder is left zero for the flow. */
+moat_err ch_build(builder *b, const ch_params *p, tls_cause *why);
+moat_err ch_parse(cursor body, client_hello *out, tls_cause *why);
 
 /* ServerHello and HelloRetryRequest (RFC 8446 4.1.3, 4.1.4) */
 typedef struct server_hello {
@@ -35,22 +44,26 @@ typedef struct server_hello {
   ext_set ext;
 } server_hello;
 extern const uint8_t k_hrr_random[TLS_RANDOM_LEN];
-moat_err sh_parse(moat_conn *conn, cursor body, server_hello *out);
-/* share NULL for a HelloRetryRequest (then cookie may be set). */
-moat_err sh_build(moat_conn *conn, builder *b, bool hrr, uint16_t group,
-                  const uint8_t *share, size_t share_len, const uint8_t *cookie,
-                  size_t cookie_len);
-
-/* The TLS 1.2 ServerHello (RFC 5246 7.4.1.3) with its extensions. */
-typedef struct sh12_params {
+/* offered13 / offered12: the extensions (bits per ext_idx) our
+ * ClientHello offered to a TLS 1.3 / a TLS 1.2 server; a ServerHello
+ * with supported_versions is read by the first, one without by the
+ * second. */
+moat_err sh_parse(cursor body, uint32_t offered13, uint32_t offered12,
+                  server_hello *out, tls_cause *why);
+/* What a ServerHello is made of (random is ignored for a retry, which
+ * has k_hrr_random). */
+typedef struct sh_params {
+  bool hrr;
+  const uint8_t *random;
   const uint8_t *session_id;
   size_t session_id_len;
-  bool ems;
-  bool ec_point_formats;
-  bool ticket; /* a NewSessionTicket follows */
-  bool ack_sni;
-} sh12_params;
-moat_err sh_build12(moat_conn *conn, builder *b, const sh12_params *p);
+  uint16_t suite;
+  ext_params ext;
+} sh_params;
+/* A TLS 1.3 ServerHello or HelloRetryRequest. */
+moat_err sh_build(builder *b, const sh_params *p, tls_cause *why);
+/* The TLS 1.2 ServerHello (RFC 5246 7.4.1.3) with its extensions. */
+moat_err sh_build12(builder *b, const sh_params *p, tls_cause *why);
 
 /* ---- TLS 1.2 messages (RFC 5246 7.4, RFC 8422 5) ------------------------ */
 
@@ -84,9 +97,12 @@ moat_err nst12_parse(cursor body, nst12 *out, tls_cause *why);
 bool nst12_build(builder *b, uint32_t lifetime, const uint8_t *ticket,
                  size_t ticket_len);
 
-/* EncryptedExtensions (RFC 8446 4.3.1) */
-moat_err ee_build(moat_conn *conn, builder *b, bool ack_sni);
-moat_err ee_parse(moat_conn *conn, cursor body, uint32_t offered);
+/* EncryptedExtensions (RFC 8446 4.3.1): p->ack_sni, p->alpn. */
+moat_err ee_build(builder *b, const ext_params *p, tls_cause *why);
+/* offered: the extensions our ClientHello sent (bits per ext_idx); p:
+ * the policy whose ALPN list was offered.  out: what the server sent. */
+moat_err ee_parse(cursor body, uint32_t offered, const ext_params *p,
+                  ext_values *out, tls_cause *why);
 
 /* CertificateRequest (RFC 8446 4.3.2, RFC 5246 7.4.4): what the flow
  * keeps of it.  In TLS 1.3 the schemes are the ones moat implements, once

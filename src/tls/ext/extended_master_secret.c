@@ -1,0 +1,31 @@
+/* extended_master_secret (RFC 7627): an empty extension in both hellos;
+ * the flows use the session hash when both sent it. */
+#include "tls/ext/ext.h"
+
+moat_err ext_ems_parse(cursor data, unsigned msg, tls_cause *why) {
+  if (!cur_done(&data)) {
+    return cause_set(why, MOAT_ERR_DECODE_ERROR,
+                     "extended_master_secret in %s is not empty",
+                     msg == M_CH ? "ClientHello" : "ServerHello");
+  }
+  return MOAT_OK;
+}
+
+/* RFC 7627 5.1: a client always offers it; a server answers it. */
+bool ext_ems_send(unsigned msg, const ext_params *p) {
+  return msg == M_CH ? p->tls12 : p->ems;
+}
+
+bool ext_ems_row_build(builder *b, unsigned msg, const ext_params *p) {
+  (void)b;
+  (void)msg;
+  (void)p;
+  return true; /* empty */
+}
+
+moat_err ext_ems_read(cursor data, unsigned msg, const ext_params *p,
+                      ext_values *out, tls_cause *why) {
+  (void)p;
+  (void)out;
+  return ext_ems_parse(data, msg, why);
+}
