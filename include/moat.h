@@ -446,6 +446,15 @@ MOAT_API moat_err moat_conn_verified_cert_der(const moat_conn *conn,
  * ("ok" when verification passed or has not run). */
 MOAT_API long moat_conn_verify_code(const moat_conn *conn);
 MOAT_API const char *moat_conn_verify_message(const moat_conn *conn);
+/* When verification refused a certificate: its depth in the chain
+ * verification built (0 is the peer's leaf, as OpenSSL's
+ * X509_STORE_CTX_get_error_depth) and its subject as text
+ * in the certificate's order ("C=US, O=Example, CN=example.com"; "" for an
+ * empty subject).  -1 and NULL when
+ * verification passed or has not run, and when the verify callback
+ * refused a chain with a code of its own. */
+MOAT_API int moat_conn_verify_error_depth(const moat_conn *conn);
+MOAT_API const char *moat_conn_verify_error_subject(const moat_conn *conn);
 
 /* ---- sessions (TLS 1.3 tickets, RFC 8446 4.6.1 and 2.2)
  * ----------------------*/

@@ -98,25 +98,27 @@ PyObject *pymoat_extras_info(PyMoatSocket *s, PyObject *unused) {
                   ? moat_err_name(moat_conn_error(s->conn))
                   : NULL) ||
       set_str(d, "error_detail", moat_conn_error_detail(s->conn)) ||
-      set_str(d, "verify_message", moat_conn_verify_message(s->conn))) {
+      set_str(d, "verify_message", moat_conn_verify_message(s->conn)) ||
+      set_str(d, "verify_subject", moat_conn_verify_error_subject(s->conn))) {
     Py_DECREF(d);
     return NULL;
   }
   PyObject *v = PyLong_FromLong(moat_conn_verify_code(s->conn));
+  PyObject *vd = PyLong_FromLong(moat_conn_verify_error_depth(s->conn));
   PyObject *r = PyBool_FromLong(moat_conn_session_reused(s->conn));
   PyObject *h = PyBool_FromLong(moat_conn_hello_retry(s->conn));
-  if (v == NULL || r == NULL || h == NULL ||
-      PyDict_SetItemString(d, "verify_code", v) ||
-      PyDict_SetItemString(d, "session_reused", r) ||
-      PyDict_SetItemString(d, "hello_retry", h)) {
-    Py_XDECREF(v);
-    Py_XDECREF(r);
-    Py_XDECREF(h);
+  int bad = v == NULL || vd == NULL || r == NULL || h == NULL ||
+            PyDict_SetItemString(d, "verify_code", v) ||
+            PyDict_SetItemString(d, "verify_depth", vd) ||
+            PyDict_SetItemString(d, "session_reused", r) ||
+            PyDict_SetItemString(d, "hello_retry", h);
+  Py_XDECREF(v);
+  Py_XDECREF(vd);
+  Py_XDECREF(r);
+  Py_XDECREF(h);
+  if (bad) {
     Py_DECREF(d);
     return NULL;
   }
-  Py_DECREF(v);
-  Py_DECREF(r);
-  Py_DECREF(h);
   return d;
 }

@@ -124,6 +124,7 @@ void moat_conn_free(moat_conn *conn) {
   chain_free(conn->verified);
   chain_free(conn->peer);
   moat_free(conn->verify_message);
+  moat_free(conn->verify_subject);
   moat_free(conn->detail);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));
@@ -1028,6 +1029,14 @@ moat_err moat_conn_verified_cert_der(const moat_conn *conn, size_t index,
 long moat_conn_verify_code(const moat_conn *conn) {
   return conn->verify_code;
 }
+int moat_conn_verify_error_depth(const moat_conn *conn) {
+  return conn->verify_subject != NULL ? conn->verify_depth : -1;
+}
+
+const char *moat_conn_verify_error_subject(const moat_conn *conn) {
+  return conn->verify_subject;
+}
+
 const char *moat_conn_verify_message(const moat_conn *conn) {
   if (conn->verify_message != NULL) {
     return conn->verify_message;

@@ -652,6 +652,10 @@ struct moat_conn {
   der_chain *verified;
   long verify_code;
   char *verify_message;
+  /* the certificate verification refused: its depth in the chain built
+   * and its subject (verify_subject NULL when none was refused) */
+  int verify_depth;
+  char *verify_subject;
 
   const moat_transport *transport;
   void *transport_arg;

@@ -111,6 +111,12 @@ moat_err conn_verify_peer(moat_conn *conn) {
   moat_free(conn->verify_message);
   /* NULL reads as "ok" (moat_conn_verify_message): no copy to keep. */
   conn->verify_message = err == MOAT_OK ? NULL : moat_strdup(r->message);
+  moat_free(conn->verify_subject);
+  conn->verify_subject = err == MOAT_OK ? NULL : moat_strdup(r->subject);
+  conn->verify_depth = r->depth;
+  if (err != MOAT_OK && conn->verify_subject == NULL) {
+    return conn_fail(conn, MOAT_ERR_NO_MEMORY, "verify detail");
+  }
   if (err == MOAT_OK) {
     TRY(keep_verified_chain(conn, r));
   }
@@ -126,6 +132,8 @@ moat_err conn_verify_peer(moat_conn *conn) {
   if (err == MOAT_OK || verdict != r->code) {
     /* The application refused, with a code of its own. */
     conn->verify_code = verdict;
+    moat_free(conn->verify_subject);
+    conn->verify_subject = NULL;
     moat_free(conn->verify_message);
     conn->verify_message = moat_strdup(x509_verify_code_text(verdict));
     return conn_fail_alert(conn, MOAT_ERR_CERT_VERIFY_FAILED,

@@ -676,7 +676,11 @@ static build_res build(vctx *v) {
     if (pass == 0) {
       /* 2. The peer's intermediates. */
       for (size_t i = 0; i < v->npool; i++) {
-        if (!x509_name_eq(v->pool[i].c.subject, top->issuer)) {
+        /* A self-issued top names itself: that is no issuer, so a
+         * self-signed root the peer sent but we do not trust ends here as
+         * self-signed in the chain. */
+        if (!x509_name_eq(v->pool[i].c.subject, top->issuer) ||
+            already_in_chain(v, &v->pool[i])) {
           continue;
         }
         any = true;

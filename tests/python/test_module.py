@@ -90,6 +90,39 @@ def test_extras():
                   c.read(100) == b"back")
 
 
+def test_verify_detail():
+    """moat.info names the certificate verification refused: its depth
+    and subject; nothing when verification passed."""
+    cctx, sctx = contexts()
+    c, s, _ = pair(cctx, sctx)
+    info = moat.info(c)
+    check("verified: no refused certificate",
+          info["verify_depth"] == -1 and info["verify_subject"] is None,
+          repr((info["verify_depth"], info["verify_subject"])))
+    ci, co, si, so = (ssl.MemoryBIO() for _ in range(4))
+    c = cctx.wrap_bio(ci, co, server_hostname="wrong.example")
+    s = sctx.wrap_bio(si, so, server_side=True)
+    err = None
+    for _ in range(10):
+        for o, out, peer_in in ((c, co, si), (s, so, ci)):
+            try:
+                o.do_handshake()
+            except ssl.SSLWantReadError:
+                pass
+            except ssl.SSLError as e:
+                if o is c:
+                    err = e
+            peer_in.write(out.read())
+        if err:
+            break
+    info = moat.info(c)
+    check("hostname mismatch: depth 0 and the leaf's subject",
+          isinstance(err, ssl.SSLCertVerificationError)
+          and info["verify_depth"] == 0
+          and "CN=localhost" in (info["verify_subject"] or ""),
+          repr((err, info["verify_depth"], info["verify_subject"])))
+
+
 def test_threads():
     """A server context shared by 8 threads' handshakes while a ninth
     reconfigures it (the connections take a policy snapshot each)."""
@@ -174,6 +207,7 @@ def test_rss(n=10000):
 
 
 test_extras()
+test_verify_detail()
 test_threads()
 test_rss()
 print("test_module: %s" % ("FAILED" if failed else "all passed"))

@@ -298,6 +298,73 @@ static void test_handshakes(void) {
   moat_context_free(cc);
 }
 
+/* ---- verify detail: the depth and subject of the refused certificate --- */
+
+/* A client handshake against server context sc for hostname; the
+ * client's verify code, error depth and subject afterwards. */
+static long verify_against(moat_context *cc, moat_context *sc,
+                           const char *hostname, int *depth, char *subject,
+                           size_t cap) {
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, hostname);
+  moat_err se;
+  (void)handshake_both(c, s, &se);
+  long code = moat_conn_verify_code(c);
+  *depth = moat_conn_verify_error_depth(c);
+  const char *subj = moat_conn_verify_error_subject(c);
+  snprintf(subject, cap, "%s", subj != NULL ? subj : "(null)");
+  moat_conn_free(c);
+  moat_conn_free(s);
+  return code;
+}
+
+static void test_verify_detail(void) {
+  char cert[128], key[128], ca[128], chain[128];
+  CHECK_EQ_INT(pki_run("cat srv.pem ca.pem > srvchain.pem && "
+                       "openssl req -x509 -newkey ec -pkeyopt "
+                       "ec_paramgen_curve:P-256 -nodes -keyout other.key "
+                       "-subj /CN=other -days 3 -out other.pem"),
+               0);
+  char other[128];
+  pki_path(other, sizeof(other), "other.pem");
+  pki_path(cert, sizeof(cert), "srv.pem");
+  pki_path(key, sizeof(key), "srv.key");
+  pki_path(ca, sizeof(ca), "ca.pem");
+  pki_path(chain, sizeof(chain), "srvchain.pem");
+  moat_context *sc = moat_context_new(MOAT_ROLE_SERVER);
+  moat_context *cc = moat_context_new(MOAT_ROLE_CLIENT);
+  /* trusts another CA only */
+  moat_context *bare = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK_EQ_INT(moat_context_load_verify_locations(bare, other, NULL, NULL, 0),
+               MOAT_OK);
+  CHECK_EQ_INT(moat_context_load_cert_chain(sc, chain, key, NULL), MOAT_OK);
+  CHECK_EQ_INT(moat_context_load_verify_locations(cc, ca, NULL, NULL, 0),
+               MOAT_OK);
+  int depth;
+  char subject[256];
+  /* verified: no refused certificate */
+  CHECK_EQ_INT(
+      verify_against(cc, sc, "localhost", &depth, subject, sizeof(subject)), 0);
+  CHECK_EQ_INT(depth, -1);
+  CHECK(strcmp(subject, "(null)") == 0);
+  /* the leaf does not name the host: depth 0, the leaf's subject */
+  CHECK_EQ_INT(
+      verify_against(cc, sc, "example.org", &depth, subject, sizeof(subject)),
+      62); /* X509_V_ERR_HOSTNAME_MISMATCH */
+  CHECK_EQ_INT(depth, 0);
+  CHECK(strcmp(subject, "CN=localhost") == 0);
+  /* a root the client does not trust, sent in the chain: depth 1, the
+   * root's subject (OpenSSL: self-signed certificate in chain) */
+  CHECK_EQ_INT(
+      verify_against(bare, sc, "localhost", &depth, subject, sizeof(subject)),
+      19);
+  CHECK_EQ_INT(depth, 1);
+  CHECK(strcmp(subject, "CN=moat test CA") == 0);
+  moat_context_free(sc);
+  moat_context_free(cc);
+  moat_context_free(bare);
+}
+
 /* ---- the message callback ------------------------------------------------ */
 
 typedef struct msg_entry {
@@ -484,6 +551,7 @@ int main(void) {
   test_cert_details();
   test_handshakes();
   test_msg_callback();
+  test_verify_detail();
   pki_cleanup();
   return t_done("test_pyapi");
 }
