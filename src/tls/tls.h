@@ -486,6 +486,7 @@ typedef struct handshake {
 
   /* HelloRetryRequest */
   bool hrr_sent_or_seen;
+  bool ch1_psk; /* the first ClientHello offered a PSK (server) */
   uint16_t hrr_group;
   uint8_t *cookie;
   size_t cookie_len;

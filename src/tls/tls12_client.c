@@ -59,7 +59,8 @@ static moat_err take_extensions(moat_conn *conn, const ext_set *ext) {
   ext_params p = {.policy = conn->ctx, .peer = "server"};
   ext_values v;
   tls_cause why;
-  if (ext_read_block(ext, M_SH12, ~(uint32_t)0, &p, &v, &why) != MOAT_OK) {
+  if (ext_read_block(ext, M_SH12, ~X_BIT(X_SUPPORTED_GROUPS), &p, &v, &why) !=
+      MOAT_OK) {
     return conn_fail_cause(conn, &why);
   }
   return (v.read & X_BIT(X_ALPN)) != 0 ? hello_set_alpn(conn, v.alpn) : MOAT_OK;

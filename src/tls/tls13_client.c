@@ -314,6 +314,7 @@ static uint32_t offered13(const moat_conn *conn) {
 static uint32_t offered12(const moat_conn *conn) {
   return X_BIT(X_RENEGOTIATION_INFO) | X_BIT(X_EC_POINT_FORMATS) |
          X_BIT(X_EXTENDED_MASTER_SECRET) | X_BIT(X_SESSION_TICKET) |
+         X_BIT(X_SUPPORTED_GROUPS) |
          (conn->hostname != NULL ? X_BIT(X_SERVER_NAME) : 0) |
          (conn->ctx->alpn_wire_len > 0 ? X_BIT(X_ALPN) : 0);
 }

@@ -148,6 +148,29 @@ static moat_err send_hello_retry(moat_conn *conn, const kex_alg *group,
 }
 
 /* The second ClientHello must answer the retry (RFC 8446 4.1.2). */
+/* Whether a ClientHello offers a ticket of ours for TLS 1.3 whose suite
+ * has suite's hash. */
+static bool offers_usable_psk(moat_conn *conn, const client_hello *ch,
+                              const tls_suite *suite) {
+  if (!ext_has(&ch->ext, X_PRE_SHARED_KEY) || !conn->ctx->tickets) {
+    return false;
+  }
+  cursor psk = ch->ext.data[X_PRE_SHARED_KEY], ids, id;
+  uint32_t age;
+  bool usable = false;
+  if (!cur_prefixed16(&psk, &ids)) {
+    return false;
+  }
+  while (!usable && cur_prefixed16(&ids, &id) && cur_u32(&ids, &age)) {
+    moat_session st;
+    memset(&st, 0, sizeof(st));
+    usable = ticket_open(conn, cur_data(&id), cur_len(&id), &st) &&
+             st.version == MOAT_TLS1_3 && st.suite->hash == suite->hash;
+    moat_wipe(&st, sizeof(st));
+  }
+  return usable;
+}
+
 static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
   handshake *hs = conn->hs;
   if (!cur_equal(&ch->session_id, hs->session_id, hs->session_id_len)) {
@@ -170,6 +193,14 @@ static moat_err check_second_hello(moat_conn *conn, const client_hello *ch) {
   if (ext_has(&ch->ext, X_EARLY_DATA)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "early_data in the second ClientHello");
+  }
+  /* RFC 8446 4.1.2: pre_shared_key may be updated, not dropped, while it
+   * holds a ticket the retry's suite can use (4.2.11 lets the client drop
+   * those of another hash). */
+  if (hs->ch1_psk && !ext_has(&ch->ext, X_PRE_SHARED_KEY)) {
+    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+                     "the second ClientHello dropped the first's "
+                     "pre_shared_key");
   }
   uint16_t groups[16];
   size_t n, sent;
@@ -327,6 +358,7 @@ static moat_err s_wait_ch(moat_conn *conn) {
       return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                        "no usable key share after HelloRetryRequest");
     }
+    hs->ch1_psk = offers_usable_psk(conn, &ch, suite);
     TRY(send_hello_retry(conn, group, whole));
     hs_consume_message(conn, cur_len(&whole));
     return hs_key_change_boundary(conn);

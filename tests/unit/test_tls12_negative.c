@@ -341,6 +341,39 @@ static void test_renegotiation_info(void) {
   }
 }
 
+/* Some TLS 1.2 servers echo supported_groups in their ServerHello: the
+ * client offered it, so it is not unsolicited (RFC 5246 7.4.1.4), and it
+ * is ignored. */
+static void test_server_hello_groups(void) {
+  setup t;
+  start(&t, "p256", NULL);
+  int at = find(&t.sf, HT_SERVER_HELLO);
+  uint8_t *m = t.sf.msg[at];
+  size_t n = t.sf.len[at];
+  size_t ext = 4 + 2 + 32 + 1 + m[4 + 2 + 32] + 2 + 1;
+  static const uint8_t groups[8] = {0x00, 0x0a, 0x00, 0x04,
+                                    0x00, 0x02, 0x00, 0x1d};
+  uint8_t *e = malloc(n + sizeof(groups));
+  memcpy(e, m, n);
+  memcpy(e + n, groups, sizeof(groups));
+  size_t body = n + sizeof(groups) - 4;
+  size_t block = ((size_t)e[ext] << 8 | e[ext + 1]) + sizeof(groups);
+  e[1] = (uint8_t)(body >> 16);
+  e[2] = (uint8_t)(body >> 8);
+  e[3] = (uint8_t)body;
+  e[ext] = (uint8_t)(block >> 8);
+  e[ext + 1] = (uint8_t)block;
+  free(t.sf.msg[at]);
+  t.sf.msg[at] = e;
+  t.sf.len[at] = n + sizeof(groups);
+  give_msgs(t.c, &t.sf, -1);
+  /* on to its own flight; the Finished that follows no longer matches
+   * (the edit is in the transcript), which is not what this checks */
+  CHECK_EQ_INT(moat_conn_handshake(t.c), MOAT_ERR_WANT_READ);
+  CHECK(moat_conn_error(t.c) == MOAT_OK);
+  finish(&t);
+}
+
 /* (d) the client's flight: ChangeCipherSpec before ClientKeyExchange, a
  * Finished in the clear without ChangeCipherSpec, and a Finished that
  * does not match. */
@@ -638,6 +671,7 @@ int main(void) {
   }
   test_server_flight_order();
   test_session_id_echo();
+  test_server_hello_groups();
   test_server_key_exchange();
   test_point_off_curve();
   test_renegotiation_info();

@@ -1258,6 +1258,45 @@ static void check_served(const char *name, pair *p, const hmsg *ch) {
   CHECK(finish(p));
 }
 
+/* RFC 8446 4.1.2: after a HelloRetryRequest the client may update its
+ * pre_shared_key, not drop it. */
+static void test_psk_after_retry(void) {
+  pair p;
+  hmsg ch;
+  pair_init(&p, "X25519:P-256", "P-256");
+  moat_session *s = psk_ticket(&p);
+  if (s == NULL) {
+    pair_free(&p);
+    return;
+  }
+  psk_conns(&p, s);
+  CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_ERR_WANT_READ);
+  shuttle(p.c, p.s);
+  CHECK_EQ_INT(moat_conn_handshake(p.s), MOAT_ERR_WANT_READ); /* the HRR */
+  CHECK(moat_conn_hello_retry(p.s));
+  shuttle(p.s, p.c);
+  /* the second ClientHello, after the client's change_cipher_spec */
+  CHECK_EQ_INT(moat_conn_handshake(p.c), MOAT_ERR_WANT_READ);
+  buf *o = buf_new();
+  take(p.c, o);
+  cursor c = cur_make(o->b, o->n), body, whole;
+  uint8_t type = 0;
+  bool found = false;
+  while (!found && next_record(&c, &type, &body, &whole)) {
+    found = type == CT_HANDSHAKE && hmsg_load(&ch, body);
+  }
+  free(o);
+  CHECK(found);
+  if (found) {
+    CHECK(hmsg_remove(&ch, EXT_PRE_SHARED_KEY));
+    moat_err e = server_gets(&p, &ch);
+    check_failed("PSK dropped after HRR", p.s, e, MOAT_ERR_ILLEGAL_PARAMETER,
+                 ALERT_ILLEGAL_PARAMETER, "dropped");
+  }
+  moat_session_free(s);
+  pair_free(&p);
+}
+
 static void test_outside_findings(void) {
   pair p;
   hmsg ch;
@@ -1667,6 +1706,7 @@ int main(void) {
   test_server_hello_edits();
   test_early_data();
   test_psk_edits();
+  test_psk_after_retry();
   test_outside_findings();
   test_hybrid_edits();
   pki_cleanup();

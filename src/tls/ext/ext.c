@@ -23,7 +23,11 @@ static const ext_row k_exts[X__COUNT] = {
     [X_EC_POINT_FORMATS] = {EXT_EC_POINT_FORMATS, M_CH | M_SH12,
                             ROW(point_formats)},
     [X_SESSION_TICKET] = {EXT_SESSION_TICKET, M_CH | M_SH12, ROW(ticket12)},
-    [X_SUPPORTED_GROUPS] = {EXT_SUPPORTED_GROUPS, M_CH | M_EE, ROW(groups)},
+    /* Some TLS 1.2 servers echo supported_groups (RFC 8422 defines no
+     * ServerHello form): offered, so not unsolicited; the client does
+     * not read it. */
+    [X_SUPPORTED_GROUPS] = {EXT_SUPPORTED_GROUPS, M_CH | M_EE | M_SH12,
+                            ROW(groups)},
     [X_SIGNATURE_ALGORITHMS] = {EXT_SIGNATURE_ALGORITHMS, M_CH | M_CR,
                                 ROW(sigalgs)},
     [X_KEY_SHARE] = {EXT_KEY_SHARE, M_CH | M_SH | M_HRR, ROW(key_share)},
