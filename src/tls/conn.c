@@ -119,7 +119,7 @@ void moat_conn_free(moat_conn *conn) {
   moat_free_wipe(conn->out, conn->out_cap);
   moat_free_wipe(conn->post_msg, conn->post_cap);
   moat_free(conn->alpn);
-  moat_free(conn->hostname);
+  (void)conn_set_hostname_copy(conn, NULL);
   hmac_free(conn->hmac);
   chain_free(conn->verified);
   chain_free(conn->peer);
@@ -164,13 +164,25 @@ moat_err moat_conn_set_hostname(moat_conn *conn, const char *name) {
   if (name != NULL && (name[0] == '\0' || strlen(name) > 253)) {
     return MOAT_ERR_INVALID_ARGUMENT;
   }
+  return conn_set_hostname_copy(conn, name) ? MOAT_OK : MOAT_ERR_NO_MEMORY;
+}
+
+bool conn_set_hostname_copy(moat_conn *conn, const char *name) {
+  size_t len = name != NULL ? strlen(name) + 1 : 0;
   char *copy = NULL;
-  if (name != NULL && (copy = moat_strdup(name)) == NULL) {
-    return MOAT_ERR_NO_MEMORY;
+  if (len > sizeof(conn->hostname_inline) &&
+      (copy = moat_memdup(name, len)) == NULL) {
+    return false;
   }
-  moat_free(conn->hostname);
+  if (conn->hostname != conn->hostname_inline) {
+    moat_free(conn->hostname);
+  }
   conn->hostname = copy;
-  return MOAT_OK;
+  if (name != NULL && copy == NULL) {
+    memcpy(conn->hostname_inline, name, len);
+    conn->hostname = conn->hostname_inline;
+  }
+  return true;
 }
 
 void moat_conn_set_user_data(moat_conn *conn, void *data) {

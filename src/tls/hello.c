@@ -192,9 +192,7 @@ moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
   hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
   conn->peer_psk_dhe = v.psk_dhe;
   if (v.host[0] != '\0') {
-    moat_free(conn->hostname);
-    conn->hostname = moat_strdup(v.host);
-    if (conn->hostname == NULL) {
+    if (!conn_set_hostname_copy(conn, v.host)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");
     }
   }

@@ -574,6 +574,8 @@ struct moat_conn {
   /* error state: sticky once fatal */
   moat_err err;
   bool failed;
+  /* ctx_options.c: the context's statistics counted this handshake */
+  bool counted_start;
   char *detail; /* allocated at the first failure */
   bool have_alert;
   bool alert_sent;
@@ -617,6 +619,9 @@ struct moat_conn {
   const tls_identity *id;
   char *alpn;
   char *hostname; /* client: what we asked for; server: SNI received */
+  /* where hostname points when it is short (most are): no allocation,
+   * and no more memory than the smallest heap block it replaces */
+  char hostname_inline[24];
   bool hello_retry;
   bool resumed;
   /* Server: the client listed psk_dhe_ke (RFC 8446 4.2.9), so tickets
@@ -672,8 +677,12 @@ struct moat_conn {
   int sni_alert; /* moat_conn_set_sni_alert (0: unrecognized_name) */
   uint8_t tls_unique[HASH_MAX_LEN]; /* moat_conn_tls_unique */
   size_t tls_unique_len;
-  bool counted_start; /* the context's statistics counted this handshake */
 };
+
+/* Sets conn->hostname to a copy of name (NULL: none), in the
+ * connection's own room when it fits.  false when out of memory (the
+ * old name stays). */
+bool conn_set_hostname_copy(moat_conn *conn, const char *name);
 
 /* ctx_options.c: the session statistics at the start and the end of a
  * handshake (offered: the client offered a session). */

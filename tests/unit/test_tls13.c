@@ -224,6 +224,38 @@ static void test_hybrid_groups(void) {
               "X25519MLKEM768", true);
 }
 
+/* Host names short enough for the connection's own room and longer
+ * ones (on the heap), replaced in either direction: the server reads
+ * each back from the ClientHello as sent. */
+static void test_sni_lengths(void) {
+  moat_context *sc = server_ctx("p256");
+  moat_context *cc = client_ctx();
+  char names[4][254];
+  const size_t lens[4] = {23, 24, 200, 9};
+  for (int i = 0; i < 4; i++) {
+    memset(names[i], 'a' + i, lens[i]);
+    names[i][lens[i]] = '\0';
+    names[i][lens[i] / 2] = '.';
+  }
+  for (int i = 0; i < 4; i++) {
+    moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+    /* first another name (long after short, short after long) */
+    CHECK(moat_conn_set_hostname(c, names[(i + 1) % 4]) == MOAT_OK);
+    CHECK(moat_conn_set_hostname(c, NULL) == MOAT_OK);
+    CHECK(moat_conn_set_hostname(c, names[(i + 2) % 4]) == MOAT_OK);
+    CHECK(moat_conn_set_hostname(c, names[i]) == MOAT_OK);
+    CHECK_EQ_INT(moat_conn_handshake(c), MOAT_ERR_WANT_READ);
+    shuttle(c, s);
+    (void)moat_conn_handshake(s);
+    const char *got = moat_conn_server_name(s);
+    CHECK(got != NULL && strcmp(got, names[i]) == 0);
+    moat_conn_free(c);
+    moat_conn_free(s);
+  }
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 static void test_hrr_alpn_sni(void) {
   moat_context *sc = server_ctx("p256");
   moat_context *cc = client_ctx();
@@ -1774,6 +1806,7 @@ int main(void) {
   test_context_lists();
   test_matrix();
   test_hrr_alpn_sni();
+  test_sni_lengths();
   test_client_cert();
   test_key_update_close();
   test_verify_failures();
