@@ -486,6 +486,18 @@ MOAT_API moat_err moat_cert_from_der(const uint8_t *der, size_t len,
 /* Parses the first certificate in PEM text. */
 MOAT_API moat_err moat_cert_from_pem(const uint8_t *pem, size_t len,
                                      moat_cert **out);
+/* For showing a certificate (Python's getpeercert / _test_decode_cert):
+ * as the two above, but a malformed extension that is not critical is
+ * left out instead of refusing the certificate, as OpenSSL shows it
+ * (RFC 5280 violations such as an empty GeneralNames or
+ * DistributionPoint); moat_cert_dropped_extensions counts them.  Never
+ * base trust on such a view: moat's verifier always parses strictly, and
+ * moat_ocsp_check refuses certificates with dropped extensions. */
+MOAT_API moat_err moat_cert_from_der_lenient(const uint8_t *der, size_t len,
+                                             moat_cert **out);
+MOAT_API moat_err moat_cert_from_pem_lenient(const uint8_t *pem, size_t len,
+                                             moat_cert **out);
+MOAT_API size_t moat_cert_dropped_extensions(const moat_cert *cert);
 MOAT_API void moat_cert_free(moat_cert *cert);
 MOAT_API void moat_cert_der(const moat_cert *cert, const uint8_t **out_der,
                             size_t *out_len);
@@ -797,7 +809,8 @@ typedef struct moat_ocsp_result moat_ocsp_result;
  * refused: malformed (the message says where), not successful, not
  * signed by the issuer or an authorised responder, not yet valid, expired,
  * about another certificate, or with an unhandled critical extension;
- * MOAT_ERR_INVALID_ARGUMENT when issuer's subject is not leaf's issuer.
+ * MOAT_ERR_INVALID_ARGUMENT when issuer's subject is not leaf's issuer
+ * or either came from a lenient decode that dropped an extension.
  * *out_result explains (free it with moat_ocsp_result_free); bad
  * arguments and running out of memory leave it NULL. */
 MOAT_API moat_err moat_ocsp_check(const uint8_t *der, size_t len,

@@ -238,7 +238,7 @@ fail:
 
 PyObject *pymoat_cert_dict(const uint8_t *der, size_t len) {
   moat_cert *cert;
-  moat_err err = moat_cert_from_der(der, len, &cert);
+  moat_err err = moat_cert_from_der_lenient(der, len, &cert);
   if (err != MOAT_OK) {
     pymoat_raise(pymoat_state.SSLError, PY_SSL_ERROR_SSL, "X509",
                  "BAD_CERTIFICATE", "the certificate could not be parsed");
@@ -282,7 +282,7 @@ PyObject *pymoat_test_decode_cert(PyObject *mod, PyObject *arg) {
   }
   fclose(f);
   moat_cert *cert;
-  moat_err err = moat_cert_from_pem(buf, len, &cert);
+  moat_err err = moat_cert_from_pem_lenient(buf, len, &cert);
   PyMem_Free(buf);
   if (err != MOAT_OK) {
     pymoat_raise(pymoat_state.SSLError, PY_SSL_ERROR_SSL, "PEM",
@@ -303,7 +303,7 @@ typedef struct PyMoatCertificate {
 
 PyObject *pymoat_certificate_new(const uint8_t *der, size_t len) {
   moat_cert *cert;
-  if (moat_cert_from_der(der, len, &cert) != MOAT_OK) {
+  if (moat_cert_from_der_lenient(der, len, &cert) != MOAT_OK) {
     pymoat_raise(pymoat_state.SSLError, PY_SSL_ERROR_SSL, "X509",
                  "BAD_CERTIFICATE", "the certificate could not be parsed");
     return NULL;

@@ -411,8 +411,8 @@ static bool parse_extension(x509_cert *c, const cursor *oid, cursor value,
   return ok && cur_done(&value);
 }
 
-static moat_err parse_extensions(x509_cert *c, cursor exts, char *detail,
-                                 size_t cap) {
+static moat_err parse_extensions(x509_cert *c, cursor exts, bool lenient,
+                                 char *detail, size_t cap) {
   cursor list;
   cursor seen[32];
   size_t nseen = 0;
@@ -445,7 +445,17 @@ static moat_err parse_extensions(x509_cert *c, cursor exts, char *detail,
     if (nseen < sizeof(seen) / sizeof(seen[0])) {
       seen[nseen++] = oid;
     }
+    x509_cert before;
+    if (lenient) {
+      before = *c;
+    }
     if (!parse_extension(c, &oid, value, critical, &dup)) {
+      if (lenient && !dup && !critical) {
+        /* as OpenSSL shows such a certificate: without the extension */
+        *c = before;
+        c->dropped_exts++;
+        continue;
+      }
       char name[64];
       char msg[128];
       der_oid_text(&oid, name, sizeof(name));
@@ -457,8 +467,8 @@ static moat_err parse_extensions(x509_cert *c, cursor exts, char *detail,
   return MOAT_OK;
 }
 
-moat_err x509_cert_parse(x509_cert *out, const uint8_t *der, size_t len,
-                         char *detail, size_t cap) {
+static moat_err cert_parse(x509_cert *out, const uint8_t *der, size_t len,
+                           bool lenient, char *detail, size_t cap) {
   cursor all = cur_make(der, len), cert, tbs, f;
   bool present;
   memset(out, 0, sizeof(*out));
@@ -551,12 +561,22 @@ moat_err x509_cert_parse(x509_cert *out, const uint8_t *der, size_t len,
     if (out->version != 3) {
       return fail(detail, cap, "extensions in a certificate before v3");
     }
-    TRY(parse_extensions(out, f, detail, cap));
+    TRY(parse_extensions(out, f, lenient, detail, cap));
   }
   if (!cur_done(&tbs)) {
     return fail(detail, cap, "trailing data in tbsCertificate");
   }
   return MOAT_OK;
+}
+
+moat_err x509_cert_parse(x509_cert *out, const uint8_t *der, size_t len,
+                         char *detail, size_t cap) {
+  return cert_parse(out, der, len, false, detail, cap);
+}
+
+moat_err x509_cert_parse_lenient(x509_cert *out, const uint8_t *der, size_t len,
+                                 char *detail, size_t cap) {
+  return cert_parse(out, der, len, true, detail, cap);
 }
 
 bool x509_cert_has_eku(const x509_cert *c, const uint8_t *oid, size_t len) {

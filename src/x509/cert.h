@@ -86,11 +86,18 @@ typedef struct x509_cert {
   cursor aia;      /* AuthorityInfoAccessSyntax contents */
   cursor crldp;    /* CRLDistributionPoints contents */
   cursor ext_list; /* Extensions SEQUENCE contents (empty when absent) */
+  /* x509_cert_parse_lenient: malformed non-critical extensions left out */
+  uint32_t dropped_exts;
 } x509_cert;
 
 /* Parse strictly.  On failure detail names the field. */
 moat_err x509_cert_parse(x509_cert *out, const uint8_t *der, size_t len,
                          char *detail, size_t cap);
+/* The same, but a malformed extension that is not critical is left out
+ * (counted in dropped_exts) instead of refusing the certificate: for
+ * showing a certificate, never for deciding trust. */
+moat_err x509_cert_parse_lenient(x509_cert *out, const uint8_t *der, size_t len,
+                                 char *detail, size_t cap);
 /* Parses an AlgorithmIdentifier element's contents into *out. */
 bool x509_sigalg_parse(cursor alg, x509_sigalg *out);
 /* A hash AlgorithmIdentifier element (RFC 4055 2.1: parameters NULL or

@@ -18,7 +18,8 @@ bool x509_cert_spki(const uint8_t *der, size_t len, cursor *out_spki) {
   return true;
 }
 
-moat_err moat_cert_from_der(const uint8_t *der, size_t len, moat_cert **out) {
+static moat_err cert_from_der(const uint8_t *der, size_t len, bool lenient,
+                              moat_cert **out) {
   *out = NULL;
   if (der == NULL || len == 0) {
     return MOAT_ERR_INVALID_ARGUMENT;
@@ -29,7 +30,9 @@ moat_err moat_cert_from_der(const uint8_t *der, size_t len, moat_cert **out) {
     return MOAT_ERR_NO_MEMORY;
   }
   mc->len = len;
-  moat_err err = x509_cert_parse(&mc->c, mc->der, len, NULL, 0);
+  moat_err err = lenient
+                     ? x509_cert_parse_lenient(&mc->c, mc->der, len, NULL, 0)
+                     : x509_cert_parse(&mc->c, mc->der, len, NULL, 0);
   if (err != MOAT_OK) {
     moat_cert_free(mc);
     return MOAT_ERR_BAD_CERTIFICATE;
@@ -45,7 +48,21 @@ moat_err moat_cert_from_der(const uint8_t *der, size_t len, moat_cert **out) {
   return MOAT_OK;
 }
 
-moat_err moat_cert_from_pem(const uint8_t *pem, size_t len, moat_cert **out) {
+moat_err moat_cert_from_der(const uint8_t *der, size_t len, moat_cert **out) {
+  return cert_from_der(der, len, false, out);
+}
+
+moat_err moat_cert_from_der_lenient(const uint8_t *der, size_t len,
+                                    moat_cert **out) {
+  return cert_from_der(der, len, true, out);
+}
+
+size_t moat_cert_dropped_extensions(const moat_cert *cert) {
+  return cert->c.dropped_exts;
+}
+
+static moat_err cert_from_pem(const uint8_t *pem, size_t len, bool lenient,
+                              moat_cert **out) {
   static const char *const labels[] = {"CERTIFICATE", "TRUSTED CERTIFICATE",
                                        NULL};
   cursor text = cur_make(pem, len);
@@ -60,9 +77,18 @@ moat_err moat_cert_from_pem(const uint8_t *pem, size_t len, moat_cert **out) {
   if (der == NULL) {
     return MOAT_ERR_NO_CERTIFICATE;
   }
-  err = moat_cert_from_der(der, der_len, out);
+  err = cert_from_der(der, der_len, lenient, out);
   moat_free(der);
   return err;
+}
+
+moat_err moat_cert_from_pem(const uint8_t *pem, size_t len, moat_cert **out) {
+  return cert_from_pem(pem, len, false, out);
+}
+
+moat_err moat_cert_from_pem_lenient(const uint8_t *pem, size_t len,
+                                    moat_cert **out) {
+  return cert_from_pem(pem, len, true, out);
 }
 
 moat_err moat_cert_from_pem_next(const uint8_t *pem, size_t len,

@@ -17,8 +17,9 @@ moat_err moat_ocsp_check(const uint8_t *der, size_t len, const moat_cert *leaf,
     return MOAT_ERR_INVALID_ARGUMENT;
   }
   *out_result = NULL;
-  if (der == NULL || leaf == NULL || issuer == NULL) {
-    return MOAT_ERR_INVALID_ARGUMENT;
+  if (der == NULL || leaf == NULL || issuer == NULL ||
+      leaf->c.dropped_exts > 0 || issuer->c.dropped_exts > 0) {
+    return MOAT_ERR_INVALID_ARGUMENT; /* a lenient view decides nothing */
   }
   moat_ocsp_result *res = moat_calloc(1, sizeof(*res));
   if (res == NULL) {

@@ -298,6 +298,80 @@ static void test_handshakes(void) {
   moat_context_free(cc);
 }
 
+/* PEM of the leaf the shell command in the PKI directory writes to
+ * NAME.pem; length 0 when it failed. */
+static size_t make_pem(const char *cmd, const char *name, uint8_t *out,
+                       size_t cap) {
+  char path[128], file[64];
+  if (pki_run(cmd) != 0) {
+    return 0;
+  }
+  snprintf(file, sizeof(file), "%s.pem", name);
+  pki_path(path, sizeof(path), file);
+  FILE *f = fopen(path, "rb");
+  size_t n = f ? fread(out, 1, cap, f) : 0;
+  if (f) {
+    fclose(f);
+  }
+  return n;
+}
+
+/* A certificate with a malformed non-critical extension (an empty
+ * issuerAltName, RFC 5280 4.2.1.7 says SIZE (1..MAX)): refused by the
+ * strict decode, shown without the extension by the lenient one; a
+ * critical one is refused by both, and a lenient view decides no OCSP
+ * check. */
+static void test_lenient_decode(void) {
+  static const char fmt[] =
+      "printf 'subjectAltName=DNS:bad.example\n2.5.29.18=%sDER:3000\n' > "
+      "%s.ext && openssl req -new -key srv.key -subj /CN=bad.example -out "
+      "%s.csr && openssl x509 -req -in %s.csr -CA ca.pem -CAkey ca.key "
+      "-set_serial 7 -days 3 -extfile %s.ext -out %s.pem";
+  static uint8_t pem[8192];
+  char cmd[600];
+  snprintf(cmd, sizeof(cmd), fmt, "", "ian", "ian", "ian", "ian", "ian");
+  size_t len = make_pem(cmd, "ian", pem, sizeof(pem));
+  CHECK(len > 0);
+  moat_cert *c = NULL;
+  CHECK_EQ_INT(moat_cert_from_pem(pem, len, &c), MOAT_ERR_BAD_CERTIFICATE);
+  CHECK(c == NULL);
+  CHECK_EQ_INT(moat_cert_from_pem_lenient(pem, len, &c), MOAT_OK);
+  if (c != NULL) {
+    char text[128];
+    CHECK_EQ_INT(moat_cert_dropped_extensions(c), 1);
+    moat_cert_subject(c, text, sizeof(text));
+    CHECK(strcmp(text, "CN=bad.example") == 0);
+    CHECK_EQ_INT(moat_cert_num_san(c), 1); /* the rest is all there */
+    moat_cert *issuer = NULL;
+    char ca[128];
+    pki_path(ca, sizeof(ca), "ca.pem");
+    FILE *f = fopen(ca, "rb");
+    static uint8_t ca_pem[4096];
+    size_t ca_len = f ? fread(ca_pem, 1, sizeof(ca_pem), f) : 0;
+    if (f) {
+      fclose(f);
+    }
+    CHECK_EQ_INT(moat_cert_from_pem_lenient(ca_pem, ca_len, &issuer), MOAT_OK);
+    CHECK(issuer != NULL && moat_cert_dropped_extensions(issuer) == 0);
+    const uint8_t junk[] = {0x30, 0x03, 0x0a, 0x01, 0x00};
+    moat_ocsp_result *res = NULL;
+    CHECK_EQ_INT(moat_ocsp_check(junk, sizeof(junk), c, issuer, 0, &res),
+                 MOAT_ERR_INVALID_ARGUMENT);
+    CHECK(res == NULL);
+    moat_cert_free(issuer);
+    moat_cert_free(c);
+  }
+  /* critical: no view at all */
+  snprintf(cmd, sizeof(cmd), fmt, "critical,", "ianc", "ianc", "ianc", "ianc",
+           "ianc");
+  len = make_pem(cmd, "ianc", pem, sizeof(pem));
+  CHECK(len > 0);
+  c = NULL;
+  CHECK_EQ_INT(moat_cert_from_pem_lenient(pem, len, &c),
+               MOAT_ERR_BAD_CERTIFICATE);
+  CHECK(c == NULL);
+}
+
 /* ---- verify detail: the depth and subject of the refused certificate --- */
 
 /* A client handshake against server context sc for hostname; the
@@ -552,6 +626,7 @@ int main(void) {
   test_handshakes();
   test_msg_callback();
   test_verify_detail();
+  test_lenient_decode();
   pki_cleanup();
   return t_done("test_pyapi");
 }
