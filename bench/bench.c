@@ -957,7 +957,8 @@ static void json_ratio(FILE *fp, bool has, double a, double b) {
   json_num(fp, has && b > 0, has && b > 0 ? a / b : 0);
 }
 
-static bool write_json(const char *path, const char *machine, const opts *o) {
+static bool write_json(const char *path, const char *machine, const opts *o,
+                       const wire_row *wire, size_t num_wire) {
   FILE *fp = fopen(path, "w");
   if (fp == NULL) {
     fprintf(stderr, "moat-bench: cannot write %s: %s\n", path, strerror(errno));
@@ -998,6 +999,18 @@ static bool write_json(const char *path, const char *machine, const opts *o) {
       fprintf(fp, ", \"%s\": ", vs[l]);
       json_ratio(fp, f->has[l] && f->has_floor, f->val[l], f->floor);
     }
+    fprintf(fp, "}");
+  }
+  fprintf(fp, "\n  ],\n  \"handshake_bytes\": [");
+  for (size_t i = 0; i < num_wire; i++) {
+    const wire_row *w = &wire[i];
+    fprintf(fp,
+            "%s\n    {\"chain\": \"%s\", \"cert_compression\": \"%s\", "
+            "\"client_to_server\": ",
+            i == 0 ? "" : ",", w->chain, w->alg);
+    json_num(fp, w->ok, (double)w->up);
+    fprintf(fp, ", \"server_to_client\": ");
+    json_num(fp, w->ok, (double)w->down);
     fprintf(fp, "}");
   }
   fprintf(fp, "\n  ]\n}\n");
@@ -1260,10 +1273,13 @@ int main(int argc, char **argv) {
   printf("\n");
   print_table(&o);
   print_pq_targets();
+  wire_row wire[8];
+  size_t num_wire = bench_moat_linked() ? wire_measure(&pki, wire, 8) : 0;
+  wire_print(wire, num_wire);
   printf("\n(%.0f CPU seconds in this thread)\n", cpu_now() - t_start);
   bool ok = true;
   if (o.json != NULL)
-    ok = write_json(o.json, machine, &o);
+    ok = write_json(o.json, machine, &o, wire, num_wire);
   pki_free(&pki);
   return ok ? 0 : 1;
 }

@@ -200,6 +200,17 @@ enum { KEM_KEYGEN, KEM_ENCAPS, KEM_DECAPS };
 bool bench_kem_op(int op);
 const char *bench_kem_impl(void); /* "avx2" or "portable" */
 
+/* ---- handshake bytes with and without certificate compression (wire.c) */
+
+typedef struct wire_row {
+  const char *chain; /* "rsa2048", "ecdsa-p256" */
+  const char *alg;   /* "none", "zstd", "brotli", "zlib" */
+  size_t up, down;   /* client->server, server->client bytes */
+  bool ok;           /* false: the algorithm is not built in */
+} wire_row;
+size_t wire_measure(const bench_pki *pki, wire_row *rows, size_t cap);
+void wire_print(const wire_row *rows, size_t n);
+
 /* CPU seconds of the calling thread. */
 double cpu_now(void);
 

@@ -697,6 +697,30 @@ MOAT_API moat_err moat_session_id(const moat_session *session, uint8_t out[32],
  * default) or goes on without ALPN (what Python's ssl does on OpenSSL). */
 MOAT_API void moat_context_set_alpn_required(moat_context *ctx, bool required);
 
+/* Certificate compression (RFC 8879, TLS 1.3 only): the algorithms this
+ * context offers and accepts, most preferred first, as names separated by
+ * ':' from "zstd", "brotli" and "zlib".  A client lists them in its
+ * ClientHello, a server that requests client certificates in its
+ * CertificateRequest; the peer then may send its certificate compressed
+ * with one of them, and moat compresses its own with the first of its
+ * list that the peer offered.  The default is every algorithm moat was
+ * built with ("zstd:brotli:zlib"); "" or NULL turns compression off.  A
+ * name moat does not know or was built without is MOAT_ERR_UNSUPPORTED
+ * and leaves the setting as it was. */
+MOAT_API moat_err moat_context_set_cert_compression(moat_context *ctx,
+                                                    const char *algs);
+/* The algorithms moat was built with, in its order of preference, as the
+ * setter takes them ("zstd:brotli:zlib"; "" with none). */
+MOAT_API const char *moat_cert_compression_available(void);
+/* The RFC 8879 code point (1 zlib, 2 brotli, 3 zstd) the peer's
+ * certificate came compressed with on this connection, or 0 when it came
+ * uncompressed or not at all. */
+MOAT_API uint16_t moat_conn_peer_cert_compression(const moat_conn *conn);
+/* The same for the certificate this side sent. */
+MOAT_API uint16_t moat_conn_cert_compression(const moat_conn *conn);
+/* "zlib", "brotli", "zstd", or NULL for any other code point. */
+MOAT_API const char *moat_cert_compression_name(uint16_t alg);
+
 /* The libcrypto under moat: its version text ("OpenSSL 3.0.19 27 Jan 2026")
  * and number (OpenSSL's 0xMNN00PP0L layout). */
 MOAT_API const char *moat_crypto_version(void);

@@ -381,21 +381,24 @@ static void log_hs_done(const struct sess *s, int64_t now) {
   char subj[512];
   moat_conn *c = s->conn;
   server_client_subject(c, subj, sizeof(subj));
-  fprintf(stderr,
-          "moat server: conn %lu from %s: version=%s cipher=%s group=%s "
-          "sigalg=%s peer-sigalg=%s alpn=%s sni=%s hrr=%s resumed=%s "
-          "ms=%lld "
-          "client-cert=\"%s\"\n",
-          s->id, s->from, util_or_dash(moat_conn_version_name(c)),
-          util_or_dash(moat_conn_cipher_name(c)),
-          util_or_dash(moat_conn_group_name(c)),
-          util_or_dash(moat_conn_sigalg_name(c)),
-          util_or_dash(moat_conn_peer_sigalg_name(c)),
-          util_or_dash(moat_conn_alpn(c)),
-          util_or_dash(moat_conn_server_name(c)),
-          moat_conn_hello_retry(c) ? "yes" : "no",
-          moat_conn_session_reused(c) ? "yes" : "no",
-          (long long)(now - s->started), subj);
+  fprintf(
+      stderr,
+      "moat server: conn %lu from %s: version=%s cipher=%s group=%s "
+      "sigalg=%s peer-sigalg=%s alpn=%s sni=%s hrr=%s resumed=%s "
+      "cert-comp=%s peer-cert-comp=%s ms=%lld "
+      "client-cert=\"%s\"\n",
+      s->id, s->from, util_or_dash(moat_conn_version_name(c)),
+      util_or_dash(moat_conn_cipher_name(c)),
+      util_or_dash(moat_conn_group_name(c)),
+      util_or_dash(moat_conn_sigalg_name(c)),
+      util_or_dash(moat_conn_peer_sigalg_name(c)),
+      util_or_dash(moat_conn_alpn(c)), util_or_dash(moat_conn_server_name(c)),
+      moat_conn_hello_retry(c) ? "yes" : "no",
+      moat_conn_session_reused(c) ? "yes" : "no",
+      util_or_dash(moat_cert_compression_name(moat_conn_cert_compression(c))),
+      util_or_dash(
+          moat_cert_compression_name(moat_conn_peer_cert_compression(c))),
+      (long long)(now - s->started), subj);
 }
 
 /* Queues our close_notify and moves to the state that waits for the

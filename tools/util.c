@@ -400,6 +400,12 @@ void util_print_params(FILE *f, const moat_conn *conn, const char *name,
   fprintf(f, "%sown-signature: %s\n", indent,
           util_or_dash(moat_conn_sigalg_name(conn)));
   fprintf(f, "%salpn: %s\n", indent, util_or_dash(moat_conn_alpn(conn)));
+  fprintf(f, "%speer-cert-compression: %s\n", indent,
+          util_or_dash(moat_cert_compression_name(
+              moat_conn_peer_cert_compression(conn))));
+  fprintf(f, "%sown-cert-compression: %s\n", indent,
+          util_or_dash(
+              moat_cert_compression_name(moat_conn_cert_compression(conn))));
   fprintf(f, "%sresumed: %s\n", indent,
           moat_conn_session_reused(conn) ? "yes" : "no");
   fprintf(f, "%shello-retry: %s\n", indent,
@@ -571,6 +577,11 @@ bool util_configure_tls(const char *cmd, moat_context *ctx,
   }
   if (o->sigalgs && (e = moat_context_set_sigalgs(ctx, o->sigalgs))) {
     return util_setup_fail(cmd, ctx, "bad --sigalgs", o->sigalgs, e);
+  }
+  const char *cc = o->cert_compression;
+  if (cc != NULL && (e = moat_context_set_cert_compression(
+                         ctx, strcmp(cc, "none") == 0 ? "" : cc)) != MOAT_OK) {
+    return util_setup_fail(cmd, ctx, "bad --cert-compression", cc, e);
   }
   const char *why = o->alpn ? util_alpn_problem(o->alpn) : NULL;
   if (why != NULL) {

@@ -121,20 +121,26 @@ typedef struct util_tls_opts {
   bool tls12_only; /* --tls1.2 */
   bool tls13_only; /* --tls1.3 */
   bool no_ticket;  /* --no-ticket: TLS 1.2 without session tickets */
+  const char *cert_compression; /* --cert-compression L ("none": off) */
 } util_tls_opts;
 
 /* The shared options' rows for util_parse_opts, and their help lines. */
 #define UTIL_TLS_VERSION_OPTS(t)                                               \
   {"--tls1.2", NULL, &(t)->tls12_only}, {"--tls1.3", NULL, &(t)->tls13_only},  \
       {"--min-version", &(t)->min_version, NULL},                              \
-      {"--max-version", &(t)->max_version, NULL}, {                            \
-    "--no-ticket", NULL, &(t)->no_ticket                                       \
+      {"--max-version", &(t)->max_version, NULL},                              \
+      {"--no-ticket", NULL, &(t)->no_ticket}, {                                \
+    "--cert-compression", &(t)->cert_compression, NULL                         \
   }
 #define UTIL_TLS_VERSION_HELP                                                  \
   "  --tls1.2 | --tls1.3  speak only that version (default: both)\n"           \
   "  --min-version V   lowest version, 1.2 or 1.3\n"                           \
   "  --max-version V   highest version, 1.2 or 1.3\n"                          \
-  "  --no-ticket       no TLS 1.2 session tickets (session IDs only)\n"
+  "  --no-ticket       no TLS 1.2 session tickets (session IDs only)\n"        \
+  "  --cert-compression L  TLS 1.3 certificate compression (RFC 8879): "       \
+  "the\n"                                                                      \
+  "                    algorithms, e.g. zstd:brotli:zlib (the default: all\n"  \
+  "                    built in), or none\n"
 
 /* Where the password of an encrypted private key comes from: a file's
  * first line, an environment variable, or else a prompt on the terminal

@@ -125,6 +125,7 @@ void policy_free(const tls_policy *pol) {
     return;
   }
   policy_clear_chains(p);
+  cert_comp_cache_free(p->cert_comp_cache);
   x509_store_free(p->store);
   keylog_sink_free(p->keylog);
   shared_free(p->shared);
@@ -144,6 +145,13 @@ static tls_policy *policy_copy(const tls_policy *p) {
   x509_store_ref(n->store);
   if (n->keylog != NULL) {
     atomic_fetch_add(&n->keylog->refs, 1);
+  }
+  /* The edit may change the chains: the copy compresses afresh. */
+  n->cert_comp_cache = cert_comp_cache_new();
+  if (n->cert_comp_cache == NULL) {
+    n->num_ids = 0;
+    policy_free(n);
+    return NULL;
   }
   for (size_t i = 0; i < p->num_ids; i++) {
     if (!identity_copy(&n->ids[i], &p->ids[i])) {
@@ -241,8 +249,10 @@ static tls_policy *policy_new(moat_role role, ctx_shared *sh) {
   p->clock = moat_default_clock;
   p->rng = default_rng;
   p->ticket_lifetime = 7200;
+  cert_comp_defaults(p);
+  p->cert_comp_cache = cert_comp_cache_new();
   p->store = x509_store_new();
-  if (p->store == NULL) {
+  if (p->store == NULL || p->cert_comp_cache == NULL) {
     policy_free(p);
     return NULL;
   }

@@ -15,12 +15,15 @@
 static const uint64_t k_legal[ST__COUNT] = {
     [ST_C_WAIT_SH] = BIT(HT_SERVER_HELLO),
     [ST_C_WAIT_EE] = BIT(HT_ENCRYPTED_EXTENSIONS),
-    [ST_C_WAIT_CERT_CR] = BIT(HT_CERTIFICATE) | BIT(HT_CERTIFICATE_REQUEST),
-    [ST_C_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    /* RFC 8879 4: CompressedCertificate in place of Certificate (the
+     * flows refuse it when it was not offered) */
+    [ST_C_WAIT_CERT_CR] = BIT(HT_CERTIFICATE) | BIT(HT_CERTIFICATE_REQUEST) |
+                          BIT(HT_COMPRESSED_CERTIFICATE),
+    [ST_C_WAIT_CERT] = BIT(HT_CERTIFICATE) | BIT(HT_COMPRESSED_CERTIFICATE),
     [ST_C_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
     [ST_C_WAIT_FINISHED] = BIT(HT_FINISHED),
     [ST_S_WAIT_CH] = BIT(HT_CLIENT_HELLO),
-    [ST_S_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    [ST_S_WAIT_CERT] = BIT(HT_CERTIFICATE) | BIT(HT_COMPRESSED_CERTIFICATE),
     [ST_S_WAIT_CV] = BIT(HT_CERTIFICATE_VERIFY),
     [ST_S_WAIT_FINISHED] = BIT(HT_FINISHED),
     [ST_CONNECTED] = BIT(HT_NEW_SESSION_TICKET) | BIT(HT_KEY_UPDATE),
@@ -124,6 +127,8 @@ const char *hs_type_name(uint8_t type) {
     return "Finished";
   case HT_KEY_UPDATE:
     return "KeyUpdate";
+  case HT_COMPRESSED_CERTIFICATE:
+    return "CompressedCertificate";
   default:
     return "an unknown handshake message";
   }
@@ -204,7 +209,20 @@ moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
                    ? cert_build(b, context, context_len, id->chain_der,
                                 id->chain_len, id->chain_num)
                    : cert_build(b, context, context_len, NULL, NULL, 0);
-  TRY(hs_send_codec(conn, b, built, "Certificate"));
+  if (!built) {
+    return conn_fail(conn, MOAT_ERR_INTERNAL, "building Certificate");
+  }
+  /* RFC 8879 4: compressed when the peer offered an algorithm of ours
+   * (an empty Certificate goes as it is). */
+  if (scheme != NULL) {
+    handshake *hs = conn->hs;
+    uint16_t alg = conn->is_server
+                       ? cert_comp_choose(conn->ctx, hs->peer_cert_comp,
+                                          hs->num_peer_cert_comp)
+                       : hs->cert_comp_send;
+    TRY(cert_comp_apply(conn, b, alg, context_len == 0));
+  }
+  TRY(hs_send(conn, b));
   if (scheme == NULL) {
     return MOAT_OK;
   }

@@ -173,7 +173,7 @@ moat_err hello_set_alpn(moat_conn *conn, cursor name) {
 #define OFFERS                                                                 \
   (X_BIT(X_SERVER_NAME) | X_BIT(X_SUPPORTED_GROUPS) |                          \
    X_BIT(X_SIGNATURE_ALGORITHMS) | X_BIT(X_ALPN) |                             \
-   X_BIT(X_PSK_KEY_EXCHANGE_MODES))
+   X_BIT(X_PSK_KEY_EXCHANGE_MODES) | X_BIT(X_COMPRESS_CERTIFICATE))
 
 /* Reads what the first ClientHello offers into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
@@ -191,6 +191,12 @@ moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
   hs->num_peer_sigalgs = v.num_sigalgs;
   hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
   conn->peer_psk_dhe = v.psk_dhe;
+  /* RFC 8879 3: read in any version (a malformed list is refused even
+   * where TLS 1.2 then ignores it); the algorithm is chosen when the
+   * certificate is sent, with the policy the SNI callback may change. */
+  memcpy(hs->peer_cert_comp, v.cert_comp,
+         v.num_cert_comp * sizeof(v.cert_comp[0]));
+  hs->num_peer_cert_comp = v.num_cert_comp;
   if (v.host[0] != '\0') {
     if (!conn_set_hostname_copy(conn, v.host)) {
       return conn_fail(conn, MOAT_ERR_NO_MEMORY, "server name");

@@ -113,6 +113,7 @@
 #define TLS_MAX_SIGALGS 16
 #define TLS_MAX_ALPN_WIRE 1024
 #define TLS_MAX_CHAIN 16
+#define TLS_MAX_CERT_COMP 4 /* certificate compression algorithms */
 
 /* A cipher suite: TLS 1.3 (RFC 8446 B.4) or TLS 1.2 ECDHE with an AEAD
  * (RFC 5289, RFC 7905). */
@@ -271,6 +272,14 @@ typedef struct tls_policy {
   void *rng_arg;
 
   bool alpn_mismatch_ok; /* moat_context_set_alpn_required(ctx, false) */
+
+  /* Certificate compression (RFC 8879): the algorithms offered and
+   * accepted, most preferred first (none: off), and this snapshot's
+   * compressed Certificate messages (cert_compression.c), made by the
+   * first connection that sends one and reused by the next. */
+  uint16_t cert_comp[TLS_MAX_CERT_COMP];
+  size_t num_cert_comp;
+  struct cert_comp_cache *cert_comp_cache;
 } tls_policy;
 
 /* The context handle: the current snapshot, swapped under lock. */
@@ -507,6 +516,12 @@ typedef struct handshake {
   size_t num_cr_sigalgs;
   bool peer_sent_empty_cert;
 
+  /* certificate compression (RFC 8879) */
+  bool cert_comp_offered;  /* our ClientHello / CertificateRequest listed it */
+  uint16_t cert_comp_send; /* client: chosen from the CertificateRequest's */
+  uint16_t peer_cert_comp[TLS_MAX_CERT_COMP]; /* server: the client's list */
+  size_t num_peer_cert_comp;
+
   pubkey *peer_key;
   uint8_t transcript_at_cv[HASH_MAX_LEN];
 
@@ -677,6 +692,10 @@ struct moat_conn {
   int sni_alert; /* moat_conn_set_sni_alert (0: unrecognized_name) */
   uint8_t tls_unique[HASH_MAX_LEN]; /* moat_conn_tls_unique */
   size_t tls_unique_len;
+  /* RFC 8879 code points our certificate went and the peer's came
+   * compressed with (0: not compressed) */
+  uint16_t cert_comp_sent;
+  uint16_t cert_comp_received;
 };
 
 /* Sets conn->hostname to a copy of name (NULL: none), in the
@@ -692,6 +711,45 @@ void ctx_count_done(moat_conn *conn, bool offered);
  * moat_conn_tls_unique. */
 void conn_note_finished(moat_conn *conn, bool client_fin, const uint8_t *vd,
                         size_t len);
+
+/* ---- certificate compression (cert_compression.c, RFC 8879) ------------- */
+
+typedef struct cert_comp_cache cert_comp_cache;
+cert_comp_cache *cert_comp_cache_new(void);
+void cert_comp_cache_free(cert_comp_cache *c);
+/* The policy's default: every algorithm built in. */
+void cert_comp_defaults(tls_policy *p);
+/* Ours of the peer's list (the first of the policy's that the peer
+ * offered), or 0. */
+uint16_t cert_comp_choose(const tls_policy *p, const uint16_t *peer,
+                          size_t num_peer);
+/* b holds our Certificate message (type and body); when alg is not 0 its
+ * contents become the CompressedCertificate carrying it, taken from the
+ * snapshot's cache when that holds the same Certificate (cacheable: an
+ * empty certificate_request_context, as in every handshake). */
+moat_err cert_comp_apply(moat_conn *conn, builder *b, uint16_t alg,
+                         bool cacheable);
+/* A received CompressedCertificate body: checked against what the policy
+ * offered, decompressed into *out_body (moat_free it), the Certificate
+ * body to parse.  Failures fail the connection (bad_certificate for a
+ * stream that does not decompress to its announced length). */
+moat_err cert_comp_receive(moat_conn *conn, cursor body, uint8_t **out_body,
+                           size_t *out_len);
+/* The flows' step for a received Certificate or CompressedCertificate
+ * (type): *body becomes the Certificate body to parse, in *out_plain
+ * (moat_free it; NULL for a plain Certificate).  A CompressedCertificate
+ * we did not offer to accept is unexpected_message. */
+moat_err cert_comp_body(moat_conn *conn, uint8_t type, cursor *body,
+                        uint8_t **out_plain);
+/* For tests: how many certificates the snapshot has compressed; a copy
+ * of its cached message for alg (of its first chain); and replacing that
+ * message (the Certificate it stands for stays), to make a peer that
+ * sends bad data. */
+unsigned cert_comp_made(const tls_policy *p);
+bool cert_comp_cached(const tls_policy *p, uint16_t alg, uint8_t *out,
+                      size_t cap, size_t *out_len);
+bool cert_comp_cache_swap(const tls_policy *p, uint16_t alg, const uint8_t *msg,
+                          size_t len);
 
 /* ---- engine internals shared between files -------------------------------*/
 

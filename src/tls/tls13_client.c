@@ -101,6 +101,8 @@ static moat_err build_client_hello(moat_conn *conn, builder *b) {
   if (ch_build(b, &p, &why) != MOAT_OK) {
     return conn_fail_cause(conn, &why);
   }
+  /* RFC 8879 3: the ClientHello listed the policy's algorithms */
+  hs->cert_comp_offered = ext_cert_comp_send(M_CH, e);
   return psk ? patch_binder(conn, bld_data(b), bld_len(b)) : MOAT_OK;
 }
 
@@ -497,9 +499,16 @@ static moat_err c_wait_cert(moat_conn *conn) {
     cert_request cr;
     TRY(cr_parse(conn, body, &cr));
     hs_take_cert_request(conn->hs, &cr);
+    /* RFC 8879 3: ours of the server's list, for our certificate */
+    conn->hs->cert_comp_send =
+        cert_comp_choose(conn->ctx, cr.cert_comp, cr.num_cert_comp);
     conn->state = ST_C_WAIT_CERT;
   } else {
-    TRY(on_server_cert(conn, body));
+    uint8_t *plain;
+    moat_err err = cert_comp_body(conn, type, &body, &plain);
+    err = err == MOAT_OK ? on_server_cert(conn, body) : err;
+    moat_free(plain);
+    TRY(err);
     conn->state = ST_C_WAIT_CV;
   }
   TRY(hs_absorb(conn, whole));

@@ -483,6 +483,8 @@ static moat_err s_send_flight(moat_conn *conn) {
   if (ctx->verify_mode != MOAT_VERIFY_NONE) {
     bld_reset(&b);
     err = hs_send_codec(conn, &b, cr_build(&b, ctx), "CertificateRequest");
+    /* RFC 8879 3: cr_build listed the policy's algorithms */
+    hs->cert_comp_offered = ctx->num_cert_comp > 0;
     if (err != MOAT_OK) {
       goto cleanup;
     }
@@ -527,8 +529,13 @@ static moat_err s_wait_cert(moat_conn *conn) {
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
   bool empty;
-  TRY(hs_recv_certificate(conn, body, hs->cr_context, hs->cr_context_len,
-                          &empty));
+  uint8_t *plain;
+  moat_err err = cert_comp_body(conn, type, &body, &plain);
+  err = err == MOAT_OK ? hs_recv_certificate(conn, body, hs->cr_context,
+                                             hs->cr_context_len, &empty)
+                       : err;
+  moat_free(plain);
+  TRY(err);
   if (empty) {
     if (conn->ctx->verify_mode == MOAT_VERIFY_REQUIRED) {
       return conn_fail(conn, MOAT_ERR_CERTIFICATE_REQUIRED,

@@ -2603,12 +2603,152 @@ def tls12_keylog_tshark(env, moat_role):
     return "ok"
 
 
+OPENSSL40 = os.path.normpath(os.path.join(HERE, "..", "..", "..", "shared",
+                                          "peers", "openssl-4.0"))
+CERT_COMP = ["zlib", "brotli", "zstd"]
+
+
+def openssl40(env):
+    """argv[0] and environment of OpenSSL 4.0's command (built with zlib,
+    brotli and zstd certificate compression), or a skip."""
+    exe = os.path.join(OPENSSL40, "bin", "openssl")
+    if not os.access(exe, os.X_OK):
+        raise CaseSkipped("no OpenSSL 4.0 in %s (needed for certificate "
+                          "compression)" % OPENSSL40)
+    return exe, dict(os.environ, LD_LIBRARY_PATH=os.path.join(OPENSSL40,
+                                                               "lib"))
+
+
+def moat_has_cert_comp(env, alg):
+    """A skip when this moat was built without alg (its setup refuses
+    the option before connecting)."""
+    probe = subprocess.run([env.moat, "client", "127.0.0.1:1",
+                            "--cert-compression", alg], capture_output=True,
+                           text=True)
+    if "built without" in probe.stderr:
+        raise CaseSkipped("moat was built without %s" % alg)
+
+
+def cert_comp_moat_client(env, alg, client_cert):
+    """OpenSSL 4.0's s_server -cert_comp compresses its RSA-2048
+    certificate with the algorithm the moat client offers alone (RFC 8879);
+    with client_cert it asks for the client's, which moat compresses with
+    the algorithm s_server's CertificateRequest lists first of its own."""
+    exe, penv = openssl40(env)
+    moat_has_cert_comp(env, alg)
+    crt, key = env.pki.server("rsa2048")
+    extra = ["-Verify", "1", "-CAfile", env.pki.p("ca.pem")] \
+        if client_cert else []
+    srv = Proc([exe, "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "1", "-rev", "-tls1_3",
+                "-cert_comp", "-msg"] + extra, env=penv)
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start:\n" +
+                         tail(srv.stdout + srv.stderr))
+    try:
+        cli, rc = run_moat_client(env, int(m.group(1)), client_cert=client_cert,
+                                  extra=["--cert-compression", alg])
+    finally:
+        srv.finish(5)
+    sout = srv.stdout + srv.stderr
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    s_server said:\n" + tail(sout)
+    params = moat_client_params(cli.stderr)
+    expect(rc == 0 and cli.out == expected_echo("openssl", PAYLOAD),
+           "no echo" + diag)
+    expect(params.get("peer-cert-compression") == alg,
+           "the moat client did not get a %s-compressed certificate" % alg +
+           diag)
+    expect(re.search(r">>> TLS 1\.3, Handshake \[length [0-9a-f]+\], "
+                     r"CompressedCertificate", sout),
+           "s_server did not send a CompressedCertificate" + diag)
+    if client_cert:
+        expect(params.get("own-cert-compression") == alg and
+               re.search(r"<<< TLS 1\.3, Handshake \[length [0-9a-f]+\], "
+                         r"CompressedCertificate", sout),
+               "the client certificate did not go compressed" + diag)
+    return "ok"
+
+
+def cert_comp_moat_server(env, alg, client_cert):
+    """The moat server compresses its RSA-2048 certificate for OpenSSL
+    4.0's s_client with the one algorithm it allows; with client_cert it
+    also takes s_client's compressed certificate."""
+    exe, penv = openssl40(env)
+    moat_has_cert_comp(env, alg)
+    srv, port = start_moat_server(env, env.pki.server("rsa2048"),
+                                  client_auth=client_cert,
+                                  extra=["--cert-compression", alg])
+    extra = ["-cert", env.pki.p("client.pem"), "-key",
+             env.pki.p("client.key")] if client_cert else []
+    try:
+        cli = s_client12(env, port, ["-msg"] + extra, exe=exe, penv=penv,
+                         tls="-tls1_3")
+    finally:
+        srv_rc = srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    s_client said:\n" + tail(cli.stdout + cli.stderr)
+    conn = moat_server_conn(srv.stderr)
+    expect(conn is not None and srv_rc == 0, "no handshake at moat" + diag)
+    expect(PAYLOAD.decode().strip() in cli.stdout, "no echo" + diag)
+    expect(conn.get("cert-comp") == alg and
+           re.search(r"<<< TLS 1\.3, Handshake \[length [0-9a-f]+\], "
+                     r"CompressedCertificate", cli.stdout),
+           "s_client did not get a %s-compressed certificate" % alg + diag)
+    if client_cert:
+        expect(conn.get("peer-cert-comp") == alg,
+               "the moat server did not get a compressed client "
+               "certificate" + diag)
+    return "ok"
+
+
+def cert_comp_off(env):
+    """With --cert-compression none the moat client offers nothing and
+    OpenSSL 4.0's s_server -cert_comp sends a plain Certificate."""
+    exe, penv = openssl40(env)
+    crt, key = env.pki.server("rsa2048")
+    srv = Proc([exe, "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "1", "-rev", "-tls1_3",
+                "-cert_comp", "-msg"], env=penv)
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start")
+    try:
+        cli, rc = run_moat_client(env, int(m.group(1)),
+                                  extra=["--cert-compression", "none"])
+    finally:
+        srv.finish(5)
+    sout = srv.stdout + srv.stderr
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    s_server said:\n" + tail(sout)
+    expect(rc == 0 and moat_client_params(cli.stderr).get(
+        "peer-cert-compression") == "-" and
+        re.search(r">>> TLS 1\.3, Handshake \[length [0-9a-f]+\], "
+                  r"Certificate$", sout, re.M) and
+        "CompressedCertificate" not in sout,
+        "compression was used though the client turned it off" + diag)
+    return "ok"
+
+
 def build_cases(env):
     cases = []
 
     def add(name, fn, *args, **kw):
         cases.append((name, lambda: fn(env, *args, **kw)))
 
+    # Certificate compression (RFC 8879) against OpenSSL 4.0.
+    for alg in CERT_COMP:
+        for auth in (False, True):
+            tag = alg + ("/client-cert" if auth else "")
+            add("moat-client>openssl40-server/cert-comp/" + tag,
+                cert_comp_moat_client, alg, auth)
+            add("openssl40-client>moat-server/cert-comp/" + tag,
+                cert_comp_moat_server, alg, auth)
+    add("moat-client>openssl40-server/cert-comp/off", cert_comp_off)
     for peer in ("openssl", "gnutls", "python"):
         for suite in SUITES:
             for group in GROUPS:

@@ -1,14 +1,20 @@
 /* Certificate compression (RFC 8879): the compress_certificate extension
  * codec and the CompressedCertificate message codec, with valid input
  * for every algorithm built in and the ways a peer can get it wrong
- * (truncated, wrong algorithm, length mismatch, bomb, empty).  Each
- * refusal must carry its error, the alert it maps to, and a detail. */
+ * (truncated, wrong algorithm, length mismatch, bomb, empty), each
+ * refusal with its error, the alert it maps to, and a detail; then
+ * moat-to-moat handshakes with each algorithm in both directions, what
+ * goes on the wire, the context setting, the per-snapshot cache, and the
+ * alerts a peer reads when the other side's certificate is bad or
+ * unsolicited. */
 #include <stdlib.h>
 
 #include "base/mem.h"
 #include "compress/compress.h"
 #include "hexvec.h"
 #include "moat.h"
+#include "pair.h"
+#include "pki.h"
 #include "t.h"
 #include "tls/msg/msg.h"
 #include "tls/tls.h"
@@ -279,6 +285,352 @@ static void test_bomb(void) {
 #endif
 }
 
+/* ---- handshakes --------------------------------------------------------- */
+
+static moat_context *g_rsa_srv, *g_ec_srv, *g_cli, *g_cli_auth, *g_srv_auth;
+
+/* One handshake with every byte counted: client to server in *out_up,
+ * server to client in *out_down. */
+static moat_err run(moat_conn *c, moat_conn *s, moat_err *out_server,
+                    size_t *out_up, size_t *out_down) {
+  moat_err ce = MOAT_ERR_WANT_READ, se = MOAT_ERR_WANT_READ;
+  size_t up = 0, down = 0;
+  for (int i = 0; i < 60; i++) {
+    if (ce == MOAT_ERR_WANT_READ) {
+      ce = moat_conn_handshake(c);
+    }
+    up += moat_conn_pending_output(c);
+    shuttle(c, s);
+    if (se == MOAT_ERR_WANT_READ) {
+      se = moat_conn_handshake(s);
+    }
+    down += moat_conn_pending_output(s);
+    shuttle(s, c);
+    if (ce != MOAT_ERR_WANT_READ && se != MOAT_ERR_WANT_READ) {
+      break;
+    }
+  }
+  *out_server = se;
+  if (out_up != NULL) {
+    *out_up = up;
+    *out_down = down;
+  }
+  return ce;
+}
+
+typedef struct hs_result {
+  moat_err c, s;
+  uint16_t c_got, s_got, c_sent, s_sent; /* peer_cert_compression, ... */
+  size_t up, down;
+  int c_alert, s_alert; /* alerts each side read from the other, or -1 */
+} hs_result;
+
+/* cc / sc get the algorithm lists calg / salg (NULL: as they are). */
+static hs_result pair_run(moat_context *cc, moat_context *sc, const char *calg,
+                          const char *salg) {
+  if (calg != NULL) {
+    CHECK(moat_context_set_cert_compression(cc, calg) == MOAT_OK);
+  }
+  if (salg != NULL) {
+    CHECK(moat_context_set_cert_compression(sc, salg) == MOAT_OK);
+  }
+  moat_conn *c = moat_conn_new(cc), *s = moat_conn_new(sc);
+  moat_conn_set_hostname(c, "localhost");
+  hs_result r;
+  r.c = run(c, s, &r.s, &r.up, &r.down);
+  r.c_got = moat_conn_peer_cert_compression(c);
+  r.s_got = moat_conn_peer_cert_compression(s);
+  r.c_sent = moat_conn_cert_compression(c);
+  r.s_sent = moat_conn_cert_compression(s);
+  bool ours;
+  r.c_alert = r.s_alert = -1;
+  int a;
+  if (moat_conn_alert(c, &a, &ours) && !ours) {
+    r.c_alert = a;
+  }
+  if (moat_conn_alert(s, &a, &ours) && !ours) {
+    r.s_alert = a;
+  }
+  if (r.c == MOAT_OK) {
+    const uint8_t *der;
+    size_t len;
+    CHECK(moat_conn_peer_cert_der(c, 0, &der, &len) == MOAT_OK && len > 100);
+  }
+  moat_conn_free(c);
+  moat_conn_free(s);
+  return r;
+}
+
+static void test_handshakes(void) {
+  char all[64];
+  snprintf(all, sizeof(all), "%s", moat_cert_compression_available());
+  hs_result off = pair_run(g_cli, g_rsa_srv, "", all);
+  CHECK(off.c == MOAT_OK && off.s == MOAT_OK);
+  CHECK(off.c_got == 0 && off.s_sent == 0);
+  hs_result off_ec = pair_run(g_cli, g_ec_srv, "", all);
+  CHECK(off_ec.c == MOAT_OK && off_ec.c_got == 0);
+  for (size_t i = 0; i < 3; i++) {
+    uint16_t alg = k_all[i];
+    const char *name = moat_cert_compression_name(alg);
+    if (compress_get(alg) == NULL) {
+      continue;
+    }
+    hs_result r = pair_run(g_cli, g_rsa_srv, name, all);
+    CHECK(r.c == MOAT_OK && r.s == MOAT_OK);
+    CHECK_EQ_INT(r.c_got, alg);
+    CHECK_EQ_INT(r.s_sent, alg);
+    CHECK(r.c_sent == 0 && r.s_got == 0);
+    /* the RSA-2048 chain (leaf and CA) goes in fewer bytes */
+    CHECK(r.down + 100 < off.down);
+    printf("test_cert_compression: RSA-2048 chain, server flight %zu bytes "
+           "plain, %zu with %s\n",
+           off.down, r.down, name);
+    hs_result e = pair_run(g_cli, g_ec_srv, name, all);
+    CHECK(e.c == MOAT_OK && e.c_got == alg && e.down < off_ec.down);
+    /* the client's certificate, compressed for the server */
+    hs_result ca = pair_run(g_cli_auth, g_srv_auth, name, name);
+    CHECK(ca.c == MOAT_OK && ca.s == MOAT_OK);
+    CHECK_EQ_INT(ca.s_got, alg);
+    CHECK_EQ_INT(ca.c_sent, alg);
+    CHECK_EQ_INT(ca.c_got, alg);
+  }
+  /* the server's preference decides among what the client offers */
+  if (compress_get(COMPRESS_ZLIB) != NULL &&
+      compress_get(COMPRESS_ZSTD) != NULL) {
+    hs_result r = pair_run(g_cli, g_rsa_srv, "zstd:zlib", "zlib:zstd");
+    CHECK(r.c == MOAT_OK && r.c_got == COMPRESS_ZLIB);
+    r = pair_run(g_cli, g_rsa_srv, "zstd", "zlib");
+    CHECK(r.c == MOAT_OK && r.c_got == 0); /* nothing in common */
+    r = pair_run(g_cli_auth, g_srv_auth, "zlib:zstd", "zstd:zlib");
+    CHECK(r.c == MOAT_OK && r.c_sent == COMPRESS_ZLIB &&
+          r.s_sent == COMPRESS_ZSTD);
+  }
+  /* a server with it off, a client with it on: plain */
+  hs_result r = pair_run(g_cli, g_rsa_srv, all, "");
+  CHECK(r.c == MOAT_OK && r.c_got == 0 && r.s_sent == 0);
+  /* TLS 1.2: never (RFC 8879 applies to TLS 1.3) */
+  moat_context_set_max_version(g_rsa_srv, MOAT_TLS1_2);
+  r = pair_run(g_cli, g_rsa_srv, all, all);
+  CHECK(r.c == MOAT_OK && r.c_got == 0 && r.s_sent == 0);
+  moat_context_set_max_version(g_rsa_srv, MOAT_TLS1_3);
+  /* the defaults: on, every algorithm built in, zstd first */
+  moat_context *fresh_c = pki_client_ctx();
+  r = pair_run(fresh_c, g_ec_srv, NULL, all);
+  CHECK(r.c == MOAT_OK && r.c_got == compress_builtin(0)->code);
+  moat_context_free(fresh_c);
+}
+
+static void test_setting(void) {
+  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK(strcmp(moat_cert_compression_available(),
+               compress_get(COMPRESS_ZSTD) && compress_get(COMPRESS_BROTLI) &&
+                       compress_get(COMPRESS_ZLIB)
+                   ? "zstd:brotli:zlib"
+                   : moat_cert_compression_available()) == 0);
+  CHECK(moat_context_set_cert_compression(ctx, "lzma") == MOAT_ERR_UNSUPPORTED);
+  CHECK(strstr(moat_context_error_detail(ctx), "lzma") != NULL);
+  CHECK(moat_context_set_cert_compression(ctx, "zlib:") ==
+        MOAT_ERR_UNSUPPORTED); /* an empty name */
+  CHECK(moat_context_set_cert_compression(ctx, "zlib:zlib") == MOAT_OK);
+  CHECK(moat_context_set_cert_compression(ctx, NULL) == MOAT_OK);
+  CHECK(moat_cert_compression_name(1) != NULL &&
+        strcmp(moat_cert_compression_name(3), "zstd") == 0 &&
+        moat_cert_compression_name(0) == NULL &&
+        moat_cert_compression_name(0xff01) == NULL);
+  moat_context_free(ctx);
+}
+
+/* The server compresses its chain once per snapshot and algorithm. */
+static void test_cache(void) {
+  const char *name = moat_cert_compression_name(compress_builtin(0)->code);
+  CHECK(moat_context_set_cert_compression(g_ec_srv, name) == MOAT_OK);
+  const tls_policy *p = context_policy(g_ec_srv);
+  CHECK_EQ_INT(cert_comp_made(p), 0);
+  for (int i = 0; i < 3; i++) {
+    hs_result r = pair_run(g_cli, g_ec_srv, name, NULL);
+    CHECK(r.c == MOAT_OK && r.c_got == compress_builtin(0)->code);
+  }
+  CHECK_EQ_INT(cert_comp_made(p), 1);
+  policy_free(p);
+  /* a new snapshot starts its own */
+  moat_context_set_verify_flags(g_ec_srv, 0);
+  p = context_policy(g_ec_srv);
+  CHECK_EQ_INT(cert_comp_made(p), 0);
+  hs_result r = pair_run(g_cli, g_ec_srv, name, NULL);
+  CHECK(r.c == MOAT_OK);
+  CHECK_EQ_INT(cert_comp_made(p), 1);
+  policy_free(p);
+}
+
+/* A server whose cached message is replaced sends what the test wants,
+ * and the client must refuse it with an alert the server reads. */
+static void test_bad_peer(void) {
+  uint16_t alg = compress_builtin(0)->code;
+  const char *name = moat_cert_compression_name(alg);
+  CHECK(moat_context_set_cert_compression(g_ec_srv, name) == MOAT_OK);
+  hs_result r = pair_run(g_cli, g_ec_srv, name, NULL);
+  CHECK(r.c == MOAT_OK);
+  const tls_policy *p = context_policy(g_ec_srv);
+  static uint8_t good[8192], bad[8192];
+  size_t n = 0;
+  CHECK(cert_comp_cached(p, alg, good, sizeof(good), &n) && n > 12);
+  /* announced one byte long: bad_certificate (RFC 8879 4) */
+  memcpy(bad, good, n);
+  bad[8] = (uint8_t)(bad[8] + 1);
+  CHECK(cert_comp_cache_swap(p, alg, bad, n));
+  r = pair_run(g_cli, g_ec_srv, name, NULL);
+  CHECK(r.c == MOAT_ERR_BAD_CERTIFICATE);
+  CHECK_EQ_INT(r.s_alert, ALERT_BAD_CERTIFICATE);
+  /* a flipped byte inside the stream: refused, or (no checksum in brotli
+   * and zstd) certificate bytes that no longer verify */
+  memcpy(bad, good, n);
+  bad[n / 2] ^= 0x20;
+  CHECK(cert_comp_cache_swap(p, alg, bad, n));
+  r = pair_run(g_cli, g_ec_srv, name, NULL);
+  CHECK(r.c != MOAT_OK && r.s_alert > 0);
+  /* an algorithm the client did not list: illegal_parameter */
+  memcpy(bad, good, n);
+  bad[5] = alg == COMPRESS_ZLIB ? COMPRESS_ZSTD : COMPRESS_ZLIB;
+  CHECK(cert_comp_cache_swap(p, alg, bad, n));
+  r = pair_run(g_cli, g_ec_srv, name, NULL);
+  CHECK(r.c == MOAT_ERR_ILLEGAL_PARAMETER);
+  CHECK_EQ_INT(r.s_alert, ALERT_ILLEGAL_PARAMETER);
+#ifdef MOAT_HAVE_ZLIB
+  /* a bomb: 8 MiB of zeros announced as the real Certificate's length */
+  if (alg == COMPRESS_ZLIB ||
+      moat_context_set_cert_compression(g_ec_srv, "zlib") == MOAT_OK) {
+    policy_free(p);
+    r = pair_run(g_cli, g_ec_srv, "zlib", "zlib");
+    CHECK(r.c == MOAT_OK && r.c_got == COMPRESS_ZLIB);
+    p = context_policy(g_ec_srv);
+    CHECK(cert_comp_cached(p, COMPRESS_ZLIB, good, sizeof(good), &n));
+    size_t big = 8u << 20;
+    uint8_t *zeros = calloc(1, big);
+    uLongf zn = sizeof(bad) - 12;
+    CHECK(compress2(bad + 12, &zn, zeros, big, 9) == Z_OK);
+    memcpy(bad, good, 9); /* type, length, algorithm, uncompressed_length */
+    size_t body = 8 + zn;
+    bad[1] = (uint8_t)(body >> 16), bad[2] = (uint8_t)(body >> 8);
+    bad[3] = (uint8_t)body;
+    bad[9] = (uint8_t)(zn >> 16), bad[10] = (uint8_t)(zn >> 8);
+    bad[11] = (uint8_t)zn;
+    CHECK(cert_comp_cache_swap(p, COMPRESS_ZLIB, bad, 12 + zn));
+    r = pair_run(g_cli, g_ec_srv, "zlib", NULL);
+    CHECK(r.c == MOAT_ERR_BAD_CERTIFICATE);
+    CHECK_EQ_INT(r.s_alert, ALERT_BAD_CERTIFICATE);
+    free(zeros);
+  }
+#endif
+  policy_free(p);
+  /* fresh snapshots for what follows */
+  CHECK(moat_context_set_cert_compression(
+            g_ec_srv, moat_cert_compression_available()) == MOAT_OK);
+}
+
+/* A CompressedCertificate where none was offered: unexpected_message,
+ * read by the peer, in both directions. */
+static void test_unsolicited(void) {
+  const char *all = moat_cert_compression_available();
+  moat_conn *c = moat_conn_new(g_cli), *s = moat_conn_new(g_ec_srv);
+  CHECK(moat_context_set_cert_compression(g_cli, all) == MOAT_OK);
+  moat_conn_free(c);
+  c = moat_conn_new(g_cli);
+  moat_conn_set_hostname(c, "localhost");
+  CHECK(moat_conn_handshake(c) == MOAT_ERR_WANT_READ);
+  /* the ClientHello offered it; the client now forgets it did */
+  c->hs->cert_comp_offered = false;
+  moat_err se;
+  moat_err ce = run(c, s, &se, NULL, NULL);
+  CHECK(ce == MOAT_ERR_UNEXPECTED_MESSAGE);
+  if (ce != MOAT_ERR_UNEXPECTED_MESSAGE) {
+    fprintf(stderr, "  client: %s: %s\n", moat_err_name(ce),
+            moat_conn_error_detail(c));
+  }
+  int a = -1;
+  bool ours = true;
+  CHECK(moat_conn_alert(s, &a, &ours) && !ours &&
+        a == ALERT_UNEXPECTED_MESSAGE);
+  CHECK(strstr(moat_conn_error_detail(c), "CompressedCertificate") != NULL);
+  moat_conn_free(c);
+  moat_conn_free(s);
+  /* the server's side: its CertificateRequest offered it, then it
+   * forgets */
+  c = moat_conn_new(g_cli_auth);
+  s = moat_conn_new(g_srv_auth);
+  moat_conn_set_hostname(c, "localhost");
+  CHECK(moat_context_set_cert_compression(g_cli_auth, all) == MOAT_OK);
+  moat_conn_free(c);
+  c = moat_conn_new(g_cli_auth);
+  moat_conn_set_hostname(c, "localhost");
+  CHECK(moat_conn_handshake(c) == MOAT_ERR_WANT_READ);
+  shuttle(c, s);
+  CHECK(moat_conn_handshake(s) == MOAT_ERR_WANT_READ);
+  CHECK(s->hs != NULL && s->hs->cert_comp_offered);
+  s->hs->cert_comp_offered = false;
+  shuttle(s, c);
+  ce = run(c, s, &se, NULL, NULL);
+  CHECK(se == MOAT_ERR_UNEXPECTED_MESSAGE);
+  /* the client finished first; it reads the alert next */
+  uint8_t buf[16];
+  size_t got;
+  shuttle(s, c);
+  CHECK(moat_conn_read(c, buf, sizeof(buf), &got) == MOAT_ERR_ALERT_RECEIVED);
+  a = -1;
+  CHECK(moat_conn_alert(c, &a, &ours) && !ours &&
+        a == ALERT_UNEXPECTED_MESSAGE);
+  moat_conn_free(c);
+  moat_conn_free(s);
+}
+
+static bool setup_pki(void) {
+  if (pki_init() != 0 || pki_leaf("ec", "p256", "30", "serverAuth") ||
+      pki_leaf("client", "p256", "30", "clientAuth") ||
+      pki_run("cat ec.pem ca.pem > ecchain.pem && "
+              "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+              "-out rca.key && openssl req -x509 -new -key rca.key -days 30 "
+              "-subj '/CN=moat test RSA CA' -addext "
+              "basicConstraints=critical,CA:TRUE -addext "
+              "keyUsage=critical,keyCertSign,cRLSign -out rca.pem && "
+              "openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 "
+              "-out rsa.key && openssl req -new -key rsa.key -subj "
+              "/CN=localhost -out rsa.csr && printf "
+              "'subjectAltName=DNS:localhost\\nbasicConstraints=CA:FALSE\\n"
+              "keyUsage=digitalSignature\\nextendedKeyUsage=serverAuth\\n' > "
+              "rsa.ext && openssl x509 -req -in rsa.csr -CA rca.pem -CAkey "
+              "rca.key -CAcreateserial -days 30 -extfile rsa.ext -out "
+              "rsa.pem && cat rsa.pem rca.pem > rsachain.pem") != 0) {
+    return false;
+  }
+  char chain[256], key[256], rca[256], ca[256];
+  pki_path(chain, sizeof(chain), "rsachain.pem");
+  pki_path(key, sizeof(key), "rsa.key");
+  pki_path(rca, sizeof(rca), "rca.pem");
+  pki_path(ca, sizeof(ca), "ca.pem");
+  g_rsa_srv = moat_context_new(MOAT_ROLE_SERVER);
+  if (moat_context_load_cert_chain(g_rsa_srv, chain, key, NULL) != MOAT_OK) {
+    return false;
+  }
+  pki_path(chain, sizeof(chain), "ecchain.pem");
+  pki_path(key, sizeof(key), "ec.key");
+  g_ec_srv = moat_context_new(MOAT_ROLE_SERVER);
+  g_srv_auth = moat_context_new(MOAT_ROLE_SERVER);
+  if (moat_context_load_cert_chain(g_ec_srv, chain, key, NULL) != MOAT_OK ||
+      moat_context_load_cert_chain(g_srv_auth, chain, key, NULL) != MOAT_OK ||
+      moat_context_load_verify_locations(g_srv_auth, ca, NULL, NULL, 0) !=
+          MOAT_OK) {
+    return false;
+  }
+  moat_context_set_verify_mode(g_srv_auth, MOAT_VERIFY_REQUIRED);
+  g_cli = pki_client_ctx();
+  g_cli_auth = pki_client_ctx();
+  pki_path(chain, sizeof(chain), "client.pem");
+  pki_path(key, sizeof(key), "client.key");
+  return g_cli != NULL && g_cli_auth != NULL &&
+         moat_context_load_verify_locations(g_cli, rca, NULL, NULL, 0) ==
+             MOAT_OK &&
+         moat_context_load_cert_chain(g_cli_auth, chain, key, NULL) == MOAT_OK;
+}
+
 int main(void) {
   make_body();
   test_ext();
@@ -292,5 +644,20 @@ int main(void) {
   }
   test_msg_fields();
   test_bomb();
+  test_setting();
+  bool pki = setup_pki();
+  CHECK(pki);
+  if (pki && compress_builtin(0) != NULL) {
+    test_handshakes();
+    test_cache();
+    test_bad_peer();
+    test_unsolicited();
+  }
+  moat_context_free(g_rsa_srv);
+  moat_context_free(g_ec_srv);
+  moat_context_free(g_cli);
+  moat_context_free(g_cli_auth);
+  moat_context_free(g_srv_auth);
+  pki_cleanup();
   return t_done("test_cert_compression");
 }

@@ -97,6 +97,7 @@ static void test_client_hello_build(void) {
                                   EXT_ALPN,
                                   EXT_COOKIE,
                                   EXT_PSK_KEY_EXCHANGE_MODES,
+                                  EXT_COMPRESS_CERTIFICATE,
                                   EXT_PRE_SHARED_KEY};
   uint16_t got[32];
   size_t n = block_types(hello_block(raw, bld_len(&b), true), got, 32);
@@ -118,6 +119,10 @@ static void test_client_hello_build(void) {
   CHECK(strcmp(v.host, "example.com") == 0 && v.tls13 && v.tls12 && v.psk_dhe &&
         cur_equal(&v.cookie, k_cookie, sizeof(k_cookie)));
   CHECK_EQ_INT(v.num_sigalgs, P->num_verify_sigalgs);
+  /* compress_certificate (RFC 8879 3): the policy's algorithms */
+  CHECK(v.num_cert_comp == P->num_cert_comp &&
+        memcmp(v.cert_comp, P->cert_comp,
+               P->num_cert_comp * sizeof(P->cert_comp[0])) == 0);
   CHECK(v.num_groups > 0 && v.groups[0] == P->groups[0]->group);
   cursor found;
   bool have;
@@ -165,7 +170,8 @@ static void test_client_hello_build(void) {
                                     EXT_SIGNATURE_ALGORITHMS,
                                     EXT_KEY_SHARE,
                                     EXT_ALPN,
-                                    EXT_PSK_KEY_EXCHANGE_MODES};
+                                    EXT_PSK_KEY_EXCHANGE_MODES,
+                                    EXT_COMPRESS_CERTIFICATE};
   n = block_types(hello_block(raw, bld_len(&b), true), got, 32);
   CHECK(n == sizeof(want13) / sizeof(want13[0]) &&
         memcmp(got, want13, sizeof(want13)) == 0);

@@ -44,3 +44,21 @@ moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
   }
   return MOAT_OK;
 }
+
+/* RFC 8879 3: TLS 1.3's.  (A CertificateRequest writes its own.) */
+bool ext_cert_comp_send(unsigned msg, const ext_params *p) {
+  return msg == M_CH && p->tls13 && p->policy->num_cert_comp > 0;
+}
+
+bool ext_cert_comp_row_build(builder *b, unsigned msg, const ext_params *p) {
+  (void)msg;
+  return ext_cert_comp_build(b, p->policy->cert_comp, p->policy->num_cert_comp);
+}
+
+moat_err ext_cert_comp_read(cursor data, unsigned msg, const ext_params *p,
+                            ext_values *out, tls_cause *why) {
+  (void)msg;
+  (void)p;
+  return ext_cert_comp_parse(data, out->cert_comp, TLS_MAX_CERT_COMP,
+                             &out->num_cert_comp, why);
+}

@@ -35,6 +35,8 @@ static const ext_row k_exts[X__COUNT] = {
     [X_COOKIE] = {EXT_COOKIE, M_CH | M_HRR, ROW(cookie)},
     [X_PSK_KEY_EXCHANGE_MODES] = {EXT_PSK_KEY_EXCHANGE_MODES, M_CH,
                                   ROW(psk_modes)},
+    [X_COMPRESS_CERTIFICATE] = {EXT_COMPRESS_CERTIFICATE, M_CH | M_CR,
+                                ROW(cert_comp)}, /* RFC 8879 3 */
     [X_PRE_SHARED_KEY] = {EXT_PRE_SHARED_KEY, M_CH | M_SH, ROW(psk)},
     [X_MAX_FRAGMENT_LENGTH] = {EXT_MAX_FRAGMENT_LENGTH, M_CH | M_EE,
                                RECOGNISED},

@@ -37,6 +37,7 @@ typedef enum ext_idx {
   X_ALPN,
   X_COOKIE,
   X_PSK_KEY_EXCHANGE_MODES,
+  X_COMPRESS_CERTIFICATE,
   X_PRE_SHARED_KEY,
   /* recognised, not built */
   X_MAX_FRAGMENT_LENGTH,
@@ -138,6 +139,10 @@ typedef struct ext_values {
   cursor cookie;         /* cookie, HRR / CH */
   bool psk_dhe;          /* psk_key_exchange_modes, CH: psk_dhe_ke is listed */
   uint16_t psk_selected; /* pre_shared_key, SH */
+  /* compress_certificate, CH: the algorithms of moat's the client lists,
+   * in its order (RFC 8879 3) */
+  uint16_t cert_comp[TLS_MAX_CERT_COMP];
+  size_t num_cert_comp;
 } ext_values;
 
 /* One row of the table per extension moat knows: its code, where it may
@@ -182,6 +187,7 @@ EXT_ROW_FNS(key_share);
 EXT_ROW_FNS(alpn);
 EXT_ROW_FNS(cookie);
 EXT_ROW_FNS(psk_modes);
+EXT_ROW_FNS(cert_comp);
 EXT_ROW_FNS(psk);
 #undef EXT_ROW_FNS
 

@@ -9,6 +9,13 @@ bool cr_build(builder *b, const tls_policy *policy) {
   bld_open16(b);
   ext_sigalgs_build(b, policy);
   bld_close(b);
+  /* RFC 8879 3: the client may compress its certificate. */
+  if (policy->num_cert_comp > 0) {
+    bld_u16(b, EXT_COMPRESS_CERTIFICATE);
+    bld_open16(b);
+    ext_cert_comp_build(b, policy->cert_comp, policy->num_cert_comp);
+    bld_close(b);
+  }
   bld_close(b);
   msg_close(b);
   return bld_finish(b);
@@ -18,6 +25,7 @@ moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out) {
   cursor context, exts;
   ext_set set;
   out->num_sigalgs = 0;
+  out->num_cert_comp = 0;
   if (!cur_prefixed8(&body, &context) || !cur_prefixed16(&body, &exts) ||
       !cur_done(&body)) {
     return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
@@ -38,7 +46,11 @@ moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out) {
                      "CertificateRequest without signature_algorithms");
   }
   if (ext_sigalgs_parse(set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs, 64,
-                        &out->num_sigalgs, &why) != MOAT_OK) {
+                        &out->num_sigalgs, &why) != MOAT_OK ||
+      (ext_has(&set, X_COMPRESS_CERTIFICATE) &&
+       ext_cert_comp_parse(set.data[X_COMPRESS_CERTIFICATE], out->cert_comp,
+                           TLS_MAX_CERT_COMP, &out->num_cert_comp,
+                           &why) != MOAT_OK)) {
     return conn_fail_cause(conn, &why);
   }
   return MOAT_OK;
@@ -63,6 +75,7 @@ bool cr12_build(builder *b, const tls_policy *policy) {
 moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why) {
   cursor types, sigalgs, cas; /* certificate_authorities are not used */
   out->num_sigalgs = 0;
+  out->num_cert_comp = 0;
   if (!cur_prefixed8(&body, &types) || cur_done(&types) ||
       !cur_prefixed16(&body, &sigalgs) || !cur_prefixed16(&body, &cas) ||
       !cur_done(&body)) {

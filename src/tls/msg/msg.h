@@ -112,6 +112,10 @@ moat_err ee_parse(cursor body, uint32_t offered, const ext_params *p,
 typedef struct cert_request {
   uint16_t sigalgs[64];
   size_t num_sigalgs;
+  /* RFC 8879 3 (TLS 1.3): the compression algorithms of moat's that the
+   * server lists, in its order */
+  uint16_t cert_comp[TLS_MAX_CERT_COMP];
+  size_t num_cert_comp;
 } cert_request;
 moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out);
 moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why);
