@@ -250,6 +250,61 @@ bool hs_truncated_hash(moat_conn *conn, const hash_alg *h, const uint8_t *msg,
   return ok;
 }
 
+/* A fuzzing build (MOAT_FUZZ=ON) takes the private key of a
+ * Diffie-Hellman group from the context's random source, which the fuzz
+ * targets fix, so that a recorded handshake replays to its end; any
+ * other build, and the hybrids, ask libcrypto for a fresh key. */
+#ifdef MOAT_FUZZING
+static bool fuzz_key(const moat_conn *conn, const kex_alg *alg,
+                     kex_key **out_key) {
+  uint8_t priv[66];
+  /* X25519 / X448: the raw key; a NIST curve: a scalar as long as a
+   * coordinate, made smaller than the order by its first byte. */
+  size_t len = alg->client_share_len % 2 == 1 ? (alg->client_share_len - 1) / 2
+                                              : alg->client_share_len;
+  if (alg->classical != NULL || len > sizeof(priv) ||
+      !ctx_random(conn->ctx, priv, len)) {
+    return false;
+  }
+  if (alg->client_share_len % 2 == 1) {
+    priv[0] = 1;
+  }
+  bool ok = kex_key_from_private(alg, priv, len, conn->ctx->kex_pool, out_key);
+  moat_wipe(priv, sizeof(priv));
+  return ok;
+}
+#endif
+
+bool hs_kex_generate(const moat_conn *conn, const kex_alg *alg,
+                     kex_key **out_key, uint8_t *out_share,
+                     size_t *out_share_len) {
+#ifdef MOAT_FUZZING
+  if (fuzz_key(conn, alg, out_key)) {
+    return kex_key_share(*out_key, out_share, out_share_len);
+  }
+#endif
+  return kex_generate(alg, conn->ctx->kex_pool, out_key, out_share,
+                      out_share_len);
+}
+
+bool hs_kex_respond(const moat_conn *conn, const kex_alg *alg,
+                    const uint8_t *peer, size_t peer_len, uint8_t *out_share,
+                    size_t *out_share_len, uint8_t *out_secret,
+                    size_t *out_secret_len, const char **out_why) {
+#ifdef MOAT_FUZZING
+  kex_key *key = NULL;
+  if (fuzz_key(conn, alg, &key)) {
+    bool ok = kex_key_share(key, out_share, out_share_len) &&
+              kex_finish_why(key, peer, peer_len, out_secret, out_secret_len,
+                             out_why);
+    kex_key_free(key);
+    return ok;
+  }
+#endif
+  return kex_respond_why(alg, conn->ctx->kex_pool, peer, peer_len, out_share,
+                         out_share_len, out_secret, out_secret_len, out_why);
+}
+
 moat_err hs_key_change_boundary(moat_conn *conn) {
   if (conn->hs->msg_len != 0) {
     return conn_fail(conn, MOAT_ERR_UNEXPECTED_MESSAGE,

@@ -915,6 +915,15 @@ void hs_consume_message(moat_conn *conn, size_t whole_len);
  * MOAT_ERR_WANT_READ. */
 moat_err hs_expect(moat_conn *conn, uint8_t *out_type, cursor *out_body,
                    cursor *out_whole);
+/* Our key share and, for a responder, the shared secret: kex_generate
+ * and kex_respond_why, except in fuzzing builds (handshake.c). */
+bool hs_kex_generate(const moat_conn *conn, const kex_alg *alg,
+                     kex_key **out_key, uint8_t *out_share,
+                     size_t *out_share_len);
+bool hs_kex_respond(const moat_conn *conn, const kex_alg *alg,
+                    const uint8_t *peer, size_t peer_len, uint8_t *out_share,
+                    size_t *out_share_len, uint8_t *out_secret,
+                    size_t *out_secret_len, const char **out_why);
 moat_err hs_key_change_boundary(moat_conn *conn);
 /* Adds a received message to the transcript and drops it from the
  * reassembly buffer. */

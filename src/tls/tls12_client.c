@@ -192,9 +192,9 @@ static moat_err c12_wait_ske(moat_conn *conn) {
                      ske.group);
   }
   TRY(auth_ske_check(conn, &ske, alg));
-  if (!kex_respond(alg, conn->ctx->kex_pool, cur_data(&ske.point),
-                   cur_len(&ske.point), hs->cke_share, &hs->cke_share_len,
-                   hs->pms, &hs->pms_len)) {
+  if (!hs_kex_respond(conn, alg, cur_data(&ske.point), cur_len(&ske.point),
+                      hs->cke_share, &hs->cke_share_len, hs->pms, &hs->pms_len,
+                      NULL)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the server's %s key share is invalid", alg->name);
   }

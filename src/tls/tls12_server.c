@@ -178,8 +178,7 @@ static moat_err send_full_flight(moat_conn *conn, builder *b,
                     "Certificate"));
   uint8_t share[KEX_MAX_SHARE];
   size_t share_len;
-  if (!kex_generate(hs->kex12, ctx->kex_pool, &hs->kex12_key, share,
-                    &share_len)) {
+  if (!hs_kex_generate(conn, hs->kex12, &hs->kex12_key, share, &share_len)) {
     return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
                      hs->kex12->name);
   }

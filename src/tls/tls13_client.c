@@ -27,8 +27,8 @@ static moat_err make_shares(moat_conn *conn, uint8_t (*bufs)[KEX_MAX_SHARE],
         return conn_fail(conn, MOAT_ERR_CRYPTO, "reading a %s share failed",
                          hs->share_alg[i]->name);
       }
-    } else if (!kex_generate(hs->share_alg[i], conn->ctx->kex_pool,
-                             &hs->share_key[i], bufs[i], &out[i].len)) {
+    } else if (!hs_kex_generate(conn, hs->share_alg[i], &hs->share_key[i],
+                                bufs[i], &out[i].len)) {
       return conn_fail(conn, MOAT_ERR_CRYPTO, "generating a %s key failed",
                        hs->share_alg[i]->name);
     }

@@ -401,9 +401,8 @@ static moat_err s_wait_ch(moat_conn *conn) {
   uint8_t shared[KEX_MAX_SECRET];
   size_t shared_len;
   const char *why = "it was refused";
-  if (!kex_respond_why(group, conn->ctx->kex_pool, cur_data(&share),
-                       cur_len(&share), our_share, &our_share_len, shared,
-                       &shared_len, &why)) {
+  if (!hs_kex_respond(conn, group, cur_data(&share), cur_len(&share), our_share,
+                      &our_share_len, shared, &shared_len, &why)) {
     return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
                      "the client's %s key share is invalid: %s", group->name,
                      why);

@@ -1143,10 +1143,12 @@ def session_big_ticket(env):
         with open(sess, "rb") as f:
             raw = f.read()
         # format(1) version(2) ems(1) session_id<0..32> suite(2)
-        # created(8) lifetime(4) age_add(4) psk<1..255>, then
-        # ticket<0..2^16-1>, verify_code(4) and the server's chain
-        # (a count, then certificate<1..2^24-1> each): none here.
-        at = 5 + raw[4] + 18
+        # group(2, format 3) created(8) lifetime(4) age_add(4)
+        # psk<1..255>, then ticket<0..2^16-1>, verify_code(4) and the
+        # server's chain (a count, then certificate<1..2^24-1> each):
+        # none here.
+        expect(raw[0] == 3, "session format %d, not 3" % raw[0])
+        at = 5 + raw[4] + 20
         state = raw[:at + 1 + raw[at]]
         big = (state + struct.pack(">H", 5000) + bytes(range(250)) * 20 +
                bytes(5))
