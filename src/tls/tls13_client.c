@@ -497,7 +497,10 @@ static moat_err c_wait_cert(moat_conn *conn) {
   TRY(hs_expect(conn, &type, &body, &whole));
   if (type == HT_CERTIFICATE_REQUEST) {
     cert_request cr;
-    TRY(cr_parse(conn, body, &cr));
+    tls_cause why;
+    if (cr_parse(body, &cr, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
     hs_take_cert_request(conn->hs, &cr);
     /* RFC 8879 3: ours of the server's list, for our certificate */
     conn->hs->cert_comp_send =

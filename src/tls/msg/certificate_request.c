@@ -21,37 +21,32 @@ bool cr_build(builder *b, const tls_policy *policy) {
   return bld_finish(b);
 }
 
-moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out) {
+moat_err cr_parse(cursor body, cert_request *out, tls_cause *why) {
   cursor context, exts;
   ext_set set;
   out->num_sigalgs = 0;
   out->num_cert_comp = 0;
   if (!cur_prefixed8(&body, &context) || !cur_prefixed16(&body, &exts) ||
       !cur_done(&body)) {
-    return conn_fail(conn, MOAT_ERR_DECODE_ERROR,
+    return cause_set(why, MOAT_ERR_DECODE_ERROR,
                      "malformed CertificateRequest");
   }
   /* RFC 8446 4.3.2: empty during the handshake. */
   if (!cur_done(&context)) {
-    return conn_fail(conn, MOAT_ERR_ILLEGAL_PARAMETER,
+    return cause_set(why, MOAT_ERR_ILLEGAL_PARAMETER,
                      "CertificateRequest context must be empty in the "
                      "handshake");
   }
-  tls_cause why;
-  if (ext_parse_block(exts, M_CR, 0, &set, &why) != MOAT_OK) {
-    return conn_fail_cause(conn, &why);
-  }
+  TRY(ext_parse_block(exts, M_CR, 0, &set, why));
   if (!ext_has(&set, X_SIGNATURE_ALGORITHMS)) {
-    return conn_fail(conn, MOAT_ERR_MISSING_EXTENSION,
+    return cause_set(why, MOAT_ERR_MISSING_EXTENSION,
                      "CertificateRequest without signature_algorithms");
   }
-  if (ext_sigalgs_parse(set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs, 64,
-                        &out->num_sigalgs, &why) != MOAT_OK ||
-      (ext_has(&set, X_COMPRESS_CERTIFICATE) &&
-       ext_cert_comp_parse(set.data[X_COMPRESS_CERTIFICATE], out->cert_comp,
-                           TLS_MAX_CERT_COMP, &out->num_cert_comp,
-                           &why) != MOAT_OK)) {
-    return conn_fail_cause(conn, &why);
+  TRY(ext_sigalgs_parse(set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs, 64,
+                        &out->num_sigalgs, why));
+  if (ext_has(&set, X_COMPRESS_CERTIFICATE)) {
+    return ext_cert_comp_parse(set.data[X_COMPRESS_CERTIFICATE], out->cert_comp,
+                               TLS_MAX_CERT_COMP, &out->num_cert_comp, why);
   }
   return MOAT_OK;
 }

@@ -117,7 +117,7 @@ typedef struct cert_request {
   uint16_t cert_comp[TLS_MAX_CERT_COMP];
   size_t num_cert_comp;
 } cert_request;
-moat_err cr_parse(moat_conn *conn, cursor body, cert_request *out);
+moat_err cr_parse(cursor body, cert_request *out, tls_cause *why);
 moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why);
 /* Both offer the policy's signature schemes. */
 bool cr_build(builder *b, const tls_policy *policy);
