@@ -1,6 +1,7 @@
 # moat: the two commands of the quick start are `make demo` and `make test`.
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
+PYASAN_BUILD ?= build-pyasan
 TSAN_BUILD ?= build-tsan
 FUZZ_BUILD ?= build-fuzz
 OSSL35     ?= ../shared/peers/openssl-3.5
@@ -16,7 +17,7 @@ JOBS       ?= 2
 PREFIX     ?= /usr/local
 FUZZ_SECONDS ?= 10
 
-.PHONY: all build deps demo python test test-unit test-asan test-tsan test-ossl35 bogo fuzz fuzz-smoke fuzz-long bench \
+.PHONY: all build deps demo python test test-unit test-python-asan test-asan test-tsan test-ossl35 bogo fuzz fuzz-smoke fuzz-long bench \
         bench-smoke bench-quick bench-instructions format format-check install clean
 
 all: build
@@ -35,7 +36,8 @@ demo: build
 	./$(BUILD)/moat demo
 
 # Everything: unit, X.509 conformance, interop; then the same suite under
-# ASan + UBSan with leak checking; then each fuzz target briefly; then the
+# ASan + UBSan with leak checking, and the _ssl module's CPython cases
+# under ASan + UBSan; then each fuzz target briefly; then the
 # benchmark is built and runs one handshake per library (no figure judged).
 test: build
 	@if command -v clang-format >/dev/null; then $(MAKE) --no-print-directory format-check; \
@@ -43,6 +45,7 @@ test: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
 	$(MAKE) bogo
 	$(MAKE) test-asan
+	$(MAKE) test-python-asan
 	$(MAKE) test-tsan
 	$(MAKE) test-ossl35
 	$(MAKE) fuzz-smoke
@@ -56,6 +59,30 @@ bogo: build
 
 test-unit: build
 	cd $(BUILD) && ctest --output-on-failure -j$(JOBS) -L unit
+
+# The _ssl module and libmoat built with ASan + UBSan, and CPython's
+# must-pass test_ssl cases run on the python3 on PATH with the sanitizer
+# runtime preloaded (PYTHONMALLOC=malloc, so Python's objects are ASan's
+# allocations too).  Leak checking is off: the interpreter itself does not
+# free everything at exit; tests/python/test_module.py's RSS loop is what
+# catches leaks.
+test-python-asan:
+	@tag=$$(python3 -c 'import sys;print("%d.%d"%sys.version_info[:2])'); \
+	if ! python3 -c 'import test.test_ssl' 2>/dev/null || \
+	   [ ! -f ../shared/python/must_tests.txt ]; then \
+	  echo "python ASan run skipped: python3 $$tag has no test.test_ssl or ../shared/python is missing"; \
+	  exit 0; fi; \
+	cmake -S . -B $(PYASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMOAT_SANITIZE=ON \
+	  -DMOAT_PYTHON_SANITIZED=ON -DMOAT_TESTS=OFF -DMOAT_PYTHONS=python3 \
+	  -DCMAKE_C_COMPILER=$${CC:-cc} >/dev/null && \
+	cmake --build $(PYASAN_BUILD) -j$(JOBS) --target pymoat$$(echo $$tag | tr -d .) && \
+	LD_PRELOAD="$$($${CC:-cc} -print-file-name=libasan.so) $$($${CC:-cc} -print-file-name=libubsan.so)" \
+	  ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PYTHONMALLOC=malloc \
+	  python3 tests/python/run_cpython.py python3 $(PYASAN_BUILD)/python/$$tag test_ssl \
+	    --matchfile ../shared/python/must_tests.txt \
+	    --known tests/python/known_failures.txt --tag $$tag \
+	    --log $(PYASAN_BUILD)/python-asan.log
 
 test-asan:
 	cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DMOAT_SANITIZE=ON \
