@@ -84,16 +84,19 @@ static void rec_nonce(const rec_dir *dir, uint8_t nonce[AEAD_NONCE_LEN]) {
 }
 
 /* RFC 5246 6.2.3.3: additional data = seq_num || type || version ||
- * length of the plaintext. */
+ * length of the plaintext.  Never sent, so written directly rather than
+ * through a builder (twice per record: a builder's setup showed in
+ * profiles of bulk transfer). */
 static void rec_aad12(const rec_dir *dir, uint8_t type, size_t len,
                       uint8_t aad[13]) {
-  builder b;
-  bld_init_fixed(&b, aad, 13);
-  bld_u64(&b, dir->seq);
-  bld_u8(&b, type);
-  bld_u16(&b, 0x0303);
-  bld_u16(&b, (uint16_t)len);
-  (void)bld_finish(&b);
+  for (size_t i = 0; i < 8; i++) {
+    aad[i] = (uint8_t)(dir->seq >> (56 - 8 * i));
+  }
+  aad[8] = type;
+  aad[9] = 0x03;
+  aad[10] = 0x03;
+  aad[11] = (uint8_t)(len >> 8);
+  aad[12] = (uint8_t)len;
 }
 
 /* Bytes a protected record adds to its plaintext. */
