@@ -2432,6 +2432,102 @@ def tls12_only_moat_vs_tls13_peer(env, moat_role):
     return "ok"
 
 
+def strip_extension(hello, drop):
+    """A ClientHello handshake message without extension `drop`, lengths
+    fixed up."""
+    at = 4 + 2 + 32
+    at += 1 + hello[at]                                  # session_id
+    at += 2 + struct.unpack(">H", hello[at:at + 2])[0]   # cipher_suites
+    at += 1 + hello[at]                                  # compression
+    end = at + 2 + struct.unpack(">H", hello[at:at + 2])[0]
+    exts, i = b"", at + 2
+    while i < end:
+        etype, elen = struct.unpack(">HH", hello[i:i + 4])
+        if etype != drop:
+            exts += hello[i:i + 4 + elen]
+        i += 4 + elen
+    body = hello[4:at] + struct.pack(">H", len(exts)) + exts
+    return bytes([hello[0]]) + struct.pack(">I", len(body))[1:] + body
+
+
+def downgrade_sentinel_real_server(env):
+    """RFC 8446 4.1.3 against a real server: a proxy strips
+    supported_versions from a moat client's ClientHello on its way to an
+    OpenSSL server that speaks TLS 1.3 and 1.2; OpenSSL answers with TLS
+    1.2 and the downgrade sentinel in its random, and the moat client
+    (which offered 1.3) must abort, naming the sentinel."""
+    crt, key = env.pki.server("ecdsa-p256")
+    srv = Proc(["openssl", "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                "-key", key, "-naccept", "1", "-rev"])
+    m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+    if not m:
+        srv.stop()
+        raise CaseFailed("openssl s_server did not start")
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    seen = {}
+
+    def read_record(sock):
+        head = b""
+        while len(head) < 5:
+            got = sock.recv(5 - len(head))
+            if not got:
+                return None
+            head += got
+        body = b""
+        n = struct.unpack(">H", head[3:5])[0]
+        while len(body) < n:
+            got = sock.recv(n - len(body))
+            if not got:
+                return None
+            body += got
+        return head + body
+
+    def proxy():
+        try:
+            lsock.settimeout(10)
+            c, _ = lsock.accept()
+            c.settimeout(10)
+            u = socket.create_connection(("127.0.0.1", int(m.group(1))),
+                                         timeout=10)
+            rec = read_record(c)
+            hello = strip_extension(rec[5:], 43)
+            u.sendall(rec[:3] + struct.pack(">H", len(hello)) + hello)
+            rec = read_record(u)
+            seen["server_hello"] = rec
+            c.sendall(rec)
+            # the rest, server to client, until either side ends
+            while True:
+                data = u.recv(65536)
+                if not data:
+                    break
+                c.sendall(data)
+        except OSError:
+            pass
+        finally:
+            lsock.close()
+
+    t = threading.Thread(target=proxy, daemon=True)
+    t.start()
+    try:
+        cli, rc = run_moat_client(env, lsock.getsockname()[1])
+    finally:
+        srv.finish(5)
+        srv.stop()
+    t.join(10)
+    diag = "\n    moat said:\n" + tail(cli.stderr) + \
+        "\n    openssl said:\n" + tail(srv.stdout + srv.stderr)
+    sh = seen.get("server_hello") or b""
+    expect(len(sh) > 11 + 32 and sh[9:11] == b"\x03\x03" and
+           sh[11 + 24:11 + 32] == b"DOWNGRD\x01",
+           "OpenSSL did not answer with TLS 1.2 and the sentinel" + diag)
+    expect(rc != 0 and re.search(r"ILLEGAL_PARAMETER.*downgrade sentinel",
+                                 cli.stderr),
+           "the moat client did not refuse the downgrade" + diag)
+    return "ok"
+
+
 def tls12_client_cert_to_moat_client(env, how):
     """s_server -tls1_2 asks for a client certificate: required (-Verify,
     the moat client sends one), optional (-verify, the moat client has
@@ -2853,6 +2949,8 @@ def build_cases(env):
         tls12_ecdsa_curve_refused)
     add("moat-client-tls12>openssl-tls13-server/protocol-version",
         tls12_only_moat_vs_tls13_peer, "client")
+    add("moat-client>proxy>openssl-server/tls12/downgrade-sentinel",
+        downgrade_sentinel_real_server)
     add("openssl-tls13-client>moat-server-tls12/protocol-version",
         tls12_only_moat_vs_tls13_peer, "server")
     add("curl-client>moat-server/tls12/keylog-tshark", tls12_keylog_tshark,
