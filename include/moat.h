@@ -146,7 +146,8 @@ MOAT_API void moat_context_set_password_cb(moat_context *ctx,
                                            moat_password_fn cb, void *arg);
 
 /* Trust anchors: from a PEM file, an OpenSSL-style directory, and/or
- * memory (PEM text or DER).  Any may be NULL. */
+ * memory (PEM text, or DER: one object or several back to back).  Any may
+ * be NULL. */
 MOAT_API moat_err moat_context_load_verify_locations(moat_context *ctx,
                                                      const char *cafile,
                                                      const char *capath,

@@ -397,11 +397,16 @@ static PyObject *ctx_load_verify_locations(PyMoatContext *c, PyObject *args,
         errno = ENOENT;
       }
       if (cadata != Py_None && err != MOAT_ERR_FILE_ERROR) {
+        /* OpenSSL's reason text and the stdlib's sentence, then moat's */
+        bool text = PyUnicode_Check(cadata);
+        char msg[512];
+        snprintf(msg, sizeof(msg),
+                 "%s: cadata does not contain a certificate (%s)",
+                 text ? "no start line" : "not enough data",
+                 moat_context_error_detail(m));
         pymoat_raise(pymoat_state.SSLError, PY_SSL_ERROR_SSL,
-                     PyUnicode_Check(cadata) ? "PEM" : "ASN1",
-                     PyUnicode_Check(cadata) ? "NO_START_LINE"
-                                             : "NOT_ENOUGH_DATA",
-                     moat_context_error_detail(m));
+                     text ? "PEM" : "ASN1",
+                     text ? "NO_START_LINE" : "NOT_ENOUGH_DATA", msg);
       } else {
         pymoat_raise_ctx(m, err);
       }
@@ -441,20 +446,67 @@ static moat_context *any_ctx(PyMoatContext *c) {
   return c->client ? c->client : c->server;
 }
 
+/* What OpenSSL's X509_check_ca, which the stdlib counts and lists by,
+ * takes for a CA: basicConstraints cA, or a self-signed version 1
+ * certificate (which cannot say). */
+static bool counts_as_ca(const moat_cert *cert) {
+  if (moat_cert_is_ca(cert)) {
+    return true;
+  }
+  const uint8_t *subject, *issuer;
+  size_t subject_len, issuer_len;
+  moat_cert_subject_der(cert, &subject, &subject_len);
+  moat_cert_issuer_der(cert, &issuer, &issuer_len);
+  return moat_cert_version(cert) == 1 && subject_len == issuer_len &&
+         memcmp(subject, issuer, subject_len) == 0;
+}
+
+/* Whether the index-th trusted certificate (der) came earlier in the
+ * store too: loaded twice, OpenSSL's store holds it once.  seen is a set
+ * of the DER seen so far; -1 on error. */
+static int seen_before(PyObject *seen, const uint8_t *der, size_t len) {
+  PyObject *b = PyBytes_FromStringAndSize((const char *)der, (Py_ssize_t)len);
+  if (b == NULL) {
+    return -1;
+  }
+  int r = PySet_Contains(seen, b);
+  if (r == 0 && PySet_Add(seen, b) < 0) {
+    r = -1;
+  }
+  Py_DECREF(b);
+  return r;
+}
+
 static PyObject *ctx_cert_store_stats(PyMoatContext *c, PyObject *unused) {
   moat_context *m = any_ctx(c);
-  size_t n = moat_context_num_trusted(m), ca = 0;
+  size_t n = moat_context_num_trusted(m), unique = 0, ca = 0;
+  PyObject *seen = PySet_New(NULL);
+  if (seen == NULL) {
+    return NULL;
+  }
   for (size_t i = 0; i < n; i++) {
     const uint8_t *der;
     size_t len;
     moat_cert *cert;
-    if (moat_context_trusted_cert_der(m, i, &der, &len) == MOAT_OK &&
-        moat_cert_from_der(der, len, &cert) == MOAT_OK) {
-      ca += moat_cert_is_ca(cert);
+    if (moat_context_trusted_cert_der(m, i, &der, &len) != MOAT_OK) {
+      continue;
+    }
+    int dup = seen_before(seen, der, len);
+    if (dup < 0) {
+      Py_DECREF(seen);
+      return NULL;
+    }
+    if (dup) {
+      continue;
+    }
+    unique++;
+    if (moat_cert_from_der(der, len, &cert) == MOAT_OK) {
+      ca += counts_as_ca(cert);
       moat_cert_free(cert);
     }
   }
-  return Py_BuildValue("{sksksk}", "x509", (unsigned long)n, "crl",
+  Py_DECREF(seen);
+  return Py_BuildValue("{sksksk}", "x509", (unsigned long)unique, "crl",
                        (unsigned long)moat_context_num_crls(m), "x509_ca",
                        (unsigned long)ca);
 }
@@ -469,16 +521,27 @@ static PyObject *ctx_get_ca_certs(PyMoatContext *c, PyObject *args,
   }
   moat_context *m = any_ctx(c);
   PyObject *list = PyList_New(0);
+  PyObject *seen = PySet_New(NULL);
+  if (seen == NULL) {
+    Py_CLEAR(list);
+  }
   size_t n = moat_context_num_trusted(m);
   for (size_t i = 0; list != NULL && i < n; i++) {
     const uint8_t *der;
     size_t len;
     moat_cert *cert;
-    if (moat_context_trusted_cert_der(m, i, &der, &len) != MOAT_OK ||
-        moat_cert_from_der(der, len, &cert) != MOAT_OK) {
+    if (moat_context_trusted_cert_der(m, i, &der, &len) != MOAT_OK) {
       continue;
     }
-    bool ca = moat_cert_is_ca(cert);
+    int dup = seen_before(seen, der, len);
+    if (dup < 0) {
+      Py_CLEAR(list);
+      break;
+    }
+    if (dup || moat_cert_from_der(der, len, &cert) != MOAT_OK) {
+      continue;
+    }
+    bool ca = counts_as_ca(cert);
     moat_cert_free(cert);
     if (!ca) {
       continue;
@@ -492,6 +555,7 @@ static PyObject *ctx_get_ca_certs(PyMoatContext *c, PyObject *args,
     }
     Py_DECREF(item);
   }
+  Py_XDECREF(seen);
   return list;
 }
 
@@ -521,8 +585,9 @@ static PyObject *ctx_load_dh_params(PyMoatContext *c, PyObject *arg) {
   if (strstr(buf, "-----BEGIN DH PARAMETERS-----") == NULL) {
     pymoat_raise(pymoat_state.SSLError, PY_SSL_ERROR_SSL, "PEM",
                  "NO_START_LINE",
-                 "no DH PARAMETERS block in the file (finite-field DH is "
-                 "not offered by moat; the parameters would not be used)");
+                 "no start line (no DH PARAMETERS block in the file; "
+                 "finite-field DH is not offered by moat, so the "
+                 "parameters would not be used)");
     return NULL;
   }
   Py_RETURN_NONE;

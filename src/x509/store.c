@@ -136,18 +136,23 @@ static moat_err bundle_add_der(bundle *b, uint8_t *buf, size_t len,
   return MOAT_OK;
 }
 
-/* PEM text or a single DER object. */
+/* PEM text, or DER: one object or several back to back (as Python's
+ * cadata takes them); DER stops at the first bytes that are not a whole
+ * SEQUENCE. */
 static moat_err bundle_add_data(bundle *b, const uint8_t *data, size_t len,
                                 size_t *out_found, char *detail, size_t cap) {
   int kind;
   *out_found = 0;
   if (!pem_detect(data, len)) {
-    uint8_t *copy = moat_memdup(data, len ? len : 1);
-    if (copy == NULL) {
-      return MOAT_ERR_NO_MEMORY;
+    cursor all = cur_make(data, len), one;
+    while (cur_asn1_element(&all, &one, ASN1_SEQUENCE)) {
+      uint8_t *copy = moat_memdup(cur_data(&one), cur_len(&one));
+      if (copy == NULL) {
+        return MOAT_ERR_NO_MEMORY;
+      }
+      TRY(bundle_add_der(b, copy, cur_len(&one), false, &kind));
+      *out_found += kind != 0;
     }
-    TRY(bundle_add_der(b, copy, len, false, &kind));
-    *out_found = kind != 0;
     return MOAT_OK;
   }
   /* Keys and other blocks are not ours to keep (pem_next_of wipes them). */

@@ -439,6 +439,41 @@ static void test_verify_detail(void) {
   moat_context_free(bare);
 }
 
+/* Trust anchors as DER certificates back to back (Python's cadata bytes):
+ * each is taken. */
+static void test_der_cadata(void) {
+  CHECK_EQ_INT(pki_run("openssl x509 -in ca.pem -outform DER -out ca.der && "
+                       "openssl x509 -in other.pem -outform DER -out o.der && "
+                       "cat ca.der o.der > both.der"),
+               0);
+  char path[128];
+  pki_path(path, sizeof(path), "both.der");
+  FILE *f = fopen(path, "rb");
+  static uint8_t der[8192];
+  size_t len = f ? fread(der, 1, sizeof(der), f) : 0;
+  if (f) {
+    fclose(f);
+  }
+  CHECK(len > 0);
+  moat_context *ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK_EQ_INT(moat_context_load_verify_locations(ctx, NULL, NULL, der, len),
+               MOAT_OK);
+  CHECK_EQ_INT(moat_context_num_trusted(ctx), 2);
+  moat_context_free(ctx);
+  /* junk after them ends the list; junk alone is refused */
+  static uint8_t more[8200];
+  memcpy(more, der, len);
+  memcpy(more + len, "junk", 4);
+  ctx = moat_context_new(MOAT_ROLE_CLIENT);
+  CHECK_EQ_INT(
+      moat_context_load_verify_locations(ctx, NULL, NULL, more, len + 4),
+      MOAT_OK);
+  CHECK_EQ_INT(moat_context_num_trusted(ctx), 2);
+  CHECK(moat_context_load_verify_locations(
+            ctx, NULL, NULL, (const uint8_t *)"junk", 4) != MOAT_OK);
+  moat_context_free(ctx);
+}
+
 /* ---- the message callback ------------------------------------------------ */
 
 typedef struct msg_entry {
@@ -629,6 +664,7 @@ int main(void) {
   test_msg_callback();
   test_verify_detail();
   test_lenient_decode();
+  test_der_cadata();
   pki_cleanup();
   return t_done("test_pyapi");
 }
