@@ -198,6 +198,18 @@ MOAT_API void moat_context_set_verify_callback(moat_context *ctx,
 MOAT_API moat_err moat_context_set_max_send_fragment(moat_context *ctx,
                                                      size_t n);
 
+/* record_size_limit (RFC 8449): the largest protected record, in bytes of
+ * plaintext, this side is willing to receive, 64 to 16385 (TLS 1.3
+ * counts the content type byte, so 16385 is its whole record; TLS 1.2
+ * uses at most 16384), or 0 (the default) for none.  A client sends it
+ * in its ClientHello; a server answers every client that sends one,
+ * with this limit or, when 0, the version's largest.  Once negotiated,
+ * a protected record from the peer over our limit is record_overflow,
+ * and the peer's limit bounds the records we send (with
+ * moat_context_set_max_send_fragment: the smaller wins). */
+MOAT_API moat_err moat_context_set_record_size_limit(moat_context *ctx,
+                                                     size_t n);
+
 /* Versions: MOAT_TLS1_2 or MOAT_TLS1_3 (0 = no bound).  Older versions are
  * refused with MOAT_ERR_REFUSED_PROTOCOL. */
 MOAT_API moat_err moat_context_set_min_version(moat_context *ctx, int version);

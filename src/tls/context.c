@@ -1053,6 +1053,23 @@ moat_err moat_context_set_max_send_fragment(moat_context *ctx, size_t n) {
   return MOAT_OK;
 }
 
+moat_err moat_context_set_record_size_limit(moat_context *ctx, size_t n) {
+  /* RFC 8449 4: at least 64; at most TLS 1.3's 2^14 + 1 */
+  if (n != 0 && (n < 64 || n > TLS_MAX_PLAINTEXT + 1)) {
+    return ctx_fail(ctx, MOAT_ERR_INVALID_ARGUMENT,
+                    "a record_size_limit of %zu bytes: it must be 64 to "
+                    "16385, or 0 for none",
+                    n);
+  }
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  p->record_size_limit = (uint16_t)n;
+  policy_commit(ctx, p);
+  return MOAT_OK;
+}
+
 void moat_context_set_verify_callback(moat_context *ctx, moat_verify_fn cb,
                                       void *arg) {
   tls_policy *p = policy_edit(ctx);

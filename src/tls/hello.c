@@ -167,13 +167,22 @@ moat_err hello_set_alpn(moat_conn *conn, cursor name) {
   return MOAT_OK;
 }
 
+void hello_set_record_limits(moat_conn *conn, uint16_t peer, uint16_t ours) {
+  /* RFC 8449 4: values above the version's largest record are allowed
+   * (a server must not refuse them) and mean that largest. */
+  uint16_t max = conn->version == MOAT_TLS1_3 ? RSL_MAX13 : RSL_MAX12;
+  conn->rsl_peer = peer < max ? peer : max;
+  conn->rsl_ours = ours != 0 && ours < max ? ours : max;
+}
+
 /* What the server reads of every first ClientHello, whatever the
  * version: TLS 1.3 requires groups and schemes (its flow checks), a TLS
  * 1.2 client may omit them. */
 #define OFFERS                                                                 \
   (X_BIT(X_SERVER_NAME) | X_BIT(X_SUPPORTED_GROUPS) |                          \
    X_BIT(X_SIGNATURE_ALGORITHMS) | X_BIT(X_ALPN) |                             \
-   X_BIT(X_PSK_KEY_EXCHANGE_MODES) | X_BIT(X_COMPRESS_CERTIFICATE))
+   X_BIT(X_PSK_KEY_EXCHANGE_MODES) | X_BIT(X_COMPRESS_CERTIFICATE) |           \
+   X_BIT(X_RECORD_SIZE_LIMIT))
 
 /* Reads what the first ClientHello offers into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
@@ -209,6 +218,13 @@ moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
                                            : ALERT_UNRECOGNIZED_NAME,
                            "the server name callback refused \"%s\"",
                            conn->hostname ? conn->hostname : "(none)");
+  }
+  if ((v.read & X_BIT(X_RECORD_SIZE_LIMIT)) != 0) {
+    /* RFC 8449 4: answered (tls13_server.c, tls12_server.c), so
+     * negotiated; RFC 8449 5: max_fragment_length, which moat does not
+     * implement, is ignored beside it. */
+    hello_set_record_limits(conn, v.record_size_limit,
+                            conn->ctx->record_size_limit);
   }
   if ((v.read & X_BIT(X_ALPN)) == 0) {
     return MOAT_OK;

@@ -236,6 +236,19 @@ static moat_err rec_seal(moat_conn *conn, uint8_t type, uint8_t *rec,
   return MOAT_OK;
 }
 
+/* Plaintext bytes per record we write: the context's max_fragment and,
+ * for protected records once negotiated, the peer's record_size_limit
+ * (RFC 8449 4: in TLS 1.3 the limit counts the content type byte). */
+static size_t rec_fragment(const moat_conn *conn) {
+  size_t max = conn->ctx->max_fragment;
+  if (conn->rsl_peer != 0 && conn->wr.active) {
+    size_t peer = conn->wr.mode == REC_TLS13 ? conn->rsl_peer - 1u
+                                             : (size_t)conn->rsl_peer;
+    max = peer < max ? peer : max;
+  }
+  return max;
+}
+
 moat_err rec_hs_flush(moat_conn *conn) {
   if (conn->hs_open == 0) {
     return MOAT_OK;
@@ -258,7 +271,7 @@ moat_err rec_write_hs(moat_conn *conn, const uint8_t *data, size_t len) {
   size_t tail = wr->active ? rec_overhead(wr) - (pre - TLS_RECORD_HEADER) : 0;
   while (len > 0) {
     size_t have = conn->hs_open > 0 ? conn->hs_open - pre : 0;
-    size_t max = conn->ctx->max_fragment;
+    size_t max = rec_fragment(conn);
     if (have >= max) {
       TRY(rec_hs_flush(conn));
       have = 0;
@@ -291,9 +304,9 @@ moat_err rec_write(moat_conn *conn, uint8_t type, const uint8_t *data,
   const uint8_t *start = data;
   size_t total = len;
   /* RFC 8446 5.1: fragments of at most 2^14 bytes (or the context's
-   * max_fragment). */
+   * max_fragment, or the peer's record_size_limit). */
   do {
-    size_t max = conn->ctx->max_fragment;
+    size_t max = rec_fragment(conn);
     size_t n = len > max ? max : len;
     TRY(rec_write_one(conn, type, data, n));
     data += n;
@@ -527,6 +540,24 @@ static moat_err rec_ccs12(moat_conn *conn, cursor body) {
   return MOAT_OK;
 }
 
+/* RFC 8449 4: a protected record's plaintext (TLS 1.3: the whole
+ * TLSInnerPlaintext) is within the record_size_limit we advertised, once
+ * negotiated. */
+static moat_err rec_check_limit(moat_conn *conn, size_t plain) {
+  if (plain > conn->rd_max_plain) {
+    conn->rd_max_plain = plain;
+  }
+  if (conn->rsl_ours != 0 && plain > conn->rsl_ours) {
+    return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
+                     "the %s sent a protected record of %zu bytes%s, over "
+                     "the record_size_limit of %u we advertised",
+                     conn->is_server ? "client" : "server", plain,
+                     conn->rd.mode == REC_TLS13 ? " (content and type)" : "",
+                     conn->rsl_ours);
+  }
+  return MOAT_OK;
+}
+
 /* Opens a TLS 1.2 record in place (RFC 5288 3, RFC 7905 2); application
  * data after the handshake opens its first bytes straight into dst.
  * *out_body is the plaintext. */
@@ -567,6 +598,7 @@ static moat_err rec_open12(moat_conn *conn, rec_dest *dst, uint8_t type,
     return conn_fail(conn, MOAT_ERR_RECORD_OVERFLOW,
                      "decrypted record of %zu bytes exceeds 2^14", plain);
   }
+  TRY(rec_check_limit(conn, plain));
   if (rd->seq == UINT64_MAX) {
     return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
                      "read sequence number exhausted");
@@ -631,6 +663,7 @@ static moat_err rec_open13(moat_conn *conn, rec_dest *dst, uint8_t *io_type,
                      "padding) exceeds 2^14 + 1",
                      inner);
   }
+  TRY(rec_check_limit(conn, inner));
   if (conn->rd.seq == UINT64_MAX) {
     return conn_fail(conn, MOAT_ERR_SEQUENCE_LIMIT,
                      "read sequence number exhausted");

@@ -261,6 +261,9 @@ typedef struct tls_policy {
   moat_verify_fn verify_cb;
   void *verify_arg;
   size_t max_fragment; /* plaintext bytes per record we send */
+  /* RFC 8449: the record_size_limit we offer as a client (0: none); a
+   * server answers a client's with it, or with the version's largest */
+  uint16_t record_size_limit;
   size_t num_tickets;
   bool tickets;           /* session tickets: TLS 1.2's (RFC 5077), TLS 1.3's */
   bool require_ems;       /* refuse peers without RFC 7627 */
@@ -696,6 +699,15 @@ struct moat_conn {
    * compressed with (0: not compressed) */
   uint16_t cert_comp_sent;
   uint16_t cert_comp_received;
+  /* RFC 8449, once negotiated (0 until then): the peer's record size
+   * limit, which bounds the protected records we write, and ours, which
+   * bounds those we read (record.c; both clamped to the version's
+   * largest).  rd_max_plain: the longest plaintext (TLS 1.3: inner
+   * plaintext) of a protected record read so far, for the limit a TLS 1.3
+   * client learns inside the records it already holds. */
+  uint16_t rsl_peer;
+  uint16_t rsl_ours;
+  size_t rd_max_plain;
 };
 
 /* Sets conn->hostname to a copy of name (NULL: none), in the
@@ -956,6 +968,9 @@ moat_err hello_client_version(moat_conn *conn, const server_hello *sh,
 /* Server: what the first ClientHello offers (groups, signature schemes,
  * PSK modes, SNI with the SNI callback, ALPN) into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch);
+/* RFC 8449: record_size_limit negotiated, the peer's and ours (0: none
+ * set, the version's largest), for the version agreed. */
+void hello_set_record_limits(moat_conn *conn, uint16_t peer, uint16_t ours);
 /* Keeps the protocol ALPN settled on (conn->alpn). */
 moat_err hello_set_alpn(moat_conn *conn, cursor name);
 /* Server: writes the downgrade sentinel into a TLS 1.2 server random when

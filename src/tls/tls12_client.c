@@ -63,6 +63,11 @@ static moat_err take_extensions(moat_conn *conn, const ext_set *ext) {
       MOAT_OK) {
     return conn_fail_cause(conn, &why);
   }
+  if ((v.read & X_BIT(X_RECORD_SIZE_LIMIT)) != 0) {
+    /* RFC 8449 4: both directions from each side's ChangeCipherSpec */
+    hello_set_record_limits(conn, v.record_size_limit,
+                            conn->ctx->record_size_limit);
+  }
   return (v.read & X_BIT(X_ALPN)) != 0 ? hello_set_alpn(conn, v.alpn) : MOAT_OK;
 }
 

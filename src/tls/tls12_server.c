@@ -350,7 +350,8 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
                          .alpn = conn->alpn,
                          .ems = hs->ems,
                          .point_formats = ext_has(&ch->ext, X_EC_POINT_FORMATS),
-                         .tickets12 = hs->send_ticket}};
+                         .tickets12 = hs->send_ticket,
+                         .record_size_limit = conn->rsl_ours}};
   moat_err err = sh_build12(&b, &p, &why);
   err = err == MOAT_OK ? hs_send(conn, &b) : conn_fail_cause(conn, &why);
   if (err == MOAT_OK && !resume) {

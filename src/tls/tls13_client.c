@@ -318,7 +318,8 @@ static uint32_t offered12(const moat_conn *conn) {
          X_BIT(X_EXTENDED_MASTER_SECRET) | X_BIT(X_SESSION_TICKET) |
          X_BIT(X_SUPPORTED_GROUPS) |
          (conn->hostname != NULL ? X_BIT(X_SERVER_NAME) : 0) |
-         (conn->ctx->alpn_wire_len > 0 ? X_BIT(X_ALPN) : 0);
+         (conn->ctx->alpn_wire_len > 0 ? X_BIT(X_ALPN) : 0) |
+         (conn->ctx->record_size_limit != 0 ? X_BIT(X_RECORD_SIZE_LIMIT) : 0);
 }
 
 /* C_WAIT_SH: ServerHello or HelloRetryRequest. */
@@ -451,9 +452,10 @@ static moat_err c_wait_ee(moat_conn *conn) {
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
-  uint32_t offered = X_BIT(X_SUPPORTED_GROUPS) |
-                     (conn->hostname ? X_BIT(X_SERVER_NAME) : 0) |
-                     (conn->ctx->alpn_wire_len ? X_BIT(X_ALPN) : 0);
+  uint32_t offered =
+      X_BIT(X_SUPPORTED_GROUPS) | (conn->hostname ? X_BIT(X_SERVER_NAME) : 0) |
+      (conn->ctx->alpn_wire_len ? X_BIT(X_ALPN) : 0) |
+      (conn->ctx->record_size_limit != 0 ? X_BIT(X_RECORD_SIZE_LIMIT) : 0);
   ext_params p = {.policy = conn->ctx, .peer = "server"};
   ext_values v;
   tls_cause why;
@@ -462,6 +464,20 @@ static moat_err c_wait_ee(moat_conn *conn) {
   }
   if ((v.read & X_BIT(X_ALPN)) != 0) {
     TRY(hello_set_alpn(conn, v.alpn));
+  }
+  if ((v.read & X_BIT(X_RECORD_SIZE_LIMIT)) != 0) {
+    /* RFC 8449 4: our limit held from the server's first protected
+     * record, which this message came in. */
+    hello_set_record_limits(conn, v.record_size_limit,
+                            conn->ctx->record_size_limit);
+    if (conn->rd_max_plain > conn->rsl_ours) {
+      return conn_fail(
+          conn, MOAT_ERR_RECORD_OVERFLOW,
+          "the server sent a protected record of %zu bytes "
+          "(content and type), over the record_size_limit of %u this "
+          "client advertised",
+          conn->rd_max_plain, conn->rsl_ours);
+    }
   }
   TRY(hs_absorb(conn, whole));
   if (conn->hs->psk_accepted) {

@@ -472,7 +472,9 @@ static moat_err s_send_flight(moat_conn *conn) {
   /* One builder writes each message in turn. */
   builder b;
   hs_builder(conn->hs, &b);
-  ext_params p = {.ack_sni = conn->hostname != NULL, .alpn = conn->alpn};
+  ext_params p = {.ack_sni = conn->hostname != NULL,
+                  .alpn = conn->alpn,
+                  .record_size_limit = conn->rsl_ours}; /* RFC 8449 4 */
   tls_cause why;
   moat_err err = ee_build(&b, &p, &why);
   err = err == MOAT_OK ? hs_send(conn, &b) : conn_fail_cause(conn, &why);

@@ -37,6 +37,10 @@ static const ext_row k_exts[X__COUNT] = {
                                   ROW(psk_modes)},
     [X_COMPRESS_CERTIFICATE] = {EXT_COMPRESS_CERTIFICATE, M_CH | M_CR,
                                 ROW(cert_comp)}, /* RFC 8879 3 */
+    /* RFC 8449 4: TLS 1.3 answers in EncryptedExtensions, 1.2 in the
+     * ServerHello. */
+    [X_RECORD_SIZE_LIMIT] = {EXT_RECORD_SIZE_LIMIT, M_CH | M_EE | M_SH12,
+                             ROW(rsl)},
     [X_PRE_SHARED_KEY] = {EXT_PRE_SHARED_KEY, M_CH | M_SH, ROW(psk)},
     [X_MAX_FRAGMENT_LENGTH] = {EXT_MAX_FRAGMENT_LENGTH, M_CH | M_EE,
                                RECOGNISED},
@@ -47,7 +51,6 @@ static const ext_row k_exts[X__COUNT] = {
     [X_CLIENT_CERT_TYPE] = {EXT_CLIENT_CERT_TYPE, M_CH | M_EE, RECOGNISED},
     [X_SERVER_CERT_TYPE] = {EXT_SERVER_CERT_TYPE, M_CH | M_EE, RECOGNISED},
     [X_PADDING] = {EXT_PADDING, M_CH, RECOGNISED},
-    [X_RECORD_SIZE_LIMIT] = {EXT_RECORD_SIZE_LIMIT, M_CH | M_EE, RECOGNISED},
     [X_EARLY_DATA] = {EXT_EARLY_DATA, M_CH | M_EE | M_NST, RECOGNISED},
     [X_CERTIFICATE_AUTHORITIES] = {EXT_CERTIFICATE_AUTHORITIES, M_CH | M_CR,
                                    RECOGNISED},

@@ -38,6 +38,7 @@ typedef enum ext_idx {
   X_COOKIE,
   X_PSK_KEY_EXCHANGE_MODES,
   X_COMPRESS_CERTIFICATE,
+  X_RECORD_SIZE_LIMIT,
   X_PRE_SHARED_KEY,
   /* recognised, not built */
   X_MAX_FRAGMENT_LENGTH,
@@ -48,7 +49,6 @@ typedef enum ext_idx {
   X_CLIENT_CERT_TYPE,
   X_SERVER_CERT_TYPE,
   X_PADDING,
-  X_RECORD_SIZE_LIMIT,
   X_EARLY_DATA,
   X_CERTIFICATE_AUTHORITIES,
   X_OID_FILTERS,
@@ -119,7 +119,10 @@ typedef struct ext_params {
   size_t ticket12_len;
   const uint8_t *reneg; /* CH, SH12 read: renegotiated_connection expected */
   size_t reneg_len;     /* (empty: moat never renegotiates, RFC 5746 3.4) */
-  const char *peer;     /* read: "client" or "server", for details */
+  /* EE, SH12: the record_size_limit to answer with, 0 for none (the
+   * ClientHello's comes from the policy) */
+  uint16_t record_size_limit;
+  const char *peer; /* read: "client" or "server", for details */
 } ext_params;
 
 /* What the readers of one message found, one group of fields per
@@ -143,6 +146,7 @@ typedef struct ext_values {
    * in its order (RFC 8879 3) */
   uint16_t cert_comp[TLS_MAX_CERT_COMP];
   size_t num_cert_comp;
+  uint16_t record_size_limit; /* record_size_limit, CH / EE / SH12 */
 } ext_values;
 
 /* One row of the table per extension moat knows: its code, where it may
@@ -188,6 +192,7 @@ EXT_ROW_FNS(alpn);
 EXT_ROW_FNS(cookie);
 EXT_ROW_FNS(psk_modes);
 EXT_ROW_FNS(cert_comp);
+EXT_ROW_FNS(rsl);
 EXT_ROW_FNS(psk);
 #undef EXT_ROW_FNS
 
@@ -199,6 +204,14 @@ static inline bool ext_code_listed(const uint16_t *list, size_t n, uint16_t v) {
   }
   return false;
 }
+
+/* record_size_limit (RFC 8449 4): a uint16, at least 64. */
+#define RSL_MIN 64
+#define RSL_MAX13 (TLS_MAX_PLAINTEXT + 1) /* the type byte included */
+#define RSL_MAX12 TLS_MAX_PLAINTEXT
+bool ext_rsl_build(builder *b, uint16_t limit);
+moat_err ext_rsl_parse(cursor data, unsigned msg, uint16_t *out,
+                       tls_cause *why);
 
 /* server_name (RFC 6066 3) */
 bool ext_sni_build(builder *b, const char *host);
