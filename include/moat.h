@@ -722,6 +722,27 @@ MOAT_API void moat_context_set_alpn_required(moat_context *ctx, bool required);
  * and leaves the setting as it was. */
 MOAT_API moat_err moat_context_set_cert_compression(moat_context *ctx,
                                                     const char *algs);
+/* An algorithm of the application's own (RFC 8879 7.3 code point alg),
+ * offered and accepted after the context's others.  compress writes the
+ * compressed form of in into out[0..cap) (cap is in_len + 1024) and
+ * returns its length, or 0 to send that certificate uncompressed;
+ * decompress must fill exactly out[0..out_len) (the length the peer
+ * announced, at most 256 KiB) from in, or return false, which fails the
+ * handshake with bad_certificate.  Both may be called from any thread;
+ * a server calls compress once per chain and context setting (the result
+ * is kept).  A code point already listed, or a ninth algorithm, is
+ * MOAT_ERR_INVALID_ARGUMENT; moat_context_set_cert_compression drops the
+ * added ones. */
+typedef struct moat_cert_compressor {
+  uint16_t alg;
+  size_t (*compress)(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t cap);
+  bool (*decompress)(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t out_len);
+  void *arg;
+} moat_cert_compressor;
+MOAT_API moat_err moat_context_add_cert_compressor(
+    moat_context *ctx, const moat_cert_compressor *c);
 /* The algorithms moat was built with, in its order of preference, as the
  * setter takes them ("zstd:brotli:zlib"; "" with none). */
 MOAT_API const char *moat_cert_compression_available(void);

@@ -61,6 +61,55 @@ void cert_comp_cache_free(cert_comp_cache *c) {
   moat_free(c);
 }
 
+/* The slot of alg: its place in the policy's list, or -1. */
+static int slot_of(const tls_policy *p, uint16_t alg) {
+  for (size_t i = 0; i < p->num_cert_comp; i++) {
+    if (p->cert_comp[i] == alg) {
+      return (int)i;
+    }
+  }
+  return -1;
+}
+
+/* The application's algorithm alg, or NULL (a built-in one). */
+static const moat_cert_compressor *custom_get(const tls_policy *p,
+                                              uint16_t alg) {
+  for (size_t i = 0; i < p->num_cert_comp_custom; i++) {
+    if (p->cert_comp_custom[i].alg == alg) {
+      return &p->cert_comp_custom[i];
+    }
+  }
+  return NULL;
+}
+
+/* Compresses body with alg (the application's or moat's) into z: false
+ * with *why set on a failure; true with nothing in z when the
+ * application's compressor declined. */
+static bool compress_with(const tls_policy *p, uint16_t alg,
+                          const uint8_t *body, size_t body_len, builder *z,
+                          tls_cause *why) {
+  const moat_cert_compressor *c = custom_get(p, alg);
+  if (c == NULL) {
+    return ccert_build(z, alg, body, body_len, why) == MOAT_OK;
+  }
+  size_t cap = body_len + 1024;
+  uint8_t *out = moat_malloc(cap);
+  if (out == NULL) {
+    cause_set(why, MOAT_ERR_NO_MEMORY, "no memory to compress a certificate");
+    return false;
+  }
+  size_t n = c->compress(c->arg, body, body_len, out, cap);
+  bool ok = n == 0 || (n <= cap && ccert_build_raw(z, alg, body_len, out, n));
+  moat_free(out);
+  if (!ok) {
+    cause_set(why, MOAT_ERR_INTERNAL,
+              "the application's certificate compressor %u returned %zu "
+              "bytes of %zu",
+              alg, n, cap);
+  }
+  return ok;
+}
+
 /* ---- policy -------------------------------------------------------------- */
 
 void cert_comp_defaults(tls_policy *p) {
@@ -137,6 +186,34 @@ moat_err moat_context_set_cert_compression(moat_context *ctx,
   }
   memcpy(p->cert_comp, list, sizeof(list));
   p->num_cert_comp = num;
+  p->num_cert_comp_custom = 0;
+  policy_commit(ctx, p);
+  return MOAT_OK;
+}
+
+moat_err moat_context_add_cert_compressor(moat_context *ctx,
+                                          const moat_cert_compressor *c) {
+  if (c == NULL || c->compress == NULL || c->decompress == NULL ||
+      c->alg == 0) {
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  tls_policy *p = policy_edit(ctx);
+  if (p == NULL) {
+    return MOAT_ERR_NO_MEMORY;
+  }
+  if (slot_of(p, c->alg) >= 0 || compress_get(c->alg) != NULL ||
+      p->num_cert_comp == TLS_MAX_CERT_COMP) {
+    snprintf(ctx->detail, sizeof(ctx->detail),
+             "certificate compression algorithm %u: %s", c->alg,
+             p->num_cert_comp == TLS_MAX_CERT_COMP
+                 ? "the context has as many algorithms as it can hold"
+                 : "that code point is taken");
+    pthread_mutex_unlock(&ctx->lock);
+    policy_free(p);
+    return MOAT_ERR_INVALID_ARGUMENT;
+  }
+  p->cert_comp[p->num_cert_comp++] = c->alg;
+  p->cert_comp_custom[p->num_cert_comp_custom++] = *c;
   policy_commit(ctx, p);
   return MOAT_OK;
 }
@@ -182,13 +259,13 @@ uint16_t moat_conn_cert_compression(const moat_conn *conn) {
 
 moat_err cert_comp_apply(moat_conn *conn, builder *b, uint16_t alg,
                          bool cacheable) {
-  if (alg == 0 || alg >= TLS_MAX_CERT_COMP || !bld_finish(b) ||
-      bld_len(b) < 4) {
+  const tls_policy *pol = conn->ctx;
+  int at = slot_of(pol, alg);
+  if (alg == 0 || at < 0 || !bld_finish(b) || bld_len(b) < 4) {
     return MOAT_OK;
   }
   const uint8_t *body = bld_data(b) + 4;
   size_t body_len = bld_len(b) - 4;
-  const tls_policy *pol = conn->ctx;
   cert_comp_cache *cache = pol->cert_comp_cache;
   /* conn->id is one of the policy's identities when a chain is sent */
   size_t idx = 0;
@@ -196,21 +273,21 @@ moat_err cert_comp_apply(moat_conn *conn, builder *b, uint16_t alg,
     idx++;
   }
   cacheable = cacheable && idx < pol->num_ids;
-  cert_comp_slot *slot = &cache->slot[idx < TLS_MAX_IDS ? idx : 0][alg];
+  cert_comp_slot *slot = &cache->slot[idx < TLS_MAX_IDS ? idx : 0][at];
   builder z;
   if (!bld_init_alloc(&z, body_len / 2 + 64)) {
     return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CompressedCertificate");
   }
   tls_cause why;
-  moat_err err = MOAT_OK;
+  bool ok = true;
   pthread_mutex_lock(&cache->lock);
   if (slot->msg != NULL && slot->body_len == body_len &&
       memcmp(slot->body, body, body_len) == 0) {
     bld_bytes(&z, slot->msg, slot->msg_len);
   } else {
-    err = ccert_build(&z, alg, body, body_len, &why);
+    ok = compress_with(pol, alg, body, body_len, &z, &why);
     cache->made++;
-    if (err == MOAT_OK && cacheable) {
+    if (ok && bld_len(&z) > 0 && cacheable) {
       uint8_t *kb = moat_memdup(body, body_len);
       uint8_t *km = moat_memdup(bld_data(&z), bld_len(&z));
       if (kb != NULL && km != NULL) {
@@ -226,9 +303,13 @@ moat_err cert_comp_apply(moat_conn *conn, builder *b, uint16_t alg,
     }
   }
   pthread_mutex_unlock(&cache->lock);
-  if (err != MOAT_OK) {
+  if (!ok) {
     bld_cleanup(&z);
     return conn_fail_cause(conn, &why);
+  }
+  if (bld_len(&z) == 0) {
+    bld_cleanup(&z); /* the application's compressor declined */
+    return MOAT_OK;
   }
   bld_reset(b);
   bld_bytes(b, bld_data(&z), bld_len(&z));
@@ -244,9 +325,29 @@ moat_err cert_comp_receive(moat_conn *conn, cursor body, uint8_t **out_body,
   *out_body = NULL;
   *out_len = 0;
   if (ccert_parse(body, conn->ctx->cert_comp, conn->ctx->num_cert_comp, &m,
-                  &why) != MOAT_OK ||
-      ccert_expand(&m, out_body, &why) != MOAT_OK) {
+                  &why) != MOAT_OK) {
     return conn_fail_cause(conn, &why);
+  }
+  const moat_cert_compressor *c = custom_get(conn->ctx, m.algorithm);
+  if (c == NULL && ccert_expand(&m, out_body, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  if (c != NULL) {
+    /* ccert_parse held the length to TLS_MAX_HANDSHAKE_MSG */
+    *out_body = moat_malloc(m.uncompressed_len);
+    if (*out_body == NULL) {
+      return conn_fail(conn, MOAT_ERR_NO_MEMORY, "CompressedCertificate");
+    }
+    if (!c->decompress(c->arg, cur_data(&m.data), cur_len(&m.data), *out_body,
+                       m.uncompressed_len)) {
+      moat_free(*out_body);
+      *out_body = NULL;
+      return conn_fail(conn, MOAT_ERR_BAD_CERTIFICATE,
+                       "CompressedCertificate (algorithm %u, %u bytes "
+                       "announced): the application's decompressor refused "
+                       "it",
+                       m.algorithm, (unsigned)m.uncompressed_len);
+    }
   }
   *out_len = m.uncompressed_len;
   conn->cert_comp_received = m.algorithm;
@@ -283,12 +384,13 @@ unsigned cert_comp_made(const tls_policy *p) {
 bool cert_comp_cache_swap(const tls_policy *p, uint16_t alg, const uint8_t *msg,
                           size_t len) {
   cert_comp_cache *c = p->cert_comp_cache;
-  if (alg == 0 || alg >= TLS_MAX_CERT_COMP) {
+  int at = slot_of(p, alg);
+  if (at < 0) {
     return false;
   }
   uint8_t *m = moat_memdup(msg, len);
   pthread_mutex_lock(&c->lock);
-  cert_comp_slot *s = &c->slot[0][alg];
+  cert_comp_slot *s = &c->slot[0][at];
   bool ok = m != NULL && s->msg != NULL;
   if (ok) {
     moat_free(s->msg);
@@ -305,11 +407,12 @@ bool cert_comp_cache_swap(const tls_policy *p, uint16_t alg, const uint8_t *msg,
 bool cert_comp_cached(const tls_policy *p, uint16_t alg, uint8_t *out,
                       size_t cap, size_t *out_len) {
   cert_comp_cache *c = p->cert_comp_cache;
-  if (alg == 0 || alg >= TLS_MAX_CERT_COMP) {
+  int at = slot_of(p, alg);
+  if (at < 0) {
     return false;
   }
   pthread_mutex_lock(&c->lock);
-  cert_comp_slot *s = &c->slot[0][alg];
+  cert_comp_slot *s = &c->slot[0][at];
   bool ok = s->msg != NULL && s->msg_len <= cap;
   if (ok) {
     memcpy(out, s->msg, s->msg_len);

@@ -113,7 +113,7 @@
 #define TLS_MAX_SIGALGS 16
 #define TLS_MAX_ALPN_WIRE 1024
 #define TLS_MAX_CHAIN 16
-#define TLS_MAX_CERT_COMP 4 /* certificate compression algorithms */
+#define TLS_MAX_CERT_COMP 8 /* certificate compression algorithms */
 
 /* A cipher suite: TLS 1.3 (RFC 8446 B.4) or TLS 1.2 ECDHE with an AEAD
  * (RFC 5289, RFC 7905). */
@@ -282,6 +282,9 @@ typedef struct tls_policy {
    * first connection that sends one and reused by the next. */
   uint16_t cert_comp[TLS_MAX_CERT_COMP];
   size_t num_cert_comp;
+  /* the application's own (moat_context_add_cert_compressor) */
+  moat_cert_compressor cert_comp_custom[TLS_MAX_CERT_COMP];
+  size_t num_cert_comp_custom;
   struct cert_comp_cache *cert_comp_cache;
 } tls_policy;
 

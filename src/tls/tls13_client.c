@@ -519,8 +519,15 @@ static moat_err c_wait_cert(moat_conn *conn) {
     }
     hs_take_cert_request(conn->hs, &cr);
     /* RFC 8879 3: ours of the server's list, for our certificate */
-    conn->hs->cert_comp_send =
-        cert_comp_choose(conn->ctx, cr.cert_comp, cr.num_cert_comp);
+    uint16_t algs[TLS_MAX_CERT_COMP];
+    size_t num = 0;
+    const tls_policy *ctx = conn->ctx;
+    if (!cur_done(&cr.cert_comp) &&
+        ext_cert_comp_parse(cr.cert_comp, ctx->cert_comp, ctx->num_cert_comp,
+                            algs, TLS_MAX_CERT_COMP, &num, &why) != MOAT_OK) {
+      return conn_fail_cause(conn, &why);
+    }
+    conn->hs->cert_comp_send = cert_comp_choose(ctx, algs, num);
     conn->state = ST_C_WAIT_CERT;
   } else {
     uint8_t *plain;

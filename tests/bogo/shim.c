@@ -53,6 +53,8 @@ typedef struct config {
   int export_len;
   const char *export_label, *export_context;
   bool use_export_context, tls_unique;
+  bool install_cert_comp;    /* the runner's three test algorithms */
+  int install_one_cert_comp; /* or only this one of them */
 } config;
 
 /* ---- flags ----------------------------------------------------------------*/
@@ -94,6 +96,8 @@ static const flag k_flags[] = {
     B("-expect-hrr", expect_hrr),
     B("-expect-extended-master-secret", expect_ems),
     I("-max-send-fragment", max_send_fragment),
+    B("-install-cert-compression-algs", install_cert_comp),
+    I("-install-one-cert-compression-alg", install_one_cert_comp),
     B("-expect-no-hrr", expect_no_hrr),
     B("-key-update", key_update),
     B("-no-op-extra-handshake", no_op_extra_handshake),
@@ -182,7 +186,6 @@ static bool takes_value_unknown(const char *name) {
       "-delegated-credential",
       "-expect-cipher-no-aes",
       "-expect-cipher-aes",
-      "-install-one-cert-compression-alg",
       "-max-cert-list",
       "-initial-timeout-duration-ms",
       "-early-write-after-message",
@@ -548,6 +551,100 @@ static long refuse_peer(void *arg, moat_conn *conn, long code) {
   return MOAT_VERIFY_APPLICATION_REJECTED;
 }
 
+/* ---- the runner's certificate compression algorithms (RFC 8879) ----------
+ * The three test algorithms of runner.go (addCertCompressionTests), with
+ * the same code points and prefixes, through
+ * moat_context_add_cert_compressor. */
+
+#define ALG_SHRINKING 0xff01 /* drops the Certificate's first two bytes */
+#define ALG_EXPANDING 0xff02 /* prepends 1 2 3 4 */
+#define ALG_RANDOM 0xff03    /* prepends one random byte */
+
+static const uint8_t k_shrinking_prefix[2] = {0, 0};
+static const uint8_t k_expanding_prefix[4] = {1, 2, 3, 4};
+
+static size_t shrink(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t cap) {
+  (void)arg;
+  if (in_len < 2 || memcmp(in, k_shrinking_prefix, 2) != 0 ||
+      in_len - 2 > cap || in_len == 2) {
+    return 0;
+  }
+  memcpy(out, in + 2, in_len - 2);
+  return in_len - 2;
+}
+
+static bool unshrink(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t out_len) {
+  (void)arg;
+  if (out_len != in_len + 2) {
+    return false;
+  }
+  memcpy(out, k_shrinking_prefix, 2);
+  memcpy(out + 2, in, in_len);
+  return true;
+}
+
+static size_t expand(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t cap) {
+  (void)arg;
+  if (in_len + 4 > cap) {
+    return 0;
+  }
+  memcpy(out, k_expanding_prefix, 4);
+  memcpy(out + 4, in, in_len);
+  return in_len + 4;
+}
+
+static bool unexpand(void *arg, const uint8_t *in, size_t in_len, uint8_t *out,
+                     size_t out_len) {
+  (void)arg;
+  if (in_len != out_len + 4 || memcmp(in, k_expanding_prefix, 4) != 0) {
+    return false;
+  }
+  memcpy(out, in + 4, out_len);
+  return true;
+}
+
+static size_t randomize(void *arg, const uint8_t *in, size_t in_len,
+                        uint8_t *out, size_t cap) {
+  (void)arg;
+  if (in_len + 1 > cap) {
+    return 0;
+  }
+  out[0] = (uint8_t)rand();
+  memcpy(out + 1, in, in_len);
+  return in_len + 1;
+}
+
+static bool unrandomize(void *arg, const uint8_t *in, size_t in_len,
+                        uint8_t *out, size_t out_len) {
+  (void)arg;
+  if (in_len != out_len + 1) {
+    return false;
+  }
+  memcpy(out, in + 1, out_len);
+  return true;
+}
+
+static void install_cert_compressors(moat_context *ctx, const config *c) {
+  /* The server's preference is this order (CertCompressionPriority
+   * wants the expanding one over the shrinking one). */
+  static const moat_cert_compressor k_algs[3] = {
+      {ALG_EXPANDING, expand, unexpand, NULL},
+      {ALG_SHRINKING, shrink, unshrink, NULL},
+      {ALG_RANDOM, randomize, unrandomize, NULL},
+  };
+  for (size_t i = 0; i < 3; i++) {
+    if ((c->install_cert_comp ||
+         c->install_one_cert_comp == (int)k_algs[i].alg) &&
+        moat_context_add_cert_compressor(ctx, &k_algs[i]) != MOAT_OK) {
+      fail("moat_context_add_cert_compressor: %s",
+           moat_context_error_detail(ctx));
+    }
+  }
+}
+
 static moat_context *make_context(const config *c) {
   moat_context *ctx =
       moat_context_new(c->server ? MOAT_ROLE_SERVER : MOAT_ROLE_CLIENT);
@@ -555,6 +652,7 @@ static moat_context *make_context(const config *c) {
     fail("moat_context_new");
   }
   moat_context_set_clock(ctx, shim_clock, NULL);
+  install_cert_compressors(ctx, c);
   if (c->cert_file != NULL &&
       moat_context_load_cert_chain(ctx, c->cert_file, c->key_file, NULL) !=
           MOAT_OK) {

@@ -55,12 +55,17 @@ static const uint16_t k_all[3] = {COMPRESS_ZSTD, COMPRESS_BROTLI,
 
 /* ---- compress_certificate (RFC 8879 3) -----------------------------------*/
 
+/* What a default policy accepts: the algorithms built in. */
+static uint16_t g_known[3];
+static size_t g_num_known;
+
 static void test_ext(void) {
   uint16_t out[CERT_COMP_MAX];
   size_t num = 99;
   /* the peer's order, unknown ones skipped */
   vec ok = V("08 0003 1234 0002 0001");
-  OK_(ext_cert_comp_parse(CV(&ok), out, CERT_COMP_MAX, &num, &W));
+  OK_(ext_cert_comp_parse(CV(&ok), g_known, g_num_known, out, CERT_COMP_MAX,
+                          &num, &W));
   size_t want = 0;
   for (size_t i = 0; i < 3; i++) {
     if (compress_get(k_all[i]) != NULL) {
@@ -71,11 +76,12 @@ static void test_ext(void) {
   CHECK_EQ_INT(num, want);
   /* nothing moat knows: accepted, nothing kept */
   vec unknown = V("04 ff01 ff02");
-  OK_(ext_cert_comp_parse(CV(&unknown), out, CERT_COMP_MAX, &num, &W));
+  OK_(ext_cert_comp_parse(CV(&unknown), g_known, g_num_known, out,
+                          CERT_COMP_MAX, &num, &W));
   CHECK_EQ_INT(num, 0);
   /* the caller's capacity holds */
   vec three = V("06 0001 0002 0003");
-  OK_(ext_cert_comp_parse(CV(&three), out, 1, &num, &W));
+  OK_(ext_cert_comp_parse(CV(&three), g_known, g_num_known, out, 1, &num, &W));
   CHECK(num <= 1);
   /* the longest list, 127 code points */
   vec longest;
@@ -87,14 +93,16 @@ static void test_ext(void) {
   longest.b[253] = 0;
   longest.b[254] = COMPRESS_ZLIB;
   longest.n = 255;
-  OK_(ext_cert_comp_parse(CV(&longest), out, CERT_COMP_MAX, &num, &W));
+  OK_(ext_cert_comp_parse(CV(&longest), g_known, g_num_known, out,
+                          CERT_COMP_MAX, &num, &W));
   CHECK_EQ_INT(num, compress_get(COMPRESS_ZLIB) != NULL ? 1 : 0);
   /* malformed: empty, odd, short, trailing, no list at all */
   static const char *const bad[] = {"00",      "01 00",      "03 0001 00",
                                     "04 0001", "02 0001 00", ""};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     vec v = V(bad[i]);
-    DECODE(ext_cert_comp_parse(CV(&v), out, CERT_COMP_MAX, &num, &W));
+    DECODE(ext_cert_comp_parse(CV(&v), g_known, g_num_known, out, CERT_COMP_MAX,
+                               &num, &W));
   }
   /* an algorithm twice, known or not, apart or adjacent (BoGo's
    * DuplicateCertCompressionExt sends zlib twice) */
@@ -102,7 +110,8 @@ static void test_ext(void) {
                                     "04 ff01 ff01"};
   for (size_t i = 0; i < 3; i++) {
     vec v = V(dup[i]);
-    DECODE(ext_cert_comp_parse(CV(&v), out, CERT_COMP_MAX, &num, &W));
+    DECODE(ext_cert_comp_parse(CV(&v), g_known, g_num_known, out, CERT_COMP_MAX,
+                               &num, &W));
   }
   /* what the builder writes, the parser reads back */
   uint8_t buf[64];
@@ -582,6 +591,86 @@ static void test_unsolicited(void) {
   moat_conn_free(s);
 }
 
+/* ---- an application's own algorithm ------------------------------------ */
+
+/* XOR with 0x5a behind a one-byte tag: not compression, but the
+ * receiver can tell it was applied.  g_decline makes compress decline,
+ * g_refuse makes decompress refuse; g_calls counts compressions. */
+static bool g_decline, g_refuse;
+static int g_calls;
+
+static size_t app_compress(void *arg, const uint8_t *in, size_t in_len,
+                           uint8_t *out, size_t cap) {
+  CHECK(arg == &g_calls && cap >= in_len + 1);
+  g_calls++;
+  if (g_decline) {
+    return 0;
+  }
+  out[0] = 0xa5;
+  for (size_t i = 0; i < in_len; i++) {
+    out[1 + i] = in[i] ^ 0x5a;
+  }
+  return in_len + 1;
+}
+
+static bool app_decompress(void *arg, const uint8_t *in, size_t in_len,
+                           uint8_t *out, size_t out_len) {
+  (void)arg;
+  if (g_refuse || in_len != out_len + 1 || in[0] != 0xa5) {
+    return false;
+  }
+  for (size_t i = 0; i < out_len; i++) {
+    out[i] = in[1 + i] ^ 0x5a;
+  }
+  return true;
+}
+
+static void test_app_algorithm(void) {
+  moat_cert_compressor app = {0xfe77, app_compress, app_decompress, &g_calls};
+  moat_context *sc = g_ec_srv, *cc = g_cli;
+  CHECK(moat_context_set_cert_compression(sc, "") == MOAT_OK);
+  CHECK(moat_context_set_cert_compression(cc, "") == MOAT_OK);
+  CHECK(moat_context_add_cert_compressor(sc, &app) == MOAT_OK);
+  CHECK(moat_context_add_cert_compressor(cc, &app) == MOAT_OK);
+  /* a code point twice, a built-in one, a missing callback */
+  CHECK(moat_context_add_cert_compressor(sc, &app) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_compressor zlib = app;
+  zlib.alg = COMPRESS_ZLIB;
+  CHECK(moat_context_add_cert_compressor(sc, &zlib) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  moat_cert_compressor none = app;
+  none.decompress = NULL;
+  none.alg = 0xfe78;
+  CHECK(moat_context_add_cert_compressor(sc, &none) ==
+        MOAT_ERR_INVALID_ARGUMENT);
+  g_calls = 0;
+  hs_result r = pair_run(cc, sc, NULL, NULL);
+  CHECK(r.c == MOAT_OK && r.c_got == 0xfe77 && r.s_sent == 0xfe77);
+  r = pair_run(cc, sc, NULL, NULL);
+  CHECK(r.c == MOAT_OK && r.c_got == 0xfe77);
+  CHECK_EQ_INT(g_calls, 1); /* kept for the second handshake */
+  /* the receiver's decompressor refuses: bad_certificate, read by the
+   * server */
+  g_refuse = true;
+  r = pair_run(cc, sc, NULL, NULL);
+  CHECK(r.c == MOAT_ERR_BAD_CERTIFICATE);
+  CHECK_EQ_INT(r.s_alert, ALERT_BAD_CERTIFICATE);
+  g_refuse = false;
+  /* the compressor declines (on a fresh snapshot): plain Certificate */
+  moat_context_set_verify_flags(sc, 0);
+  g_decline = true;
+  r = pair_run(cc, sc, NULL, NULL);
+  CHECK(r.c == MOAT_OK && r.c_got == 0 && r.s_sent == 0);
+  g_decline = false;
+  /* the setter drops the added algorithm */
+  const char *all = moat_cert_compression_available();
+  CHECK(moat_context_set_cert_compression(sc, all) == MOAT_OK);
+  CHECK(moat_context_set_cert_compression(cc, all) == MOAT_OK);
+  r = pair_run(cc, sc, NULL, NULL);
+  CHECK(r.c == MOAT_OK && r.c_got == compress_builtin(0)->code);
+}
+
 static bool setup_pki(void) {
   if (pki_init() != 0 || pki_leaf("ec", "p256", "30", "serverAuth") ||
       pki_leaf("client", "p256", "30", "clientAuth") ||
@@ -632,6 +721,9 @@ static bool setup_pki(void) {
 }
 
 int main(void) {
+  for (size_t i = 0; compress_builtin(i) != NULL; i++) {
+    g_known[g_num_known++] = compress_builtin(i)->code;
+  }
   make_body();
   test_ext();
   for (size_t i = 0; i < 3; i++) {
@@ -652,6 +744,7 @@ int main(void) {
     test_cache();
     test_bad_peer();
     test_unsolicited();
+    test_app_algorithm();
   }
   moat_context_free(g_rsa_srv);
   moat_context_free(g_ec_srv);

@@ -1,5 +1,4 @@
 /* compress_certificate (RFC 8879 3). */
-#include "compress/compress.h"
 #include "tls/ext/ext.h"
 
 bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num) {
@@ -10,7 +9,8 @@ bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num) {
   return bld_close(b);
 }
 
-moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
+moat_err ext_cert_comp_parse(cursor data, const uint16_t *known,
+                             size_t num_known, uint16_t *out, size_t cap,
                              size_t *out_num, tls_cause *why) {
   cursor list;
   *out_num = 0;
@@ -37,8 +37,8 @@ moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
       }
     }
     index++;
-    /* Unknown algorithms, and ones not built in, are skipped. */
-    if (compress_get(alg) != NULL && *out_num < cap) {
+    /* Algorithms the policy does not have are skipped. */
+    if (ext_code_listed(known, num_known, alg) && *out_num < cap) {
       out[(*out_num)++] = alg;
     }
   }
@@ -58,7 +58,7 @@ bool ext_cert_comp_row_build(builder *b, unsigned msg, const ext_params *p) {
 moat_err ext_cert_comp_read(cursor data, unsigned msg, const ext_params *p,
                             ext_values *out, tls_cause *why) {
   (void)msg;
-  (void)p;
-  return ext_cert_comp_parse(data, out->cert_comp, TLS_MAX_CERT_COMP,
-                             &out->num_cert_comp, why);
+  return ext_cert_comp_parse(data, p->policy->cert_comp,
+                             p->policy->num_cert_comp, out->cert_comp,
+                             TLS_MAX_CERT_COMP, &out->num_cert_comp, why);
 }

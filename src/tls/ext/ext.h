@@ -334,10 +334,12 @@ moat_err ext_psk_next(ext_psk_offer *o, uint16_t index, cursor *out_id,
  * algorithms<2..2^8-2>.  The builder writes the extension's data for the
  * given code points.  The parser refuses as decode_error an empty, odd or
  * overlong list and one naming an algorithm twice, and keeps the ones
- * moat has built in (src/compress), in the peer's order, up to cap. */
+ * among known[0..num_known) (the policy's), in the peer's order, up to
+ * cap. */
 #define CERT_COMP_MAX 8
 bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num);
-moat_err ext_cert_comp_parse(cursor data, uint16_t *out, size_t cap,
+moat_err ext_cert_comp_parse(cursor data, const uint16_t *known,
+                             size_t num_known, uint16_t *out, size_t cap,
                              size_t *out_num, tls_cause *why);
 
 #endif

@@ -25,7 +25,7 @@ moat_err cr_parse(cursor body, cert_request *out, tls_cause *why) {
   cursor context, exts;
   ext_set set;
   out->num_sigalgs = 0;
-  out->num_cert_comp = 0;
+  out->cert_comp = cur_make(NULL, 0);
   if (!cur_prefixed8(&body, &context) || !cur_prefixed16(&body, &exts) ||
       !cur_done(&body)) {
     return cause_set(why, MOAT_ERR_DECODE_ERROR,
@@ -45,8 +45,11 @@ moat_err cr_parse(cursor body, cert_request *out, tls_cause *why) {
   TRY(ext_sigalgs_parse(set.data[X_SIGNATURE_ALGORITHMS], out->sigalgs, 64,
                         &out->num_sigalgs, why));
   if (ext_has(&set, X_COMPRESS_CERTIFICATE)) {
-    return ext_cert_comp_parse(set.data[X_COMPRESS_CERTIFICATE], out->cert_comp,
-                               TLS_MAX_CERT_COMP, &out->num_cert_comp, why);
+    /* Checked here; the flow keeps the algorithms its policy has. */
+    size_t num;
+    TRY(ext_cert_comp_parse(set.data[X_COMPRESS_CERTIFICATE], NULL, 0, NULL, 0,
+                            &num, why));
+    out->cert_comp = set.data[X_COMPRESS_CERTIFICATE];
   }
   return MOAT_OK;
 }
@@ -70,7 +73,7 @@ bool cr12_build(builder *b, const tls_policy *policy) {
 moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why) {
   cursor types, sigalgs, cas; /* certificate_authorities are not used */
   out->num_sigalgs = 0;
-  out->num_cert_comp = 0;
+  out->cert_comp = cur_make(NULL, 0);
   if (!cur_prefixed8(&body, &types) || cur_done(&types) ||
       !cur_prefixed16(&body, &sigalgs) || !cur_prefixed16(&body, &cas) ||
       !cur_done(&body)) {

@@ -104,3 +104,19 @@ moat_err ccert_build(builder *b, uint16_t alg, const uint8_t *cert_body,
   }
   return MOAT_OK;
 }
+
+bool ccert_build_raw(builder *b, uint16_t alg, size_t uncompressed_len,
+                     const uint8_t *data, size_t len) {
+  if (uncompressed_len < CERT_BODY_MIN ||
+      uncompressed_len > TLS_MAX_HANDSHAKE_MSG || len == 0) {
+    return false;
+  }
+  msg_open(b, HT_COMPRESSED_CERTIFICATE);
+  bld_u16(b, alg);
+  bld_u24(b, (uint32_t)uncompressed_len);
+  bld_open24(b);
+  bld_bytes(b, data, len);
+  bld_close(b);
+  msg_close(b);
+  return bld_finish(b);
+}

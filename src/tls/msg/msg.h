@@ -112,10 +112,9 @@ moat_err ee_parse(cursor body, uint32_t offered, const ext_params *p,
 typedef struct cert_request {
   uint16_t sigalgs[64];
   size_t num_sigalgs;
-  /* RFC 8879 3 (TLS 1.3): the compression algorithms of moat's that the
-   * server lists, in its order */
-  uint16_t cert_comp[TLS_MAX_CERT_COMP];
-  size_t num_cert_comp;
+  /* RFC 8879 3 (TLS 1.3): the compress_certificate extension's data,
+   * checked (empty when absent) */
+  cursor cert_comp;
 } cert_request;
 moat_err cr_parse(cursor body, cert_request *out, tls_cause *why);
 moat_err cr12_parse(cursor body, cert_request *out, tls_cause *why);
@@ -198,5 +197,9 @@ moat_err ccert_expand(const compressed_cert *m, uint8_t **out_body,
  * cert_body (a Certificate message's body) compressed with alg. */
 moat_err ccert_build(builder *b, uint16_t alg, const uint8_t *cert_body,
                      size_t len, tls_cause *why);
+/* The same message around data already compressed (by an application's
+ * algorithm) from uncompressed_len bytes. */
+bool ccert_build_raw(builder *b, uint16_t alg, size_t uncompressed_len,
+                     const uint8_t *data, size_t len);
 
 #endif
