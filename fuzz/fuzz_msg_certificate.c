@@ -1,8 +1,9 @@
 /* cert_parse on arbitrary Certificate bodies (RFC 8446 4.4.2): the first
  * byte is the expected certificate_request_context length (0..3, the
- * context bytes are "ctx"), then the body.  The codec runs alone; an
- * accepted non-empty chain is then kept by a connection as the flows do
- * and its leaf goes through cert_leaf_pubkey. */
+ * context bytes are "ctx"; bit 2: status_request was offered, so an
+ * entry may carry a CertificateStatus, RFC 8446 4.4.2.1), then the body.  The
+ * codec runs alone; an accepted non-empty chain is then kept by a connection as
+ * the flows do and its leaf goes through cert_leaf_pubkey. */
 #include "common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -12,8 +13,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cert_list certs;
   tls_cause why;
   if (!cur_u8(&body, &n) ||
-      cert_parse(body, (const uint8_t *)"ctx", n % 4, &certs, &why) !=
-          MOAT_OK ||
+      cert_parse_status(body, (const uint8_t *)"ctx", n % 4, (n & 4) != 0,
+                        &certs, &why) != MOAT_OK ||
       certs.num == 0) {
     return 0;
   }

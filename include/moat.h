@@ -959,6 +959,49 @@ MOAT_API size_t moat_ech_keys_config_list_base64(const moat_ech_keys *keys,
 MOAT_API size_t moat_ech_keys_num_configs(const moat_ech_keys *keys);
 MOAT_API size_t moat_ech_keys_config_text(const moat_ech_keys *keys,
                                           size_t index, char *out, size_t cap);
+/* ---- OCSP stapling (src/tls/stapling.c) -----------------------------------
+ * RFC 6066 8 (TLS 1.2 CertificateStatus) and RFC 8446 4.4.2.1 (TLS 1.3
+ * status_request in the leaf's CertificateEntry). */
+
+typedef enum moat_ocsp_stapling {
+  MOAT_OCSP_STAPLING_OFF,     /* client: do not ask (the default) */
+  MOAT_OCSP_STAPLING_REQUEST, /* ask; a stapled response that is refused
+                                 or says revoked fails the handshake, none
+                                 or one that says unknown does not */
+  MOAT_OCSP_STAPLING_REQUIRE, /* ask, and fail the handshake unless the
+                                 server staples a response saying good */
+} moat_ocsp_stapling;
+/* Client: whether to ask servers for a stapled OCSP response and how to
+ * treat it.  The response is checked as moat_ocsp_check would against
+ * the verified chain's leaf and its issuer, at the context's clock; not
+ * at all with MOAT_VERIFY_NONE.  Failures: MOAT_ERR_CERT_VERIFY_FAILED
+ * with code 23 and the certificate_revoked alert for a revoked
+ * certificate; MOAT_ERR_BAD_OCSP_RESPONSE with the
+ * bad_certificate_status_response alert for a refused response, or
+ * (REQUIRE) none, or one that does not say good. */
+MOAT_API void moat_context_set_ocsp_stapling(moat_context *ctx,
+                                             moat_ocsp_stapling mode);
+/* Server: an OCSP response (DER) to staple when a client asks.  It goes
+ * with the loaded chain whose leaf it is about (serial number and issuer
+ * name), so load the chains first; loading a chain of the same key type
+ * again drops it.  MOAT_ERR_BAD_OCSP_RESPONSE (the reason in
+ * moat_context_error_detail) when it does not parse, is not successful or
+ * is about none of the loaded certificates.  Whether it is current and
+ * properly signed is for the client to judge: refresh it before its
+ * nextUpdate. */
+MOAT_API moat_err moat_context_set_ocsp_response(moat_context *ctx,
+                                                 const uint8_t *der,
+                                                 size_t len);
+/* Server: staple nothing any more. */
+MOAT_API moat_err moat_context_clear_ocsp_responses(moat_context *ctx);
+/* Client, after the certificate arrived: what the stapled response said
+ * (MOAT_OCSP_NO_STATUS when there was none, it was not checked or it was
+ * refused), and its bytes (MOAT_ERR_BAD_STATE when none was stapled; they
+ * live as long as the connection). */
+MOAT_API moat_ocsp_status moat_conn_ocsp_status(const moat_conn *conn);
+MOAT_API moat_err moat_conn_ocsp_response(const moat_conn *conn,
+                                          const uint8_t **out_der,
+                                          size_t *out_len);
 
 #ifdef __cplusplus
 }

@@ -30,7 +30,8 @@ struct client_opts {
   const char *export_spec; /* --export LABEL:LEN */
   const char *password_file;
   const char *password_env;
-  size_t read_cap; /* bytes asked of each moat_conn_read */
+  const char *ocsp; /* --ocsp request|require */
+  size_t read_cap;  /* bytes asked of each moat_conn_read */
   bool insecure;
   bool key_update;
   bool quiet;
@@ -57,6 +58,9 @@ static void client_usage(FILE *f) {
          "$SSLKEYLOGFILE)\n"
          "  --crl F           check the server certificate against the CRLs "
          "in F\n"
+         "  --ocsp request    ask for a stapled OCSP response and check it\n"
+         "                    (refused or revoked fails the handshake)\n"
+         "  --ocsp require    ... and fail unless it says good\n"
          "  --sess-out F      save the session (ticket) to F when done\n"
          "  --sess-in F       resume the session saved in F\n"
          "  --key-update      send a KeyUpdate (update_requested) after the "
@@ -85,6 +89,7 @@ static bool parse_opts(int argc, char **argv, struct client_opts *o) {
       UTIL_TLS_VERSION_OPTS(&o->tls),
       {"--keylog", &o->tls.keylog, NULL},
       {"--crl", &o->crl, NULL},
+      {"--ocsp", &o->ocsp, NULL},
       {"--sess-in", &o->sess_in, NULL},
       {"--sess-out", &o->sess_out, NULL},
       {"--read-size", &o->read_size, NULL},
@@ -134,6 +139,16 @@ static bool configure(moat_context *ctx, const struct client_opts *o) {
       return util_setup_fail("client", ctx, "cannot load CA file", o->cafile,
                              e);
     }
+  }
+  if (o->ocsp != NULL) {
+    if (strcmp(o->ocsp, "request") != 0 && strcmp(o->ocsp, "require") != 0) {
+      fprintf(stderr, "moat client: bad --ocsp '%s' (request or require)\n",
+              o->ocsp);
+      return false;
+    }
+    moat_context_set_ocsp_stapling(ctx, strcmp(o->ocsp, "require") == 0
+                                            ? MOAT_OCSP_STAPLING_REQUIRE
+                                            : MOAT_OCSP_STAPLING_REQUEST);
   }
   if (o->insecure) {
     moat_context_set_check_hostname(ctx, false);
@@ -492,6 +507,16 @@ int cmd_client(int argc, char **argv) {
     fprintf(stderr, "moat: connected to %s (%s) in %lld ms\n", o.addr,
             util_or_dash(name), (long long)(t1 - t0));
     util_print_params(stderr, conn, name[0] ? name : NULL, "  ");
+    if (o.ocsp != NULL) {
+      static const char *const st[] = {"none", "good", "revoked", "unknown"};
+      const uint8_t *der;
+      size_t len;
+      moat_ocsp_status s = moat_conn_ocsp_status(conn);
+      fprintf(stderr, "  ocsp: %s\n",
+              moat_conn_ocsp_response(conn, &der, &len) != MOAT_OK
+                  ? "not stapled"
+                  : st[s <= MOAT_OCSP_UNKNOWN ? s : 0]);
+    }
   }
   if (o.export_spec != NULL && print_export(conn, o.export_spec) != 0) {
     goto out;

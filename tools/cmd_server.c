@@ -34,6 +34,8 @@ static void server_usage(FILE *f) {
          "  --cafile F        CA certificates for client certificates; asks\n"
          "                    for one and checks it when sent\n"
          "  --verify-client   require a valid client certificate\n"
+         "  --ocsp-response F staple the OCSP response in F (DER, as openssl\n"
+         "                    ocsp -respout writes it) when a client asks\n"
          "  --alpn a,b        application protocols, in preference order\n"
          "  --groups G        key exchange groups, e.g. X25519MLKEM768:P-256\n"
          "  --ciphers S       suites of either version, e.g. "
@@ -161,6 +163,7 @@ static bool parse_opts(int argc, char **argv, struct server_opts *o) {
       {"--cert", &o->cert, NULL},
       {"--key", &o->key, NULL},
       {"--cafile", &o->cafile, NULL},
+      {"--ocsp-response", &o->ocsp_response, NULL},
       {"--alpn", &o->tls.alpn, NULL},
       {"--groups", &o->tls.groups, NULL},
       {"--ciphers", &o->tls.ciphers, NULL},
@@ -195,6 +198,19 @@ static bool configure(moat_context *ctx, const struct server_opts *o) {
     return false;
   }
   moat_err e;
+  if (o->ocsp_response != NULL) {
+    uint8_t *der;
+    size_t len;
+    if (!util_read_file("server", o->ocsp_response, 1 << 20, &der, &len)) {
+      return false;
+    }
+    e = moat_context_set_ocsp_response(ctx, der, len);
+    free(der);
+    if (e != MOAT_OK) {
+      return util_setup_fail("server", ctx, "cannot staple OCSP response",
+                             o->ocsp_response, e);
+    }
+  }
   if (o->cafile != NULL) {
     e = moat_context_load_verify_locations(ctx, o->cafile, NULL, NULL, 0);
     if (e != MOAT_OK) {

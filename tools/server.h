@@ -15,6 +15,7 @@ struct server_opts {
   const char *cert;
   const char *key;
   const char *cafile;
+  const char *ocsp_response; /* --ocsp-response: DER to staple */
   const char *max_conns_arg;
   const char *threads_arg;
   const char *hs_timeout_arg;

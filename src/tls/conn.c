@@ -125,6 +125,7 @@ void moat_conn_free(moat_conn *conn) {
   chain_free(conn->peer);
   moat_free(conn->verify_message);
   moat_free(conn->verify_subject);
+  moat_free(conn->staple);
   moat_free(conn->detail);
   moat_session_free(conn->session);
   moat_wipe(conn->res_master, sizeof(conn->res_master));

@@ -82,6 +82,9 @@ static void identity_clear(tls_identity *id) {
   id->chain_num = 0;
   privkey_free(id->key);
   id->key = NULL;
+  moat_free(id->ocsp_der);
+  id->ocsp_der = NULL;
+  id->ocsp_len = 0;
 }
 
 static void policy_clear_chains(tls_policy *p) {
@@ -95,6 +98,12 @@ static void policy_clear_chains(tls_policy *p) {
 static bool identity_copy(tls_identity *dst, const tls_identity *src) {
   *dst = *src;
   privkey_ref(dst->key);
+  if (src->ocsp_der != NULL &&
+      (dst->ocsp_der = moat_memdup(src->ocsp_der, src->ocsp_len)) == NULL) {
+    dst->chain_num = 0; /* nothing copied yet */
+    identity_clear(dst);
+    return false;
+  }
   for (size_t i = 0; i < src->chain_num; i++) {
     dst->chain_der[i] = moat_memdup(src->chain_der[i], src->chain_len[i]);
     if (dst->chain_der[i] == NULL) {

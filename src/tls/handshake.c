@@ -29,6 +29,10 @@ static const uint64_t k_legal[ST__COUNT] = {
     [ST_CONNECTED] = BIT(HT_NEW_SESSION_TICKET) | BIT(HT_KEY_UPDATE),
     /* TLS 1.2 (RFC 5246 7.3) */
     [ST_C12_WAIT_CERT] = BIT(HT_CERTIFICATE),
+    /* RFC 6066 8: a server that answered status_request may still send
+     * no CertificateStatus. */
+    [ST_C12_WAIT_STATUS] =
+        BIT(HT_CERTIFICATE_STATUS) | BIT(HT_SERVER_KEY_EXCHANGE),
     [ST_C12_WAIT_SKE] = BIT(HT_SERVER_KEY_EXCHANGE),
     [ST_C12_WAIT_CR_DONE] =
         BIT(HT_CERTIFICATE_REQUEST) | BIT(HT_SERVER_HELLO_DONE),
@@ -72,6 +76,8 @@ const char *hs_state_name(hs_state state) {
   case ST_C12_WAIT_FINISHED:
   case ST_S12_WAIT_FINISHED:
     return "waiting for Finished";
+  case ST_C12_WAIT_STATUS:
+    return "waiting for CertificateStatus or ServerKeyExchange";
   case ST_C12_WAIT_SKE:
     return "waiting for ServerKeyExchange";
   case ST_C12_WAIT_CR_DONE:
@@ -103,6 +109,8 @@ const char *hs_type_name(uint8_t type) {
     return "HelloRequest";
   case HT_SERVER_KEY_EXCHANGE:
     return "ServerKeyExchange";
+  case HT_CERTIFICATE_STATUS:
+    return "CertificateStatus";
   case HT_SERVER_HELLO_DONE:
     return "ServerHelloDone";
   case HT_CLIENT_KEY_EXCHANGE:
@@ -173,10 +181,17 @@ moat_err hs_recv_certificate(moat_conn *conn, cursor body,
                              bool *out_empty) {
   cert_list certs;
   tls_cause why;
-  if (cert_parse(body, context, context_len, &certs, &why) != MOAT_OK) {
+  /* A client that asked for OCSP stapling takes the leaf's status. */
+  bool asked =
+      !conn->is_server && conn->ctx->ocsp_stapling != MOAT_OCSP_STAPLING_OFF;
+  if (cert_parse_status(body, context, context_len, asked, &certs, &why) !=
+      MOAT_OK) {
     return conn_fail_cause(conn, &why);
   }
   *out_empty = certs.num == 0;
+  if (!cur_done(&certs.status)) {
+    TRY(conn_keep_staple(conn, certs.status));
+  }
   return hs_take_peer_chain(conn, &certs);
 }
 
@@ -205,9 +220,14 @@ moat_err hs_send_cert_and_cv(moat_conn *conn, builder *b,
                              const sig_scheme *scheme) {
   const tls_identity *id = conn->id;
   bld_reset(b);
+  /* RFC 8446 4.4.2.1: a server staples when the client asked for OCSP. */
+  bool staple = conn->is_server && conn->hs->peer_wants_ocsp && id != NULL &&
+                id->ocsp_der != NULL;
   bool built = scheme != NULL
-                   ? cert_build(b, context, context_len, id->chain_der,
-                                id->chain_len, id->chain_num)
+                   ? cert_build_status(b, context, context_len, id->chain_der,
+                                       id->chain_len, id->chain_num,
+                                       staple ? id->ocsp_der : NULL,
+                                       staple ? id->ocsp_len : 0)
                    : cert_build(b, context, context_len, NULL, NULL, 0);
   if (!built) {
     return conn_fail(conn, MOAT_ERR_INTERNAL, "building Certificate");

@@ -182,7 +182,7 @@ void hello_set_record_limits(moat_conn *conn, uint16_t peer, uint16_t ours) {
   (X_BIT(X_SERVER_NAME) | X_BIT(X_SUPPORTED_GROUPS) |                          \
    X_BIT(X_SIGNATURE_ALGORITHMS) | X_BIT(X_ALPN) |                             \
    X_BIT(X_PSK_KEY_EXCHANGE_MODES) | X_BIT(X_COMPRESS_CERTIFICATE) |           \
-   X_BIT(X_RECORD_SIZE_LIMIT))
+   X_BIT(X_RECORD_SIZE_LIMIT) | X_BIT(X_STATUS_REQUEST))
 
 /* Reads what the first ClientHello offers into the handshake state. */
 moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
@@ -199,6 +199,7 @@ moat_err hello_take_offers(moat_conn *conn, const client_hello *ch) {
   memcpy(hs->peer_sigalgs, v.sigalgs, v.num_sigalgs * sizeof(v.sigalgs[0]));
   hs->num_peer_sigalgs = v.num_sigalgs;
   hs->client_sent_early_data = ext_has(&ch->ext, X_EARLY_DATA);
+  hs->peer_wants_ocsp = v.status_ocsp;
   conn->peer_psk_dhe = v.psk_dhe;
   /* RFC 8879 3: read in any version (a malformed list is refused even
    * where TLS 1.2 then ignores it); the algorithm is chosen when the

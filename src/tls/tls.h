@@ -36,6 +36,7 @@
 #define HT_CLIENT_KEY_EXCHANGE 16
 #define HT_FINISHED 20
 #define HT_KEY_UPDATE 24
+#define HT_CERTIFICATE_STATUS 22     /* RFC 6066 8 */
 #define HT_COMPRESSED_CERTIFICATE 25 /* RFC 8879 4 */
 #define HT_MESSAGE_HASH 254
 
@@ -212,6 +213,10 @@ typedef struct tls_identity {
   size_t chain_len[TLS_MAX_CHAIN];
   size_t chain_num;
   privkey *key;
+  /* stapling.c: the OCSP response about the leaf to staple (owned), or
+   * NULL */
+  uint8_t *ocsp_der;
+  size_t ocsp_len;
 } tls_identity;
 #define TLS_MAX_IDS 5
 
@@ -286,6 +291,9 @@ typedef struct tls_policy {
   moat_cert_compressor cert_comp_custom[TLS_MAX_CERT_COMP];
   size_t num_cert_comp_custom;
   struct cert_comp_cache *cert_comp_cache;
+  /* stapling.c: client, whether to ask for a stapled OCSP response and
+   * how to treat it (RFC 6066 8, RFC 8446 4.4.2.1) */
+  moat_ocsp_stapling ocsp_stapling;
 } tls_policy;
 
 /* The context handle: the current snapshot, swapped under lock. */
@@ -426,6 +434,7 @@ typedef enum hs_state {
   ST_S_SEND_TICKETS,
   /* TLS 1.2 client (RFC 5246 7.3) */
   ST_C12_WAIT_CERT,
+  ST_C12_WAIT_STATUS, /* the ServerHello answered status_request */
   ST_C12_WAIT_SKE,
   ST_C12_WAIT_CR_DONE,
   ST_C12_WAIT_DONE,
@@ -512,6 +521,10 @@ typedef struct handshake {
   uint16_t peer_sigalgs[64];
   size_t num_peer_sigalgs;
   bool client_sent_early_data;
+  bool peer_wants_ocsp; /* server: the ClientHello's status_request asks
+                           for OCSP (RFC 6066 8) */
+  bool staple12;        /* TLS 1.2: the ServerHello answered status_request,
+                           so a CertificateStatus may follow the Certificate */
   size_t early_data_skipped;
 
   /* certificate request (RFC 8446 4.3.2) */
@@ -683,6 +696,11 @@ struct moat_conn {
    * and its subject (verify_subject NULL when none was refused) */
   int verify_depth;
   char *verify_subject;
+  /* stapling.c: the OCSP response the server stapled (client; owned) and
+   * what checking it found */
+  uint8_t *staple;
+  size_t staple_len;
+  moat_ocsp_status staple_status;
 
   const moat_transport *transport;
   void *transport_arg;
@@ -775,6 +793,12 @@ moat_err conn_fail(moat_conn *conn, moat_err err, const char *fmt, ...)
 /* Records the detail text of a failure (without sending anything). */
 void conn_set_detail(moat_conn *conn, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* stapling.c: keeps the OCSP response a server stapled (client). */
+moat_err conn_keep_staple(moat_conn *conn, cursor response);
+/* stapling.c: checks the kept staple against the verified chain under the
+ * policy's moat_ocsp_stapling mode, once the chain verified; fails the
+ * connection when the mode says so. */
+moat_err conn_check_staple(moat_conn *conn);
 /* The same with an explicit alert (certificate failures). */
 moat_err conn_fail_alert(moat_conn *conn, moat_err err, int alert,
                          const char *fmt, ...)

@@ -68,6 +68,8 @@ static moat_err take_extensions(moat_conn *conn, const ext_set *ext) {
     hello_set_record_limits(conn, v.record_size_limit,
                             conn->ctx->record_size_limit);
   }
+  /* RFC 6066 8: the server will staple (it may still not). */
+  conn->hs->staple12 = (v.read & X_BIT(X_STATUS_REQUEST)) != 0;
   return (v.read & X_BIT(X_ALPN)) != 0 ? hello_set_alpn(conn, v.alpn) : MOAT_OK;
 }
 
@@ -174,6 +176,34 @@ static moat_err c12_wait_cert(moat_conn *conn) {
   }
   TRY(conn_verify_peer(conn));
   TRY(hs_absorb(conn, whole));
+  if (hs->staple12) {
+    conn->state = ST_C12_WAIT_STATUS;
+    return MOAT_OK;
+  }
+  TRY(conn_check_staple(conn)); /* none can come */
+  conn->state = ST_C12_WAIT_SKE;
+  return MOAT_OK;
+}
+
+static moat_err on_ske(moat_conn *conn, cursor body, cursor whole);
+
+/* C12_WAIT_STATUS: the CertificateStatus (RFC 6066 8), or the
+ * ServerKeyExchange of a server that staples nothing after all. */
+static moat_err c12_wait_status(moat_conn *conn) {
+  uint8_t type;
+  cursor body, whole, response;
+  tls_cause why;
+  TRY(hs_expect(conn, &type, &body, &whole));
+  if (type == HT_SERVER_KEY_EXCHANGE) {
+    TRY(conn_check_staple(conn));
+    return on_ske(conn, body, whole);
+  }
+  if (cert_status_parse(body, &response, &why) != MOAT_OK) {
+    return conn_fail_cause(conn, &why);
+  }
+  TRY(conn_keep_staple(conn, response));
+  TRY(conn_check_staple(conn));
+  TRY(hs_absorb(conn, whole));
   conn->state = ST_C12_WAIT_SKE;
   return MOAT_OK;
 }
@@ -181,10 +211,14 @@ static moat_err c12_wait_cert(moat_conn *conn) {
 /* C12_WAIT_SKE: the server's signed ECDHE share; ours and the premaster
  * secret follow from it at once. */
 static moat_err c12_wait_ske(moat_conn *conn) {
-  handshake *hs = conn->hs;
   uint8_t type;
   cursor body, whole;
   TRY(hs_expect(conn, &type, &body, &whole));
+  return on_ske(conn, body, whole);
+}
+
+static moat_err on_ske(moat_conn *conn, cursor body, cursor whole) {
+  handshake *hs = conn->hs;
   server_kex ske;
   tls_cause why;
   if (ske_parse(body, &ske, &why) != MOAT_OK) {
@@ -331,6 +365,8 @@ moat_err tls12_client_step(moat_conn *conn) {
   switch (conn->state) {
   case ST_C12_WAIT_CERT:
     return c12_wait_cert(conn);
+  case ST_C12_WAIT_STATUS:
+    return c12_wait_status(conn);
   case ST_C12_WAIT_SKE:
     return c12_wait_ske(conn);
   case ST_C12_WAIT_CR_DONE:

@@ -176,6 +176,13 @@ static moat_err send_full_flight(moat_conn *conn, builder *b,
                     cert12_build(b, conn->id->chain_der, conn->id->chain_len,
                                  conn->id->chain_num),
                     "Certificate"));
+  if (hs->staple12) {
+    /* RFC 6066 8: CertificateStatus right after the Certificate. */
+    bld_reset(b);
+    TRY(hs_send_codec(
+        conn, b, cert_status12_build(b, conn->id->ocsp_der, conn->id->ocsp_len),
+        "CertificateStatus"));
+  }
   uint8_t share[KEX_MAX_SHARE];
   size_t share_len;
   if (!hs_kex_generate(conn, hs->kex12, &hs->kex12_key, share, &share_len)) {
@@ -342,6 +349,10 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
   hello_mark_downgrade(conn, hs->server_random);
   builder b;
   hs_builder(conn->hs, &b);
+  /* RFC 6066 8: a full handshake answers an OCSP status_request when
+   * there is a response to staple. */
+  hs->staple12 = !resume && hs->peer_wants_ocsp && conn->id != NULL &&
+                 conn->id->ocsp_der != NULL;
   sh_params p = {.random = hs->server_random,
                  .session_id = hs->session_id,
                  .session_id_len = hs->session_id_len,
@@ -351,7 +362,8 @@ moat_err tls12_server_client_hello(moat_conn *conn, const client_hello *ch,
                          .ems = hs->ems,
                          .point_formats = ext_has(&ch->ext, X_EC_POINT_FORMATS),
                          .tickets12 = hs->send_ticket,
-                         .record_size_limit = conn->rsl_ours}};
+                         .record_size_limit = conn->rsl_ours,
+                         .status_request = hs->staple12}};
   moat_err err = sh_build12(&b, &p, &why);
   err = err == MOAT_OK ? hs_send(conn, &b) : conn_fail_cause(conn, &why);
   if (err == MOAT_OK && !resume) {

@@ -72,6 +72,7 @@ static moat_err build_client_hello(moat_conn *conn, builder *b) {
   e->tls13 = ctx_allows(ctx, MOAT_TLS1_3);
   e->tls12 = ctx_allows(ctx, MOAT_TLS1_2);
   e->host = conn->hostname;
+  e->status_request = ctx->ocsp_stapling != MOAT_OCSP_STAPLING_OFF;
   uint8_t bufs[2][KEX_MAX_SHARE];
   ext_share shares[2];
   if (e->tls13) {
@@ -319,7 +320,10 @@ static uint32_t offered12(const moat_conn *conn) {
          X_BIT(X_SUPPORTED_GROUPS) |
          (conn->hostname != NULL ? X_BIT(X_SERVER_NAME) : 0) |
          (conn->ctx->alpn_wire_len > 0 ? X_BIT(X_ALPN) : 0) |
-         (conn->ctx->record_size_limit != 0 ? X_BIT(X_RECORD_SIZE_LIMIT) : 0);
+         (conn->ctx->record_size_limit != 0 ? X_BIT(X_RECORD_SIZE_LIMIT) : 0) |
+         (conn->ctx->ocsp_stapling != MOAT_OCSP_STAPLING_OFF
+              ? X_BIT(X_STATUS_REQUEST)
+              : 0);
 }
 
 /* C_WAIT_SH: ServerHello or HelloRetryRequest. */
@@ -503,7 +507,9 @@ static moat_err on_server_cert(moat_conn *conn, cursor body) {
   }
   TRY(cert_leaf_pubkey(conn, conn->peer->e[0].der, conn->peer->e[0].len,
                        &hs->peer_key));
-  return conn_verify_peer(conn);
+  TRY(conn_verify_peer(conn));
+  /* RFC 8446 4.4.2.1: the stapled status came in the leaf's entry. */
+  return conn_check_staple(conn);
 }
 
 /* C_WAIT_CERT_CR and C_WAIT_CERT */

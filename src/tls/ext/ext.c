@@ -41,10 +41,14 @@ static const ext_row k_exts[X__COUNT] = {
      * ServerHello. */
     [X_RECORD_SIZE_LIMIT] = {EXT_RECORD_SIZE_LIMIT, M_CH | M_EE | M_SH12,
                              ROW(rsl)},
+    /* RFC 6066 8: the TLS 1.2 server's answer; RFC 8446 4.4.2.1: the
+     * TLS 1.3 status in a CertificateEntry (read by cert_parse), and a
+     * CertificateRequest's (moat sends no client status). */
+    [X_STATUS_REQUEST] = {EXT_STATUS_REQUEST, M_CH | M_CR | M_CT | M_SH12,
+                          ROW(status_request)},
     [X_PRE_SHARED_KEY] = {EXT_PRE_SHARED_KEY, M_CH | M_SH, ROW(psk)},
     [X_MAX_FRAGMENT_LENGTH] = {EXT_MAX_FRAGMENT_LENGTH, M_CH | M_EE,
                                RECOGNISED},
-    [X_STATUS_REQUEST] = {EXT_STATUS_REQUEST, M_CH | M_CR | M_CT, RECOGNISED},
     [X_USE_SRTP] = {EXT_USE_SRTP, M_CH | M_EE, RECOGNISED},
     [X_HEARTBEAT] = {EXT_HEARTBEAT, M_CH | M_EE, RECOGNISED},
     [X_SCT] = {EXT_SCT, M_CH | M_CR | M_CT, RECOGNISED},

@@ -39,10 +39,10 @@ typedef enum ext_idx {
   X_PSK_KEY_EXCHANGE_MODES,
   X_COMPRESS_CERTIFICATE,
   X_RECORD_SIZE_LIMIT,
+  X_STATUS_REQUEST,
   X_PRE_SHARED_KEY,
   /* recognised, not built */
   X_MAX_FRAGMENT_LENGTH,
-  X_STATUS_REQUEST,
   X_USE_SRTP,
   X_HEARTBEAT,
   X_SCT,
@@ -122,7 +122,9 @@ typedef struct ext_params {
   /* EE, SH12: the record_size_limit to answer with, 0 for none (the
    * ClientHello's comes from the policy) */
   uint16_t record_size_limit;
-  const char *peer; /* read: "client" or "server", for details */
+  bool status_request; /* CH: ask for OCSP stapling; SH12: a staple
+                          follows (RFC 6066 8) */
+  const char *peer;    /* read: "client" or "server", for details */
 } ext_params;
 
 /* What the readers of one message found, one group of fields per
@@ -147,6 +149,7 @@ typedef struct ext_values {
   uint16_t cert_comp[TLS_MAX_CERT_COMP];
   size_t num_cert_comp;
   uint16_t record_size_limit; /* record_size_limit, CH / EE / SH12 */
+  bool status_ocsp;           /* status_request, CH: the client asks for OCSP */
 } ext_values;
 
 /* One row of the table per extension moat knows: its code, where it may
@@ -193,6 +196,7 @@ EXT_ROW_FNS(cookie);
 EXT_ROW_FNS(psk_modes);
 EXT_ROW_FNS(cert_comp);
 EXT_ROW_FNS(rsl);
+EXT_ROW_FNS(status_request);
 EXT_ROW_FNS(psk);
 #undef EXT_ROW_FNS
 
@@ -341,5 +345,19 @@ bool ext_cert_comp_build(builder *b, const uint16_t *algs, size_t num);
 moat_err ext_cert_comp_parse(cursor data, const uint16_t *known,
                              size_t num_known, uint16_t *out, size_t cap,
                              size_t *out_num, tls_cause *why);
+
+/* status_request (RFC 6066 8, RFC 8446 4.4.2.1); the CertificateStatus it
+ * asks for is in msg.h. */
+#define STATUS_TYPE_OCSP 1
+
+/* ClientHello: CertificateStatusRequest for ocsp with no responder IDs
+ * and no request extensions. */
+bool ext_status_request_build_ch(builder *b);
+/* Server: reads the client's request; *out_ocsp says it asks for OCSP
+ * (another status_type is not an error: the request is ignored). */
+moat_err ext_status_request_parse_ch(cursor data, bool *out_ocsp,
+                                     tls_cause *why);
+/* Client: the server's TLS 1.2 ServerHello answer (RFC 6066 8: empty). */
+moat_err ext_status_request_parse_sh12(cursor data, tls_cause *why);
 
 #endif

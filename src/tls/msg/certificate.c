@@ -1,9 +1,10 @@
 /* Certificate (RFC 8446 4.4.2, RFC 5246 7.4.2). */
 #include "tls/msg/msg.h"
 
-bool cert_build(builder *b, const uint8_t *context, size_t context_len,
-                uint8_t *const *chain, const size_t *chain_len,
-                size_t chain_num) {
+bool cert_build_status(builder *b, const uint8_t *context, size_t context_len,
+                       uint8_t *const *chain, const size_t *chain_len,
+                       size_t chain_num, const uint8_t *status,
+                       size_t status_len) {
   msg_open(b, HT_CERTIFICATE);
   bld_open8(b);
   bld_bytes(b, context, context_len);
@@ -13,11 +14,27 @@ bool cert_build(builder *b, const uint8_t *context, size_t context_len,
     bld_open24(b);
     bld_bytes(b, chain[i], chain_len[i]);
     bld_close(b);
-    bld_u16(b, 0); /* no per-certificate extensions */
+    bld_open16(b);
+    if (i == 0 && status != NULL) {
+      /* RFC 8446 4.4.2.1: the OCSP response about the end-entity
+       * certificate, in its entry's status_request. */
+      bld_u16(b, EXT_STATUS_REQUEST);
+      bld_open16(b);
+      cert_status_build(b, status, status_len);
+      bld_close(b);
+    }
+    bld_close(b);
   }
   bld_close(b);
   msg_close(b);
   return bld_finish(b);
+}
+
+bool cert_build(builder *b, const uint8_t *context, size_t context_len,
+                uint8_t *const *chain, const size_t *chain_len,
+                size_t chain_num) {
+  return cert_build_status(b, context, context_len, chain, chain_len, chain_num,
+                           NULL, 0);
 }
 
 /* Adds one certificate to out, refusing an empty one and more than
@@ -33,8 +50,15 @@ static moat_err add_cert(cert_list *out, cursor der, tls_cause *why) {
 
 moat_err cert_parse(cursor body, const uint8_t *context, size_t context_len,
                     cert_list *out, tls_cause *why) {
+  return cert_parse_status(body, context, context_len, false, out, why);
+}
+
+moat_err cert_parse_status(cursor body, const uint8_t *context,
+                           size_t context_len, bool status_offered,
+                           cert_list *out, tls_cause *why) {
   cursor ctx_c, list;
   out->num = 0;
+  out->status = cur_make(NULL, 0);
   if (!cur_prefixed8(&body, &ctx_c) || !cur_prefixed24(&body, &list) ||
       !cur_done(&body)) {
     return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
@@ -50,10 +74,19 @@ moat_err cert_parse(cursor body, const uint8_t *context, size_t context_len,
       return cause_set(why, MOAT_ERR_DECODE_ERROR,
                        "malformed CertificateEntry %zu", out->num);
     }
-    /* Per-certificate extensions (status_request, SCT) answer requests we
-     * never make: with nothing offered, any extension is refused. */
+    /* Per-certificate extensions answer the client's requests: the only
+     * one moat makes is status_request (RFC 8446 4.4.2.1); anything else,
+     * or a status not asked for, is refused. */
     ext_set set;
-    TRY(ext_parse_block(exts, M_CT, 0, &set, why));
+    TRY(ext_parse_block(
+        exts, M_CT, status_offered ? X_BIT(X_STATUS_REQUEST) : 0, &set, why));
+    if (ext_has(&set, X_STATUS_REQUEST)) {
+      cursor response;
+      TRY(cert_status_parse(set.data[X_STATUS_REQUEST], &response, why));
+      if (out->num == 0) {
+        out->status = response; /* others' statuses are not used */
+      }
+    }
     TRY(add_cert(out, data, why));
   }
   return MOAT_OK;
@@ -76,6 +109,7 @@ bool cert12_build(builder *b, uint8_t *const *chain, const size_t *chain_len,
 moat_err cert12_parse(cursor body, cert_list *out, tls_cause *why) {
   cursor list;
   out->num = 0;
+  out->status = cur_make(NULL, 0);
   if (!cur_prefixed24(&body, &list) || !cur_done(&body)) {
     return cause_set(why, MOAT_ERR_DECODE_ERROR, "malformed Certificate");
   }

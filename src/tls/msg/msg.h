@@ -128,15 +128,26 @@ bool cr12_build(builder *b, const tls_policy *policy);
 typedef struct cert_list {
   size_t num;
   cursor der[TLS_MAX_CHAIN];
+  cursor status; /* the leaf's OCSPResponse (RFC 8446 4.4.2.1), or empty */
 } cert_list;
 /* context: the certificate_request_context the message must carry. */
 moat_err cert_parse(cursor body, const uint8_t *context, size_t context_len,
                     cert_list *out, tls_cause *why);
+/* The same, accepting a status_request in the entries when the client
+ * asked for one (status_offered). */
+moat_err cert_parse_status(cursor body, const uint8_t *context,
+                           size_t context_len, bool status_offered,
+                           cert_list *out, tls_cause *why);
 moat_err cert12_parse(cursor body, cert_list *out, tls_cause *why);
 /* chain NULL/0 sends an empty list. */
 bool cert_build(builder *b, const uint8_t *context, size_t context_len,
                 uint8_t *const *chain, const size_t *chain_len,
                 size_t chain_num);
+/* The same with an OCSP response about the leaf (status NULL: none). */
+bool cert_build_status(builder *b, const uint8_t *context, size_t context_len,
+                       uint8_t *const *chain, const size_t *chain_len,
+                       size_t chain_num, const uint8_t *status,
+                       size_t status_len);
 bool cert12_build(builder *b, uint8_t *const *chain, const size_t *chain_len,
                   size_t chain_num);
 
@@ -201,5 +212,13 @@ moat_err ccert_build(builder *b, uint16_t alg, const uint8_t *cert_body,
  * algorithm) from uncompressed_len bytes. */
 bool ccert_build_raw(builder *b, uint16_t alg, size_t uncompressed_len,
                      const uint8_t *data, size_t len);
+
+/* CertificateStatus { ocsp(1), OCSPResponse<1..2^24-1> } (RFC 6066 8):
+ * the TLS 1.2 message's body, and in TLS 1.3 the data of the leaf
+ * CertificateEntry's status_request (RFC 8446 4.4.2.1). */
+bool cert_status_build(builder *b, const uint8_t *response, size_t len);
+moat_err cert_status_parse(cursor data, cursor *out_response, tls_cause *why);
+/* The TLS 1.2 handshake message around it. */
+bool cert_status12_build(builder *b, const uint8_t *response, size_t len);
 
 #endif
