@@ -365,13 +365,23 @@ void pymoat_raise_conn(PyMoatSocket *s, moat_err err) {
     break;
   }
   if (moat_conn_alert(s->conn, &alert, &by_us) && !by_us) {
+    /* OpenSSL's text is its mnemonic in lower case with spaces ("tlsv1
+     * alert unknown ca"), which callers match on too; moat's detail
+     * follows in parentheses */
+    const char *reason = pymoat_alert_reason(alert);
+    char text[96];
+    size_t i = 0;
+    for (; reason[i] != '\0' && i + 1 < sizeof(text); i++) {
+      char ch = reason[i];
+      text[i] = ch == '_'                  ? ' '
+                : (ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a'
+                                           : ch;
+    }
+    text[i] = '\0';
     char msg[512];
-    PyOS_snprintf(msg, sizeof(msg), "%s alert received from the peer (%s)",
-                  moat_alert_name(alert), detail);
-    /* the stdlib says "sslv3 alert handshake failure"; the mnemonic is
-     * what code matches on */
-    pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "SSL",
-                 pymoat_alert_reason(alert), msg);
+    PyOS_snprintf(msg, sizeof(msg), "%s (%s alert received from the peer: %s)",
+                  text, moat_alert_name(alert), detail);
+    pymoat_raise(st->SSLError, PY_SSL_ERROR_SSL, "SSL", reason, msg);
     return;
   }
   if (moat_err_get_class(err) == MOAT_CLASS_VERIFY &&

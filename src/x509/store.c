@@ -137,8 +137,7 @@ static moat_err bundle_add_der(bundle *b, uint8_t *buf, size_t len,
 }
 
 /* PEM text, or DER: one object or several back to back (as Python's
- * cadata takes them); DER stops at the first bytes that are not a whole
- * SEQUENCE. */
+ * cadata takes them), nothing else after them. */
 static moat_err bundle_add_data(bundle *b, const uint8_t *data, size_t len,
                                 size_t *out_found, char *detail, size_t cap) {
   int kind;
@@ -152,6 +151,14 @@ static moat_err bundle_add_data(bundle *b, const uint8_t *data, size_t len,
       }
       TRY(bundle_add_der(b, copy, cur_len(&one), false, &kind));
       *out_found += kind != 0;
+    }
+    if (!cur_done(&all)) {
+      if (detail != NULL && cap > 0) {
+        snprintf(detail, cap,
+                 "%zu bytes after the DER objects are not a whole one",
+                 cur_len(&all));
+      }
+      return MOAT_ERR_X509_PARSE;
     }
     return MOAT_OK;
   }

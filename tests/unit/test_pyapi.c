@@ -460,15 +460,16 @@ static void test_der_cadata(void) {
                MOAT_OK);
   CHECK_EQ_INT(moat_context_num_trusted(ctx), 2);
   moat_context_free(ctx);
-  /* junk after them ends the list; junk alone is refused */
+  /* junk after them refuses the whole load, as junk alone */
   static uint8_t more[8200];
   memcpy(more, der, len);
   memcpy(more + len, "junk", 4);
   ctx = moat_context_new(MOAT_ROLE_CLIENT);
   CHECK_EQ_INT(
       moat_context_load_verify_locations(ctx, NULL, NULL, more, len + 4),
-      MOAT_OK);
-  CHECK_EQ_INT(moat_context_num_trusted(ctx), 2);
+      MOAT_ERR_X509_PARSE);
+  CHECK(strstr(moat_context_error_detail(ctx), "4 bytes after") != NULL);
+  CHECK_EQ_INT(moat_context_num_trusted(ctx), 0);
   CHECK(moat_context_load_verify_locations(
             ctx, NULL, NULL, (const uint8_t *)"junk", 4) != MOAT_OK);
   moat_context_free(ctx);
