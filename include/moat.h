@@ -209,6 +209,12 @@ MOAT_API moat_err moat_context_set_max_send_fragment(moat_context *ctx,
  * moat_context_set_max_send_fragment: the smaller wins). */
 MOAT_API moat_err moat_context_set_record_size_limit(moat_context *ctx,
                                                      size_t n);
+/* On a connection, once negotiated (0 when it was not): the peer's
+ * record_size_limit, which bounds what we send, and ours, which bounds
+ * what we accept, each as it applies to the version agreed (at most
+ * 16385 in TLS 1.3, 16384 in TLS 1.2). */
+MOAT_API size_t moat_conn_peer_record_size_limit(const moat_conn *conn);
+MOAT_API size_t moat_conn_record_size_limit(const moat_conn *conn);
 
 /* Versions: MOAT_TLS1_2 or MOAT_TLS1_3 (0 = no bound).  Older versions are
  * refused with MOAT_ERR_REFUSED_PROTOCOL. */

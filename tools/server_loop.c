@@ -385,7 +385,7 @@ static void log_hs_done(const struct sess *s, int64_t now) {
       stderr,
       "moat server: conn %lu from %s: version=%s cipher=%s group=%s "
       "sigalg=%s peer-sigalg=%s alpn=%s sni=%s hrr=%s resumed=%s "
-      "cert-comp=%s peer-cert-comp=%s ms=%lld "
+      "cert-comp=%s peer-cert-comp=%s rsl=%zu peer-rsl=%zu ms=%lld "
       "client-cert=\"%s\"\n",
       s->id, s->from, util_or_dash(moat_conn_version_name(c)),
       util_or_dash(moat_conn_cipher_name(c)),
@@ -398,6 +398,7 @@ static void log_hs_done(const struct sess *s, int64_t now) {
       util_or_dash(moat_cert_compression_name(moat_conn_cert_compression(c))),
       util_or_dash(
           moat_cert_compression_name(moat_conn_peer_cert_compression(c))),
+      moat_conn_record_size_limit(c), moat_conn_peer_record_size_limit(c),
       (long long)(now - s->started), subj);
 }
 

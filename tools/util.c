@@ -406,6 +406,10 @@ void util_print_params(FILE *f, const moat_conn *conn, const char *name,
   fprintf(f, "%sown-cert-compression: %s\n", indent,
           util_or_dash(
               moat_cert_compression_name(moat_conn_cert_compression(conn))));
+  fprintf(f, "%speer-record-size-limit: %zu\n", indent,
+          moat_conn_peer_record_size_limit(conn));
+  fprintf(f, "%sown-record-size-limit: %zu\n", indent,
+          moat_conn_record_size_limit(conn));
   fprintf(f, "%sresumed: %s\n", indent,
           moat_conn_session_reused(conn) ? "yes" : "no");
   fprintf(f, "%shello-retry: %s\n", indent,
@@ -582,6 +586,19 @@ bool util_configure_tls(const char *cmd, moat_context *ctx,
   if (cc != NULL && (e = moat_context_set_cert_compression(
                          ctx, strcmp(cc, "none") == 0 ? "" : cc)) != MOAT_OK) {
     return util_setup_fail(cmd, ctx, "bad --cert-compression", cc, e);
+  }
+  const char *rsl = o->record_size_limit;
+  if (rsl != NULL) {
+    char *end = NULL;
+    unsigned long v = strtoul(rsl, &end, 10);
+    if (end == rsl || *end != '\0' || v > 65535) {
+      fprintf(stderr, "moat %s: bad --record-size-limit '%s' (64..16385)\n",
+              cmd, rsl);
+      return false;
+    }
+    if ((e = moat_context_set_record_size_limit(ctx, v)) != MOAT_OK) {
+      return util_setup_fail(cmd, ctx, "bad --record-size-limit", rsl, e);
+    }
   }
   const char *why = o->alpn ? util_alpn_problem(o->alpn) : NULL;
   if (why != NULL) {

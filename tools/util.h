@@ -121,7 +121,8 @@ typedef struct util_tls_opts {
   bool tls12_only; /* --tls1.2 */
   bool tls13_only; /* --tls1.3 */
   bool no_ticket;  /* --no-ticket: TLS 1.2 without session tickets */
-  const char *cert_compression; /* --cert-compression L ("none": off) */
+  const char *cert_compression;  /* --cert-compression L ("none": off) */
+  const char *record_size_limit; /* --record-size-limit N (RFC 8449) */
 } util_tls_opts;
 
 /* The shared options' rows for util_parse_opts, and their help lines. */
@@ -129,8 +130,9 @@ typedef struct util_tls_opts {
   {"--tls1.2", NULL, &(t)->tls12_only}, {"--tls1.3", NULL, &(t)->tls13_only},  \
       {"--min-version", &(t)->min_version, NULL},                              \
       {"--max-version", &(t)->max_version, NULL},                              \
-      {"--no-ticket", NULL, &(t)->no_ticket}, {                                \
-    "--cert-compression", &(t)->cert_compression, NULL                         \
+      {"--no-ticket", NULL, &(t)->no_ticket},                                  \
+      {"--cert-compression", &(t)->cert_compression, NULL}, {                  \
+    "--record-size-limit", &(t)->record_size_limit, NULL                       \
   }
 #define UTIL_TLS_VERSION_HELP                                                  \
   "  --tls1.2 | --tls1.3  speak only that version (default: both)\n"           \
@@ -140,7 +142,9 @@ typedef struct util_tls_opts {
   "  --cert-compression L  TLS 1.3 certificate compression (RFC 8879): "       \
   "the\n"                                                                      \
   "                    algorithms, e.g. zstd:brotli:zlib (the default: all\n"  \
-  "                    built in), or none\n"
+  "                    built in), or none\n"                                   \
+  "  --record-size-limit N  the largest record to receive (RFC 8449), 64\n"    \
+  "                    to 16385 bytes of plaintext (default: not sent)\n"
 
 /* Where the password of an encrypted private key comes from: a file's
  * first line, an environment variable, or else a prompt on the terminal

@@ -1011,6 +1011,14 @@ bool moat_conn_extended_master_secret(const moat_conn *conn) {
 uint32_t moat_conn_renegotiations_refused(const moat_conn *conn) {
   return conn->renegotiations_refused;
 }
+size_t moat_conn_peer_record_size_limit(const moat_conn *conn) {
+  return conn->rsl_peer;
+}
+
+size_t moat_conn_record_size_limit(const moat_conn *conn) {
+  return conn->rsl_ours;
+}
+
 bool moat_conn_hello_retry(const moat_conn *conn) {
   return conn->hello_retry;
 }

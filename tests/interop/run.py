@@ -2832,12 +2832,205 @@ def cert_comp_off(env):
     return "ok"
 
 
+# ---- record_size_limit (RFC 8449) -----------------------------------------
+
+RSL_LINE = b"r" * 3000 + b"\n"  # several records at any of the limits
+
+
+def gnutls_app_records(text):
+    """(received, sent) application data record lengths from a GnuTLS
+    tool's -d 10 log: received ones are the record body, sent ones include
+    the 5-byte header."""
+    got = [int(n) for n in re.findall(
+        r"Received Packet Application Data\(23\) with length: (\d+)", text)]
+    sent = [int(n) for n in re.findall(
+        r"Sent Packet\[\d+\] Application Data\(23\) in epoch \d+ and "
+        r"length: (\d+)", text)]
+    return got, sent
+
+
+def rsl_overhead(tls12, cipher):
+    """What protection adds to a record's plaintext: TLS 1.3's type byte
+    and tag; TLS 1.2 GCM's explicit nonce and tag (ChaCha20: the tag)."""
+    if not tls12:
+        return 1 + 16
+    return 16 if "CHACHA" in (cipher or "") else 8 + 16
+
+
+def rsl_check_gnutls(tool_log, peer_limit, our_limit, tls12, cipher, diag,
+                     exact=True):
+    """GnuTLS received records no larger than its limit allows, and sent
+    none larger than ours; with exact, the largest each way is at the
+    limit (the data needs several records)."""
+    got, sent = gnutls_app_records(tool_log)
+    ovh = rsl_overhead(tls12, cipher)
+    # TLS 1.3: the limit counts the type byte, which ovh counts too
+    want_in = peer_limit - (0 if tls12 else 1) + ovh
+    want_out = 5 + our_limit - (0 if tls12 else 1) + ovh
+    for what, lens, want in (("received", got, want_in),
+                             ("sent (header included)", sent, want_out)):
+        expect(lens and max(lens) <= want and
+               (not exact or max(lens) == want),
+               "GnuTLS %s records of %s bytes, wanted at most %d%s" %
+               (what, sorted(set(lens)), want,
+                " and one of %d" % want if exact else "") + diag)
+
+
+def rsl_moat_client_gnutls(env, tls12):
+    """The moat client offers a limit of 600 to gnutls-serv --recordsize
+    512: each side's records stay within the other's limit (GnuTLS's
+    log shows the lengths) and the data comes back whole."""
+    if not env.have_gnutls_serv:
+        raise CaseSkipped("gnutls-serv not installed "
+                          "(apt-get install gnutls-bin)")
+    crt, key = env.pki.server("ecdsa-p256")
+    for _attempt in range(3):
+        port = free_port()
+        srv = Proc(env.stdbuf + [
+            "gnutls-serv", "--echo", "-p", str(port), "--x509certfile", crt,
+            "--x509keyfile", key, "--priority",
+            gnutls_priority(None, None, tls12), "--disable-client-cert",
+            "--recordsize", "512", "-d", "10"])
+        if wait_port(port, srv, timeout=10):
+            break
+        srv.stop()
+    else:
+        raise CaseFailed("gnutls-serv did not start")
+    try:
+        cli, rc = run_moat_client(env, port, stdin=RSL_LINE, extra=[
+            "--record-size-limit", "600"] + (["--tls1.2"] if tls12 else []))
+    finally:
+        srv.stop()
+    diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+        "\n    gnutls-serv said:\n" + tail(srv.stdout + srv.stderr, 4)
+    params = moat_client_params(cli.stderr)
+    expect(rc == 0 and cli.out == RSL_LINE, "no echo (rc %s)" % rc + diag)
+    peer = 512 if tls12 else 513  # GnuTLS adds TLS 1.3's type byte
+    expect(params.get("peer-record-size-limit") == str(peer) and
+           params.get("own-record-size-limit") == "600",
+           "moat client negotiated %s / %s" %
+           (params.get("peer-record-size-limit"),
+            params.get("own-record-size-limit")) + diag)
+    rsl_check_gnutls(srv.stdout + srv.stderr, peer, 600, tls12,
+                     params.get("cipher"), diag)
+    return "ok"
+
+
+def rsl_moat_server_gnutls(env, tls12):
+    """gnutls-cli --recordsize 512 to a moat server with a limit of 700:
+    the moat server answers, and each side keeps to the other's limit
+    (gnutls-cli writes lines shorter than its own record size, so the
+    moat server's echo stays under GnuTLS's limit; TLS 1.3's encrypted
+    flight, an RSA-2048 chain, reaches it)."""
+    if not env.have_gnutls_cli:
+        raise CaseSkipped("gnutls-cli not installed "
+                          "(apt-get install gnutls-bin)")
+    srv, port = start_moat_server(env, env.pki.server("rsa2048"),
+                                  extra=["--record-size-limit", "700"])
+    cli = Proc(env.stdbuf + [
+        "gnutls-cli", "-p", str(port), "127.0.0.1", "--x509cafile",
+        env.pki.p("ca.pem"), "--verify-hostname", "localhost",
+        "--sni-hostname", "localhost", "--priority",
+        gnutls_priority(None, None, tls12), "--recordsize", "512",
+        "-d", "10"])
+    try:
+        # gnutls-cli sends one record per read of its input and drops
+        # what does not fit: a line at a time, each under its limit
+        for i in range(4):
+            cli.write(bytes([0x61 + i]) * 500 + b"\n")
+            cli.wait_for(chr(0x61 + i) + "{500}", timeout=10)
+        cli.close_stdin()
+        cli.finish(10)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    gnutls-cli said:\n" + tail(cli.stdout + cli.stderr, 4)
+    conn = moat_server_conn(srv.stderr) or {}
+    peer = 512 if tls12 else 513
+    expect(all(cli.stdout.count(chr(0x61 + i) * 500) == 1 for i in range(4)),
+           "no echo" + diag)
+    expect(conn.get("rsl") == "700" and conn.get("peer-rsl") == str(peer),
+           "moat server negotiated rsl=%s peer-rsl=%s" %
+           (conn.get("rsl"), conn.get("peer-rsl")) + diag)
+    got, _ = gnutls_app_records(cli.stdout + cli.stderr)
+    rsl_check_gnutls(cli.stdout + cli.stderr, peer, 700, tls12,
+                     conn.get("cipher"), diag, exact=False)
+    if not tls12:
+        expect(max(got) == peer + 16, "the encrypted flight did not fill "
+               "records to GnuTLS's limit: %s" % sorted(set(got)) + diag)
+    return "ok"
+
+
+def rsl_openssl40_ignores(env, moat_role):
+    """OpenSSL 4.0 does not implement record_size_limit: it does not
+    answer the moat client's limit of 256, nor offer one to the moat
+    server, so nothing is negotiated and records of the whole line go
+    both ways."""
+    exe, penv = openssl40(env)
+    if moat_role == "client":
+        crt, key = env.pki.server("ecdsa-p256")
+        srv = Proc([exe, "s_server", "-accept", "127.0.0.1:0", "-cert", crt,
+                    "-key", key, "-naccept", "1", "-rev"], env=penv)
+        m = srv.wait_for(r"ACCEPT 127\.0\.0\.1:(\d+)", timeout=10)
+        if not m:
+            srv.stop()
+            raise CaseFailed("openssl s_server did not start:\n" +
+                             tail(srv.stdout + srv.stderr))
+        try:
+            cli, rc = run_moat_client(env, int(m.group(1)), stdin=RSL_LINE,
+                                      extra=["--record-size-limit", "256"])
+        finally:
+            srv.finish(5)
+        diag = "\n    moat client said:\n" + tail(cli.stderr) + \
+            "\n    s_server said:\n" + tail(srv.stdout + srv.stderr)
+        params = moat_client_params(cli.stderr)
+        expect(rc == 0 and cli.out == expected_echo("openssl", RSL_LINE),
+               "no echo (rc %s)" % rc + diag)
+        expect(params.get("peer-record-size-limit") == "0" and
+               params.get("own-record-size-limit") == "0",
+               "a limit was negotiated with a peer that has none" + diag)
+        return "ok"
+    srv, port = start_moat_server(env, env.pki.server("ecdsa-p256"),
+                                  extra=["--record-size-limit", "256"])
+    cli = Proc([exe, "s_client", "-connect", "127.0.0.1:%d" % port,
+                "-CAfile", env.pki.p("ca.pem"), "-servername", "localhost",
+                "-verify_return_error"], env=penv)
+    try:
+        cli.write(RSL_LINE)
+        cli.wait_for(r"r{3000}", timeout=10)
+        cli.finish(10)
+    finally:
+        srv.finish(5)
+        srv.stop()
+    diag = "\n    moat server said:\n" + tail(srv.stderr) + \
+        "\n    s_client said:\n" + tail(cli.stdout + cli.stderr)
+    conn = moat_server_conn(srv.stderr) or {}
+    expect(cli.stdout.count("r" * 3000) == 1, "no echo" + diag)
+    expect(conn.get("rsl") == "0" and conn.get("peer-rsl") == "0",
+           "the moat server answered a limit that was not offered" + diag)
+    expect(moat_server_end(srv.stderr) == "close_notify",
+           "moat server connection ended with %r" %
+           moat_server_end(srv.stderr) + diag)
+    return "ok"
+
+
 def build_cases(env):
     cases = []
 
     def add(name, fn, *args, **kw):
         cases.append((name, lambda: fn(env, *args, **kw)))
 
+    # record_size_limit (RFC 8449): GnuTLS implements it, OpenSSL 4.0 not.
+    for v, tls12 in (("tls1_3", False), ("tls1_2", True)):
+        add("moat-client>gnutls-server/record-size-limit-%s" % v,
+            rsl_moat_client_gnutls, tls12)
+        add("gnutls-client>moat-server/record-size-limit-%s" % v,
+            rsl_moat_server_gnutls, tls12)
+    add("moat-client>openssl40-server/record-size-limit-ignored",
+        rsl_openssl40_ignores, "client")
+    add("openssl40-client>moat-server/record-size-limit-ignored",
+        rsl_openssl40_ignores, "server")
     # Certificate compression (RFC 8879) against OpenSSL 4.0.
     for alg in CERT_COMP:
         for auth in (False, True):

@@ -106,7 +106,9 @@ static void check_data(moat_conn *a, moat_conn *b, size_t n, size_t plain,
 /* A record's overhead with the suites moat picks by default between
  * moat peers: TLS 1.3 AES-128-GCM (type byte and tag); TLS 1.2
  * ECDHE-RSA-AES128-GCM (explicit nonce and tag). */
-static size_t overhead(bool tls13) { return tls13 ? 1 + 16 : 8 + 16; }
+static size_t overhead(bool tls13) {
+  return tls13 ? 1 + 16 : 8 + 16;
+}
 
 /* The client limits the server to 256: the server's protected handshake
  * records (TLS 1.3's encrypted flight; TLS 1.2's are not protected
@@ -209,8 +211,8 @@ static bool patch_limit(moat_conn *conn, uint16_t limit, uint16_t with) {
   const uint8_t *data;
   size_t n;
   moat_conn_output_view(conn, &data, &n);
-  uint8_t want[6] = {0, EXT_RECORD_SIZE_LIMIT, 0, 2, (uint8_t)(limit >> 8),
-                     (uint8_t)limit};
+  uint8_t want[6] = {0, EXT_RECORD_SIZE_LIMIT, 0,
+                     2, (uint8_t)(limit >> 8), (uint8_t)limit};
   for (size_t i = 0; i + 6 <= n; i++) {
     if (memcmp(data + i, want, 6) == 0) {
       uint8_t *p = (uint8_t *)data + i + 4;

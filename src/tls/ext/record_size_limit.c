@@ -4,7 +4,9 @@
  * it (record.c); here it is only read and written. */
 #include "tls/ext/ext.h"
 
-bool ext_rsl_build(builder *b, uint16_t limit) { return bld_u16(b, limit); }
+bool ext_rsl_build(builder *b, uint16_t limit) {
+  return bld_u16(b, limit);
+}
 
 moat_err ext_rsl_parse(cursor data, unsigned msg, uint16_t *out,
                        tls_cause *why) {
