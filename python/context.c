@@ -593,6 +593,27 @@ static PyObject *ctx_load_dh_params(PyMoatContext *c, PyObject *arg) {
   Py_RETURN_NONE;
 }
 
+/* moat.set_record_size_limit: RFC 8449 (moat_context_set_record_size_limit)
+ * for both roles of the context. */
+static PyObject *ctx_set_record_size_limit(PyMoatContext *c, PyObject *arg) {
+  long n = PyLong_AsLong(arg);
+  if (n == -1 && PyErr_Occurred()) {
+    return NULL;
+  }
+  if (n < 0 || n > 65535) {
+    PyErr_SetString(PyExc_ValueError,
+                    "record_size_limit must be 64 to 16385, or 0 for none");
+    return NULL;
+  }
+  EACH_CTX(c, m) {
+    if (moat_context_set_record_size_limit(m, (size_t)n) != MOAT_OK) {
+      PyErr_SetString(PyExc_ValueError, moat_context_error_detail(m));
+      return NULL;
+    }
+  }
+  Py_RETURN_NONE;
+}
+
 static PyObject *ctx_set_ecdh_curve(PyMoatContext *c, PyObject *arg) {
   PyObject *b;
   if (PyUnicode_Check(arg)) {
@@ -1154,6 +1175,8 @@ static PyMethodDef ctx_methods[] = {
     {"set_default_verify_paths", (PyCFunction)ctx_set_default_verify_paths,
      METH_NOARGS, NULL},
     {"set_ecdh_curve", (PyCFunction)ctx_set_ecdh_curve, METH_O, NULL},
+    {"_moat_set_record_size_limit", (PyCFunction)ctx_set_record_size_limit,
+     METH_O, NULL},
     {"cert_store_stats", (PyCFunction)ctx_cert_store_stats, METH_NOARGS, NULL},
     {"get_ca_certs", (PyCFunction)(void (*)(void))ctx_get_ca_certs,
      METH_VARARGS | METH_KEYWORDS, NULL},

@@ -107,15 +107,21 @@ PyObject *pymoat_extras_info(PyMoatSocket *s, PyObject *unused) {
   PyObject *vd = PyLong_FromLong(moat_conn_verify_error_depth(s->conn));
   PyObject *r = PyBool_FromLong(moat_conn_session_reused(s->conn));
   PyObject *h = PyBool_FromLong(moat_conn_hello_retry(s->conn));
-  int bad = v == NULL || vd == NULL || r == NULL || h == NULL ||
-            PyDict_SetItemString(d, "verify_code", v) ||
+  PyObject *rl = PyLong_FromSize_t(moat_conn_record_size_limit(s->conn));
+  PyObject *prl = PyLong_FromSize_t(moat_conn_peer_record_size_limit(s->conn));
+  int bad = v == NULL || vd == NULL || r == NULL || h == NULL || rl == NULL ||
+            prl == NULL || PyDict_SetItemString(d, "verify_code", v) ||
             PyDict_SetItemString(d, "verify_depth", vd) ||
             PyDict_SetItemString(d, "session_reused", r) ||
-            PyDict_SetItemString(d, "hello_retry", h);
+            PyDict_SetItemString(d, "hello_retry", h) ||
+            PyDict_SetItemString(d, "record_size_limit", rl) ||
+            PyDict_SetItemString(d, "peer_record_size_limit", prl);
   Py_XDECREF(v);
   Py_XDECREF(vd);
   Py_XDECREF(r);
   Py_XDECREF(h);
+  Py_XDECREF(rl);
+  Py_XDECREF(prl);
   if (bad) {
     Py_DECREF(d);
     return NULL;

@@ -57,6 +57,14 @@ def key_update(conn, request_peer=True):
     _obj(conn)._moat_key_update(request_peer)
 
 
+def set_record_size_limit(context, limit):
+    """RFC 8449 record_size_limit for an ssl.SSLContext: the largest
+    protected record (64 to 16385 bytes of plaintext) its connections
+    take, sent by clients and answered by servers; 0 sends none.  The
+    peer's limit then bounds what they send; moat.info reports both."""
+    context._moat_set_record_size_limit(limit)
+
+
 def info(conn):
     """The negotiated group and signature schemes, verification detail and
     the rest of what the stdlib does not report."""

@@ -90,6 +90,46 @@ def test_extras():
                   c.read(100) == b"back")
 
 
+def records(data):
+    """The lengths of the TLS records in data."""
+    out, off = [], 0
+    while off + 5 <= len(data):
+        n = int.from_bytes(data[off + 3:off + 5], "big")
+        out.append(n)
+        off += 5 + n
+    return out
+
+
+def test_record_size_limit():
+    """moat.set_record_size_limit: a client's limit of 256 makes the
+    server's records smaller (TLS 1.3: 255 bytes of data, the type byte
+    and a 16-byte tag), reported by moat.info on both sides."""
+    cctx, sctx = contexts()
+    try:
+        moat.set_record_size_limit(cctx, 63)
+        check("record_size_limit 63 refused", False)
+    except ValueError as e:
+        check("record_size_limit 63 refused", "64 to 16385" in str(e), str(e))
+    moat.set_record_size_limit(cctx, 256)
+    c, s, (ci, co, si, so) = pair(cctx, sctx)
+    ic, is_ = moat.info(c), moat.info(s)
+    check("record_size_limit negotiated",
+          ic["record_size_limit"] == 256 and
+          ic["peer_record_size_limit"] == 16385 and
+          is_["peer_record_size_limit"] == 256,
+          "%r %r" % (ic, is_))
+    s.write(b"x" * 2000)
+    wire = so.read()
+    lens = records(wire)
+    check("the server's records keep to 256", lens == [256 + 16] * 7 +
+          [2000 - 7 * 255 + 1 + 16], repr(lens))
+    ci.write(wire)
+    got = b""
+    while len(got) < 2000:
+        got += c.read(4096)
+    check("the data arrives", got == b"x" * 2000)
+
+
 def test_verify_detail():
     """moat.info names the certificate verification refused: its depth
     and subject; nothing when verification passed."""
@@ -207,6 +247,7 @@ def test_rss(n=10000):
 
 
 test_extras()
+test_record_size_limit()
 test_verify_detail()
 test_threads()
 test_rss()
