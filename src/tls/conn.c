@@ -35,10 +35,14 @@ static size_t hs_block_size(void) {
 }
 
 handshake *hs_new(void) {
-  uint8_t *mem = moat_calloc(1, hs_block_size());
+  uint8_t *mem = moat_malloc(hs_block_size());
   if (mem == NULL) {
     return NULL;
   }
+  /* The two buffers at the end of the struct and the hash and HMAC
+   * states after it are set up where they are used (hash_place,
+   * hmac_place, bld_init_buffer, hs_append). */
+  memset(mem, 0, offsetof(handshake, msg_inline));
   handshake *hs = (handshake *)mem;
   hs->transcript_mem = mem + hs_align(sizeof(handshake));
   hs->hmac_mem = hs->transcript_mem + hs_align(hash_ctx_size());

@@ -495,8 +495,6 @@ typedef struct handshake {
    * hash state and the TLS 1.2 PRF's HMAC context (hs_prf_hmac). */
   uint8_t *transcript_mem;
   uint8_t *hmac_mem;
-  uint8_t msg_inline[HS_MSG_INLINE];
-  uint8_t scratch[HS_SCRATCH];
 
   uint8_t client_random[TLS_RANDOM_LEN];
   uint8_t server_random[TLS_RANDOM_LEN];
@@ -590,6 +588,11 @@ typedef struct handshake {
   bool psk_accepted; /* both */
   uint16_t psk_index;
   moat_session psk_state; /* server: the ticket's state */
+
+  /* Last, so that hs_new zeroes only what comes before: buffers that
+   * are written before they are read. */
+  uint8_t msg_inline[HS_MSG_INLINE];
+  uint8_t scratch[HS_SCRATCH];
 } handshake;
 
 /* ---- connection
