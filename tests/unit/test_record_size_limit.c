@@ -2,7 +2,8 @@
  * memory, TLS 1.3 and TLS 1.2, each side limiting the other: the records
  * on the wire (handshake flight and data), a peer that ignores our limit
  * (record_overflow, seen by that peer as an alert), values below 64
- * refused, and no answer to a client that did not ask. */
+ * refused, the check of the records before EncryptedExtensions, a
+ * resumed handshake, and no answer to a client that did not ask. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -256,6 +257,64 @@ static void test_below_64(int version, bool from_client) {
   moat_context_free(sc);
 }
 
+/* TLS 1.3: the server's first protected record, which carries
+ * EncryptedExtensions, is already bound by the client's limit; the
+ * client learns that the server agreed only from that message.  The
+ * client offers 16385, then its policy snapshot is changed to 256 (as if
+ * it had offered that and the server ignored it), so the server's flight
+ * comes in one large record: the client refuses it at
+ * EncryptedExtensions and the server reads the alert. */
+static void test_overflow_before_ee(void) {
+  moat_context *cc = ctx_for(false, MOAT_TLS1_3, 16385);
+  moat_context *sc = ctx_for(true, MOAT_TLS1_3, 0);
+  pair p;
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_WANT_READ);
+  ((tls_policy *)p.c->ctx)->record_size_limit = 256;
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_WANT_READ);
+  shuttle(p.s, p.c);
+  CHECK(moat_conn_handshake(p.c) == MOAT_ERR_RECORD_OVERFLOW);
+  const char *detail = moat_conn_error_detail(p.c);
+  CHECK(detail != NULL && strstr(detail, "record_size_limit of 256") != NULL);
+  shuttle(p.c, p.s);
+  CHECK(moat_conn_handshake(p.s) == MOAT_ERR_ALERT_RECEIVED);
+  int alert = 0;
+  bool by_us = true;
+  CHECK(moat_conn_alert(p.s, &alert, &by_us) && !by_us &&
+        alert == ALERT_RECORD_OVERFLOW);
+  free_pair(&p);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
+/* A resumed handshake (TLS 1.3 PSK, TLS 1.2 ticket) negotiates the
+ * limit again and keeps to it. */
+static void test_resumed(int version) {
+  bool tls13 = version == MOAT_TLS1_3;
+  moat_context *cc = ctx_for(false, version, 300);
+  moat_context *sc = ctx_for(true, version, 0);
+  pair p;
+  new_pair(&p, cc, sc);
+  moat_err se, ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK);
+  check_data(p.s, p.c, 100, 100, overhead(tls13), tls13); /* reads tickets */
+  moat_session *sess = moat_conn_get_session(p.c);
+  CHECK(sess != NULL);
+  free_pair(&p);
+  new_pair(&p, cc, sc);
+  CHECK(moat_conn_set_session(p.c, sess) == MOAT_OK);
+  ce = handshake_both(p.c, p.s, &se);
+  CHECK(ce == MOAT_OK && se == MOAT_OK && moat_conn_session_reused(p.c));
+  CHECK_EQ_INT(moat_conn_peer_record_size_limit(p.s), 300);
+  CHECK_EQ_INT(moat_conn_record_size_limit(p.c), 300);
+  check_data(p.s, p.c, 2000, tls13 ? 299 : 300, overhead(tls13), tls13);
+  free_pair(&p);
+  moat_session_free(sess);
+  moat_context_free(cc);
+  moat_context_free(sc);
+}
+
 /* A client that does not send the extension gets none back (TLS 1.2:
  * none in the ServerHello on the wire), and nothing is limited, however
  * small the server's own limit. */
@@ -320,8 +379,10 @@ int main(void) {
     test_overflow(versions[i], true);
     test_below_64(versions[i], true);
     test_not_echoed(versions[i]);
+    test_resumed(versions[i]);
   }
   test_below_64(MOAT_TLS1_2, false);
+  test_overflow_before_ee();
   pki_cleanup();
   return t_done("test_record_size_limit");
 }
