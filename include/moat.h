@@ -723,7 +723,7 @@ MOAT_API void moat_context_set_alpn_required(moat_context *ctx, bool required);
  * CertificateRequest; the peer then may send its certificate compressed
  * with one of them, and moat compresses its own with the first of its
  * list that the peer offered.  The default is every algorithm moat was
- * built with ("zstd:brotli:zlib"); "" or NULL turns compression off.  A
+ * built with ("zlib:brotli:zstd"); "" or NULL turns compression off.  A
  * name moat does not know or was built without is MOAT_ERR_UNSUPPORTED
  * and leaves the setting as it was. */
 MOAT_API moat_err moat_context_set_cert_compression(moat_context *ctx,
@@ -750,7 +750,7 @@ typedef struct moat_cert_compressor {
 MOAT_API moat_err moat_context_add_cert_compressor(
     moat_context *ctx, const moat_cert_compressor *c);
 /* The algorithms moat was built with, in its order of preference, as the
- * setter takes them ("zstd:brotli:zlib"; "" with none). */
+ * setter takes them ("zlib:brotli:zstd"; "" with none). */
 MOAT_API const char *moat_cert_compression_available(void);
 /* The RFC 8879 code point (1 zlib, 2 brotli, 3 zstd) the peer's
  * certificate came compressed with on this connection, or 0 when it came

@@ -141,7 +141,7 @@ typedef struct util_tls_opts {
   "  --no-ticket       no TLS 1.2 session tickets (session IDs only)\n"        \
   "  --cert-compression L  TLS 1.3 certificate compression (RFC 8879): "       \
   "the\n"                                                                      \
-  "                    algorithms, e.g. zstd:brotli:zlib (the default: all\n"  \
+  "                    algorithms, e.g. zlib:brotli:zstd (the default: all\n"  \
   "                    built in), or none\n"                                   \
   "  --record-size-limit N  the largest record to receive (RFC 8449), 64\n"    \
   "                    to 16385 bytes of plaintext (default: not sent)\n"

@@ -69,8 +69,8 @@ typedef struct compress_alg {
  * unknown or was not built in. */
 const compress_alg *compress_get(uint16_t code);
 
-/* The algorithms built in, in moat's order of preference (zstd, brotli,
- * zlib): the i-th, or NULL past the last. */
+/* The algorithms built in, in moat's order of preference (zlib, brotli,
+ * zstd): the i-th, or NULL past the last. */
 const compress_alg *compress_builtin(size_t i);
 
 /* Compresses in[0..in_len) and appends the result to out. */

@@ -116,20 +116,20 @@ static void test_table(void) {
     const char *name;
     bool built;
   } want[] = {
-#ifdef MOAT_HAVE_ZSTD
-      {COMPRESS_ZSTD, "zstd", true},
+#ifdef MOAT_HAVE_ZLIB
+      {COMPRESS_ZLIB, "zlib", true},
 #else
-      {COMPRESS_ZSTD, "zstd", false},
+      {COMPRESS_ZLIB, "zlib", false},
 #endif
 #ifdef MOAT_HAVE_BROTLI
       {COMPRESS_BROTLI, "brotli", true},
 #else
       {COMPRESS_BROTLI, "brotli", false},
 #endif
-#ifdef MOAT_HAVE_ZLIB
-      {COMPRESS_ZLIB, "zlib", true},
+#ifdef MOAT_HAVE_ZSTD
+      {COMPRESS_ZSTD, "zstd", true},
 #else
-      {COMPRESS_ZLIB, "zlib", false},
+      {COMPRESS_ZSTD, "zstd", false},
 #endif
   };
   size_t i = 0;
@@ -143,7 +143,7 @@ static void test_table(void) {
     }
     CHECK(a != NULL && a->code == want[w].code &&
           strcmp(a->name, want[w].name) == 0);
-    /* the preference order: zstd, brotli, zlib */
+    /* the preference order: zlib, brotli, zstd */
     CHECK(compress_builtin(i) == a);
     i++;
   }
