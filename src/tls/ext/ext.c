@@ -158,6 +158,15 @@ moat_err ext_parse_block(cursor block, unsigned msg, uint32_t offered,
   return MOAT_OK;
 }
 
+moat_err ext_parse_empty(cursor data, const char *name, unsigned msg,
+                         tls_cause *why) {
+  if (!cur_done(&data)) {
+    return cause_set(why, MOAT_ERR_DECODE_ERROR, "%s in %s must be empty", name,
+                     block_name(msg));
+  }
+  return MOAT_OK;
+}
+
 bool ext_block_has(cursor block, uint16_t want) {
   uint16_t type;
   cursor data;

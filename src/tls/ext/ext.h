@@ -221,6 +221,10 @@ moat_err ext_rsl_parse(cursor data, unsigned msg, uint16_t *out,
 bool ext_sni_build(builder *b, const char *host);
 moat_err ext_sni_parse(cursor data, char *out, size_t cap, tls_cause *why);
 /* A server's answer must be empty; msg names the message in the detail. */
+/* An extension whose body must be empty (an answer that only says yes):
+ * decode_error naming it and its message otherwise. */
+moat_err ext_parse_empty(cursor data, const char *name, unsigned msg,
+                         tls_cause *why);
 moat_err ext_sni_parse_ack(cursor data, unsigned msg, tls_cause *why);
 
 /* supported_groups (RFC 8446 4.2.7): the groups moat implements, in the

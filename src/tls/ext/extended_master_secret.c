@@ -3,12 +3,7 @@
 #include "tls/ext/ext.h"
 
 moat_err ext_ems_parse(cursor data, unsigned msg, tls_cause *why) {
-  if (!cur_done(&data)) {
-    return cause_set(why, MOAT_ERR_DECODE_ERROR,
-                     "extended_master_secret in %s is not empty",
-                     msg == M_CH ? "ClientHello" : "ServerHello");
-  }
-  return MOAT_OK;
+  return ext_parse_empty(data, "extended_master_secret", msg, why);
 }
 
 /* RFC 7627 5.1: a client always offers it; a server answers it. */

@@ -46,12 +46,7 @@ moat_err ext_sni_parse(cursor data, char *out, size_t cap, tls_cause *why) {
 
 moat_err ext_sni_parse_ack(cursor data, unsigned msg, tls_cause *why) {
   /* RFC 6066 3: the server's server_name is empty. */
-  if (!cur_done(&data)) {
-    return cause_set(why, MOAT_ERR_DECODE_ERROR,
-                     "server_name in %s must be empty",
-                     msg == M_EE ? "EncryptedExtensions" : "ServerHello");
-  }
-  return MOAT_OK;
+  return ext_parse_empty(data, "server_name", msg, why);
 }
 
 /* SNI carries DNS names only (RFC 6066 3: no IP literals). */

@@ -8,11 +8,7 @@ bool ext_ticket12_build(builder *b, const uint8_t *ticket, size_t len) {
 }
 
 moat_err ext_ticket12_parse_sh(cursor data, tls_cause *why) {
-  if (!cur_done(&data)) {
-    return cause_set(why, MOAT_ERR_DECODE_ERROR,
-                     "session_ticket in ServerHello is not empty");
-  }
-  return MOAT_OK;
+  return ext_parse_empty(data, "session_ticket", M_SH12, why);
 }
 
 /* RFC 5077 3.1, 3.2: the client when tickets are on; the server when it

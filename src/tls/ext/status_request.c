@@ -42,11 +42,7 @@ moat_err ext_status_request_parse_ch(cursor data, bool *out_ocsp,
 }
 
 moat_err ext_status_request_parse_sh12(cursor data, tls_cause *why) {
-  if (!cur_done(&data)) {
-    return cause_set(why, MOAT_ERR_DECODE_ERROR,
-                     "the server's status_request extension is not empty");
-  }
-  return MOAT_OK;
+  return ext_parse_empty(data, "status_request", M_SH12, why);
 }
 
 /* A client asks when its policy says so; a TLS 1.2 server answers when
